@@ -1,0 +1,208 @@
+#include "activation.h"
+
+#include <cmath>
+#include <unsupported/Eigen/SpecialFunctions>
+
+namespace gf {
+namespace {
+
+template <class T>
+using In = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using Out = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+// Eigen's select takes at most one scalar branch; this makes the other one an expression.
+template <class T>
+auto constant(const In<T>& like, T v) {
+  return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(like.size(), v);
+}
+
+// Each activation is a struct with eval(h, a, d, t, p): h in, a and d out (d may alias h, so
+// a is written first and d last), t a scratch array of the same length, p the parameter.
+// Derivatives are formed so that they stay accurate where phi' is tiny: sigmoid' as
+// e/(1+e)^2 with e = exp(-|h|), not a(1-a), which rounds to 0 in f32 beyond |h| = 17.
+
+struct Sigmoid {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    t = (-h.abs()).exp();
+    a = (h >= T(0)).select(T(1), t) / (T(1) + t);
+    d = t / (T(1) + t).square();
+  }
+};
+
+struct Tanh {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    a = h.tanh();
+    t = (T(-2) * h.abs()).exp();
+    d = T(4) * t / (T(1) + t).square();
+  }
+};
+
+struct Relu {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T) {
+    a = h.max(T(0));
+    d = (h > T(0)).template cast<T>();  // relu'(0) = 0, as in PyTorch
+  }
+};
+
+struct LeakyRelu {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T slope) {
+    a = (h > T(0)).select(h, slope * h);
+    d = (h > T(0)).select(constant(h, T(1)), slope);
+  }
+};
+
+struct Elu {  // alpha = 1
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    t = h.min(T(0));
+    a = (h > T(0)).select(h, t.expm1());
+    d = (h > T(0)).select(T(1), t.exp());
+  }
+};
+
+// Klambauer et al. 2017, the constants that make N(0,1) a fixed point under lecun_normal.
+constexpr double kSeluLambda = 1.0507009873554804934193349852946;
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+
+struct Selu {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    const T la = T(kSeluLambda * kSeluAlpha);
+    t = h.min(T(0));
+    a = (h > T(0)).select(T(kSeluLambda) * h, la * t.expm1());
+    d = (h > T(0)).select(T(kSeluLambda), la * t.exp());
+  }
+};
+
+struct Gelu {  // exact: x Phi(x), Phi the standard normal CDF via erfc (accurate in the left tail)
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    t = T(0.5) * (T(-M_SQRT1_2) * h).erfc();
+    a = h * t;
+    d = t + h * (T(-0.5) * h.square()).exp() * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
+  }
+};
+
+struct Silu {  // x sigmoid(x)
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    t = (-h.abs()).exp();
+    a = h * (h >= T(0)).select(T(1), t) / (T(1) + t);
+    d = (h >= T(0)).select(T(1), t) / (T(1) + t) + h * t / (T(1) + t).square();
+  }
+};
+
+struct Softplus {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    t = (-h.abs()).exp();
+    a = t.log1p() + h.max(T(0));
+    d = (h >= T(0)).select(T(1), t) / (T(1) + t);
+  }
+};
+
+struct Softsign {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+    t = T(1) + h.abs();
+    a = h / t;
+    d = t.square().inverse();
+  }
+};
+
+struct HardTanh {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T) {
+    a = h.max(T(-1)).min(T(1));
+    d = (h.abs() < T(1)).template cast<T>();  // slope 0 at +-1 and beyond, as in PyTorch
+  }
+};
+
+struct Identity {
+  template <class T>
+  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T) {
+    a = h;
+    d.setOnes();
+  }
+};
+
+// Runs Act over n values in slices that fit the stack scratch array.
+template <class Act, class T>
+void kernel(const T* h, T* a, T* d, Index n, double param) {
+  constexpr Index kSlice = 1024;
+  alignas(64) T scratch[kSlice];
+  for (Index i = 0; i < n; i += kSlice) {
+    const Index m = std::min(kSlice, n - i);
+    Act::template eval<T>(In<T>(h + i, m), Out<T>(a + i, m), Out<T>(d + i, m), Out<T>(scratch, m),
+                          static_cast<T>(param));
+  }
+}
+
+template <class Act>
+constexpr Activation entry(std::string_view name, std::string_view description,
+                           std::string_view formula, double (*max_slope)(double),
+                           bool (*dead_zone)(double), std::string_view auto_init,
+                           bool uses_param = false) {
+  return {name,      description, formula, max_slope, dead_zone, auto_init, uses_param,
+          &kernel<Act, float>, &kernel<Act, double>};
+}
+
+constexpr auto kNever = [](double) { return false; };
+constexpr auto kAlways = [](double) { return true; };
+template <int Num, int Den = 1>
+constexpr auto kSlope = [](double) { return double(Num) / Den; };
+
+const Activation kActivations[] = {
+    entry<Sigmoid>("sigmoid", "logistic, squashes to (0,1); slope at most 1/4; not zero-centred",
+                   "1/(1+exp(-x))", kSlope<1, 4>, kNever, "xavier_normal"),
+    entry<Tanh>("tanh", "squashes to (-1,1); zero-centred, but saturates", "tanh(x)", kSlope<1>,
+                kNever, "xavier_normal"),
+    entry<Relu>("relu", "max(0,x): cheap, no saturation for x>0, zero slope for x<0 (dead units)",
+                "max(0,x)", kSlope<1>, kAlways, "he_normal"),
+    entry<LeakyRelu>(
+        "leaky_relu", "relu with slope --leaky-slope (default 0.01) for x<0: no dead zone",
+        "x if x>0 else s*x", [](double s) { return std::max(1.0, std::abs(s)); },
+        [](double s) { return s == 0.0; }, "he_normal", true),
+    entry<Elu>("elu", "x for x>0, exp(x)-1 below (alpha 1): smooth, saturates to -1",
+               "x if x>0 else exp(x)-1", kSlope<1>, kNever, "he_normal"),
+    entry<Selu>("selu", "scaled elu (Klambauer et al. 2017): self-normalising with lecun_normal",
+                "l*x if x>0 else l*a*(exp(x)-1)", [](double) { return kSeluLambda * kSeluAlpha; },
+                kNever, "lecun_normal"),
+    entry<Gelu>("gelu", "x*Phi(x), exact erf form (Hendrycks & Gimpel 2016)", "x*Phi(x)",
+                [](double) { return 1.1289041451851547; },  // at x = sqrt(2)
+                kNever, "he_normal"),
+    entry<Silu>("silu", "x*sigmoid(x), a.k.a. swish", "x/(1+exp(-x))",
+                [](double) { return 1.0998393201288665; },  // at x = 2.3994
+                kNever, "he_normal"),
+    entry<Softplus>("softplus", "log(1+exp(x)): a smooth relu", "log(1+exp(x))", kSlope<1>, kNever,
+                    "xavier_normal"),
+    entry<Softsign>("softsign", "x/(1+|x|): like tanh with polynomial tails", "x/(1+|x|)",
+                    kSlope<1>, kNever, "xavier_normal"),
+    entry<HardTanh>("hard_tanh", "clip(x,-1,1): slope exactly 0 outside (-1,1)", "clip(x,-1,1)",
+                    kSlope<1>, kAlways, "xavier_normal"),
+    entry<Identity>("identity", "x: a deep linear network, the control", "x", kSlope<1>, kNever,
+                    "xavier_normal"),
+};
+
+}  // namespace
+
+std::span<const Activation> activations() { return kActivations; }
+
+const Activation* find_activation(std::string_view name) {
+  for (const Activation& a : kActivations)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+std::vector<std::string> activation_names() {
+  std::vector<std::string> names;
+  for (const Activation& a : kActivations) names.emplace_back(a.name);
+  return names;
+}
+
+}  // namespace gf

@@ -1,0 +1,43 @@
+#pragma once
+// The activation table: every activation gradflow knows, in one place. --activation's choices,
+// --help, `gradflow list`, the engine's kernels, the theory's integrals and the tests all read
+// it, so adding an activation means adding one struct and one table line in activation.cc.
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor.h"
+
+namespace gf {
+
+// a = phi(h) and d = phi'(h) over n contiguous values. d may alias h (the engine computes the
+// derivative in place of the pre-activation); a never aliases either.
+template <class T>
+using ActivationKernel = void (*)(const T* h, T* a, T* d, Index n, double param);
+
+struct Activation {
+  std::string_view name;
+  std::string_view description;  // one line, for --help and `gradflow list`
+  std::string_view formula;      // phi(x), as printed by `gradflow list`
+  // sup |phi'(x)|: "saturated" means |phi'(h)| below sat_eps times this.
+  double (*max_slope)(double param);
+  // phi' is exactly 0 on part of the line, so units can be inactive (and dead on a whole batch).
+  bool (*has_dead_zone)(double param);
+  std::string_view auto_init;  // what --init auto picks
+  bool uses_param;             // reads --leaky-slope
+  ActivationKernel<float> kernel_f32;
+  ActivationKernel<double> kernel_f64;
+
+  template <class T>
+  ActivationKernel<T> kernel() const {
+    if constexpr (std::is_same_v<T, float>) return kernel_f32;
+    else return kernel_f64;
+  }
+};
+
+std::span<const Activation> activations();
+const Activation* find_activation(std::string_view name);  // nullptr if unknown
+std::vector<std::string> activation_names();
+
+}  // namespace gf

@@ -1,0 +1,72 @@
+#pragma once
+// `analyze` as a library call: a fully resolved configuration in, one result per activation
+// out. The CLI, config files, sweeps and baselines all go through AnalysisConfig.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "network.h"
+#include "summary.h"
+
+namespace gf {
+
+enum class WeightsMode { automatic, store, regenerate };
+
+struct AnalysisConfig {
+  std::vector<std::string> activations{"sigmoid", "tanh", "relu"};
+  Index depth = 20;
+  std::vector<Index> width{256};  // one width for every layer, or one per layer
+  Index input_dim = 0;            // 0: the first hidden width
+  Index batch = 256;
+  Index classes = 10;
+  std::uint64_t seed = 0;
+  InputKind input = InputKind::normal;
+  LossKind loss = LossKind::xent;
+  std::string init = "auto";
+  std::optional<double> sigma_w2;
+  std::optional<double> weight_std;
+  double bias_init = 0.0;
+  std::optional<double> sigma_b2;
+  double leaky_slope = 0.01;
+  double sat_eps = 0.1;
+  Dtype dtype = Dtype::f32;
+  Thresholds thresholds;
+  WeightsMode weights = WeightsMode::automatic;
+  std::uint64_t max_memory = std::uint64_t{8} << 30;
+  int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
+
+  std::vector<Index> widths() const;  // n_0 .. n_L
+  int thread_count() const;
+};
+
+// Checks what the flags cannot check one by one; throws UsageError naming the flags.
+void validate(const AnalysisConfig& c);
+
+// The network for one activation of the config: init resolved, weights path chosen.
+NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act);
+
+struct RunResult {
+  std::string activation;
+  std::string init;  // resolved: "he_normal", "sigma_w2=4", "weight_std=0.01"
+  bool regenerated_weights = false;
+  PassResult pass;
+  Summary summary;
+};
+
+struct AnalysisResult {
+  AnalysisConfig config;
+  std::vector<RunResult> runs;
+};
+
+// One run per activation, in order. Every run sees the same inputs, labels and weight draws.
+AnalysisResult run_analysis(const AnalysisConfig& c);
+RunResult run_one(const AnalysisConfig& c, const Activation& act);
+
+std::string_view dtype_name(Dtype d);
+std::string_view input_name(InputKind k);
+std::string_view weights_mode_name(WeightsMode m);
+std::string format_bytes(std::uint64_t bytes);
+
+}  // namespace gf

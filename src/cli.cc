@@ -1,0 +1,96 @@
+#include "cli.h"
+
+#include <csignal>
+#include <cstdio>
+#include <fmt/format.h>
+#include <new>
+
+#include "config_file.h"
+#include "errors.h"
+#include "exit_status.h"
+#include "interrupt.h"
+#include "output.h"
+#include "suggest.h"
+#include "version.h"
+
+namespace gf {
+
+std::unique_ptr<Cli> make_cli() {
+  auto cli = std::make_unique<Cli>();
+  CLI::App& app = cli->app;
+  app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION + " (" +
+                                        GRADFLOW_GIT_SHA + ")");
+  app.require_subcommand(0, 1);
+  app.get_formatter()->column_width(30);
+  app.footer(
+      "Running gradflow with no command runs `gradflow analyze` on its defaults: sigmoid, tanh and\n"
+      "relu, 20 layers of 256 units, a batch of 256.\n"
+      "Exit codes: 0 ok, 1 an analysis or check failed, 2 usage or input error, 130 interrupted.\n"
+      "Run `gradflow COMMAND --help` for a command's options.");
+  cli->commands.push_back({setup_analyze(app, cli->analyze), [c = cli.get()] { return run_analyze(c->analyze); }});
+  cli->commands.push_back({setup_list(app, cli->list), [c = cli.get()] { return run_list(c->list); }});
+  return cli;
+}
+
+namespace {
+
+void print_error(std::string_view message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "gradflow: error: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
+  std::string msg = e.what();
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::ExcludesError*>(&e) ||
+      dynamic_cast<const CLI::RequiresError*>(&e)) {
+    std::vector<std::string> names;
+    for (const Command& c : cli.commands) names.push_back(c.app->get_name());
+    msg += "; run 'gradflow --help' for the commands (" + join(names) + ")";
+  }
+  return msg;
+}
+
+}  // namespace
+
+int run_cli(Cli& cli, int argc, const char* const* argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE, and we end quietly
+  install_interrupt_handlers();
+  try {
+    cli.app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return cli.app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    print_error(parse_error_message(e, cli));
+    return kExitUsage;
+  }
+
+  try {
+    for (const Command& c : cli.commands) {
+      if (!c.app->parsed()) continue;
+      if (const CLI::Option* config = c.app->get_option_no_throw("--config"); config && config->count() > 0)
+        apply_config_file(*c.app, config->as<std::string>());
+      return c.run();
+    }
+    return cli.commands.front().run();
+  } catch (const UsageError& e) {
+    print_error(e.what());
+    return kExitUsage;
+  } catch (const BrokenPipe&) {
+    return kExitOk;
+  } catch (const Interrupted&) {
+    print_error("interrupted");
+    return kExitInterrupted;
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory: lower --batch, --width or --depth, or set --max-memory lower");
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    print_error(fmt::format("internal error: {}", e.what()));
+    return kExitFailure;
+  }
+}
+
+}  // namespace gf

@@ -1,0 +1,30 @@
+#pragma once
+// The whole command line: every subcommand's options, parsing, config files, and the mapping
+// of errors to exit codes (exit_status.h). main() only calls run_cli.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "cmd_analyze.h"
+#include "cmd_list.h"
+
+namespace gf {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+struct Cli {
+  CLI::App app{"gradflow: see how gradients flow through deep networks", "gradflow"};
+  AnalyzeOptions analyze;
+  ListOptions list;
+  std::vector<Command> commands;  // in help order; the first runs when none is named
+};
+
+std::unique_ptr<Cli> make_cli();
+// Parses and runs; returns the exit code. Errors go to stderr as "gradflow: error: ...".
+int run_cli(Cli& cli, int argc, const char* const* argv);
+
+}  // namespace gf

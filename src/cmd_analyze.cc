@@ -1,0 +1,82 @@
+#include "cmd_analyze.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "exit_status.h"
+#include "network_options.h"
+#include "output.h"
+#include "report_csv.h"
+#include "report_json.h"
+#include "report_table.h"
+#include "validators.h"
+
+namespace gf {
+
+void add_output_options(CLI::App& cmd, std::string& format, const std::vector<std::string>& formats,
+                        std::string& output, ColorMode* color) {
+  cmd.add_option("--format", format, "Report format on stdout or in --output")
+      ->type_name("FORMAT")
+      ->default_str(format)
+      ->check(one_of(formats))
+      ->group("Output");
+  cmd.add_option("-o,--output", output, "Write the report to FILE (atomically) instead of stdout; - is stdout")
+      ->type_name("FILE")
+      ->default_str("-")
+      ->group("Output");
+  if (color)
+    cmd.add_option("--color", *color, "Colour in tables: auto (only on a terminal, and never with NO_COLOR set)")
+        ->type_name("WHEN")
+        ->default_str("auto")
+        ->transform(enum_names<ColorMode>({{"auto", ColorMode::automatic},
+                                           {"always", ColorMode::always},
+                                           {"never", ColorMode::never}}))
+        ->group("Output")
+        ->configurable(false);
+}
+
+CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "analyze",
+      "Build a deep stack of dense layers for each activation, push a random batch through it, "
+      "backpropagate, and report layer by layer how the gradient fares: vanishing or exploding, "
+      "saturated units, dead ReLUs, zero-centring. This is what `gradflow` alone runs.");
+  add_network_options(*cmd, o.config);
+  cmd->add_option("--config", o.config_file,
+                  "Read options from a JSON file whose keys are the long option names; flags given "
+                  "on the command line win")
+      ->type_name("FILE")
+      ->configurable(false)
+      ->group("Input");
+  add_output_options(*cmd, o.format, {"table", "json", "csv"}, o.output, &o.color);
+  cmd->add_flag("--all-layers", o.all_layers, "Table: show every layer (past 25 rows are thinned evenly)")
+      ->group("Output");
+  cmd->footer(
+      "Examples:\n"
+      "  gradflow analyze -a sigmoid,tanh,relu -d 20 -w 256 -b 256\n"
+      "  gradflow analyze -a relu --init he_normal --bias-init -0.5 -d 30 --format json -o relu.json\n"
+      "  gradflow analyze --config configs/deep-sigmoid.json --depth 60\n"
+      "  gradflow analyze -a tanh --sigma-w2 4 -d 10 --format csv\n"
+      "`gradflow list` describes every activation and initialisation.");
+  return cmd;
+}
+
+int run_analyze(const AnalyzeOptions& o) {
+  validate(o.config);
+  ReportSink sink(o.output);
+  const AnalysisResult result = run_analysis(o.config);
+  if (o.format == "json") {
+    sink.write(analysis_json(result));
+  } else if (o.format == "csv") {
+    sink.write(analysis_csv(result));
+  } else {
+    TableOptions t;
+    t.all_layers = o.all_layers;
+    t.style.color = sink.is_stdout() && color_enabled(o.color, STDOUT_FILENO);
+    t.style.utf8 = utf8_locale();
+    sink.write(analysis_table(result, t));
+  }
+  return kExitOk;
+}
+
+}  // namespace gf

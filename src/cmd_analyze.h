@@ -1,0 +1,27 @@
+#pragma once
+// `gradflow analyze` (and `gradflow` alone): build the networks, measure, report.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "analysis.h"
+#include "terminal.h"
+
+namespace gf {
+
+struct AnalyzeOptions {
+  AnalysisConfig config;
+  std::string config_file;
+  std::string format = "table";
+  std::string output = "-";
+  ColorMode color = ColorMode::automatic;
+  bool all_layers = false;
+};
+
+CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o);
+int run_analyze(const AnalyzeOptions& o);
+
+// Options every report-writing subcommand shares.
+void add_output_options(CLI::App& cmd, std::string& format, const std::vector<std::string>& formats,
+                        std::string& output, ColorMode* color);
+
+}  // namespace gf

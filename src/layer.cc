@@ -1,0 +1,75 @@
+#include "layer.h"
+
+namespace gf {
+
+template <class T>
+ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
+                                   ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
+                                   Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a) {
+  const Index B = h_d.rows(), cols = h_d.cols(), n = B * cols;
+  h_d.noalias() = a_prev * W_rows.transpose();
+  h_d.rowwise() += b_seg.transpose();
+
+  ForwardPartial p;
+  p.weight_sumsq = W_rows.template cast<double>().squaredNorm();
+  p.pairs = n;
+  p.units = cols;
+  p.nonfinite = n - h_d.array().isFinite().count();
+  p.preact = moments_of(h_d.data(), n);
+  act.kernel<T>()(h_d.data(), a.data(), h_d.data(), n, param);
+  p.act = moments_of(a.data(), n);
+
+  const T threshold = static_cast<T>(sat_threshold);
+  const bool dead_zone = act.has_dead_zone(param);
+  for (Index j = 0; j < cols; ++j) {
+    const auto dj = h_d.col(j).array();
+    const Index sat = (dj.abs() < threshold).count();
+    p.saturated += sat;
+    p.saturated_units += sat == B;
+    if (dead_zone) {
+      const Index zero = (dj == T(0)).count();
+      p.inactive += zero;
+      p.dead_units += zero == B;
+    }
+  }
+  return p;
+}
+
+template <class T>
+double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
+  d_h.array() = d_a.array() * d.array();
+  return d_h.template cast<double>().squaredNorm();
+}
+
+template <class T>
+WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch) {
+  scratch.noalias() = a_prev.transpose() * d_h_cols;
+  WeightGradPartial p;
+  p.sumsq = scratch.template cast<double>().squaredNorm();
+  const auto fan_in = static_cast<double>(scratch.rows());
+  p.rows = scratch.cols();
+  for (Index i = 0; i < scratch.cols(); ++i) {  // column i of d_W^T = row i of d_W
+    const auto row = scratch.col(i).array();
+    const Index pos = (row > T(0)).count(), neg = (row < T(0)).count();
+    p.coherence_sum += static_cast<double>(std::abs(pos - neg)) / fan_in;
+  }
+  return p;
+}
+
+template <class T>
+void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, MatRef<T> d_a_prev_cols) {
+  d_a_prev_cols.noalias() = scale * (d_h * W_cols);
+}
+
+#define GF_INSTANTIATE(T)                                                                         \
+  template ForwardPartial layer_forward_block<T>(const Activation&, double, double, ConstMatRef<T>, \
+                                                 ConstWeightsRef<T>, Eigen::Ref<const Vec<T>>,       \
+                                                 MatRef<T>, MatRef<T>);                               \
+  template double preact_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);                  \
+  template WeightGradPartial weight_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);       \
+  template void input_grad_block<T>(ConstMatRef<T>, ConstWeightsRef<T>, T, MatRef<T>);
+GF_INSTANTIATE(float)
+GF_INSTANTIATE(double)
+#undef GF_INSTANTIATE
+
+}  // namespace gf

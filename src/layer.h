@@ -1,0 +1,36 @@
+#pragma once
+// The kernels of one dense layer, forward and backward side by side, each on one block of
+// units (see parallel.h). Shapes: a_prev (B, n_in), W (n_out, n_in) row-major, b (n_out),
+// h, a, d (B, n_out); a block is `cols` consecutive units starting at unit c0.
+#include "activation.h"
+#include "stats.h"
+#include "tensor.h"
+
+namespace gf {
+
+template <class T>
+using ConstWeightsRef = Eigen::Ref<const RowMat<T>>;
+
+// h = a_prev W^T + b; a = phi(h); d = phi'(h), written over h. Returns the block's statistics.
+// W_rows = W[c0:c0+cols, :], b_seg = b[c0:c0+cols], h_d and a = columns c0:c0+cols.
+template <class T>
+ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
+                                   ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
+                                   Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a);
+
+// Backward of a = phi(h): d_h = d_a * phi'(h), elementwise. Returns sum(d_h^2).
+template <class T>
+double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h);
+
+// Backward of h = a_prev W^T, for W: d_W[c0:c0+cols, :]^T = a_prev^T d_h[:, c0:c0+cols],
+// formed in `scratch` (n_in, cols) and reduced at once to norm and sign coherence, so the whole
+// d_W never exists.
+template <class T>
+WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch);
+
+// Backward of h = a_prev W^T, for a_prev: d_a_prev[:, c0:c0+cols] = scale * d_h W[:, c0:c0+cols].
+// `scale` carries the renormalisation of the backward pass (see engine.cc).
+template <class T>
+void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, MatRef<T> d_a_prev_cols);
+
+}  // namespace gf

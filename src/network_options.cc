@@ -1,0 +1,171 @@
+#include "network_options.h"
+
+#include <fmt/format.h>
+#include <limits>
+
+#include "validators.h"
+
+namespace gf {
+
+void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::string act_help = "Activations to compare, comma-separated:";
+  for (const Activation& a : activations()) act_help += fmt::format("\n  {:<11} {}", a.name, a.description);
+
+  cmd.add_option("-a,--activation", c.activations, act_help)
+      ->delimiter(',')
+      ->type_name("LIST")
+      ->default_str("sigmoid,tanh,relu")
+      ->check(one_of(activation_names()))
+      ->group("Network");
+  cmd.add_option("-d,--depth", c.depth, "Number of hidden layers L")
+      ->type_name("L")
+      ->default_str(std::to_string(c.depth))
+      ->check(whole_number(1, 100000))
+      ->group("Network");
+  cmd.add_option("-w,--width", c.width, "Units per hidden layer: one number, or a comma list of L")
+      ->delimiter(',')
+      ->type_name("N[,N...]")
+      ->default_str("256")
+      ->check(whole_number(1, 1 << 20))
+      ->group("Network");
+  cmd.add_option("--input-dim", c.input_dim, "Input features n_0")
+      ->type_name("N")
+      ->default_str("the first width")
+      ->check(whole_number(1, 1 << 20))
+      ->group("Network");
+  cmd.add_option("-b,--batch", c.batch, "Samples per batch B")
+      ->type_name("B")
+      ->default_str(std::to_string(c.batch))
+      ->check(whole_number(1, 1 << 24))
+      ->group("Network");
+  cmd.add_option("--classes", c.classes, "Outputs of the linear head (and classes of the labels)")
+      ->type_name("C")
+      ->default_str(std::to_string(c.classes))
+      ->check(whole_number(2, 1 << 20))
+      ->group("Network");
+  cmd.add_option("--input", c.input,
+                 "Input distribution: normal N(0,1), uniform U[-1,1], positive U[0,1] (all-positive "
+                 "inputs, for the zero-centring question)")
+      ->type_name("KIND")
+      ->default_str("normal")
+      ->transform(enum_names<InputKind>({{"normal", InputKind::normal},
+                                         {"uniform", InputKind::uniform},
+                                         {"positive", InputKind::positive}}))
+      ->group("Network");
+  cmd.add_option("--loss", c.loss,
+                 "Loss on the head: xent (softmax cross-entropy, random labels), mse (N(0,1) "
+                 "targets), random (backpropagate a fixed Gaussian direction: mean-field theory's "
+                 "assumption)")
+      ->type_name("KIND")
+      ->default_str("xent")
+      ->transform(enum_names<LossKind>(
+          {{"xent", LossKind::xent}, {"mse", LossKind::mse}, {"random", LossKind::random}}))
+      ->group("Network");
+  cmd.add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
+      ->type_name("S")
+      ->default_str("0.01")
+      ->check(real_number(-kInf, kInf))
+      ->group("Network");
+
+  std::string init_help =
+      "Weight initialisation: auto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
+      "lecun_normal for selu, xavier_normal otherwise";
+  for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);
+  cmd.add_option("--init", c.init, init_help)
+      ->type_name("SCHEME")
+      ->default_str("auto")
+      ->check(one_of(init_names()))
+      ->group("Initialisation");
+  cmd.add_option("--sigma-w2", c.sigma_w2,
+                 "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "
+                 "gain^2)")
+      ->type_name("S")
+      ->check(real_number(0, kInf, true))
+      ->group("Initialisation");
+  cmd.add_option("--weight-std", c.weight_std, "Fixed weight std: W ~ N(0, S^2), e.g. the classic 0.01")
+      ->type_name("S")
+      ->check(real_number(0, kInf, true))
+      ->group("Initialisation");
+  cmd.add_option("--bias-init", c.bias_init, "Every bias set to this constant")
+      ->type_name("C")
+      ->default_str("0")
+      ->check(real_number(-kInf, kInf))
+      ->group("Initialisation");
+  cmd.add_option("--sigma-b2", c.sigma_b2, "Random biases instead: b ~ N(0, V)")
+      ->type_name("V")
+      ->check(real_number(0, kInf))
+      ->group("Initialisation");
+  cmd.add_option("--seed", c.seed, "Seed of every random draw (inputs, labels, weights)")
+      ->type_name("N")
+      ->default_str("0")
+      ->check(whole_number(0, std::numeric_limits<long long>::max()))
+      ->group("Initialisation");
+
+  cmd.add_option("--sat-eps", c.sat_eps,
+                 "A unit-sample is saturated when |phi'(h)| < sat-eps x the maximum slope of phi")
+      ->type_name("E")
+      ->default_str("0.1")
+      ->check(real_number(0, 1, true, true))
+      ->group("Measurement");
+  cmd.add_option("--dtype", c.dtype, "Floating-point type of the computation")
+      ->type_name("TYPE")
+      ->default_str("f32")
+      ->transform(enum_names<Dtype>({{"f32", Dtype::f32}, {"f64", Dtype::f64}}))
+      ->group("Measurement");
+
+  Thresholds& t = c.thresholds;
+  cmd.add_option("--vanishing-below", t.vanishing_below,
+                 "Verdict 'vanishing' when layer 1's weight gradient is below this fraction of layer L's")
+      ->type_name("R")
+      ->default_str("0.01")
+      ->check(real_number(0, kInf, true))
+      ->group("Verdicts");
+  cmd.add_option("--exploding-above", t.exploding_above,
+                 "Verdict 'exploding' when layer 1's weight gradient is above this multiple of layer L's")
+      ->type_name("R")
+      ->default_str("100")
+      ->check(real_number(0, kInf, true))
+      ->group("Verdicts");
+  cmd.add_option("--saturated-above", t.saturated_above,
+                 "Verdict 'saturated' when the mean saturated_frac is above this")
+      ->type_name("F")
+      ->default_str("0.3")
+      ->check(real_number(0, 1))
+      ->group("Verdicts");
+  cmd.add_option("--dead-above", t.dead_above,
+                 "Verdict 'dead_units' when the share of dead hidden units is above this")
+      ->type_name("F")
+      ->default_str("0.05")
+      ->check(real_number(0, 1))
+      ->group("Verdicts");
+  cmd.add_option("--not-centred-above", t.offset_above,
+                 "Verdict 'not_zero_centred' when mean |act_mean| / rms(act) is above this")
+      ->type_name("F")
+      ->default_str("0.3")
+      ->check(real_number(0, 1))
+      ->group("Verdicts");
+
+  cmd.add_option("-j,--threads", c.threads, "Threads; results are identical for any number")
+      ->type_name("N")
+      ->default_str("all cores")
+      ->check(whole_number(1, 4096))
+      ->group("Resources");
+  cmd.add_option("--weights", c.weights,
+                 "Keep every layer's weights (store), or draw them again for the backward pass "
+                 "(regenerate: memory grows with activations only); auto stores when it fits "
+                 "--max-memory. Results are identical")
+      ->type_name("MODE")
+      ->default_str("auto")
+      ->transform(enum_names<WeightsMode>({{"auto", WeightsMode::automatic},
+                                           {"store", WeightsMode::store},
+                                           {"regenerate", WeightsMode::regenerate}}))
+      ->group("Resources");
+  cmd.add_option("--max-memory", c.max_memory, "Refuse networks estimated to need more memory")
+      ->type_name("SIZE")
+      ->default_str("8G")
+      ->transform(byte_size())
+      ->group("Resources");
+}
+
+}  // namespace gf

@@ -1,0 +1,64 @@
+#include "output.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+
+namespace gf {
+
+void write_stdout(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    if (errno == EPIPE) throw BrokenPipe{};
+    throw UsageError(fmt::format("cannot write to stdout: {}", std::strerror(errno)));
+  }
+}
+
+ReportSink::ReportSink(std::string path) : path_(std::move(path)) {
+  if (is_stdout()) return;
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw UsageError(fmt::format("--output: '{}' is a directory; give a file name", path_));
+  std::string temp = path_ + ".tmp.XXXXXX";
+  fd_ = ::mkstemp(temp.data());
+  if (fd_ < 0)
+    throw UsageError(fmt::format("--output: cannot write '{}': {}", path_, std::strerror(errno)));
+  temp_path_ = temp;
+}
+
+ReportSink::~ReportSink() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temp_path_.empty() && !committed_) ::unlink(temp_path_.c_str());
+}
+
+void ReportSink::write(std::string_view text) {
+  if (is_stdout()) {
+    write_stdout(text);
+    return;
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw UsageError(fmt::format("--output: writing '{}' failed: {}", path_, std::strerror(errno)));
+    done += static_cast<std::size_t>(n);
+  }
+  const mode_t mask = ::umask(0);  // mkstemp makes 0600; a report is an ordinary file
+  ::umask(mask);
+  ::fchmod(fd_, 0666 & ~mask);
+  if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+    fd_ = -1;
+    throw UsageError(fmt::format("--output: writing '{}' failed: {}", path_, std::strerror(errno)));
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+    throw UsageError(fmt::format("--output: cannot create '{}': {}", path_, std::strerror(errno)));
+  committed_ = true;
+}
+
+}  // namespace gf

@@ -1,0 +1,31 @@
+#pragma once
+// Where a finished report goes: stdout, or a file that appears whole or not at all (written to
+// a temporary file beside it, then renamed). The file is claimed before any work starts, so an
+// unwritable path fails at once.
+#include <string>
+#include <string_view>
+
+namespace gf {
+
+// Thrown when stdout's reader has gone (`gradflow ... | head -1`): gradflow ends quietly.
+struct BrokenPipe {};
+
+class ReportSink {
+ public:
+  explicit ReportSink(std::string path);  // "-" is stdout
+  ~ReportSink();
+  ReportSink(const ReportSink&) = delete;
+  ReportSink& operator=(const ReportSink&) = delete;
+
+  bool is_stdout() const { return path_ == "-"; }
+  void write(std::string_view text);  // the whole report, once
+
+ private:
+  std::string path_, temp_path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+void write_stdout(std::string_view text);  // throws BrokenPipe
+
+}  // namespace gf

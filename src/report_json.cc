@@ -1,0 +1,99 @@
+#include "report_json.h"
+
+#include <Eigen/Core>
+#include <cmath>
+
+#include "loss.h"
+#include "version.h"
+
+namespace gf {
+
+using ojson = nlohmann::ordered_json;
+
+ojson number_or_null(double v) { return std::isfinite(v) ? ojson(v) : ojson(nullptr); }
+
+namespace {
+template <class T>
+ojson optional_json(const std::optional<T>& v) {
+  return v ? ojson(*v) : ojson(nullptr);
+}
+ojson index_or_null(Index v) { return v != 0 ? ojson(v) : ojson(nullptr); }
+}  // namespace
+
+ojson context_json(Dtype dtype) {
+  return {{"git_sha", GRADFLOW_GIT_SHA},
+          {"build_type", GRADFLOW_BUILD_TYPE},
+          {"compiler", std::string("g++ ") + __VERSION__},
+          {"eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                        "." + std::to_string(EIGEN_MINOR_VERSION)},
+          {"simd", Eigen::SimdInstructionSetsInUse()},
+          {"dtype", dtype_name(dtype)}};
+}
+
+ojson config_json(const AnalysisConfig& c) {
+  std::vector<Index> widths = c.widths();
+  const Thresholds& t = c.thresholds;
+  return {{"activation", c.activations},
+          {"depth", c.depth},
+          {"width", std::vector<Index>(widths.begin() + 1, widths.end())},
+          {"input-dim", widths[0]},
+          {"batch", c.batch},
+          {"classes", c.classes},
+          {"seed", c.seed},
+          {"input", input_name(c.input)},
+          {"loss", loss_name(c.loss)},
+          {"init", c.init},
+          {"sigma-w2", optional_json(c.sigma_w2)},
+          {"weight-std", optional_json(c.weight_std)},
+          {"bias-init", c.bias_init},
+          {"sigma-b2", optional_json(c.sigma_b2)},
+          {"leaky-slope", c.leaky_slope},
+          {"sat-eps", c.sat_eps},
+          {"dtype", dtype_name(c.dtype)},
+          {"vanishing-below", t.vanishing_below},
+          {"exploding-above", t.exploding_above},
+          {"saturated-above", t.saturated_above},
+          {"dead-above", t.dead_above},
+          {"not-centred-above", t.offset_above}};
+}
+
+ojson summary_json(const Summary& s) {
+  ojson j = ojson::object();
+  for (const SummaryMetric& m : summary_metrics()) j[std::string(m.key)] = number_or_null(s.*m.field);
+  j["verdict"] = s.verdict;
+  j["sentences"] = s.sentences;
+  return j;
+}
+
+ojson layer_json(const LayerStats& l) {
+  ojson j = {{"layer", l.layer}, {"fan_in", l.fan_in}, {"width", l.width}};
+  for (const LayerMetric& m : layer_metrics()) j[std::string(m.key)] = number_or_null(l.*m.field);
+  return j;
+}
+
+ojson run_json(const RunResult& r) {
+  ojson layers = ojson::array();
+  for (const LayerStats& l : r.pass.layers) layers.push_back(layer_json(l));
+  return {{"activation", r.activation},
+          {"init", r.init},
+          {"finite", r.pass.overflow_layer == 0},
+          {"overflow_layer", index_or_null(r.pass.overflow_layer)},
+          {"zero_grad_layer", index_or_null(r.pass.zero_grad_layer)},
+          {"summary", summary_json(r.summary)},
+          {"layers", std::move(layers)}};
+}
+
+std::string analysis_json(const AnalysisResult& result) {
+  ojson runs = ojson::array();
+  for (const RunResult& r : result.runs) runs.push_back(run_json(r));
+  const ojson doc = {{"schema_version", kSchemaVersion},
+                     {"tool", "gradflow"},
+                     {"version", GRADFLOW_VERSION},
+                     {"command", "analyze"},
+                     {"context", context_json(result.config.dtype)},
+                     {"config", config_json(result.config)},
+                     {"runs", std::move(runs)}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace gf

@@ -1,0 +1,23 @@
+#pragma once
+// The JSON document of an analysis (schema_version 1). Non-finite numbers never appear: a
+// quantity that is undefined (the forward pass overflowed, the gradient is exactly zero) is
+// null, and the run says why in overflow_layer / zero_grad_layer.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analysis.h"
+
+namespace gf {
+
+inline constexpr int kSchemaVersion = 1;
+
+nlohmann::ordered_json number_or_null(double v);
+nlohmann::ordered_json context_json(Dtype dtype);
+// Keys are the long option names, so a document's config can be fed back with --config.
+nlohmann::ordered_json config_json(const AnalysisConfig& c);
+nlohmann::ordered_json summary_json(const Summary& s);
+nlohmann::ordered_json layer_json(const LayerStats& l);
+nlohmann::ordered_json run_json(const RunResult& r);
+std::string analysis_json(const AnalysisResult& result);
+
+}  // namespace gf

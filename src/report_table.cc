@@ -1,0 +1,169 @@
+#include "report_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "loss.h"
+
+namespace gf {
+namespace {
+
+constexpr int kBarWidth = 10;
+
+std::string cell(double v, std::string_view spec, int width) {
+  if (!std::isfinite(v)) return fmt::format("{:>{}}", "-", width);
+  return fmt::format("{:>{}}", fmt::format(fmt::runtime(std::string("{:") + std::string(spec) + "}"), v), width);
+}
+
+std::string pct(double frac, int width) { return cell(100.0 * frac, ".1f", width); }
+
+// A bar whose length is v's place between lo and hi, in eighths of a character where the
+// terminal can draw them.
+std::string bar(double v, double lo, double hi, const Style& s) {
+  if (!std::isfinite(v)) return std::string(kBarWidth, ' ');
+  const double frac = std::clamp((v - lo) / (hi - lo), 0.0, 1.0);
+  const int eighths = static_cast<int>(std::lround(frac * kBarWidth * 8));
+  std::string out;
+  if (s.utf8) {
+    static const char* kParts[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    for (int i = 0; i < eighths / 8; ++i) out += "█";
+    out += kParts[eighths % 8];
+  } else {
+    out.assign(static_cast<std::size_t>((eighths + 4) / 8), '#');
+  }
+  const int cells = s.utf8 ? eighths / 8 + (eighths % 8 ? 1 : 0) : (eighths + 4) / 8;
+  out.append(static_cast<std::size_t>(kBarWidth - cells), ' ');
+  return out;
+}
+
+std::string header_line(const AnalysisConfig& c) {
+  const std::vector<Index> w = c.widths();
+  const auto [lo, hi] = std::minmax_element(w.begin() + 1, w.end());
+  const std::string widths = *lo == *hi ? fmt::format("width {}", *lo)
+                                        : fmt::format("widths {}..{}", *lo, *hi);
+  return fmt::format("gradflow analyze: depth {}, {}, batch {}, input {}, loss {}, {}, seed {}\n",
+                     c.depth, widths, c.batch, input_name(c.input), loss_name(c.loss),
+                     dtype_name(c.dtype), c.seed);
+}
+
+Tone verdict_tone(std::string_view v) {
+  if (v == "healthy") return Tone::good;
+  if (v == "saturated" || v == "not_zero_centred") return Tone::warn;
+  return Tone::bad;
+}
+
+// Sentences end in ": <verdict>"; the verdict is coloured by how bad it is.
+std::string verdicts(const AnalysisResult& result, const Style& s) {
+  std::string out = "\n";
+  for (const RunResult& r : result.runs) {
+    for (std::size_t i = 0; i < r.summary.sentences.size(); ++i) {
+      const std::string& sentence = r.summary.sentences[i];
+      const std::size_t head = sentence.find(": "), tail = sentence.rfind(": ");
+      out += s.paint(sentence.substr(0, head), Tone::bold);
+      out += sentence.substr(head, tail + 2 - head);
+      out += s.paint(sentence.substr(tail + 2), verdict_tone(r.summary.verdict[i]));
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+std::string thinned_note(Index shown, Index depth) {
+  if (shown == depth) return "";
+  return fmt::format("({} of {} layers shown; --all-layers shows every one)\n", shown, depth);
+}
+
+std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
+  const Style& s = o.style;
+  const std::vector<Index> rows = shown_layers(result.config.depth, o);
+  double lo = 0, hi = 0;
+  for (const RunResult& r : result.runs)
+    for (const LayerStats& l : r.pass.layers)
+      if (std::isfinite(l.grad_weight_rel_log10)) {
+        lo = std::min(lo, l.grad_weight_rel_log10);
+        hi = std::max(hi, l.grad_weight_rel_log10);
+      }
+  lo = std::min(lo, hi - 1);
+
+  constexpr int kGroup = 7 + 1 + 6 + 1 + 6 + 2 + kBarWidth + 3;
+  std::string out = header_line(result.config) + "\n      ";
+  for (const RunResult& r : result.runs) {
+    const std::string title = fmt::format("{} ({})", r.activation, r.init);
+    out += s.paint(title, Tone::bold) +
+           std::string(static_cast<std::size_t>(std::max<int>(1, kGroup - static_cast<int>(title.size()))), ' ');
+  }
+  out += "\nlayer ";
+  for (std::size_t i = 0; i < result.runs.size(); ++i)
+    out += fmt::format("{:>7} {:>6} {:>6}  {:<{}}   ", "grad", "sat%", "dead%", "", kBarWidth);
+  out += '\n';
+  for (Index layer : rows) {
+    out += fmt::format("{:>5} ", layer);
+    for (const RunResult& r : result.runs) {
+      const LayerStats& l = r.pass.layers[static_cast<std::size_t>(layer - 1)];
+      out += cell(l.grad_weight_rel_log10, "+.2f", 7) + " " + pct(l.saturated_frac, 6) + " " +
+             pct(l.dead_units_frac, 6) + "  " + s.paint(bar(l.grad_weight_rel_log10, lo, hi, s), Tone::dim) +
+             "   ";
+    }
+    out += '\n';
+  }
+  out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
+  out += fmt::format(
+      "\ngrad: log10 of |dL/dW| relative to the last hidden layer (0: as large, -3: a thousandth)\n"
+      "sat%: unit-samples with slope below {:g} x the maximum; dead%: units flat on the whole batch\n",
+      result.config.sat_eps);
+  return out + verdicts(result, s);
+}
+
+std::string detailed(const AnalysisResult& result, const TableOptions& o) {
+  const Style& s = o.style;
+  const RunResult& r = result.runs.front();
+  const std::vector<Index> rows = shown_layers(result.config.depth, o);
+  std::string out = header_line(result.config);
+  out += '\n';
+  out += s.paint(fmt::format("{} ({})", r.activation, r.init), Tone::bold);
+  out += '\n';
+  out += fmt::format("{:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7} {:>6}\n",
+                     "layer", "width", "h mean", "h std", "a mean", "a std", "sat%", "satU%",
+                     "inact%", "dead%", "log|dh|", "log|dW|", "rel", "log|W|", "coher");
+  for (Index layer : rows) {
+    const LayerStats& l = r.pass.layers[static_cast<std::size_t>(layer - 1)];
+    out += fmt::format("{:>5} {:>6} ", l.layer, l.width) + cell(l.preact_mean, "+.3f", 8) + " " +
+           cell(l.preact_std, ".3f", 7) + " " + cell(l.act_mean, "+.3f", 7) + " " +
+           cell(l.act_std, ".3f", 7) + " " + pct(l.saturated_frac, 6) + " " +
+           pct(l.saturated_units_frac, 6) + " " + pct(l.inactive_frac, 6) + " " +
+           pct(l.dead_units_frac, 6) + " " + cell(l.grad_preact_log10, ".2f", 8) + " " +
+           cell(l.grad_weight_log10, ".2f", 8) + " " + cell(l.grad_weight_rel_log10, "+.2f", 7) +
+           " " + cell(l.weight_log10, ".2f", 7) + " " + cell(l.dw_sign_coherence, ".3f", 6) + "\n";
+  }
+  out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
+  out += fmt::format(
+      "\nh: pre-activations, a: activations; sat%/satU%: unit-samples/units with slope below {:g} x "
+      "max;\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
+      "gradient norms;\nrel: log|dW| minus the last layer's; coher: sign coherence of dW rows (1: "
+      "one sign per row)\n",
+      result.config.sat_eps);
+  return out + verdicts(result, s);
+}
+
+}  // namespace
+
+std::vector<Index> shown_layers(Index depth, const TableOptions& o) {
+  std::vector<Index> rows;
+  if (o.all_layers || depth <= o.max_rows) {
+    for (Index l = 1; l <= depth; ++l) rows.push_back(l);
+    return rows;
+  }
+  for (Index i = 0; i < o.max_rows; ++i) {
+    const Index l = 1 + static_cast<Index>(std::llround(static_cast<double>(i) * static_cast<double>(depth - 1) /
+                                                        static_cast<double>(o.max_rows - 1)));
+    if (rows.empty() || rows.back() != l) rows.push_back(l);
+  }
+  return rows;
+}
+
+std::string analysis_table(const AnalysisResult& result, const TableOptions& o) {
+  return result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
+}
+
+}  // namespace gf

@@ -1,0 +1,88 @@
+#include "stats.h"
+
+namespace gf {
+
+void Moments::merge(const Moments& o) {
+  if (o.n == 0) return;
+  if (n == 0) {
+    *this = o;
+    return;
+  }
+  const double total = n + o.n, delta = o.mean - mean;
+  mean += delta * (o.n / total);
+  m2 += o.m2 + delta * delta * (n * o.n / total);
+  n = total;
+}
+
+template <class T>
+Moments moments_of(const T* x, Index n) {
+  Moments m;
+  if (n == 0) return m;
+  const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> v(x, n);
+  m.n = static_cast<double>(n);
+  m.mean = v.template cast<double>().mean();
+  m.m2 = (v.template cast<double>() - m.mean).square().sum();
+  return m;
+}
+template Moments moments_of<float>(const float*, Index);
+template Moments moments_of<double>(const double*, Index);
+
+void ForwardPartial::merge(const ForwardPartial& o) {
+  weight_sumsq += o.weight_sumsq;
+  preact.merge(o.preact);
+  act.merge(o.act);
+  pairs += o.pairs;
+  units += o.units;
+  saturated += o.saturated;
+  inactive += o.inactive;
+  saturated_units += o.saturated_units;
+  dead_units += o.dead_units;
+  nonfinite += o.nonfinite;
+}
+
+void WeightGradPartial::merge(const WeightGradPartial& o) {
+  sumsq += o.sumsq;
+  coherence_sum += o.coherence_sum;
+  rows += o.rows;
+}
+
+void set_forward_stats(LayerStats& s, const ForwardPartial& p) {
+  const auto pairs = static_cast<double>(p.pairs), units = static_cast<double>(p.units);
+  s.preact_mean = p.preact.mean;
+  s.preact_std = p.preact.std();
+  s.act_mean = p.act.mean;
+  s.act_std = p.act.std();
+  s.saturated_frac = static_cast<double>(p.saturated) / pairs;
+  s.inactive_frac = static_cast<double>(p.inactive) / pairs;
+  s.saturated_units_frac = static_cast<double>(p.saturated_units) / units;
+  s.dead_units_frac = static_cast<double>(p.dead_units) / units;
+  s.weight_log10 = 0.5 * std::log10(p.weight_sumsq);
+}
+
+namespace {
+const LayerMetric kLayerMetrics[] = {
+    {"preact_mean", &LayerStats::preact_mean, "mean of h_l over all (sample, unit) entries"},
+    {"preact_std", &LayerStats::preact_std, "standard deviation of h_l over all entries"},
+    {"act_mean", &LayerStats::act_mean, "mean of a_l = phi(h_l): 0 when zero-centred"},
+    {"act_std", &LayerStats::act_std, "standard deviation of a_l"},
+    {"saturated_frac", &LayerStats::saturated_frac,
+     "share of (sample, unit) pairs with |phi'(h)| < sat_eps x max slope"},
+    {"saturated_units_frac", &LayerStats::saturated_units_frac,
+     "share of units saturated on every sample of the batch"},
+    {"inactive_frac", &LayerStats::inactive_frac,
+     "share of pairs with phi'(h) exactly 0 (0 for smooth activations)"},
+    {"dead_units_frac", &LayerStats::dead_units_frac,
+     "share of units with phi'(h) exactly 0 on every sample (dead ReLUs)"},
+    {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F"},
+    {"grad_weight_log10", &LayerStats::grad_weight_log10, "log10 of ||d loss / d W_l||_F"},
+    {"grad_weight_rel_log10", &LayerStats::grad_weight_rel_log10,
+     "grad_weight_log10(l) - grad_weight_log10(L): decades below the last hidden layer"},
+    {"weight_log10", &LayerStats::weight_log10, "log10 of ||W_l||_F"},
+    {"dw_sign_coherence", &LayerStats::dw_sign_coherence,
+     "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row has one sign"},
+};
+}  // namespace
+
+std::span<const LayerMetric> layer_metrics() { return kLayerMetrics; }
+
+}  // namespace gf

@@ -1,0 +1,86 @@
+#include "validators.h"
+
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace gf {
+
+CLI::Validator one_of(std::vector<std::string> names) {
+  const std::string desc = "{" + join(names, ",") + "}";
+  return CLI::Validator(
+      [names](std::string& value) -> std::string {
+        for (const std::string& n : names)
+          if (n == value) return "";
+        return "unknown value '" + value + "'" + did_you_mean(value, names) + "; allowed: " +
+               join(names);
+      },
+      desc);
+}
+
+CLI::Validator whole_number(long long lo, long long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        long long v = 0;
+        const char* end = value.data() + value.size();
+        const auto [p, ec] = std::from_chars(value.data(), end, v);
+        if (ec != std::errc() || p != end || v < lo || v > hi)
+          return fmt::format("'{}' is not allowed: give a whole number from {} to {}", value, lo, hi);
+        return "";
+      },
+      "");
+}
+
+CLI::Validator real_number(double lo, double hi, bool open_lo, bool open_hi) {
+  return CLI::Validator(
+      [=](std::string& value) -> std::string {
+        double v = 0;
+        const char* end = value.data() + value.size();
+        const auto [p, ec] = std::from_chars(value.data(), end, v);
+        const bool ok = ec == std::errc() && p == end && std::isfinite(v) &&
+                        (open_lo ? v > lo : v >= lo) && (open_hi ? v < hi : v <= hi);
+        if (ok) return "";
+        const std::string range =
+            std::isinf(hi) ? fmt::format("{} {:g}", open_lo ? "above" : "of at least", lo)
+                           : fmt::format("in {}{:g}, {:g}{}", open_lo ? "(" : "[", lo, hi, open_hi ? ")" : "]");
+        return fmt::format("'{}' is not allowed: give a number {}", value, range);
+      },
+      "");
+}
+
+std::uint64_t parse_byte_size(std::string_view text) {
+  double v = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(begin, end, v);
+  if (ec != std::errc() || !std::isfinite(v) || v <= 0) throw std::invalid_argument("size");
+  std::string unit(p, end);
+  for (char& ch : unit) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (unit.ends_with("IB")) unit.erase(unit.size() - 2);
+  else if (unit.size() > 1 && unit.ends_with("B")) unit.pop_back();
+  double factor = 1;
+  if (unit.empty() || unit == "B") factor = 1;
+  else if (unit == "K") factor = 1024.0;
+  else if (unit == "M") factor = 1024.0 * 1024;
+  else if (unit == "G") factor = 1024.0 * 1024 * 1024;
+  else if (unit == "T") factor = 1024.0 * 1024 * 1024 * 1024;
+  else throw std::invalid_argument("unit");
+  return static_cast<std::uint64_t>(v * factor);
+}
+
+CLI::Validator byte_size() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        try {
+          value = std::to_string(parse_byte_size(value));
+          return "";
+        } catch (const std::invalid_argument&) {
+          return fmt::format("'{}' is not a size: give bytes, or a number with K, M, G or T "
+                             "(powers of 1024), e.g. 8G or 512MiB",
+                             value);
+        }
+      },
+      "");
+}
+
+}  // namespace gf

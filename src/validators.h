@@ -1,0 +1,43 @@
+#pragma once
+// CLI11 validators whose messages name the value and what is allowed. CLI11 prefixes the
+// option's name, so an error reads "--depth: '0' is not allowed: give a whole number from 1 to
+// 100000".
+#include <CLI/CLI.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "suggest.h"
+
+namespace gf {
+
+CLI::Validator one_of(std::vector<std::string> names);
+CLI::Validator whole_number(long long lo, long long hi);
+// A real number in the interval; open ends exclude the bound.
+CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open_hi = false);
+// "8GiB", "512M", "1.5G" or plain bytes (K, M, G, T are powers of 1024) -> bytes.
+CLI::Validator byte_size();
+std::uint64_t parse_byte_size(std::string_view text);  // throws std::invalid_argument
+
+// A name from a fixed list that stands for an enum value: checked, then turned into the
+// enum's number for CLI11 to store.
+template <class E>
+CLI::Validator enum_names(std::vector<std::pair<std::string, E>> table) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : table) names.push_back(name);
+  const std::string desc = "{" + join(names, ",") + "}";
+  return CLI::Validator(
+      [table, names](std::string& value) -> std::string {
+        for (const auto& [name, e] : table)
+          if (name == value) {
+            value = std::to_string(static_cast<long long>(e));
+            return "";
+          }
+        return "unknown value '" + value + "'" + did_you_mean(value, names) + "; allowed: " +
+               join(names);
+      },
+      desc);
+}
+
+}  // namespace gf
