@@ -16,7 +16,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->delimiter(',')
       ->type_name("LIST")
       ->default_str("sigmoid,tanh,relu")
-      ->check(one_of(activation_names()))
+      ->check(one_of(activation_names(), false))
       ->group("Network");
   cmd.add_option("-d,--depth", c.depth, "Number of hidden layers L")
       ->type_name("L")
@@ -69,13 +69,14 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->group("Network");
 
   std::string init_help =
-      "Weight initialisation: auto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
-      "lecun_normal for selu, xavier_normal otherwise";
+      "Weight initialisation, one of auto or:";
   for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);
+  init_help += "\nauto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
+      "lecun_normal for selu, xavier_normal otherwise";
   cmd.add_option("--init", c.init, init_help)
       ->type_name("SCHEME")
       ->default_str("auto")
-      ->check(one_of(init_names()))
+      ->check(one_of(init_names(), false))
       ->group("Initialisation");
   cmd.add_option("--sigma-w2", c.sigma_w2,
                  "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "
@@ -128,7 +129,8 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->check(real_number(0, kInf, true))
       ->group("Verdicts");
   cmd.add_option("--saturated-above", t.saturated_above,
-                 "Verdict 'saturated' when the mean saturated_frac is above this")
+                 "Verdict 'saturated' when the mean share of unit-samples on a flat tail "
+                 "(saturated_frac minus inactive_frac: dead zones count as dead units instead) is above this")
       ->type_name("F")
       ->default_str("0.3")
       ->check(real_number(0, 1))

@@ -12,7 +12,8 @@
 
 namespace gf {
 
-CLI::Validator one_of(std::vector<std::string> names);
+// `listed`: show the choices next to the option in --help (off when the help text lists them).
+CLI::Validator one_of(std::vector<std::string> names, bool listed = true);
 CLI::Validator whole_number(long long lo, long long hi);
 // A real number in the interval; open ends exclude the bound.
 CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open_hi = false);
