@@ -142,7 +142,8 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\ngrad: log10 of |dL/dW| relative to the last hidden layer (0: as large, -3: a thousandth)\n"
-      "sat%: unit-samples with slope below {:g} x the maximum; dead%: units flat on the whole batch\n",
+      "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included);\n"
+      "dead%: units whose slope is exactly 0 on the whole batch\n",
       result.config.sat_eps);
   return out + summary_block(result, s) + verdicts(result, s);
 }
@@ -195,7 +196,18 @@ std::vector<Index> shown_layers(Index depth, const TableOptions& o) {
 }
 
 std::string analysis_table(const AnalysisResult& result, const TableOptions& o) {
-  return result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
+  const std::string text = result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
+  std::string out;  // columns are padded to their width; no line ends in spaces
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    std::string_view line(text.data() + start, (end == std::string::npos ? text.size() : end) - start);
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    out += line;
+    out += '\n';
+    start = end == std::string::npos ? text.size() : end + 1;
+  }
+  return out;
 }
 
 }  // namespace gf
