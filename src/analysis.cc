@@ -172,10 +172,13 @@ RunResult run_one(const AnalysisConfig& c, const Activation& act) {
                                : run_typed<double>(c, std::move(spec));
 }
 
-AnalysisResult run_analysis(const AnalysisConfig& c) {
+AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run) {
   validate(c);
   AnalysisResult result{c, {}};
-  for (const std::string& name : c.activations) result.runs.push_back(run_one(c, *find_activation(name)));
+  for (std::size_t i = 0; i < c.activations.size(); ++i) {
+    if (on_run) on_run(i, c.activations.size(), c.activations[i]);
+    result.runs.push_back(run_one(c, *find_activation(c.activations[i])));
+  }
   return result;
 }
 
