@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cmd_analyze.h"
+#include "cmd_bench.h"
 #include "cmd_list.h"
 
 namespace gf {
@@ -20,6 +21,7 @@ struct Cli {
   CLI::App app{"gradflow: see how gradients flow through deep networks", "gradflow"};
   AnalyzeOptions analyze;
   ListOptions list;
+  BenchOptions bench;
   std::vector<Command> commands;  // in help order; the first runs when none is named
 };
 

@@ -35,7 +35,8 @@ enum class Stream : std::uint32_t {
   targets = 5,     // mse targets
   head = 6,        // the linear head's weights
   direction = 7,   // --loss random: the direction backpropagated from the head
-  user = 100       // first number free for later uses (datasets, training)
+  user = 100,      // first number free for later uses (datasets, training)
+  bench = 199      // `gradflow bench`: the arrays it times (no printed number depends on them)
 };
 
 struct RandomStream {
