@@ -72,6 +72,7 @@ void blas_products(Layer& L, long c0, long cols, long i0, long icols, float* dWt
 void openblas_whole(Layer& L, int threads) {
   openblas_set_num_threads(threads);
   blas_products(L, 0, L.h.cols(), 0, L.a.cols(), L.dWt.data());
+  openblas_set_num_threads(1);  // as gradflow_core keeps it, in the same process
 }
 
 void openblas_blocks(Layer& L, int threads) {

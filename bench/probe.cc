@@ -1,11 +1,17 @@
 // gradflow_probe: the measurements behind bench/targets, each printed as one JSON object.
-//   efficiency  target 1: the analysis' FLOP rate over the GEMM library's on the same shapes
+//   efficiency  target 1: the analysis' FLOP rate over the GEMM library's on the same shapes,
+//               for the first run of a fresh process (cold: its memory is new pages the kernel
+//               must fault in and zero) and for a run after others (warm: as the second
+//               activation of `analyze`, or a sweep's runs)
+//   once        one analysis run, timed, in this fresh process (what `efficiency` spawns)
 //   rng         target 2: N(0,1) f32 samples per second
 //   gemm        the GEMM libraries side by side (the OpenBLAS decision in docs/performance.md)
 // Every figure is a ratio measured within one process, repetitions interleaved, medians.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -20,25 +26,35 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
+#ifdef GRADFLOW_OPENBLAS
+constexpr bool kOpenBlas = true;  // gradflow_core hands its products to OpenBLAS
+#else
+constexpr bool kOpenBlas = false;
+#endif
+
 int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
 double median(std::vector<double> v) { return spread_of(std::move(v)).median; }
 
-// Seconds for the three products of every layer of the config's network, as the library does them.
+// Seconds for the three products of every layer of the config's network, as the library does
+// them (layers of one shape in one call: the library's warm-up is not timed).
 double reference_seconds(int mode, const AnalysisConfig& c) {
   const std::vector<Index> w = c.widths();
   double total = 0;
-  for (std::size_t l = 1; l < w.size(); ++l) {
+  for (std::size_t l = 1; l < w.size();) {
+    std::size_t same = 1;
+    while (l + same < w.size() && w[l + same] == w[l] && w[l + same - 1] == w[l - 1]) ++same;
     const double s = gemm_reference_seconds(mode, static_cast<long>(c.batch), static_cast<long>(w[l - 1]),
-                                            static_cast<long>(w[l]), c.thread_count(), 1);
+                                            static_cast<long>(w[l]), c.thread_count(), static_cast<int>(same));
     if (s < 0) return -1;
     total += s;
+    l += same;
   }
   return total;
 }
 
-int efficiency(const std::string& activation, Index depth, Index width, Index batch, int threads,
-               int repeat, const std::string& weights) {
+AnalysisConfig analysis_config(const std::string& activation, Index depth, Index width, Index batch,
+                               int threads, const std::string& weights) {
   AnalysisConfig c;
   c.activations = {activation};
   c.depth = depth;
@@ -49,38 +65,77 @@ int efficiency(const std::string& activation, Index depth, Index width, Index ba
               : weights == "store"    ? WeightsMode::store
                                       : WeightsMode::automatic;
   validate(c);
-  const Activation& act = *find_activation(activation);
+  return c;
+}
+
+// The process starts, then the clock: process start is excluded, its first run's memory is not.
+int once(const AnalysisConfig& c) {
+  const Activation& act = *find_activation(c.activations[0]);
+  std::printf("%.9f\n", time_once([&] { run_one(c, act); }));
+  return 0;
+}
+
+double spawn_once(const AnalysisConfig& c) {
+  char exe[4096];
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) throw std::runtime_error("cannot find /proc/self/exe");
+  exe[len] = 0;
+  const std::string cmd = std::string(exe) + " once -a " + c.activations[0] + " -d " + std::to_string(c.depth) +
+                          " -w " + std::to_string(c.width[0]) + " -b " + std::to_string(c.batch) + " -j " +
+                          std::to_string(c.threads) + " --weights " + std::string(weights_mode_name(c.weights));
+  FILE* p = popen(cmd.c_str(), "r");
+  double seconds = -1;
+  if (!p || std::fscanf(p, "%lf", &seconds) != 1) throw std::runtime_error("failed: " + cmd);
+  pclose(p);
+  return seconds;
+}
+
+int efficiency(const AnalysisConfig& c, int repeat) {
+  const Activation& act = *find_activation(c.activations[0]);
   double flops = 0;
   const std::vector<Index> w = c.widths();
   for (std::size_t l = 1; l < w.size(); ++l)
-    flops += 6.0 * static_cast<double>(w[l]) * static_cast<double>(w[l - 1]) * static_cast<double>(batch);
+    flops += 6.0 * static_cast<double>(w[l]) * static_cast<double>(w[l - 1]) * static_cast<double>(c.batch);
 
-  run_one(c, act);  // warm-up: the allocator's arenas, OpenMP's threads, the caches
-  std::vector<double> analysis, eigen_parallel, eigen_blocks;
-  for (int r = 0; r < repeat; ++r) {
-    analysis.push_back(time_once([&] { run_one(c, act); }));
+  run_one(c, act);  // warm-up: the heap, OpenMP's threads, the caches
+  std::vector<double> cold, warm, eigen_parallel, eigen_blocks, blas_parallel, blas_blocks;
+  for (int r = 0; r < repeat; ++r) {  // interleaved, so a noisy moment hits every figure alike
+    cold.push_back(spawn_once(c));
+    warm.push_back(time_once([&] { run_one(c, act); }));
     eigen_parallel.push_back(reference_seconds(kGemmEigenParallel, c));
     eigen_blocks.push_back(reference_seconds(kGemmEigenBlocks, c));
+    if (kOpenBlas) {
+      blas_parallel.push_back(reference_seconds(kGemmOpenBlas, c));
+      blas_blocks.push_back(reference_seconds(kGemmOpenBlasBlocks, c));
+    }
   }
-  const double t_a = median(analysis), t_p = median(eigen_parallel), t_b = median(eigen_blocks);
-  const double t_ref = std::min(t_p, t_b);  // the library at its best on these shapes
+  const double t_c = median(cold), t_w = median(warm), t_p = median(eigen_parallel), t_b = median(eigen_blocks);
+  // The library gradflow was built with, at its best on these shapes: its own threading, or
+  // gradflow's blocks.
+  const double t_ref = kOpenBlas ? std::min(median(blas_parallel), median(blas_blocks)) : std::min(t_p, t_b);
   json out{{"measure", "efficiency"},
-           {"activation", activation},
-           {"depth", depth},
-           {"width", width},
-           {"batch", batch},
+           {"activation", c.activations[0]},
+           {"depth", c.depth},
+           {"width", c.width[0]},
+           {"batch", c.batch},
            {"threads", c.thread_count()},
-           {"weights", weights},
+           {"weights", weights_mode_name(c.weights)},
            {"repeat", repeat},
            {"gflop", flops / 1e9},
-           {"analysis_s", analysis},
+           {"cold_s", cold},
+           {"warm_s", warm},
            {"eigen_parallel_s", eigen_parallel},
            {"eigen_blocks_s", eigen_blocks},
-           {"analysis_gflops", flops / t_a / 1e9},
+           {"cold_gflops", flops / t_c / 1e9},
+           {"warm_gflops", flops / t_w / 1e9},
            {"eigen_parallel_gflops", flops / t_p / 1e9},
            {"eigen_blocks_gflops", flops / t_b / 1e9},
+           {"gemm_library", kOpenBlas ? "openblas" : "eigen"},
+           {"openblas_parallel_s", blas_parallel},
+           {"openblas_blocks_s", blas_blocks},
            {"reference_gflops", flops / t_ref / 1e9},
-           {"efficiency", t_ref / t_a}};
+           {"efficiency_cold", t_ref / t_c},
+           {"efficiency_warm", t_ref / t_w}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -134,13 +189,16 @@ int main(int argc, char** argv) {
   std::size_t samples = std::size_t{1} << 26;
 
   CLI::App* eff = app.add_subcommand("efficiency", "Target 1: analysis FLOP rate / GEMM library FLOP rate");
-  eff->add_option("-a,--activation", activation)->capture_default_str();
-  eff->add_option("-d,--depth", depth)->capture_default_str();
-  eff->add_option("-w,--width", width)->capture_default_str();
-  eff->add_option("-b,--batch", batch)->capture_default_str();
-  eff->add_option("-j,--threads", threads)->capture_default_str();
+  CLI::App* one = app.add_subcommand("once", "One analysis run in this fresh process: prints its seconds");
+  for (CLI::App* cmd : {eff, one}) {
+    cmd->add_option("-a,--activation", activation)->capture_default_str();
+    cmd->add_option("-d,--depth", depth)->capture_default_str();
+    cmd->add_option("-w,--width", width)->capture_default_str();
+    cmd->add_option("-b,--batch", batch)->capture_default_str();
+    cmd->add_option("-j,--threads", threads)->capture_default_str();
+    cmd->add_option("--weights", weights)->check(CLI::IsMember({"auto", "store", "regenerate"}))->capture_default_str();
+  }
   eff->add_option("--repeat", repeat)->capture_default_str();
-  eff->add_option("--weights", weights)->check(CLI::IsMember({"auto", "store", "regenerate"}))->capture_default_str();
 
   CLI::App* r = app.add_subcommand("rng", "Target 2: N(0,1) f32 samples per second");
   r->add_option("-j,--threads", threads)->capture_default_str();
@@ -155,7 +213,10 @@ int main(int argc, char** argv) {
   g->add_option("--repeat", repeat)->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
-  if (eff->parsed()) return efficiency(activation, depth, width, batch, threads, repeat, weights);
+  if (eff->parsed() || one->parsed()) {
+    const AnalysisConfig c = analysis_config(activation, depth, width, batch, threads, weights);
+    return eff->parsed() ? efficiency(c, repeat) : once(c);
+  }
   if (r->parsed()) return rng(threads, samples, repeat);
   return gemm(batch, width, threads, calls, repeat);
 }

@@ -2,7 +2,20 @@
 
 #include "reduce.h"
 
+#ifdef GRADFLOW_OPENBLAS
+extern "C" void openblas_set_num_threads(int);
+#endif
+
 namespace gf {
+
+#ifdef GRADFLOW_OPENBLAS
+// Built with -DGRADFLOW_OPENBLAS=ON, Eigen hands its products to OpenBLAS. OpenBLAS must not
+// thread: each product is one of gradflow's fixed blocks, already on its own thread, and a
+// product split by OpenBLAS's own thread count could round differently (parallel.h).
+namespace {
+[[maybe_unused]] const bool kBlasSingleThreaded = (openblas_set_num_threads(1), true);
+}  // namespace
+#endif
 
 template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
