@@ -26,40 +26,48 @@ CLI::App* setup_bench(CLI::App& app, BenchOptions& o) {
       ->delimiter(',')
       ->type_name("LIST")
       ->default_str("all")
-      ->check(one_of(activation_names(), false));
+      ->check(one_of(activation_names(), false))
+      ->group("Measurement");
   cmd->add_option("--dtype", c.dtype, "Floating-point type")
       ->type_name("TYPE")
       ->default_str("f32")
-      ->transform(enum_names<Dtype>({{"f32", Dtype::f32}, {"f64", Dtype::f64}}));
+      ->transform(enum_names<Dtype>({{"f32", Dtype::f32}, {"f64", Dtype::f64}}))
+      ->group("Measurement");
   cmd->add_option("--size", c.size, "Elements in the array pass (three arrays of this length: h, phi, phi')")
       ->type_name("N")
       ->default_str(std::to_string(c.size))
-      ->check(whole_number(1024, Index{1} << 28));
+      ->check(whole_number(1024, Index{1} << 28))
+      ->group("Measurement");
   cmd->add_option("--repeat", c.repeat, "Timed repetitions of every measurement, after one warm-up; medians and quartiles are reported")
       ->type_name("R")
       ->default_str(std::to_string(c.repeat))
-      ->check(whole_number(3, 100000));
+      ->check(whole_number(3, 100000))
+      ->group("Measurement");
   cmd->add_option("--layer-batch", c.layer_batch, "Batch B of the dense layer")
       ->type_name("B")
       ->default_str(std::to_string(c.layer_batch))
-      ->check(whole_number(1, 1 << 16));
+      ->check(whole_number(1, 1 << 16))
+      ->group("Dense layer");
   cmd->add_option("--layer-width", c.layer_width, "Width n of the dense layer (n inputs, n units)")
       ->type_name("N")
       ->default_str(std::to_string(c.layer_width))
-      ->check(whole_number(1, 1 << 14));
+      ->check(whole_number(1, 1 << 14))
+      ->group("Dense layer");
   cmd->add_option("-j,--threads", c.threads, "Threads for the dense layer (the array pass uses one); 0 is every core")
       ->type_name("N")
       ->default_str(std::to_string(c.threads))
-      ->check(whole_number(0, 4096));
+      ->check(whole_number(0, 4096))
+      ->group("Dense layer");
   cmd->add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
       ->default_str("0.01")
-      ->check(real_number(-1e6, 1e6));
+      ->check(real_number(-1e6, 1e6))
+      ->group("Measurement");
   add_output_options(*cmd, o.format, {"table", "json"}, o.output, nullptr);
   cmd->footer(
       "Timings are wall-clock medians on this machine, with the interquartile range in brackets;\n"
       "run it on an idle machine. phi' is computed the way analyze needs it (accurate where it is\n"
-      "tiny), which costs more than phi for the exp-based activations.\n"
+      "tiny), which costs more than phi for the exp-based activations.\n\n"
       "Examples:\n"
       "  gradflow bench\n"
       "  gradflow bench -a relu,tanh,gelu --dtype f64 --repeat 30 --format json -o bench.json");
