@@ -52,7 +52,7 @@ TrainResult run_training(const TrainConfig& c, const Dataset& d, TrainObserver* 
 
   const bool with_seed = result.several_seeds();
   for (TrainRun& r : result.runs) {
-    summarize_run(r, c, with_seed);
+    summarize_run(r, c, d.features, with_seed);
     result.interrupted = result.interrupted || r.end == RunEnd::interrupted;
   }
   set_speedups(result.runs);

@@ -60,6 +60,7 @@ struct RunSummary {
   // zero half is judged as dead units, not saturation, as in `analyze`): start, peak, end.
   double top_saturated_initial = kNaN, top_saturated_peak = kNaN, top_saturated_final = kNaN;
   Index top_saturated_peak_step = 0;
+  double top_act_mean_at_peak = kNaN;
   // Mean over log steps of dw_sign_coherence: layer 1 (it sees the data), and layers 2..L.
   double dw_sign_coherence_first = kNaN, dw_sign_coherence_hidden = kNaN;
   std::vector<std::string> sentences;  // prefixed "<activation> seed <s>: " (seed when several)

@@ -94,7 +94,8 @@ ojson log_record_json(const LogRecord& r) {
 
 std::string trace_line(const TrainRun& run, const LogRecord& r) {
   ojson j = {{"activation", run.activation}, {"seed", run.seed}};
-  for (auto& [k, v] : log_record_json(r).items()) j[k] = v;
+  const ojson record = log_record_json(r);
+  for (const auto& [k, v] : record.items()) j[k] = v;
   return j.dump() + "\n";
 }
 
@@ -133,6 +134,7 @@ ojson run_json(const TrainRun& r, const TrainConfig& c, bool timings) {
              {"top_saturated_frac_peak", number_or_null(s.top_saturated_peak)},
              {"top_saturated_frac_peak_step", s.top_saturated_peak_step},
              {"top_saturated_frac_final", number_or_null(s.top_saturated_final)},
+             {"top_act_mean_at_peak", number_or_null(s.top_act_mean_at_peak)},
              {"dw_sign_coherence_layer1", number_or_null(s.dw_sign_coherence_first)},
              {"dw_sign_coherence_hidden", number_or_null(s.dw_sign_coherence_hidden)},
              {"sentences", s.sentences}};

@@ -65,22 +65,34 @@ std::string runs_table(const TrainResult& result, const Style& s) {
   return out;
 }
 
-std::string spread_cell(const Spread& sp, std::string_view spec, std::string_view unit) {
+std::string spread_cell(const Spread& sp, std::string_view spec, std::string_view unit, const Style& s) {
   if (sp.n == 0) return "-";
   if (sp.n == 1) return num(sp.mean, spec) + std::string(unit);
-  return fmt::format("{}{} +- {} ({}..{})", num(sp.mean, spec), unit, num(sp.sd, spec), num(sp.min, spec),
-                     num(sp.max, spec));
+  return fmt::format("{}{} {} {} ({}..{})", num(sp.mean, spec), unit, s.utf8 ? "±" : "+-", num(sp.sd, spec),
+                     num(sp.min, spec), num(sp.max, spec));
 }
 
 std::string seeds_table(const TrainResult& result, const Style& s) {
   std::string out(1, '\n');  // (not "\n" + string: GCC 12 warns falsely, -Wrestrict)
   out += s.paint(fmt::format("over {} seeds ({}):", result.config.seeds.size(), seeds_text(result.config.seeds)),
                  Tone::bold);
-  out += fmt::format("\n{:<11} {:>8}  {:<34} {}\n", "activation", "reached", "steps to target: mean +- sd (min..max)",
-                     "speed-up: mean +- sd (min..max)");
-  for (const ActivationAggregate& a : result.aggregate)
-    out += fmt::format("{:<11} {:>8}  {:<34} {}\n", a.activation, fmt::format("{}/{}", a.reached, a.runs),
-                       spread_cell(a.steps_to_target, ".0f", ""), spread_cell(a.speedup, ".2f", "x"));
+  const std::string pm = s.utf8 ? "±" : "+-";
+  std::vector<std::string> steps, speedups;
+  std::size_t width = 0;
+  for (const ActivationAggregate& a : result.aggregate) {
+    steps.push_back(spread_cell(a.steps_to_target, ".0f", "", s));
+    speedups.push_back(spread_cell(a.speedup, ".2f", "x", s));
+    width = std::max(width, steps.back().size());
+  }
+  const std::string steps_title = fmt::format("steps to target: mean {} sd (min..max)", pm);
+  width = std::max(width, steps_title.size());
+  out += fmt::format("\n{:<11} {:>8}  {:<{}}  speed-up: mean {} sd (min..max)\n", "activation", "reached", steps_title,
+                     width, pm);
+  for (std::size_t i = 0; i < result.aggregate.size(); ++i) {
+    const ActivationAggregate& a = result.aggregate[i];
+    out += fmt::format("{:<11} {:>8}  {:<{}}  {}\n", a.activation, fmt::format("{}/{}", a.reached, a.runs), steps[i],
+                       width, speedups[i]);
+  }
   return out;
 }
 
@@ -93,10 +105,10 @@ std::string train_table(const TrainResult& result, const Style& s) {
   out += runs_table(result, s);
   if (result.several_seeds()) out += seeds_table(result, s);
   out += fmt::format(
-      "\nto target: first log step with train error <= {:g}% (on the evaluation batch of {} samples); sec: "
-      "wall-clock\nspeedup: steps of the slowest run (same seed) that reached the target / this run's; "
-      "dead%: hidden units dead at the end;\ntopsat%: peak share of the top hidden layer's unit-samples on a flat tail (dead-zone zeros excluded); coher: mean "
-      "sign coherence of dW rows, layers 2..L\n",
+      "\nto target: first log step with train error <= {:g}% (evaluation batch of {} samples); sec: wall-clock\n"
+      "speedup: steps of the slowest run (same seed) that reached the target / this run's\n"
+      "dead%: hidden units dead at the end; topsat%: peak share of the top hidden layer's unit-samples\n"
+      "on a flat tail (a dead zone's zeros excluded); coher: mean sign coherence of dW rows, layers 2..L\n",
       100 * result.config.target_error, std::min(result.config.eval_batch, result.data.n_train));
   std::string sentences;
   for (const TrainRun& r : result.runs)

@@ -24,6 +24,13 @@ Spread spread_of(std::span<const double> values) {
   return s;
 }
 
+double chance_coherence(Index fan_in) {
+  // E|S_n| = n C(n-1, floor((n-1)/2)) / 2^(n-1), in logs to stay finite for wide layers.
+  const auto n = static_cast<double>(fan_in);
+  const double k = std::floor((n - 1) / 2);
+  return std::exp(std::lgamma(n) - std::lgamma(k + 1) - std::lgamma(n - k) - (n - 1) * std::log(2.0));
+}
+
 namespace {
 
 double percent(double frac) { return 100.0 * frac; }
@@ -52,7 +59,7 @@ Rise largest_rise(const std::vector<LogRecord>& log, std::size_t layer) {
 
 }  // namespace
 
-void summarize_run(TrainRun& run, const TrainConfig& c, bool with_seed) {
+void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool with_seed) {
   RunSummary& s = run.summary;
   s = RunSummary{};
   const std::string who = run.label(with_seed);
@@ -85,7 +92,9 @@ void summarize_run(TrainRun& run, const TrainConfig& c, bool with_seed) {
       s.dying_to = r.to;
     }
   }
-  const std::vector<Index> widths = c.net.widths();
+  AnalysisConfig net = c.net;
+  net.input_dim = features;
+  const std::vector<Index> widths = net.widths();  // n_0 .. n_L
   for (auto it = run.log.rbegin(); it != run.log.rend(); ++it) {
     double dead = 0, units = 0;
     bool finite = true;
@@ -105,22 +114,26 @@ void summarize_run(TrainRun& run, const TrainConfig& c, bool with_seed) {
                     percent(s.dying_to - s.dying_from), s.dying_layer, s.dying_from_step, s.dying_to_step,
                     percent(s.dying_from), percent(s.dying_to), percent(s.dead_units_frac_final)));
 
-  // The top hidden layer's saturation.
+  // The top hidden layer's saturation (Glorot & Bengio 2010: sigmoid's is pushed to 0 early).
   for (const LogRecord& r : run.log) {
-    const double v = r.layers[L - 1].saturated_frac - r.layers[L - 1].inactive_frac;
+    const LayerRecord& top = r.layers[L - 1];
+    const double v = top.saturated_frac - top.inactive_frac;
     if (!std::isfinite(v)) continue;
     if (!std::isfinite(s.top_saturated_initial)) s.top_saturated_initial = v;
     if (!std::isfinite(s.top_saturated_peak) || v > s.top_saturated_peak) {
       s.top_saturated_peak = v;
       s.top_saturated_peak_step = r.step;
+      s.top_act_mean_at_peak = top.act_mean;
     }
     s.top_saturated_final = v;
   }
-  if (s.top_saturated_peak > c.net.thresholds.saturated_above)
-    say(fmt::format("top hidden layer {:.0f}% saturated at step {} ({:.0f}% at the start, {:.0f}% at the end): "
-                    "its units sit on a flat tail, where little gradient passes",
-                    percent(s.top_saturated_peak), s.top_saturated_peak_step, percent(s.top_saturated_initial),
-                    percent(s.top_saturated_final)));
+  // Only saturation that training brought about: the state at initialisation is `analyze`'s.
+  if (s.top_saturated_peak > c.net.thresholds.saturated_above &&
+      s.top_saturated_peak - s.top_saturated_initial > c.net.thresholds.saturated_above / 2)
+    say(fmt::format("top hidden layer {:.0f}% saturated at step {} (slope below {:g} of the maximum; {:.0f}% at the "
+                    "start, {:.0f}% at the end; mean activation {:.3f} at the peak)",
+                    percent(s.top_saturated_peak), s.top_saturated_peak_step, c.net.sat_eps,
+                    percent(s.top_saturated_initial), percent(s.top_saturated_final), s.top_act_mean_at_peak));
 
   // Sign coherence of the weight updates, mean over the log steps that took a step.
   double first = 0, hidden = 0;
@@ -134,11 +147,21 @@ void summarize_run(TrainRun& run, const TrainConfig& c, bool with_seed) {
     }
   if (n_first > 0) s.dw_sign_coherence_first = first / static_cast<double>(n_first);
   if (n_hidden > 0) s.dw_sign_coherence_hidden = hidden / static_cast<double>(n_hidden);
-  if (s.dw_sign_coherence_hidden >= kCoherentAbove)
-    say(fmt::format("the weight updates of layers 2..{} mostly share one sign per unit (sign coherence {:.2f}): "
-                    "their inputs are all positive, so each unit's weights can only all grow or all shrink at "
-                    "once and the path to the target zig-zags",
-                    L, s.dw_sign_coherence_hidden));
+  const double chance_first = chance_coherence(widths[0]);
+  double chance_hidden = 0;  // mean over layers 2..L
+  for (std::size_t l = 2; l <= L; ++l) chance_hidden += chance_coherence(widths[l - 1]) / static_cast<double>(L - 1);
+  if (L == 1) chance_hidden = 1;
+  auto coherent = [](double v, double chance) { return chance < 1 && (v - chance) / (1 - chance) >= kCoherentAbove; };
+  if (coherent(s.dw_sign_coherence_first, chance_first))
+    say(fmt::format("layer 1's weight updates mostly share one sign per unit (sign coherence {:.2f}; {:.2f} for "
+                    "random signs): the input features are not zero-centred",
+                    s.dw_sign_coherence_first, chance_first));
+  if (coherent(s.dw_sign_coherence_hidden, chance_hidden))
+    say(fmt::format("the weight updates of {} mostly share one sign per unit (sign coherence {:.2f}; {:.2f} for "
+                    "random signs): when a layer's inputs all have one sign, each unit's incoming weights can only "
+                    "all grow or all shrink together, and the path to the target zig-zags",
+                    L == 2 ? std::string("layer 2") : fmt::format("layers 2..{}", L), s.dw_sign_coherence_hidden,
+                    chance_hidden));
 }
 
 void set_speedups(std::vector<TrainRun>& runs) {

@@ -11,9 +11,14 @@
 
 namespace gf {
 
-// Sign coherence at or above this (mean over layers 2..L and log steps) earns a sentence: the
-// updates of a unit's incoming weights mostly share one sign, the zig-zag of LeCun et al. 1998.
+// Sign coherence (mean over log steps) earns a sentence when it is at least this far from what
+// random signs give towards 1, (c - chance) / (1 - chance): the updates of a unit's incoming
+// weights mostly share one sign, the zig-zag of LeCun et al. 1998.
 inline constexpr double kCoherentAbove = 0.5;
+
+// E|s_1 + ... + s_n| / n for independent random signs: the sign coherence of a row of n
+// weights whose updates have no common sign (1 for n = 1, 1/2 for n = 2 and 3, ~0.8/sqrt(n)).
+double chance_coherence(Index fan_in);
 
 // Count, mean, sample standard deviation (n - 1; NaN below 2 values), min and max.
 struct Spread {
@@ -29,8 +34,8 @@ struct ActivationAggregate {
   Spread speedup;          // over the seeds where it is defined
 };
 
-// Fills run.summary (not the speed-up); `with_seed` prefixes sentences with the seed.
-void summarize_run(TrainRun& run, const TrainConfig& c, bool with_seed);
+// Fills run.summary (not the speed-up); `features` is n_0; `with_seed` puts the seed in sentences.
+void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool with_seed);
 // Speed-ups within each seed, against the slowest run of that seed that reached the target.
 void set_speedups(std::vector<TrainRun>& runs);
 std::vector<ActivationAggregate> aggregate_runs(const std::vector<TrainRun>& runs,
