@@ -140,10 +140,6 @@ void validate(const TrainConfig& c, const Dataset& d) {
     throw UsageError(fmt::format("--batch {} is larger than the training set ({} samples); lower --batch{}",
                                  c.net.batch, d.n_train(),
                                  find_builtin_data(c.data.data) ? " or raise --n-train" : ""));
-  if (c.log_every > c.steps)
-    throw UsageError(fmt::format("--log-every {} is more than --steps {}: nothing would be logged between the "
-                                 "first and the last step",
-                                 c.log_every, c.steps));
   const std::uint64_t bytes = estimate_train_bytes(c, d);
   const std::size_t runs = c.seeds.size() * c.net.activations.size();
   const std::uint64_t at_once = bytes * std::min<std::uint64_t>(runs, static_cast<std::uint64_t>(c.net.thread_count()));

@@ -45,16 +45,16 @@ std::string runs_table(const TrainResult& result, const Style& s) {
     name_w = std::max(name_w, r.label(seeds).size());
     init_w = std::max(init_w, r.init.size());
   }
-  std::string out = s.paint(fmt::format("{:<{}}  {:<{}}  {:>11} {:>7} {:>8} {:>7} {:>7} {:>8} {:>6} {:>8} {:>6}",
-                                        "run", name_w, "init", init_w, "to target", "sec", "loss", "train%", "test%",
-                                        "speedup", "dead%", "topsat%", "coher"),
+  std::string out = s.paint(fmt::format("{:<{}}  {:<{}}  {:>9} {:>11} {:>7} {:>8} {:>7} {:>7} {:>8} {:>6} {:>8} {:>6}",
+                                        "run", name_w, "init", init_w, "steps", "to target", "sec", "loss", "train%",
+                                        "test%", "speedup", "dead%", "topsat%", "coher"),
                             Tone::bold) +
                     "\n";
   for (const TrainRun& r : result.runs) {
     const RunSummary& m = r.summary;
     const std::string target = target_cell(r);
     const Tone tone = r.reached() ? Tone::good : r.end == RunEnd::diverged ? Tone::bad : Tone::warn;
-    out += fmt::format("{:<{}}  {:<{}}  ", r.label(seeds), name_w, r.init, init_w);
+    out += fmt::format("{:<{}}  {:<{}}  {:>9} ", r.label(seeds), name_w, r.init, init_w, r.steps_done);
     out += s.paint(fmt::format("{:>11}", target), tone);
     out += fmt::format(" {:>7} {:>8} {:>7} {:>7} {:>8} {:>6} {:>8} {:>6}\n",
                        num(r.reached() ? r.seconds_to_target : kNaN, ".1f"), num(m.final_loss, ".4f"),
@@ -105,7 +105,8 @@ std::string train_table(const TrainResult& result, const Style& s) {
   out += runs_table(result, s);
   if (result.several_seeds()) out += seeds_table(result, s);
   out += fmt::format(
-      "\nto target: first log step with train error <= {:g}% (evaluation batch of {} samples); sec: wall-clock\n"
+      "\nsteps: steps taken; to target: first log step with train error <= {:g}% (evaluation batch of {}\n"
+      "samples); sec: wall-clock seconds to the target\n"
       "speedup: steps of the slowest run (same seed) that reached the target / this run's\n"
       "dead%: hidden units dead at the end; topsat%: peak share of the top hidden layer's unit-samples\n"
       "on a flat tail (a dead zone's zeros excluded); coher: mean sign coherence of dW rows, layers 2..L\n",
