@@ -29,9 +29,7 @@ void add_output_options(CLI::App& cmd, std::string& format, const std::vector<st
     cmd.add_option("--color", *color, "Colour in tables: auto (only on a terminal, and never with NO_COLOR set)")
         ->type_name("WHEN")
         ->default_str("auto")
-        ->transform(enum_names<ColorMode>({{"auto", ColorMode::automatic},
-                                           {"always", ColorMode::always},
-                                           {"never", ColorMode::never}}))
+        ->transform(enum_choice(color_mode_names()))
         ->group("Output")
         ->configurable(false);
 }
