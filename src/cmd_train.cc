@@ -199,8 +199,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
                   "Update rule: sgd (W -= lr g), momentum (v = mu v + g; W -= lr v), adam (Kingma & Ba 2015)")
       ->type_name("NAME")
       ->default_str("momentum")
-      ->transform(enum_names<OptimizerKind>(
-          {{"sgd", OptimizerKind::sgd}, {"momentum", OptimizerKind::momentum}, {"adam", OptimizerKind::adam}}))
+      ->transform(enum_choice(optimizer_kind_names()))
       ->group("Training");
   cmd->add_option("--lr", opt.lr, "Learning rate")
       ->type_name("R")

@@ -4,14 +4,12 @@
 
 namespace gf {
 
-std::string_view optimizer_name(OptimizerKind k) {
-  switch (k) {
-    case OptimizerKind::sgd: return "sgd";
-    case OptimizerKind::momentum: return "momentum";
-    case OptimizerKind::adam: return "adam";
-  }
-  return "?";
-}
+namespace {
+const EnumName<OptimizerKind> kOptimizers[] = {
+    {"sgd", OptimizerKind::sgd}, {"momentum", OptimizerKind::momentum}, {"adam", OptimizerKind::adam}};
+}  // namespace
+
+std::span<const EnumName<OptimizerKind>> optimizer_kind_names() { return kOptimizers; }
 
 template <class T>
 Optimizer<T>::Optimizer(const OptimizerConfig& c, const NetworkSpec& shape) : c_(c) {

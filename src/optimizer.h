@@ -8,12 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "enum_names.h"
 #include "train_params.h"
 
 namespace gf {
 
 enum class OptimizerKind { sgd, momentum, adam };
-std::string_view optimizer_name(OptimizerKind k);
+std::span<const EnumName<OptimizerKind>> optimizer_kind_names();  // --optimizer's words
+inline std::string_view optimizer_name(OptimizerKind k) { return name_of(optimizer_kind_names(), k); }
 
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::momentum;
