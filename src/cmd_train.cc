@@ -196,9 +196,10 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->check(whole_number(1, 1'000'000'000))
       ->group("Training");
   cmd->add_option("--optimizer", opt.kind,
-                  "Update rule: sgd (W -= lr g), momentum (v = mu v + g; W -= lr v), adam (Kingma & Ba 2015)")
+                  "Update rule: sgd (W -= lr g), momentum (v = mu v + g; W -= lr v), adam (Kingma & Ba 2015). "
+                  "Unset, --momentum picks momentum and --beta1, --beta2 or --adam-eps pick adam")
       ->type_name("NAME")
-      ->default_str("momentum")
+      ->default_str("sgd")
       ->transform(enum_choice(optimizer_kind_names()))
       ->group("Training");
   cmd->add_option("--lr", opt.lr, "Learning rate")
@@ -206,7 +207,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->default_str("0.05 (adam: 0.001)")
       ->check(real_number(0, kInf, true))
       ->group("Training");
-  cmd->add_option("--momentum", opt.momentum, "Momentum mu of --optimizer momentum")
+  cmd->add_option("--momentum", opt.momentum, "Momentum mu of --optimizer momentum (and its choice when --optimizer is unset)")
       ->type_name("MU")
       ->default_str("0.9")
       ->check(real_number(0, 1, false, true))
@@ -283,6 +284,11 @@ int run_train(const TrainOptions& o) {
   TrainConfig c = o.config;
   c.seeds = parse_seeds(o.seeds);
   if (o.command) c.given = given_options(*o.command);
+  // An optimiser's own flag picks it when --optimizer is not given: `--momentum 0.9` means momentum.
+  if (!c.was_given("optimizer")) {
+    if (c.was_given("momentum")) c.optimizer.kind = OptimizerKind::momentum;
+    else if (c.was_given("beta1") || c.was_given("beta2") || c.was_given("adam-eps")) c.optimizer.kind = OptimizerKind::adam;
+  }
   if (c.optimizer.kind == OptimizerKind::adam && !c.was_given("lr")) c.optimizer.lr = 0.001;
   check_optimizer_flags(c);
   if (!o.trace.empty() && o.trace == o.output)

@@ -18,7 +18,7 @@ std::span<const EnumName<OptimizerKind>> optimizer_kind_names();  // --optimizer
 inline std::string_view optimizer_name(OptimizerKind k) { return name_of(optimizer_kind_names(), k); }
 
 struct OptimizerConfig {
-  OptimizerKind kind = OptimizerKind::momentum;
+  OptimizerKind kind = OptimizerKind::sgd;
   double lr = 0.05;
   double momentum = 0.9;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;

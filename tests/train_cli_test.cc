@@ -106,7 +106,8 @@ TEST_CASE("train --trace: JSON Lines, one whole line per run and log step") {
 
 TEST_CASE("train: a diverging run warns with step, layer and hint; the other finishes; exit 0") {
   const ProcessResult r = run_gradflow({"train", "-a", "tanh,relu", "--data", "blobs", "-d", "4", "-w", "32",
-                                        "--n-train", "300", "--n-test", "0", "--batch", "32", "--lr", "1", "--steps",
+                                        "--n-train", "300", "--n-test", "0", "--batch", "32", "--optimizer",
+                                        "momentum", "--lr", "1", "--steps",
                                         "100", "--log-every", "5", "--format", "json", "-j", "1"});
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.starts_with("gradflow: warning: relu: diverged at step "));
@@ -175,7 +176,8 @@ TEST_CASE("train: usage errors name the flag, the value and what is allowed") {
        "teacher) nor a file\n"},
       {{"train", "--optimizer", "adam", "--momentum", "0.5"},
        "gradflow: error: --momentum applies to --optimizer momentum, not adam\n"},
-      {{"train", "--beta1", "0.8"}, "gradflow: error: --beta1 applies to --optimizer adam, not momentum\n"},
+      {{"train", "--optimizer", "sgd", "--beta1", "0.8"},
+       "gradflow: error: --beta1 applies to --optimizer adam, not sgd\n"},
       {{"train", "--loss", "random"},
        "gradflow: error: --loss random backpropagates a fixed direction and cannot be trained; give xent or mse\n"},
       {{"train", "--n-train", "50"},
@@ -218,10 +220,23 @@ TEST_CASE("train: every preset in configs/ runs (a few steps) from the source tr
   }
 }
 
+TEST_CASE("train: an optimiser's own flag picks it when --optimizer is not given") {
+  auto optimizer_of = [](std::vector<std::string> extra) {
+    const ProcessResult r = run_gradflow(small(extra));
+    REQUIRE(r.exit_code == 0);
+    const json config = json::parse(r.out)["config"];
+    return config["optimizer"].get<std::string>() + " " + config["lr"].dump();
+  };
+  CHECK(optimizer_of({"--format", "json"}) == "sgd 0.05");
+  CHECK(optimizer_of({"--momentum", "0.5", "--format", "json"}) == "momentum 0.05");
+  CHECK(optimizer_of({"--beta2", "0.99", "--format", "json"}) == "adam 0.001");
+  CHECK(optimizer_of({"--optimizer", "adam", "--lr", "0.01", "--format", "json"}) == "adam 0.01");
+}
+
 TEST_CASE("train --help teaches: presets, examples, exit codes") {
   const ProcessResult r = run_gradflow({"train", "--help"});
   CHECK(r.exit_code == 0);
-  for (const char* s : {"--optimizer NAME:{sgd,momentum,adam}=momentum", "--target-error F=0.25", "--trace FILE",
+  for (const char* s : {"--optimizer NAME:{sgd,momentum,adam}=sgd", "--target-error F=0.25", "--trace FILE",
                         "configs/relu-vs-tanh.json", "(exit 130)", "--seed SEEDS=0"})
     CHECK(r.out.find(s) != std::string::npos);
 }

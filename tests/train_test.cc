@@ -27,6 +27,7 @@ TrainConfig small(std::vector<std::string> activations) {
   c.eval_batch = 300;
   c.steps = 300;
   c.log_every = 10;
+  c.optimizer.kind = OptimizerKind::momentum;  // lr 0.05, mu 0.9
   return c;
 }
 
