@@ -14,6 +14,7 @@
 #include "exit_status.h"
 #include "network_options.h"
 #include "output.h"
+#include "suggest.h"
 #include "train.h"
 #include "train_report_json.h"
 #include "train_report_table.h"
@@ -85,10 +86,10 @@ class CliObserver : public TrainObserver {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::milliseconds(250)) return;
     last_ = now;
+    const std::string error = std::isfinite(r.train_error) ? fmt::format("{:.1f}%", 100 * r.train_error) : "-";
     std::fprintf(stderr, "\r\x1b[Ktraining: %zu/%zu runs done; %s at step %lld/%lld, train error %s", done_, runs_,
                  run.label(c_.seeds.size() > 1).c_str(), static_cast<long long>(r.step),
-                 static_cast<long long>(c_.steps),
-                 std::isfinite(r.train_error) ? fmt::format("{:.1f}%", 100 * r.train_error).c_str() : "-");
+                 static_cast<long long>(c_.steps), error.c_str());
     std::fflush(stderr);
   }
 
@@ -143,6 +144,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--seed", o.seeds,
                   "Seeds of the weights and the mini-batch order: N, a range A:B (both included) or a list N,M; "
                   "each seed trains every activation, and the report gives the spread over seeds")
+      ->delimiter(',')
       ->type_name("SEEDS")
       ->default_str("0")
       ->group("Initialisation");
@@ -282,7 +284,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
 
 int run_train(const TrainOptions& o) {
   TrainConfig c = o.config;
-  c.seeds = parse_seeds(o.seeds);
+  c.seeds = parse_seeds(join(o.seeds, ","));
   if (o.command) c.given = given_options(*o.command);
   // An optimiser's own flag picks it when --optimizer is not given: `--momentum 0.9` means momentum.
   if (!c.was_given("optimizer")) {

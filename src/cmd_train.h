@@ -3,6 +3,7 @@
 // on one dataset, and watch how gradient flow, saturation and dead units change as it learns.
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "terminal.h"
 #include "train_config.h"
@@ -11,7 +12,7 @@ namespace gf {
 
 struct TrainOptions {
   TrainConfig config;
-  std::string seeds = "0";  // --seed: N, A:B or N,M,...
+  std::vector<std::string> seeds{"0"};  // --seed: N, A:B, or a list of those
   std::string config_file;
   std::string format = "table";
   std::string output = "-";

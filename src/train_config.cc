@@ -135,6 +135,7 @@ void validate(const TrainConfig& c, const Dataset& d) {
   AnalysisConfig net = c.net;
   net.input_dim = d.features;
   net.classes = d.classes;
+  net.max_memory = ~std::uint64_t{0};  // training's own estimate is checked below
   validate(net);
   if (c.net.batch > d.n_train())
     throw UsageError(fmt::format("--batch {} is larger than the training set ({} samples); lower --batch{}",

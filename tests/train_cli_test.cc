@@ -74,8 +74,17 @@ TEST_CASE("train: JSON report, byte-identical for any -j, with a spread over see
     CHECK(agg["steps_to_target"]["n"] == n);
     if (n > 0) CHECK(agg["steps_to_target"]["mean"].get<double>() == doctest::Approx(sum / n));
   }
-  // Feeding the config back reproduces the document.
+  // A list of seeds, on the command line or in a config file, is the same range.
   const std::string dir = temp_dir();
+  write_file(dir + "/seeds.json", R"({"seed": [0, 1, 2]})");
+  std::vector<std::string> listed = args, from_file = args;
+  listed.insert(listed.end(), {"--seed", "0,1,2"});
+  listed.erase(listed.begin() + static_cast<long>(kSmall.size()) + 2, listed.begin() + static_cast<long>(kSmall.size()) + 4);
+  CHECK(run_gradflow(listed).out == a.out);
+  from_file.erase(from_file.begin() + static_cast<long>(kSmall.size()) + 2, from_file.begin() + static_cast<long>(kSmall.size()) + 4);
+  from_file.insert(from_file.end(), {"--config", dir + "/seeds.json"});
+  CHECK(run_gradflow(from_file).out == a.out);
+  // Feeding the config back reproduces the document.
   write_file(dir + "/c.json", doc["config"].dump());
   const ProcessResult again = run_gradflow({"train", "--config", dir + "/c.json", "--format", "json"});
   REQUIRE(again.exit_code == 0);
