@@ -221,7 +221,8 @@ TEST_CASE("train: every preset in configs/ runs (a few steps) from the source tr
   for (const char* preset : {"relu-vs-tanh", "dying-relu", "sigmoid-saturation", "zig-zag"}) {
     CAPTURE(preset);
     const ProcessResult r = run_gradflow({"train", "--config", source(std::string("configs/") + preset + ".json"),
-                                          "--steps", "2", "--log-every", "1", "--seed", "0", "--format", "json"});
+                                          "--steps", "2", "--log-every", "1", "--seed", "0", "--eval-batch", "100",
+                                          "--n-test", "100", "--format", "json"});
     REQUIRE(r.exit_code == 0);
     const json doc = json::parse(r.out);
     CHECK(doc["runs"][0]["steps_done"] == 2);
