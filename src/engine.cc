@@ -97,7 +97,7 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
     }
     if (sumsq == 0) {  // every unit of this layer is flat on every sample: nothing flows below
       out.zero_grad_layer = l;
-      return;
+      break;
     }
     st.grad_preact_log10 = 0.5 * std::log10(sumsq) + scale;
 
