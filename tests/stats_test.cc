@@ -147,6 +147,7 @@ TEST_CASE("a layer with no gradient stops it there; the layers above keep their 
     CHECK(std::isfinite(r.pass.layers[4].grad_weight_rel_log10));
     CHECK(std::isfinite(r.pass.layers[3].grad_preact_log10));
     CHECK(std::isnan(r.pass.layers[3].grad_weight_log10));  // its input, layer 3's output, is all 0
+    CHECK(std::isnan(r.pass.layers[3].dw_sign_coherence));
     for (int l = 1; l <= 3; ++l) CHECK(std::isnan(r.pass.layers[l - 1].grad_weight_log10));
     CHECK(r.summary.verdict.front() == "vanishing");
   }
