@@ -1,0 +1,208 @@
+#include "mean_field.h"
+
+#include <cmath>
+#include <limits>
+
+namespace gf {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
+InputMoments input_moments(InputKind k) {
+  switch (k) {
+    case InputKind::normal: return {1.0, 0.0};
+    case InputKind::uniform: return {1.0 / 3, 0.0};
+    case InputKind::positive: return {1.0 / 3, 0.25};
+  }
+  return {};
+}
+
+std::string_view phase_name(Phase p) {
+  switch (p) {
+    case Phase::ordered: return "ordered";
+    case Phase::critical: return "critical";
+    case Phase::chaotic: return "chaotic";
+  }
+  return "?";
+}
+
+double depth_scale(double chi) {
+  if (!(chi > 0)) return 0;
+  if (std::abs(chi - 1) < 1e-9) return kInf;  // beyond 1e9 layers: no scale at all
+  return -1 / std::log(chi);
+}
+
+std::vector<LayerTheory> predict_layers(const MeanFieldModel& m) {
+  const Index L = m.depth();
+  std::vector<LayerTheory> out(static_cast<std::size_t>(L));
+  const std::vector<Interval> zone = dead_zone(m.phi);
+  double q = m.sigma_w2[0] * m.input_m2 + m.sigma_b2;
+  double c = q > 0 ? (m.sigma_w2[0] * m.input_cross + m.sigma_b2) / q : 1.0;
+  for (Index l = 1; l <= L; ++l) {
+    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    t.layer = l;
+    t.q = q;
+    t.c = c;
+    const Moments1 m1 = expect1(m.phi, m.bias, q);
+    t.act_m2 = m1.phi2;
+    t.dead_units_frac = dead_unit_probability(zone, m.bias, q, c, m.batch);
+    t.chi = kNaNd;
+    if (l == L) break;
+    const double sw2 = m.sigma_w2[static_cast<std::size_t>(l)];
+    t.chi = sw2 * m1.dphi2;
+    const double q_next = sw2 * m1.phi2 + m.sigma_b2;
+    if (q_next > 0 && c < 1) {
+      const Moments2 m2 = expect2(m.phi, m.bias, q, c);
+      c = std::clamp((sw2 * m2.phiphi + m.sigma_b2) / q_next, -1.0, 1.0);
+    } else {
+      c = 1;
+    }
+    q = q_next;
+  }
+  out.back().grad_preact_rel_log10 = 0;
+  for (Index l = L - 1; l >= 1; --l) {
+    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    t.grad_preact_rel_log10 = out[static_cast<std::size_t>(l)].grad_preact_rel_log10 + 0.5 * std::log10(t.chi);
+  }
+  // ||a_{l-1}||^2 per sample = n_{l-1} E[a_{l-1}^2]; the input's for layer 1.
+  auto input_norm2 = [&](Index l) {
+    const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l - 1)]);
+    const double m2 = l == 1 ? m.input_m2 : out[static_cast<std::size_t>(l - 2)].act_m2;
+    return n * m2;
+  };
+  const double last = 0.5 * std::log10(input_norm2(L));
+  for (Index l = 1; l <= L; ++l) {
+    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    t.grad_weight_rel_log10 = t.grad_preact_rel_log10 + 0.5 * std::log10(input_norm2(l)) - last;
+  }
+  return out;
+}
+
+namespace {
+
+double length_map(const Phi& phi, double sw2, double sb2, double bias, double q) {
+  return sw2 * expect1(phi, bias, q).phi2 + sb2;
+}
+
+}  // namespace
+
+// The map is increasing in q, so iterating it moves monotonically to the nearest fixed point in
+// the direction it first moves. A few steps of iteration, then that fixed point is bracketed
+// (doubling steps outward) and bisected to full precision.
+double solve_q_star(const Phi& phi, double sw2, double sb2, double bias, double q) {
+  auto g = [&](double x) { return length_map(phi, sw2, sb2, bias, x) - x; };
+  double step = 0;
+  for (int it = 0; it < 30; ++it) {
+    const double next = length_map(phi, sw2, sb2, bias, q);
+    if (!std::isfinite(next)) return kInf;
+    step = next - q;
+    if (std::abs(step) <= 1e-14 * std::max(q, next) || next == 0) return next;
+    q = next;
+  }
+  double lo = q, hi = q;
+  if (step > 0) {  // growing: find hi with g(hi) <= 0
+    double d = step;
+    for (hi = q + d; g(hi) > 0; hi = q + d) {
+      lo = hi;
+      d *= 2;
+      if (q + d > 1e200) return kInf;
+    }
+  } else {  // shrinking: find lo with g(lo) >= 0, trying ever smaller q
+    double d = -step;
+    for (lo = q - d; lo > 0 && g(lo) < 0; lo = q - d) {
+      hi = lo;
+      d *= 2;
+    }
+    if (lo <= 0) {
+      lo = hi;
+      int k = 0;
+      for (; k < 100 && g(lo) < 0; ++k) {
+        hi = lo;
+        lo *= 0.5;
+      }
+      if (k == 100) return 0;  // below 2^-100 of where it was: it decays to 0
+    }
+  }
+  for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (g(mid) > 0 ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+namespace {
+
+// c* < 1 in the chaotic phase, by safeguarded Newton from c = 0: the map's Hermite expansion
+// has non-negative coefficients, so C(c) - c is convex on [0, 1] and Newton climbs to the root.
+double solve_c_star(const Phi& phi, double sw2, double sb2, double bias, double q) {
+  double lo = 0, hi = 1, c = 0;
+  for (int it = 0; it < 60; ++it) {
+    const Moments2 m2 = expect2(phi, bias, q, c);
+    const double g = (sw2 * m2.phiphi + sb2) / q - c, dg = sw2 * m2.dphidphi - 1;
+    if (std::abs(g) < 1e-14) break;
+    (g > 0 ? lo : hi) = c;
+    double next = dg < 0 ? c - g / dg : kNaNd;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::abs(next - c) < 1e-14) {
+      c = next;
+      break;
+    }
+    c = next;
+  }
+  return c;
+}
+
+}  // namespace
+
+FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, double q_start,
+                       double critical_tol) {
+  FixedPoint f;
+  f.q_star = solve_q_star(phi, sw2, sb2, bias, q_start);
+  const double q = std::isfinite(f.q_star) ? f.q_star : 1e12;  // "as q grows"
+  const Moments1 m1 = expect1(phi, bias, q);
+  f.chi_1 = sw2 * m1.dphi2;
+  f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv : kNaNd;
+  f.xi_q = std::isfinite(f.chi_q) ? depth_scale(f.chi_q) : kNaNd;
+  f.xi_grad = depth_scale(f.chi_1);
+  f.phase = f.chi_1 < 1 - critical_tol ? Phase::ordered
+            : f.chi_1 > 1 + critical_tol ? Phase::chaotic
+                                         : Phase::critical;
+  if (f.chi_1 <= 1 || q == 0) {
+    f.c_star = 1;
+    f.chi_c = f.chi_1;
+  } else {
+    f.c_star = solve_c_star(phi, sw2, sb2, bias, q);
+    f.chi_c = sw2 * expect2(phi, bias, q, f.c_star).dphidphi;
+  }
+  f.xi_c = depth_scale(f.chi_c);
+  return f;
+}
+
+double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m2) {
+  auto excess = [&](double sw2) {
+    const double q = solve_q_star(phi, sw2, sb2, bias, sw2 * input_m2 + sb2);
+    return sw2 * expect1(phi, bias, std::isfinite(q) ? q : 1e12).dphi2 - 1;
+  };
+  // Scan a log grid for the first crossing from below 1 to above, then bisect.
+  constexpr int kSteps = 60;
+  double prev = 0.01, prev_e = excess(prev);
+  if (prev_e >= 0) return kNaNd;
+  for (int i = 1; i <= kSteps; ++i) {
+    const double s = 0.01 * std::pow(1e5, static_cast<double>(i) / kSteps);
+    const double e = excess(s);
+    if (e >= 0) {
+      double lo = prev, hi = s;
+      for (int it = 0; it < 100 && hi - lo > 1e-12 * hi; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (excess(mid) < 0 ? lo : hi) = mid;
+      }
+      return 0.5 * (lo + hi);
+    }
+    prev = s;
+  }
+  return kNaNd;
+}
+
+}  // namespace gf
