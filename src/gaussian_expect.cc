@@ -105,12 +105,21 @@ Moments2 quad2(const Phi& phi, double mu, double v, double c) {
   c = std::clamp(c, -1.0, 1.0);
   v = std::max(v, kTinyVar);
   const double sd = std::sqrt(v), v_cond = v * (1 - c * c);
-  const GaussianRule outer = gaussian_rule(activation_breaks(phi.act->kinks, mu, v));
+  // h2's kinks turn into steps of width sqrt(v (1 - c^2)) / c in h1, at h1 = mu + (k - mu) / c:
+  // near c = 1 they are sharp, so the outer rule is cut there too.
+  std::vector<double> breaks = activation_breaks(phi.act->kinks, mu, v);
+  if (c > 0)
+    for (double k : phi.act->kinks)
+      for (int t = -8; t <= 8; ++t)
+        breaks.push_back(((k - mu) / c + 0.75 * t * std::sqrt(v * (1 - c * c)) / c) / sd);
+  const GaussianRule outer = gaussian_rule(breaks);
   std::vector<double> h(outer.z.size()), a1, d1;
   for (std::size_t i = 0; i < h.size(); ++i) h[i] = mu + sd * outer.z[i];
   phi.eval(h, a1, d1);
   std::vector<double> h2, a2, d2;
+  GaussianRule inner;
   for (std::size_t i = 0; i < h.size(); ++i) {
+    if (outer.w[i] < 1e-18) continue;  // |z1| beyond 8.7: below every digit we keep
     const double mean = mu + c * sd * outer.z[i];
     double ea = 0, ed = 0;
     if (v_cond < kTinyVar) {
@@ -118,7 +127,8 @@ Moments2 quad2(const Phi& phi, double mu, double v, double c) {
       ed = phi.slope(mean);
     } else {
       const double s = std::sqrt(v_cond);
-      const GaussianRule inner = gaussian_rule(activation_breaks(phi.act->kinks, mean, v_cond), 8);
+      // 8 points a piece and |z| < 8 suffice here (error below 1e-8; tests/quadrature_test.cc).
+      gaussian_rule(activation_breaks(phi.act->kinks, mean, v_cond), 8, 8.0, inner);
       h2.resize(inner.z.size());
       for (std::size_t k = 0; k < h2.size(); ++k) h2[k] = mean + s * inner.z[k];
       phi.eval(h2, a2, d2);

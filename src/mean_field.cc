@@ -80,56 +80,47 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m) {
   return out;
 }
 
-namespace {
-
-double length_map(const Phi& phi, double sw2, double sb2, double bias, double q) {
-  return sw2 * expect1(phi, bias, q).phi2 + sb2;
-}
-
-}  // namespace
-
-// The map is increasing in q, so iterating it moves monotonically to the nearest fixed point in
-// the direction it first moves. A few steps of iteration, then that fixed point is bracketed
-// (doubling steps outward) and bisected to full precision.
+// The map V is increasing in q, so iterating it moves monotonically to the nearest fixed point
+// in the direction it first moves. That fixed point is bracketed (doubling steps outward) and
+// found by Newton's method on g(q) = V(q) - q, whose slope V'(q) = sigma_w2 d E[phi^2] / dq
+// comes with the same quadrature; bisection takes over when a Newton step leaves the bracket.
 double solve_q_star(const Phi& phi, double sw2, double sb2, double bias, double q) {
-  auto g = [&](double x) { return length_map(phi, sw2, sb2, bias, x) - x; };
-  double step = 0;
-  for (int it = 0; it < 30; ++it) {
-    const double next = length_map(phi, sw2, sb2, bias, q);
-    if (!std::isfinite(next)) return kInf;
-    step = next - q;
-    if (std::abs(step) <= 1e-14 * std::max(q, next) || next == 0) return next;
-    q = next;
-  }
-  double lo = q, hi = q;
-  if (step > 0) {  // growing: find hi with g(hi) <= 0
-    double d = step;
-    for (hi = q + d; g(hi) > 0; hi = q + d) {
+  auto g = [&](double x, double* slope) {
+    const Moments1 m = expect1(phi, bias, x);
+    if (slope) *slope = sw2 * m.dphi2_dv - 1;
+    return sw2 * m.phi2 + sb2 - x;
+  };
+  const double g0 = g(q, nullptr);
+  if (!std::isfinite(g0)) return kInf;
+  if (std::abs(g0) <= 1e-15 * q || q + g0 == 0) return q + g0;
+  double lo = q, hi = q;  // g(lo) > 0 > g(hi)
+  if (g0 > 0) {
+    double d = g0;
+    for (hi = q + d; g(hi, nullptr) > 0; hi = q + d) {
       lo = hi;
       d *= 2;
-      if (q + d > 1e200) return kInf;
+      if (d > 1e12 * std::max(q, 1.0)) return kInf;  // no fixed point in any meaningful range
     }
-  } else {  // shrinking: find lo with g(lo) >= 0, trying ever smaller q
-    double d = -step;
-    for (lo = q - d; lo > 0 && g(lo) < 0; lo = q - d) {
+  } else {
+    // Shrinking: try ever smaller q for one where the map moves up again.
+    for (lo = 0.5 * q;; lo *= 0.5) {
+      if (g(lo, nullptr) >= 0) break;
       hi = lo;
-      d *= 2;
-    }
-    if (lo <= 0) {
-      lo = hi;
-      int k = 0;
-      for (; k < 100 && g(lo) < 0; ++k) {
-        hi = lo;
-        lo *= 0.5;
-      }
-      if (k == 100) return 0;  // below 2^-100 of where it was: it decays to 0
+      if (lo < 1e-30 * q) return 0;  // it decays to 0
     }
   }
+  double x = 0.5 * (lo + hi);
   for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    (g(mid) > 0 ? lo : hi) = mid;
+    double slope = 0;
+    const double gx = g(x, &slope);
+    if (gx == 0) return x;
+    (gx > 0 ? lo : hi) = x;
+    double next = slope < 0 ? x - gx / slope : kNaNd;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::abs(next - x) <= 1e-15 * x) return next;
+    x = next;
   }
-  return 0.5 * (lo + hi);
+  return x;
 }
 
 namespace {
@@ -141,11 +132,11 @@ double solve_c_star(const Phi& phi, double sw2, double sb2, double bias, double 
   for (int it = 0; it < 60; ++it) {
     const Moments2 m2 = expect2(phi, bias, q, c);
     const double g = (sw2 * m2.phiphi + sb2) / q - c, dg = sw2 * m2.dphidphi - 1;
-    if (std::abs(g) < 1e-14) break;
+    if (std::abs(g) < 1e-13) break;
     (g > 0 ? lo : hi) = c;
     double next = dg < 0 ? c - g / dg : kNaNd;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (std::abs(next - c) < 1e-14) {
+    if (std::abs(next - c) < 1e-11) {  // quadratic convergence: the error is now far smaller
       c = next;
       break;
     }
@@ -185,22 +176,38 @@ double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m
     const double q = solve_q_star(phi, sw2, sb2, bias, sw2 * input_m2 + sb2);
     return sw2 * expect1(phi, bias, std::isfinite(q) ? q : 1e12).dphi2 - 1;
   };
-  // Scan a log grid for the first crossing from below 1 to above, then bisect.
-  constexpr int kSteps = 60;
-  double prev = 0.01, prev_e = excess(prev);
-  if (prev_e >= 0) return kNaNd;
+  // Scan a log grid for the first crossing from below 1 to above; then regula falsi with the
+  // Illinois modification (Dowell & Jarratt 1971), which keeps the bracket and converges fast.
+  constexpr int kSteps = 40;
+  double a = 0.01, fa = excess(a);
+  if (fa >= 0) return kNaNd;
   for (int i = 1; i <= kSteps; ++i) {
-    const double s = 0.01 * std::pow(1e5, static_cast<double>(i) / kSteps);
-    const double e = excess(s);
-    if (e >= 0) {
-      double lo = prev, hi = s;
-      for (int it = 0; it < 100 && hi - lo > 1e-12 * hi; ++it) {
-        const double mid = 0.5 * (lo + hi);
-        (excess(mid) < 0 ? lo : hi) = mid;
-      }
-      return 0.5 * (lo + hi);
+    const double b0 = 0.01 * std::pow(1e5, static_cast<double>(i) / kSteps);
+    double b = b0, fb = excess(b);
+    if (fb < 0) {
+      a = b;
+      fa = fb;
+      continue;
     }
-    prev = s;
+    int side = 0;
+    for (int it = 0; it < 100 && b - a > 1e-13 * b; ++it) {
+      const double x = (a * fb - b * fa) / (fb - fa);
+      const double fx = excess(x);
+      if (fx == 0) return x;
+      if (fx < 0) {
+        a = x;
+        fa = fx;
+        if (side == -1) fb *= 0.5;
+        side = -1;
+      } else {
+        b = x;
+        fb = fx;
+        if (side == 1) fa *= 0.5;
+        side = 1;
+      }
+      if (std::abs(fx) < 1e-14) return x;
+    }
+    return 0.5 * (a + b);
   }
   return kNaNd;
 }

@@ -76,6 +76,7 @@ FixedPoint fixed_point(const Phi& phi, double sigma_w2, double sigma_b2, double 
                        double critical_tol);
 // The fixed point q* the length map reaches from q_start (+inf if it diverges, 0 if it decays).
 double solve_q_star(const Phi& phi, double sigma_w2, double sigma_b2, double bias, double q_start);
+// (+inf means no fixed point below 1e12 times the start.)
 // sigma_w2 at which chi_1 = 1 for these biases and inputs: the edge of chaos. NaN if chi_1 stays
 // on one side of 1 for sigma_w2 in [0.01, 1000].
 double critical_sigma_w2(const Phi& phi, double sigma_b2, double bias, double input_m2);

@@ -138,9 +138,9 @@ std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& d
     p.y = d.sigma_b2;
     for (const PhaseCell& cell : d.cells) p.z.push_back(chi ? cell.chi_1 : std::min(cell.xi_c, kXiCap));
     Series line{"critical line " + d.activation, {}, {}, kBlack, Dash::solid};
-    for (std::size_t i = 0; i < d.sigma_b2.size(); ++i) {
-      line.x.push_back(d.critical[i]);
-      line.y.push_back(d.sigma_b2[i]);
+    for (const auto& [b2, w2] : d.line) {
+      line.x.push_back(w2);
+      line.y.push_back(b2);
     }
     p.overlays.push_back(line);
     h.panels.push_back(std::move(p));

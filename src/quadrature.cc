@@ -63,15 +63,22 @@ double GaussianRule::expect(std::span<const double> f) const {
 }
 
 GaussianRule gaussian_rule(std::span<const double> breaks, int nodes) {
-  std::vector<double> cuts;
-  for (int k = -static_cast<int>(kTail); k <= static_cast<int>(kTail); ++k) cuts.push_back(k);
+  GaussianRule r;
+  gaussian_rule(breaks, nodes, kTail, r);
+  return r;
+}
+
+void gaussian_rule(std::span<const double> breaks, int nodes, double tail, GaussianRule& r) {
+  thread_local std::vector<double> cuts;
+  cuts.clear();
+  const int t = static_cast<int>(std::ceil(tail));
+  for (int k = -t; k <= t; ++k) cuts.push_back(std::clamp<double>(k, -tail, tail));
   for (double b : breaks)
-    if (std::isfinite(b) && b > -kTail && b < kTail) cuts.push_back(b);
+    if (std::isfinite(b) && b > -tail && b < tail) cuts.push_back(b);
   std::sort(cuts.begin(), cuts.end());
   const LegendreRule& gl = gauss_legendre(nodes);
-  GaussianRule r;
-  r.z.reserve(cuts.size() * gl.x.size());
-  r.w.reserve(cuts.size() * gl.x.size());
+  r.z.clear();
+  r.w.clear();
   const double norm = 1 / std::sqrt(2 * M_PI);
   for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
     const double a = cuts[i], b = cuts[i + 1];
@@ -83,7 +90,6 @@ GaussianRule gaussian_rule(std::span<const double> breaks, int nodes) {
       r.w.push_back(half * gl.w[k] * norm * std::exp(-0.5 * z * z));
     }
   }
-  return r;
 }
 
 std::vector<double> activation_breaks(std::span<const double> kinks, double mu, double v) {

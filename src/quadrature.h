@@ -27,6 +27,8 @@ inline constexpr double kTail = 10.0;
 // A rule cut at unit steps of z and at `breaks` (any order; those outside (-kTail, kTail) are
 // ignored), with `nodes` Gauss-Legendre points per piece.
 GaussianRule gaussian_rule(std::span<const double> breaks, int nodes = 12);
+// The same into `out` (reusing its memory), over |z| < tail only.
+void gaussian_rule(std::span<const double> breaks, int nodes, double tail, GaussianRule& out);
 
 // Where the expectation of a function of h = mu + sqrt(v) z should be cut, in z: at the
 // activation's kinks, and at fixed places of h (0, +-0.5, +-1, +-2 ... +-16) so that a function

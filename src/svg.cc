@@ -205,6 +205,7 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   for (int i = 0; first + i * step <= hi + 1e-9 * step && i < 1000; ++i) {
     double t = first + i * step;
     if (std::abs(t) < 1e-12 * step) t = 0;
+    t = std::stod(fmt::format("{:.12g}", t));  // 0.6, not 0.6000000000000001
     ticks.push_back(t);
   }
   return ticks;

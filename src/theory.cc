@@ -1,5 +1,6 @@
 #include "theory.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -172,8 +173,16 @@ std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
     const std::size_t nw = d.sigma_w2.size(), nb = d.sigma_b2.size();
     d.cells.resize(nw * nb);
     d.critical.resize(nb);
+    constexpr int kExtra = 40;
+    std::vector<double> extra_b2(kExtra - 1), extra_w2(kExtra - 1);
+    for (int k = 1; k < kExtra; ++k) {
+      const double t = static_cast<double>(k) / kExtra;
+      extra_b2[static_cast<std::size_t>(k - 1)] = d.sigma_b2.front() + (d.sigma_b2.back() - d.sigma_b2.front()) * t * t;
+    }
+    if (nb == 1) extra_b2.clear();
     // Each cell is computed on its own, so the thread count never changes a number.
-    const long long total = static_cast<long long>(nw * nb + nb);
+    const long long cells = static_cast<long long>(nw * nb), rows = static_cast<long long>(nb);
+    const long long total = cells + rows + static_cast<long long>(extra_b2.size());
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (long long k = 0; k < total; ++k) {
       if (k < static_cast<long long>(nw * nb)) {
@@ -181,11 +190,17 @@ std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
         const double sw2 = d.sigma_w2[iw], sb2 = d.sigma_b2[ib];
         const FixedPoint f = fixed_point(phi, sw2, sb2, c.bias_init, sw2 * m2 + sb2, c.critical_tol);
         d.cells[static_cast<std::size_t>(k)] = {sw2, sb2, f.q_star, f.chi_1, f.xi_c, f.phase};
-      } else {
-        const std::size_t ib = static_cast<std::size_t>(k) - nw * nb;
+      } else if (k < cells + rows) {
+        const std::size_t ib = static_cast<std::size_t>(k - cells);
         d.critical[ib] = critical_sigma_w2(phi, d.sigma_b2[ib], c.bias_init, m2);
+      } else {
+        const std::size_t i = static_cast<std::size_t>(k - cells - rows);
+        extra_w2[i] = critical_sigma_w2(phi, extra_b2[i], c.bias_init, m2);
       }
     }
+    for (std::size_t i = 0; i < nb; ++i) d.line.emplace_back(d.sigma_b2[i], d.critical[i]);
+    for (std::size_t i = 0; i < extra_b2.size(); ++i) d.line.emplace_back(extra_b2[i], extra_w2[i]);
+    std::sort(d.line.begin(), d.line.end());
     out.push_back(std::move(d));
   }
   return out;

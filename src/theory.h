@@ -58,6 +58,9 @@ struct PhaseDiagram {
   std::vector<double> sigma_w2, sigma_b2;
   std::vector<PhaseCell> cells;  // row-major: sigma_b2 outer, sigma_w2 inner
   std::vector<double> critical;  // critical sigma_w2 for each sigma_b2 (NaN: none)
+  // The critical line for drawing: (sigma_b2, sigma_w2) at the rows and, where it bends most,
+  // near the smallest sigma_b2, in between (sigma_b2 spaced quadratically from there).
+  std::vector<std::pair<double, double>> line;
   const PhaseCell& at(std::size_t i_b, std::size_t i_w) const { return cells[i_b * sigma_w2.size() + i_w]; }
 };
 
