@@ -84,7 +84,7 @@ std::string line_chart(const LineChart& c) {
     if (!std::isfinite(x_lo) || !std::isfinite(x_hi)) x_lo = 0, x_hi = 1;
     if (x_hi <= x_lo) x_hi = x_lo + 1;
   }
-  const std::vector<double> x_ticks = svg::nice_ticks(x_lo, x_hi, 8);
+  const std::vector<double> x_ticks = svg::nice_ticks(x_lo, x_hi, 8, c.x_integer);
 
   double y0 = kTop;
   for (std::size_t pi = 0; pi < c.panels.size(); ++pi) {
@@ -162,7 +162,7 @@ std::string heatmap(const Heatmap& h) {
     const svg::Scale xs{xe.front(), xe.back(), box.x, box.x + box.w};
     const svg::Scale ys{ye.front(), ye.back(), box.y + box.h, box.y};
     doc.text(box.x + box.w / 2, box.y - 8, p.title, 13, Document::Anchor::middle, true);
-    doc.begin_group("cells", p.title);
+    doc.begin_group("cells", p.title, true);
     for (std::size_t iy = 0; iy < p.y.size(); ++iy)
       for (std::size_t ix = 0; ix < p.x.size(); ++ix) {
         const double v = p.z[iy * p.x.size() + ix];
@@ -203,7 +203,7 @@ std::string heatmap(const Heatmap& h) {
 
   // The colour bar.
   const double bx = h.width - bar_w + 6, bw = 16;
-  doc.begin_group("colourbar");
+  doc.begin_group("colourbar", "", true);
   constexpr int kSteps = 64;
   for (int i = 0; i < kSteps; ++i) {
     const double t0 = static_cast<double>(i) / kSteps;
@@ -222,7 +222,7 @@ std::string heatmap(const Heatmap& h) {
   doc.end_group();
 
   double y = top + plot_h + 58;
-  if (!h.legend.empty()) y += svg::draw_legend(doc, kLeft, y, h.legend) + 4;
+  if (!h.legend.empty()) y += svg::draw_legend(doc, kLeft, y, h.legend, "", 200) + 4;
   footer(doc, y, h.notes);
   return doc.finish();
 }

@@ -37,6 +37,7 @@ struct LineChart {
   std::vector<std::string> notes;  // small print under the figure
   double width = 800, panel_height = 230;
   double x_min = kAuto, x_max = kAuto;
+  bool x_integer = false;  // ticks only at whole numbers (layers)
 };
 
 std::string line_chart(const LineChart& c);

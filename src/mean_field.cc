@@ -125,13 +125,26 @@ double solve_q_star(const Phi& phi, double sw2, double sb2, double bias, double 
 
 namespace {
 
+// The correlation map at variance q: C(c) = (sigma_w2 E[phi(h1) phi(h2)] + sigma_b2) / q', with
+// q' = sigma_w2 E[phi^2] + sigma_b2 the next layer's variance (= q at a finite fixed point; when
+// q grows without bound, the map's limit). Its slope: sigma_w2 q E[phi'(h1) phi'(h2)] / q'.
+struct CorrelationMap {
+  const Phi& phi;
+  double sw2, sb2, bias, q, q_next;
+  double value(double c, double* slope) const {
+    const Moments2 m = expect2(phi, bias, q, c);
+    if (slope) *slope = sw2 * q * m.dphidphi / q_next;
+    return (sw2 * m.phiphi + sb2) / q_next;
+  }
+};
+
 // c* < 1 in the chaotic phase, by safeguarded Newton from c = 0: the map's Hermite expansion
 // has non-negative coefficients, so C(c) - c is convex on [0, 1] and Newton climbs to the root.
-double solve_c_star(const Phi& phi, double sw2, double sb2, double bias, double q) {
+double solve_c_star(const CorrelationMap& map) {
   double lo = 0, hi = 1, c = 0;
   for (int it = 0; it < 60; ++it) {
-    const Moments2 m2 = expect2(phi, bias, q, c);
-    const double g = (sw2 * m2.phiphi + sb2) / q - c, dg = sw2 * m2.dphidphi - 1;
+    double slope = 0;
+    const double g = map.value(c, &slope) - c, dg = slope - 1;
     if (std::abs(g) < 1e-13) break;
     (g > 0 ? lo : hi) = c;
     double next = dg < 0 ? c - g / dg : kNaNd;
@@ -164,8 +177,9 @@ FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, doub
     f.c_star = 1;
     f.chi_c = f.chi_1;
   } else {
-    f.c_star = solve_c_star(phi, sw2, sb2, bias, q);
-    f.chi_c = sw2 * expect2(phi, bias, q, f.c_star).dphidphi;
+    const CorrelationMap map{phi, sw2, sb2, bias, q, sw2 * m1.phi2 + sb2};
+    f.c_star = solve_c_star(map);
+    map.value(f.c_star, &f.chi_c);
   }
   f.xi_c = depth_scale(f.chi_c);
   return f;

@@ -38,8 +38,9 @@ std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryC
   ch.subtitle = fmt::format("gradflow analyze; loss {}, input {}, {}, seed {}{}", loss_name(c.loss), input_name(c.input),
                             dtype_name(c.dtype), c.seed, theory ? "; dashed: mean-field theory" : "");
   ch.x_label = "layer l (1: next to the input, L: next to the head)";
+  ch.x_integer = true;
   chart::Panel grad{"|dL/dW_l| relative to layer L (decades)", {}};
-  chart::Panel frac{"share of units (%)", {}};
+  chart::Panel frac{"saturated / dead units (%)", {}};
   frac.y_min = 0;
   bool any_dead = false;
   for (std::size_t ri = 0; ri < result.runs.size(); ++ri) {
@@ -76,10 +77,9 @@ std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryC
   for (std::size_t ri = 0; ri < result.runs.size(); ++ri)
     ch.legend.push_back({fmt::format("{} ({})", result.runs[ri].activation, result.runs[ri].init), static_cast<int>(ri),
                          Dash::solid, svg::marker_for(static_cast<int>(ri))});
-  ch.legend.push_back({"measured", kBlack, Dash::solid});
+  ch.legend.push_back({"measured (lower: saturated)", kBlack, Dash::solid});
+  if (any_dead) ch.legend.push_back({"dead units, measured", kBlack, Dash::dotted});
   if (theory) ch.legend.push_back({"mean-field theory", kBlack, Dash::dashed});
-  ch.legend.push_back({"lower: saturated", kBlack, Dash::solid});
-  if (any_dead) ch.legend.push_back({"lower: dead units", kBlack, Dash::dotted});
   ch.legend_heading = "activation (init)";
   ch.notes = {
       "Upper: log10 |dL/dW_l| - log10 |dL/dW_L|: 0 is as large as the last layer's, -2 a hundredth of it.",
@@ -92,15 +92,18 @@ std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryC
 std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& results) {
   chart::LineChart ch;
   ch.title = fmt::format("Mean-field theory at initialisation: depth {}", c.depth);
-  ch.subtitle = fmt::format("gradflow theory; input {}, infinite width", input_name(c.input));
+  ch.subtitle = fmt::format("gradflow theory; sigma_b2 {:g}{}, input {}, infinite width",
+                            results.empty() ? 0.0 : results.front().sigma_b2,
+                            c.bias_init != 0 ? fmt::format(", bias {:g}", c.bias_init) : "", input_name(c.input));
   ch.x_label = "layer l (1: next to the input, L: next to the head)";
+  ch.x_integer = true;
   chart::Panel grad{"|dL/dh_l| relative to layer L (decades)", {}};
   chart::Panel q{"variance q_l of a pre-activation", {}};
   q.y_min = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
     const TheoryResult& r = results[i];
     const int colour = static_cast<int>(i);
-    const std::string name = fmt::format("{} ({}, sigma_b2 {:g})", r.activation, r.init, r.sigma_b2);
+    const std::string name = fmt::format("{} ({})", r.activation, r.init);
     const std::vector<double> x = layer_axis(r.layers.size());
     std::vector<double> g, qs;
     for (const LayerTheory& l : r.layers) {
@@ -120,7 +123,7 @@ std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& d
   chart::Heatmap h;
   const bool chi = metric == PhaseMetric::chi_1;
   h.title = chi ? "The edge of chaos: chi_1 over (sigma_w2, sigma_b2)" : "Depth scale of correlations xi_c over (sigma_w2, sigma_b2)";
-  h.subtitle = fmt::format("gradflow theory --phase-diagram; input {}{}; white line: chi_1 = 1", input_name(c.input),
+  h.subtitle = fmt::format("gradflow theory --phase-diagram; input {}{}; line: chi_1 = 1, the edge of chaos", input_name(c.input),
                            c.bias_init != 0 ? fmt::format(", bias {:g}", c.bias_init) : "");
   h.x_label = "sigma_w2 (weight variance x fan_in)";
   h.y_label = "sigma_b2 (bias variance)";

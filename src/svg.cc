@@ -171,9 +171,10 @@ void Document::text(double x, double y, std::string_view s, double size, Anchor 
   out_ += fmt::format(">{}</text>\n", escape(s));
 }
 
-void Document::begin_group(std::string_view cls, std::string_view name) {
+void Document::begin_group(std::string_view cls, std::string_view name, bool crisp) {
   out_ += fmt::format("<g class=\"{}\"", escape(cls));
   if (!name.empty()) out_ += fmt::format(" data-name=\"{}\"", escape(name));
+  if (crisp) out_ += " shape-rendering=\"crispEdges\"";
   out_ += ">\n";
   ++open_groups_;
 }
@@ -190,16 +191,19 @@ std::string Document::finish() {
   return std::move(out_);
 }
 
-std::vector<double> nice_ticks(double lo, double hi, int target) {
+std::vector<double> nice_ticks(double lo, double hi, int target, bool integers) {
   if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return {lo};
   const double raw = (hi - lo) / std::max(1, target);
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
   double step = mag;
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+    if (integers && m == 2.5 && mag < 10) continue;
     if (m * mag >= raw) {
       step = m * mag;
       break;
     }
+  }
+  if (integers) step = std::max(1.0, step);
   std::vector<double> ticks;
   const double first = std::ceil(lo / step - 1e-9) * step;
   for (int i = 0; first + i * step <= hi + 1e-9 * step && i < 1000; ++i) {
@@ -263,7 +267,7 @@ void draw_axes(Document& doc, const Box& box, const Scale& x, const Scale& y, st
 }
 
 double draw_legend(Document& doc, double x, double y, std::span<const LegendEntry> entries,
-                   std::string_view heading) {
+                   std::string_view heading, std::size_t wrap) {
   doc.begin_group("legend");
   double cy = y;
   if (!heading.empty()) {
@@ -274,7 +278,18 @@ double draw_legend(Document& doc, double x, double y, std::span<const LegendEntr
     const std::string colour = palette_colour(e.colour).hex();
     if (e.line) doc.line(x, cy, x + 30, cy, colour, 2, e.dash);
     doc.marker(e.marker, x + 15, cy, 7, colour);
-    doc.text(x + 38, cy + 4, e.label, 11.5);
+    // Long labels wrap at a space so that they stay within the legend's column.
+    std::string_view rest = e.label;
+    double ly = cy + 4;
+    while (rest.size() > wrap) {
+      std::size_t cut = rest.rfind(' ', wrap);
+      if (cut == std::string_view::npos || cut == 0) cut = wrap;
+      doc.text(x + 38, ly, rest.substr(0, cut), 11.5);
+      rest.remove_prefix(std::min(rest.size(), cut + 1));
+      ly += 14;
+      cy += 14;
+    }
+    doc.text(x + 38, ly, rest, 11.5);
     cy += 18;
   }
   doc.end_group();

@@ -55,7 +55,8 @@ class Document {
   void text(double x, double y, std::string_view s, double size, Anchor anchor = Anchor::start,
             bool bold = false, double rotate = 0, std::string_view fill = "#222222");
   // <g class="..."> ... </g>, with an optional data-name for tests and tools.
-  void begin_group(std::string_view cls, std::string_view name = "");
+  // crisp: shapes drawn edge to edge without anti-aliased seams (heatmap cells).
+  void begin_group(std::string_view cls, std::string_view name = "", bool crisp = false);
   void end_group();
   std::string finish();  // the whole document; the Document is spent
 
@@ -72,7 +73,7 @@ struct Scale {
 };
 
 // Round tick positions (1, 2, 5 x 10^k) covering [lo, hi], about `target` of them.
-std::vector<double> nice_ticks(double lo, double hi, int target = 6);
+std::vector<double> nice_ticks(double lo, double hi, int target = 6, bool integers = false);  // integers: steps of 1, 2, 5, 10...
 // [lo, hi] widened to the ticks around them (and to a unit interval if lo == hi).
 void nice_range(double& lo, double& hi, int target = 6);
 std::string tick_label(double v, double step);  // as many decimals as the step needs
@@ -93,7 +94,8 @@ struct LegendEntry {
   bool line = true;  // a line sample, or only the marker
 };
 // Entries stacked downward from (x, y); returns the height used.
+// Labels longer than `wrap` characters wrap at a space.
 double draw_legend(Document& doc, double x, double y, std::span<const LegendEntry> entries,
-                   std::string_view heading = "");
+                   std::string_view heading = "", std::size_t wrap = 27);
 
 }  // namespace gf::svg
