@@ -145,7 +145,7 @@ double solve_c_star(const CorrelationMap& map) {
   for (int it = 0; it < 60; ++it) {
     double slope = 0;
     const double g = map.value(c, &slope) - c, dg = slope - 1;
-    if (std::abs(g) < 1e-13) break;
+    if (g == 0) break;
     (g > 0 ? lo : hi) = c;
     double next = dg < 0 ? c - g / dg : kNaNd;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
@@ -173,7 +173,13 @@ FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, doub
   f.phase = f.chi_1 < 1 - critical_tol ? Phase::ordered
             : f.chi_1 > 1 + critical_tol ? Phase::chaotic
                                          : Phase::critical;
-  if (f.chi_1 <= 1 || q == 0) {
+  if (!std::isfinite(f.q_star)) {
+    // The signal grows without bound, the biases fade next to it, and what is left of the map
+    // is that of a positively homogeneous phi (relu-like): c* = 1 with slope 1, approached only
+    // polynomially. No finite depth scale.
+    f.c_star = 1;
+    f.chi_c = 1;
+  } else if (f.chi_1 <= 1 + 1e-12 || q == 0) {  // (1 + rounding: identity's chi_1 is 1 exactly)
     f.c_star = 1;
     f.chi_c = f.chi_1;
   } else {

@@ -63,7 +63,7 @@ struct FixedPoint {
   double q_star = 0;     // +inf when the length map diverges (relu with sigma_w2 > 2)
   double chi_1 = 0;      // sigma_w2 E[phi'^2] at q* (its limit as q grows if q* is infinite)
   double chi_q = 0;      // slope of the length map at q*
-  double c_star = 1;     // fixed point of the correlation map
+  double c_star = 1;     // fixed point of the correlation map (1, with chi_c = 1, when q* is infinite)
   double chi_c = 0;      // its slope there: sigma_w2 E[phi'(h1) phi'(h2)]
   double xi_q = 0;       // -1/ln chi_q: layers over which q_l settles (per factor e)
   double xi_c = 0;       // -1/ln chi_c: layers over which correlations settle; infinite at criticality

@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "init.h"
+#include "interrupt.h"
 
 namespace gf {
 
@@ -126,6 +127,7 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
   const double sb2 = c.sigma_b2.empty() ? 0.0 : c.sigma_b2[0];
   std::vector<TheoryResult> out;
   for (const std::string& name : c.activations) {
+    throw_if_interrupted();
     const Phi phi = phi_of(c, name);
     TheoryResult r;
     r.activation = name;
@@ -185,6 +187,7 @@ std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
     const long long total = cells + rows + static_cast<long long>(extra_b2.size());
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (long long k = 0; k < total; ++k) {
+      if (interrupt_requested()) continue;  // no throwing inside the parallel loop; see below
       if (k < static_cast<long long>(nw * nb)) {
         const std::size_t ib = static_cast<std::size_t>(k) / nw, iw = static_cast<std::size_t>(k) % nw;
         const double sw2 = d.sigma_w2[iw], sb2 = d.sigma_b2[ib];
@@ -198,6 +201,7 @@ std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
         extra_w2[i] = critical_sigma_w2(phi, extra_b2[i], c.bias_init, m2);
       }
     }
+    throw_if_interrupted();
     for (std::size_t i = 0; i < nb; ++i) d.line.emplace_back(d.sigma_b2[i], d.critical[i]);
     for (std::size_t i = 0; i < extra_b2.size(); ++i) d.line.emplace_back(extra_b2[i], extra_w2[i]);
     std::sort(d.line.begin(), d.line.end());
