@@ -139,7 +139,8 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       "  gradflow theory -a relu,tanh,selu --init auto --format json\n"
       "  gradflow theory -a tanh --phase-diagram --sigma-w2 0.5:4:0.05 --sigma-b2 0:0.3:0.01 --plot phase.svg\n"
       "Expectations over the Gaussian pre-activations are computed by Gauss-Legendre quadrature split at\n"
-      "the activation's kinks (accurate to 1e-10), or in closed form for relu, leaky_relu and identity.\n"
+      "the activation's kinks (one input: to 1e-10; two inputs: to 1e-7), or in closed form for relu,\n"
+      "leaky_relu and identity. JSON has null where a depth scale is infinite (at criticality).\n"
       "`gradflow analyze --theory` puts these predictions beside measured values.");
   return cmd;
 }
