@@ -29,6 +29,7 @@ std::unique_ptr<Cli> make_cli() {
       "Run `gradflow COMMAND --help` for a command's options.");
   cli->commands.push_back({setup_analyze(app, cli->analyze), [c = cli.get()] { return run_analyze(c->analyze); }});
   cli->commands.push_back({setup_list(app, cli->list), [c = cli.get()] { return run_list(c->list); }});
+  cli->commands.push_back({setup_sweep(app, cli->sweep), [c = cli.get()] { return run_sweep(c->sweep); }});
   return cli;
 }
 

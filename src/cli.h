@@ -8,6 +8,7 @@
 
 #include "cmd_analyze.h"
 #include "cmd_list.h"
+#include "cmd_sweep.h"
 
 namespace gf {
 
@@ -20,6 +21,7 @@ struct Cli {
   CLI::App app{"gradflow: see how gradients flow through deep networks", "gradflow"};
   AnalyzeOptions analyze;
   ListOptions list;
+  SweepOptions sweep;
   std::vector<Command> commands;  // in help order; the first runs when none is named
 };
 
