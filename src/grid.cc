@@ -137,11 +137,11 @@ std::vector<std::string> Grid::values(std::uint64_t i) const {
   return out;
 }
 
-std::string Grid::label(std::uint64_t i) const {
+std::string Grid::label(std::uint64_t i, std::string_view skip) const {
   const std::vector<std::string> v = values(i);
   std::vector<std::string> parts;
   for (std::size_t k = 0; k < axes_.size(); ++k) {
-    if (axes_[k].values.size() < 2) continue;
+    if (axes_[k].values.size() < 2 || axes_[k].name == skip) continue;
     const bool list = v[k].find(',') != std::string::npos;
     parts.push_back(axes_[k].name + "=" + (list ? "[" + v[k] + "]" : v[k]));
   }

@@ -51,8 +51,8 @@ class Grid {
   std::string shape() const;
   // The value of each axis in run i.
   std::vector<std::string> values(std::uint64_t i) const;
-  // "activation=tanh depth=20 seed=3": the axes with more than one value.
-  std::string label(std::uint64_t i) const;
+  // "activation=tanh depth=20 seed=3": the axes with more than one value, but `skip`.
+  std::string label(std::uint64_t i, std::string_view skip = "") const;
   // The resolved, validated configuration of run i (a single activation, threads unset).
   // Throws UsageError prefixed with the run's label. Not thread-safe.
   AnalysisConfig config(std::uint64_t i) const;
