@@ -299,8 +299,10 @@ std::string json_report(const Report& r) {
     for (const Violation& v : r.outcomes[k].violations)
       violations.push_back({{"config", v.config}, {"activation", v.activation},
                             {"layer", v.layer ? ojson(v.layer) : ojson(nullptr)}, {"metric", rule.metric},
-                            {"value", number_or_null(v.value)}, {"bound", rule.bound_text()}});
+                            {"value", number_or_null(v.value)}, {"op", rule.op_text()},
+                            {"bound", rule.bound}});
     rules.push_back({{"rule", rule.text()}, {"origin", rule.origin}, {"metric", rule.metric},
+                     {"op", rule.op_text()}, {"bound", rule.bound},
                      {"checked", r.outcomes[k].checked}, {"passed", violations.empty()},
                      {"violations", std::move(violations)}});
   }

@@ -128,7 +128,9 @@ Rule parse_json_rule(const std::string& spec, const std::string& origin) {
 
 }  // namespace
 
-std::string Rule::bound_text() const { return fmt::format("{} {:g}", op_text(op), bound); }
+std::string Rule::op_text() const { return gf::op_text(op); }
+
+std::string Rule::bound_text() const { return fmt::format("{} {:g}", op_text(), bound); }
 
 std::string Rule::text() const {
   std::string out = fmt::format("{} {}", metric, bound_text());

@@ -27,6 +27,7 @@ struct Rule {
   std::string origin;                     // "--max-dead-frac", "--rule", ...
   std::string text() const;               // "dead_units_frac <= 0.05 (layers 2..L, relu)"
   std::string bound_text() const;         // "<= 0.05"
+  std::string op_text() const;            // "<="
 };
 
 // Throws UsageError naming `origin` and what is wrong.
