@@ -92,9 +92,36 @@ Baseline load_baseline(const std::string& path) {
   return b;
 }
 
-double Tolerance::allowed(const std::string& metric, double expected) const {
+double Tolerance::allowed(const std::string& metric, double expected, double count_quantum) const {
   const auto a = atol_for.find(metric), r = rtol_for.find(metric);
-  return (a != atol_for.end() ? a->second : atol) + (r != rtol_for.end() ? r->second : rtol) * std::fabs(expected);
+  return (a != atol_for.end() ? a->second : atol) + (r != rtol_for.end() ? r->second : rtol) * std::fabs(expected) +
+         count_slack * count_quantum;
+}
+
+double count_quantum(const std::string& metric, Index layer, const AnalysisConfig& c) {
+  const std::vector<Index> w = c.widths();
+  const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.depth);
+  if (layer > 0) {
+    const auto n = static_cast<double>(w[static_cast<std::size_t>(layer)]);
+    const auto n_in = static_cast<double>(w[static_cast<std::size_t>(layer - 1)]);
+    if (metric == "saturated_frac" || metric == "inactive_frac") return 1 / (B * n);  // per (sample, unit)
+    if (metric == "saturated_units_frac" || metric == "dead_units_frac") return 1 / n;  // per unit
+    if (metric == "dw_sign_coherence") return 2 / (n_in * n);  // a sign flips: |pos - neg| moves by 2
+    return 0;
+  }
+  // A summary over layers moves most when the count changes in the narrowest layer.
+  const double n_min = static_cast<double>(*std::min_element(w.begin() + 1, w.end()));
+  double fan_min = 1e300, units = 0;
+  for (std::size_t l = 1; l < w.size(); ++l) {
+    units += static_cast<double>(w[l]);
+    if (l >= 2) fan_min = std::min(fan_min, static_cast<double>(w[l - 1] * w[l]));
+  }
+  if (metric == "saturated_frac_mean" || metric == "inactive_frac_mean") return 1 / (L * B * n_min);
+  if (metric == "saturated_frac_max") return 1 / (B * n_min);
+  if (metric == "dead_units_frac") return 1 / units;
+  if (metric == "dead_units_frac_max") return 1 / n_min;
+  if (metric == "dw_sign_coherence_mean" && c.depth > 1) return 2 / ((L - 1) * fan_min);
+  return 0;
 }
 
 void add_overrides(std::map<std::string, double>& into, const std::vector<std::string>& specs, const char* flag) {
@@ -124,13 +151,13 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
 namespace {
 
 void compare_value(ComparisonGroup& g, Index layer, const ojson& expected, const ojson& got,
-                   const Tolerance& t, bool exact) {
+                   const Tolerance& t, bool exact, double quantum = 0) {
   ++g.compared;
   Mismatch m{layer, expected, got, kNaN, kNaN};
   if (expected.is_number() && got.is_number()) {
     const double e = expected.get<double>(), v = got.get<double>();
     m.difference = v - e;
-    m.allowed = exact ? 0.0 : t.allowed(g.metric, e);
+    m.allowed = exact ? 0.0 : t.allowed(g.metric, e, quantum);
     if (std::fabs(m.difference) <= m.allowed) return;
   } else if (expected.is_null() && got.is_null()) {
     return;
@@ -159,14 +186,16 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
     }
     for (const SummaryMetric& m : summary_metrics()) {
       ComparisonGroup g{run, "summary", std::string(m.key), 0, {}};
-      compare_value(g, 0, field(expected["summary"], g.metric), field(got["summary"], g.metric), t, false);
+      compare_value(g, 0, field(expected["summary"], g.metric), field(got["summary"], g.metric), t, false,
+                    count_quantum(g.metric, 0, b.config));
       groups.push_back(std::move(g));
     }
     for (const LayerMetric& m : layer_metrics()) {
       ComparisonGroup g{run, "layers", std::string(m.key), 0, {}};
       for (std::size_t l = 0; l < got["layers"].size(); ++l)
         compare_value(g, static_cast<Index>(l + 1), field(expected["layers"][l], g.metric),
-                      field(got["layers"][l], g.metric), t, false);
+                      field(got["layers"][l], g.metric), t, false,
+                      count_quantum(g.metric, static_cast<Index>(l + 1), b.config));
       groups.push_back(std::move(g));
     }
   }

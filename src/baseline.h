@@ -4,7 +4,11 @@
 // --config file) and every summary and per-layer metric is compared with what was recorded.
 //
 // A value holds when |got - expected| <= atol + rtol * |expected| (numpy's isclose), with
-// per-metric atol/rtol overrides. Undefined values (null) hold only against null. The integer
+// per-metric atol/rtol overrides, plus for fractions of counted things (saturated and inactive
+// unit-samples, dead units, weight-gradient signs) a slack of a few counts: a value that sits
+// on a threshold within rounding flips with the last bit, on another machine, and moves such a
+// fraction by one count (1/(batch x width) for saturated_frac) however small the rounding.
+// Undefined values (null) hold only against null. The integer
 // fields overflow_layer and zero_grad_layer must match exactly. Verdicts and sentences are not
 // compared: they follow from the metrics through thresholds, and a metric inside its tolerance
 // can still sit on either side of a threshold.
@@ -28,10 +32,16 @@ struct Baseline {
 Baseline load_baseline(const std::string& path);
 
 struct Tolerance {
-  double atol = 1e-6, rtol = 1e-5;
+  double atol = 1e-4, rtol = 1e-4;
+  double count_slack = 2;                             // counts, for count fractions
   std::map<std::string, double> atol_for, rtol_for;  // per metric
-  double allowed(const std::string& metric, double expected) const;
+  double allowed(const std::string& metric, double expected, double count_quantum) const;
 };
+
+// What one count changes a count-fraction metric by, for a network of this config (layer 0:
+// the summary's value); 0 for metrics that are not counts. From the definitions in stats.h,
+// layer.cc and summary.cc.
+double count_quantum(const std::string& metric, Index layer, const AnalysisConfig& c);
 // "metric=value" overrides; throws UsageError naming the flag for unknown metrics.
 void add_overrides(std::map<std::string, double>& into, const std::vector<std::string>& specs,
                    const char* flag);

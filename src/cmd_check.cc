@@ -42,14 +42,24 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
                   "compare with; the network options above must then be left out")
       ->type_name("FILE")
       ->group("Baseline");
-  cmd->add_option("--atol", o.atol, "Absolute tolerance: |got - expected| <= atol + rtol x |expected|")
+  cmd->add_option("--atol", o.atol,
+                  "Absolute tolerance: a value holds when |got - expected| <= atol + rtol x |expected| "
+                  "(+ the count slack)")
       ->type_name("A")
-      ->default_str("1e-06")
+      ->default_str("1e-4")
       ->check(real_number(0, 1e300))
       ->group("Baseline");
   cmd->add_option("--rtol", o.rtol, "Relative tolerance")
       ->type_name("R")
-      ->default_str("1e-05")
+      ->default_str("1e-4")
+      ->check(real_number(0, 1e300))
+      ->group("Baseline");
+  cmd->add_option("--count-slack", o.count_slack,
+                  "Fractions of counted things (saturated_frac, dead_units_frac, dw_sign_coherence, "
+                  "...) may also differ by this many counts, e.g. 2/(batch x width) for saturated_frac: "
+                  "a value on a threshold flips with the last bit of rounding on another machine")
+      ->type_name("N")
+      ->default_str("2")
       ->check(real_number(0, 1e300))
       ->group("Baseline");
   cmd->add_option("--metric-atol", o.metric_atol, "Absolute tolerance of one metric (repeatable)")
@@ -233,7 +243,7 @@ std::string table_report(const Report& r, const CheckOptions& o) {
       bad += g.mismatches.size();
       bad_groups += !g.mismatches.empty();
     }
-    const std::string tol = fmt::format("atol {:g}, rtol {:g}{}", r.tol.atol, r.tol.rtol,
+    const std::string tol = fmt::format("atol {:g}, rtol {:g}, {:g} counts{}", r.tol.atol, r.tol.rtol, r.tol.count_slack,
                                         r.tol.atol_for.empty() && r.tol.rtol_for.empty() ? "" : ", with per-metric overrides");
     if (bad == 0) {
       out += fmt::format("PASS  baseline: all {} values of {} metrics match ({})\n", values, r.groups.size(), tol);
@@ -289,7 +299,7 @@ std::string json_report(const Report& r) {
     }
     ojson atol_for = r.tol.atol_for, rtol_for = r.tol.rtol_for;
     doc["baseline"] = {{"file", r.baseline->path}, {"updated", r.update}, {"atol", r.tol.atol},
-                       {"rtol", r.tol.rtol}, {"metric_atol", atol_for}, {"metric_rtol", rtol_for},
+                       {"rtol", r.tol.rtol}, {"count_slack", r.tol.count_slack}, {"metric_atol", atol_for}, {"metric_rtol", rtol_for},
                        {"groups", std::move(groups)}};
   }
   ojson rules = ojson::array();
@@ -355,6 +365,7 @@ int run_check(const CheckOptions& o) {
   report.update = o.update;
   report.tol.atol = o.atol;
   report.tol.rtol = o.rtol;
+  report.tol.count_slack = o.count_slack;
   add_overrides(report.tol.atol_for, o.metric_atol, "--metric-atol");
   add_overrides(report.tol.rtol_for, o.metric_rtol, "--metric-rtol");
   if (o.baseline.empty()) {

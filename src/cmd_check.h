@@ -17,7 +17,7 @@ struct CheckOptions {
   GridOptions grid;
   std::string config_file;
   std::string baseline;
-  double atol = 1e-6, rtol = 1e-5;
+  double atol = 1e-4, rtol = 1e-4, count_slack = 2;
   std::vector<std::string> metric_atol, metric_rtol;
   bool update = false;
   std::vector<std::string> rules;

@@ -16,8 +16,7 @@ CLI::App* setup_merge(CLI::App& app, MergeOptions& o) {
       "Merge the JSONL records of several sweeps or shards into one file: each run once, in the "
       "order read (file by file). The same run with different results is an error.");
   cmd->add_option("files", o.files, "JSONL records of gradflow sweep; - is stdin")
-      ->type_name("FILE...")
-      ->required();
+      ->type_name("FILE...");
   cmd->add_option("-o,--output", o.output, "Write the merged records to FILE (atomically); - is stdout")
       ->type_name("FILE")
       ->default_str("-");
@@ -28,6 +27,8 @@ CLI::App* setup_merge(CLI::App& app, MergeOptions& o) {
 }
 
 int run_merge(const MergeOptions& o) {
+  if (o.files.empty())
+    throw UsageError("give one or more files of JSONL records from gradflow sweep (- reads stdin)");
   ReportSink sink(o.output);
   const RecordSet set = read_records(o.files);
   for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", note.c_str());

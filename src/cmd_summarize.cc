@@ -25,8 +25,7 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       "in each group: n, mean, std, min, max; or pivot its mean over two keys.");
   cmd->add_option("files", o.files, "JSONL records of gradflow sweep; - is stdin. A run in several "
                                     "files counts once; the same run with different results is an error")
-      ->type_name("FILE...")
-      ->required();
+      ->type_name("FILE...");
   cmd->add_option("--by", o.by, "Group by these keys (config keys, i.e. the long option names, or "
                                 "resolved_init)")
       ->delimiter(',')
@@ -247,6 +246,8 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
 }  // namespace
 
 int run_summarize(const SummarizeOptions& o) {
+  if (o.files.empty())
+    throw UsageError("give one or more files of JSONL records from gradflow sweep (- reads stdin)");
   ReportSink sink(o.output);
   RecordSet set = read_records(o.files);
   for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", note.c_str());

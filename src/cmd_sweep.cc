@@ -153,20 +153,14 @@ struct PlannedRun {
   std::string run_id;
 };
 
-}  // namespace
-
-int run_sweep(const SweepOptions& o) {
-  const Grid grid(o.grid, o.max_runs);
-  const Shard shard = parse_shard(o.shard);
-  const bool csv = o.format == "csv";
-
-  // Resolve and check every run of this shard before the first one starts.
+// Every run of this shard, resolved and checked before the first one starts.
+std::vector<PlannedRun> plan_runs(const Grid& grid, const Shard& shard, int threads,
+                                  std::map<std::string, std::uint64_t>& index_of_id) {
   std::vector<PlannedRun> runs;
-  std::map<std::string, std::uint64_t> index_of_id;
   for (std::uint64_t i = 0; i < grid.size(); ++i) {
     if (!shard.contains(i)) continue;
     AnalysisConfig c = grid.config(i);
-    c.threads = o.threads;
+    c.threads = threads;
     std::string id = run_id_of(record_config(c));
     if (const auto [it, fresh] = index_of_id.emplace(id, i); !fresh)
       throw UsageError(fmt::format("runs {} ({}) and {} ({}) of the grid resolve to the same "
@@ -174,17 +168,52 @@ int run_sweep(const SweepOptions& o) {
                                    it->second + 1, grid.label(it->second), i + 1, grid.label(i)));
     runs.push_back({i, std::move(c), std::move(id)});
   }
+  return runs;
+}
 
-  if (o.dry_run) {
-    std::string out = "run\trun_id";
-    for (const Axis& a : grid.axes()) out += "\t" + a.name;
+// --dry-run: a tab-separated table of the runs, in grid order.
+std::string run_table(const Grid& grid, const std::vector<PlannedRun>& runs) {
+  std::string out = "run\trun_id";
+  for (const Axis& a : grid.axes()) out += "\t" + a.name;
+  out += '\n';
+  for (const PlannedRun& r : runs) {
+    out += fmt::format("{}\t{}", r.index + 1, r.run_id);
+    for (const std::string& v : grid.values(r.index)) out += "\t" + v;
     out += '\n';
-    for (const PlannedRun& r : runs) {
-      out += fmt::format("{}\t{}", r.index + 1, r.run_id);
-      for (const std::string& v : grid.values(r.index)) out += "\t" + v;
-      out += '\n';
-    }
-    write_stdout(out);
+  }
+  return out;
+}
+
+// "150 runs (3 activation x 10 depth x 5 seed); 2 workers x 1 thread; estimated 4 s, ..."
+std::string plan_line(const Grid& grid, const SweepOptions& o, const Shard& shard, std::size_t selected,
+                      std::size_t present, const std::vector<const PlannedRun*>& todo, int workers,
+                      const CostModel& cost) {
+  double seconds = 0;
+  std::vector<std::uint64_t> bytes;
+  for (const PlannedRun* r : todo) {
+    seconds += run_seconds(cost, r->config);
+    bytes.push_back(run_bytes(r->config));
+  }
+  const int busy = std::min<int>(workers, static_cast<int>(std::max<std::size_t>(1, todo.size())));
+  std::string plan = grid.size() == 1 ? std::string("1 run") : fmt::format("{} runs ({})", grid.size(), grid.shape());
+  if (shard.n > 1) plan += fmt::format("; shard {}: {} of them", o.shard, selected);
+  if (present) plan += fmt::format("; {} already in {}, {} to run", present, o.output, todo.size());
+  plan += fmt::format("; {} worker{} x {} thread{}; estimated {}, {} of memory at most", workers,
+                      workers == 1 ? "" : "s", o.threads, o.threads == 1 ? "" : "s",
+                      format_duration(seconds / busy), format_bytes(peak_bytes(bytes, workers)));
+  return plan;
+}
+
+}  // namespace
+
+int run_sweep(const SweepOptions& o) {
+  const Grid grid(o.grid, o.max_runs);
+  const Shard shard = parse_shard(o.shard);
+  const bool csv = o.format == "csv";
+  std::map<std::string, std::uint64_t> index_of_id;
+  const std::vector<PlannedRun> runs = plan_runs(grid, shard, o.threads, index_of_id);
+  if (o.dry_run) {
+    write_stdout(run_table(grid, runs));
     return kExitOk;
   }
 
@@ -204,24 +233,8 @@ int run_sweep(const SweepOptions& o) {
   for (const PlannedRun& r : runs)
     if (!file.present().count(r.run_id)) todo.push_back(&r);
 
-  if (talk) {
-    double seconds = 0;
-    std::vector<std::uint64_t> bytes;
-    for (const PlannedRun* r : todo) {
-      seconds += run_seconds(cost, r->config);
-      bytes.push_back(run_bytes(r->config));
-    }
-    const int busy = std::min<int>(workers, static_cast<int>(std::max<std::size_t>(1, todo.size())));
-    std::string plan = grid.size() == 1 ? std::string("1 run")
-                                         : fmt::format("{} runs ({})", grid.size(), grid.shape());
-    if (shard.n > 1) plan += fmt::format("; shard {}: {} of them", o.shard, runs.size());
-    if (!file.present().empty())
-      plan += fmt::format("; {} already in {}, {} to run", file.present().size(), o.output, todo.size());
-    plan += fmt::format("; {} worker{} x {} thread{}; estimated {}, {} of memory at most", workers,
-                        workers == 1 ? "" : "s", o.threads, o.threads == 1 ? "" : "s",
-                        format_duration(seconds / busy), format_bytes(peak_bytes(bytes, workers)));
-    say("gradflow sweep: ", plan);
-  }
+  if (talk)
+    say("gradflow sweep: ", plan_line(grid, o, shard, runs.size(), file.present().size(), todo, workers, cost));
 
   std::vector<std::string> lines(todo.size());
   Progress progress(todo.size(), talk && is_terminal(STDERR_FILENO));

@@ -94,6 +94,33 @@ TEST_CASE("check --baseline: a perturbed value fails (exit 1), naming run, layer
   CHECK(run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"}).exit_code == 0);
 }
 
+TEST_CASE("check --baseline: fractions of counts may move by --count-slack counts, no more") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  // batch 8, width 16, depth 4: one unit-sample of a layer is 1/128 of its saturated_frac, one
+  // unit of the network 1/64 of the summary's dead_units_frac.
+  auto shifted = [&](double pairs, double units) {
+    json doc = json::parse(read_file(base));
+    json& sat = doc["runs"][0]["layers"][1]["saturated_frac"];
+    sat = sat.get<double>() + pairs / 128;
+    json& dead = doc["runs"][1]["summary"]["dead_units_frac"];
+    dead = dead.get<double>() + units / 64;
+    write_file(dir + "/shifted.json", doc.dump());
+    return run_gradflow({"check", "--baseline", dir + "/shifted.json", "--atol", "0", "--rtol", "0"});
+  };
+  CHECK(shifted(2, 0).exit_code == 0);
+  CHECK(shifted(0, 2).exit_code == 0);
+  const ProcessResult three = shifted(3, 3);
+  CHECK(three.exit_code == 1);
+  CHECK(three.out.find("FAIL  baseline: 2 of 128 values") != std::string::npos);
+  CHECK(three.out.find("tanh      2  saturated_frac") != std::string::npos);
+  CHECK(three.out.find("relu      -  dead_units_frac") != std::string::npos);
+  // allowed = 2 counts: 2/128 for the layer's value
+  CHECK(three.out.find("0.016") != std::string::npos);
+  const ProcessResult strict = run_gradflow({"check", "--baseline", dir + "/shifted.json", "--atol", "0", "--rtol",
+                                             "0", "--count-slack", "0"});
+  CHECK(strict.out.find("FAIL  baseline: 2 of 128 values") != std::string::npos);
+}
+
 TEST_CASE("check --baseline: baselines this build cannot honour are input errors (exit 2)") {
   const std::string dir = temp_dir(), base = record_baseline(dir);
   const json doc = json::parse(read_file(base));

@@ -152,7 +152,12 @@ TEST_CASE("sweep: records are byte-identical for -j 1 and -j 2, and match analyz
   config["activation"] = "relu";
   config["width"] = 16;
   CHECK(rec["config"] == config);
-  // run_ids are unique and equal across the two runs.
+  // With --layers, the per-layer records are analyze's too.
+  const ProcessResult with_layers = run_gradflow({"sweep", "-a", "relu", "-d", "2", "-w", "16", "-b", "8", "--seed", "2", "--layers", "-q"});
+  const json layered = json::parse(with_layers.out);
+  CHECK(layered["layers"] == doc["runs"][0]["layers"]);
+  CHECK(layered["run_id"] == rec["run_id"]);  // --layers changes the record, not the run
+  // run_ids are unique.
   std::set<std::string> ids;
   for (const std::string& l : lines) ids.insert(json::parse(l)["run_id"].get<std::string>());
   CHECK(ids.size() == 24);
@@ -298,4 +303,21 @@ TEST_CASE("sweep: the plan on stderr, no progress bar off a terminal, --quiet si
   write_file(dir + "/s.json", R"({"activation": ["tanh", "relu"], "depth": "2:6:2", "width": 16, "batch": 8, "seed": "0:3"})");
   const ProcessResult c = run_gradflow({"sweep", "--config", dir + "/s.json", "-q"});
   CHECK(c.out == run_gradflow(args({"sweep"}, kGrid)).out);
+}
+
+TEST_CASE("sweep: a progress bar on a terminal (done/total, runs/s, ETA), none with --quiet") {
+  REQUIRE_MESSAGE(file_exists("/usr/bin/script"), "util-linux's script(1) gives the test a terminal");
+  const std::string dir = temp_dir();
+  const std::string cmd = fmt::format("{} sweep -a tanh -d 2:9 -w 8 -b 4 --seed 0:4 -o {}/runs.jsonl", GRADFLOW_BINARY, dir);
+  const ProcessResult tty = run_process({"/usr/bin/script", "-q", "-e", "-c", cmd, "/dev/null"});
+  INFO(tty.out, tty.err);
+  CHECK(tty.exit_code == 0);
+  CHECK(tty.out.find("\r\x1b[K") != std::string::npos);
+  CHECK(tty.out.find("40/40 runs") != std::string::npos);
+  CHECK(tty.out.find("runs/s  ETA") != std::string::npos);
+  const ProcessResult quiet = run_process({"/usr/bin/script", "-q", "-e", "-c", cmd + " --overwrite -q", "/dev/null"});
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.out.find("runs/s") == std::string::npos);
+  const std::string records = read_file(dir + "/runs.jsonl");
+  CHECK(std::count(records.begin(), records.end(), '\n') == 40);
 }
