@@ -173,8 +173,15 @@ const ojson& field(const ojson& obj, const std::string& key) {
 
 }  // namespace
 
-std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t) {
+std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t,
+                                              std::vector<std::string>& not_in_baseline) {
   std::vector<ComparisonGroup> groups;
+  auto absent = [&](const ojson& obj, std::string_view key) {
+    if (obj.contains(std::string(key))) return false;
+    if (std::find(not_in_baseline.begin(), not_in_baseline.end(), key) == not_in_baseline.end())
+      not_in_baseline.emplace_back(key);
+    return true;
+  };
   for (std::size_t k = 0; k < now.runs.size(); ++k) {
     const ojson& expected = b.doc["runs"][k];
     const ojson got = run_json(now.runs[k]);
@@ -185,12 +192,14 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
       groups.push_back(std::move(g));
     }
     for (const SummaryMetric& m : summary_metrics()) {
+      if (absent(expected["summary"], m.key)) continue;
       ComparisonGroup g{run, "summary", std::string(m.key), 0, {}};
       compare_value(g, 0, field(expected["summary"], g.metric), field(got["summary"], g.metric), t, false,
                     count_quantum(g.metric, 0, b.config));
       groups.push_back(std::move(g));
     }
     for (const LayerMetric& m : layer_metrics()) {
+      if (absent(expected["layers"][0], m.key)) continue;
       ComparisonGroup g{run, "layers", std::string(m.key), 0, {}};
       for (std::size_t l = 0; l < got["layers"].size(); ++l)
         compare_value(g, static_cast<Index>(l + 1), field(expected["layers"][l], g.metric),

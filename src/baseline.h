@@ -62,6 +62,9 @@ struct ComparisonGroup {
   std::vector<Mismatch> mismatches;
 };
 
-std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t);
+// Metrics this gradflow computes but the baseline lacks (added since it was recorded) are not
+// compared; their names go to `not_in_baseline`.
+std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t,
+                                              std::vector<std::string>& not_in_baseline);
 
 }  // namespace gf

@@ -135,8 +135,9 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
       "  gradflow check --baseline tests/baselines/mlp.json                                        # in CI\n"
       "  gradflow check --config configs/ci/mlp.json --max-dead-frac 0.05 --min-grad-factor 0.8 --junit report.xml\n"
       "  gradflow check -a relu,tanh -d 10:30:10 --rule 'grad_first_last_log10 >= -1' --rule 'dead_units_frac <= 0.1 layers=1:'\n"
-      "Tolerances: the same build on the same machine reproduces every number exactly; on another\n"
-      "machine with the same dtype, see the README's advice on --atol and --rtol.");
+      "Tolerances: the same build on the same machine reproduces every number exactly. The defaults\n"
+      "let an f32 baseline pass on a machine with another vector unit (measured: AVX-512 vs SSE2),\n"
+      "chaotic networks aside: see the README's section on choosing tolerances.");
   return cmd;
 }
 
@@ -183,6 +184,7 @@ struct Report {
   Tolerance tol;
   bool update = false;
   std::vector<ComparisonGroup> groups;
+  std::vector<std::string> not_in_baseline;
   std::vector<Rule> rules;
   std::vector<RuleOutcome> outcomes;
   std::size_t runs = 0;
@@ -254,6 +256,10 @@ std::string table_report(const Report& r, const CheckOptions& o) {
       out += mismatch_table(r, o.max_rows, shown, total).render("  ");
       if (shown < total) out += fmt::format("  ... and {} more (--format json lists every one)\n", total - shown);
     }
+    if (!r.not_in_baseline.empty())
+      out += fmt::format("  note: not in the baseline, so not compared (new since it was recorded; --update "
+                         "adds them): {}\n",
+                         join(r.not_in_baseline));
     const ojson& ctx = r.baseline->doc.contains("context") ? r.baseline->doc["context"] : ojson::object();
     const ojson here = context_json(r.baseline->config.dtype);
     if (bad && ctx.value("simd", "") != here.value("simd", ""))
@@ -300,6 +306,7 @@ std::string json_report(const Report& r) {
     ojson atol_for = r.tol.atol_for, rtol_for = r.tol.rtol_for;
     doc["baseline"] = {{"file", r.baseline->path}, {"updated", r.update}, {"atol", r.tol.atol},
                        {"rtol", r.tol.rtol}, {"count_slack", r.tol.count_slack}, {"metric_atol", atol_for}, {"metric_rtol", rtol_for},
+                       {"not_in_baseline", r.not_in_baseline},
                        {"groups", std::move(groups)}};
   }
   ojson rules = ojson::array();
@@ -420,7 +427,7 @@ int run_check(const CheckOptions& o) {
   if (baseline) {
     report.baseline = &*baseline;
     AnalysisResult now{baseline->config, std::move(results)};
-    report.groups = compare_baseline(*baseline, now, report.tol);
+    report.groups = compare_baseline(*baseline, now, report.tol, report.not_in_baseline);
     if (o.update) {
       update = std::make_unique<ReportSink>(o.baseline);
       update->write(analysis_json(now));

@@ -94,6 +94,32 @@ TEST_CASE("check --baseline: a perturbed value fails (exit 1), naming run, layer
   CHECK(run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"}).exit_code == 0);
 }
 
+TEST_CASE("check --baseline: a metric newer than the baseline is reported, not failed") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  json doc = json::parse(read_file(base));
+  for (json& run : doc["runs"]) {
+    run["summary"].erase("act_offset_mean");
+    for (json& l : run["layers"]) l.erase("dw_sign_coherence");
+  }
+  write_file(base, doc.dump());
+  const ProcessResult r = run_gradflow({"check", "--baseline", base});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("PASS  baseline: all 118 values of 46 metrics match") != std::string::npos);
+  CHECK(r.out.find("not compared (new since it was recorded; --update adds them): act_offset_mean, dw_sign_coherence") !=
+        std::string::npos);
+}
+
+TEST_CASE("the committed CI baseline (tests/baselines/mlp.json) passes with the default tolerances") {
+  const std::string base = std::string(GRADFLOW_SOURCE_DIR) + "/tests/baselines/mlp.json";
+  const ProcessResult r = run_gradflow({"check", "--baseline", base});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  // It is what configs/ci/mlp.json gives: the gate tracks that config.
+  const json doc = json::parse(read_file(base));
+  const ProcessResult now = run_gradflow({"analyze", "--config", std::string(GRADFLOW_SOURCE_DIR) + "/configs/ci/mlp.json", "--format", "json"});
+  CHECK(json::parse(now.out)["config"] == doc["config"]);
+}
+
 TEST_CASE("check --baseline: fractions of counts may move by --count-slack counts, no more") {
   const std::string dir = temp_dir(), base = record_baseline(dir);
   // batch 8, width 16, depth 4: one unit-sample of a layer is 1/128 of its saturated_frac, one
