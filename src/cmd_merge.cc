@@ -16,7 +16,7 @@ CLI::App* setup_merge(CLI::App& app, MergeOptions& o) {
       "Merge the JSONL records of several sweeps or shards into one file: each run once, in the "
       "order read (file by file). The same run with different results is an error.");
   cmd->add_option("files", o.files, "JSONL records of gradflow sweep; - is stdin")
-      ->type_name("FILE...");
+      ->type_name("FILE");
   cmd->add_option("-o,--output", o.output, "Write the merged records to FILE (atomically); - is stdout")
       ->type_name("FILE")
       ->default_str("-");

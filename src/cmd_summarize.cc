@@ -25,7 +25,7 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       "in each group: n, mean, std, min, max; or pivot its mean over two keys.");
   cmd->add_option("files", o.files, "JSONL records of gradflow sweep; - is stdin. A run in several "
                                     "files counts once; the same run with different results is an error")
-      ->type_name("FILE...");
+      ->type_name("FILE");
   cmd->add_option("--by", o.by, "Group by these keys (config keys, i.e. the long option names, or "
                                 "resolved_init)")
       ->delimiter(',')
@@ -42,8 +42,7 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
                   "A matrix of the metric's mean: rows one key, columns another (e.g. depth,activation); "
                   "each cell averages over every other key")
       ->delimiter(',')
-      ->type_name("ROW,COL")
-      ->expected(2);
+      ->type_name("ROW,COL");
   cmd->add_option("--where", o.where, "Only records whose KEY has one of these values (repeatable)")
       ->type_name("KEY=V[,V...]");
   // issue 6 adds `--plot FILE.svg` here: a heatmap of the Pivot (aggregate.h).
@@ -265,6 +264,8 @@ int run_summarize(const SummarizeOptions& o) {
                 {"where", o.where}};
 
   if (!o.pivot.empty()) {
+    if (o.pivot.size() != 2)
+      throw UsageError(fmt::format("--pivot: give two keys, ROW,COL (e.g. depth,activation), not {}", join(o.pivot, ",")));
     if (o.pivot[0] == o.pivot[1])
       throw UsageError(fmt::format("--pivot: give two different keys, not {} twice", o.pivot[0]));
     if (!o.by.empty()) throw UsageError("--pivot and --by: give one (a pivot's cells average over every other key)");

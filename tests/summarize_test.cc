@@ -132,6 +132,7 @@ TEST_CASE("summarize: many files, duplicates once, conflicts and bad input are e
   CHECK(run_gradflow({"summarize", g}).err.find("is CSV") != std::string::npos);
   CHECK(run_gradflow({"summarize", f, "--by", "dept"}).err.find("did you mean 'depth'") != std::string::npos);
   CHECK(run_gradflow({"summarize", f, "--pivot", "depth,depth"}).exit_code == 2);
+  CHECK(run_gradflow({"summarize", f, "--pivot", "depth"}).err.find("--pivot: give two keys") != std::string::npos);
   CHECK(run_gradflow({"summarize", f, "--where", "activation=selu"}).err.find("no record matches") != std::string::npos);
   CHECK(run_gradflow({"summarize", dir + "/missing.jsonl"}).exit_code == 2);
 }
