@@ -7,26 +7,6 @@
 
 namespace gf {
 
-std::string_view dtype_name(Dtype d) { return d == Dtype::f32 ? "f32" : "f64"; }
-
-std::string_view input_name(InputKind k) {
-  switch (k) {
-    case InputKind::normal: return "normal";
-    case InputKind::uniform: return "uniform";
-    case InputKind::positive: return "positive";
-  }
-  return "?";
-}
-
-std::string_view weights_mode_name(WeightsMode m) {
-  switch (m) {
-    case WeightsMode::automatic: return "auto";
-    case WeightsMode::store: return "store";
-    case WeightsMode::regenerate: return "regenerate";
-  }
-  return "?";
-}
-
 std::string format_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
@@ -172,10 +152,13 @@ RunResult run_one(const AnalysisConfig& c, const Activation& act) {
                                : run_typed<double>(c, std::move(spec));
 }
 
-AnalysisResult run_analysis(const AnalysisConfig& c) {
+AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run) {
   validate(c);
   AnalysisResult result{c, {}};
-  for (const std::string& name : c.activations) result.runs.push_back(run_one(c, *find_activation(name)));
+  for (std::size_t i = 0; i < c.activations.size(); ++i) {
+    if (on_run) on_run(i, c.activations.size(), c.activations[i]);
+    result.runs.push_back(run_one(c, *find_activation(c.activations[i])));
+  }
   return result;
 }
 

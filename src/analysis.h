@@ -2,17 +2,17 @@
 // `analyze` as a library call: a fully resolved configuration in, one result per activation
 // out. The CLI, config files, sweeps and baselines all go through AnalysisConfig.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine.h"
+#include "enum_names.h"
 #include "network.h"
 #include "summary.h"
 
 namespace gf {
-
-enum class WeightsMode { automatic, store, regenerate };
 
 struct AnalysisConfig {
   std::vector<std::string> activations{"sigmoid", "tanh", "relu"};
@@ -64,12 +64,11 @@ struct AnalysisResult {
 };
 
 // One run per activation, in order. Every run sees the same inputs, labels and weight draws.
-AnalysisResult run_analysis(const AnalysisConfig& c);
+// `on_run(i, n, activation)` is called before run i of n (for progress displays).
+using RunProgress = std::function<void(std::size_t, std::size_t, std::string_view)>;
+AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run = {});
 RunResult run_one(const AnalysisConfig& c, const Activation& act);
 
-std::string_view dtype_name(Dtype d);
-std::string_view input_name(InputKind k);
-std::string_view weights_mode_name(WeightsMode m);
 std::string format_bytes(std::uint64_t bytes);
 
 }  // namespace gf

@@ -1,5 +1,6 @@
 #include "cmd_analyze.h"
 
+#include <cstdio>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -28,9 +29,7 @@ void add_output_options(CLI::App& cmd, std::string& format, const std::vector<st
     cmd.add_option("--color", *color, "Colour in tables: auto (only on a terminal, and never with NO_COLOR set)")
         ->type_name("WHEN")
         ->default_str("auto")
-        ->transform(enum_names<ColorMode>({{"auto", ColorMode::automatic},
-                                           {"always", ColorMode::always},
-                                           {"never", ColorMode::never}}))
+        ->transform(enum_choice(color_mode_names()))
         ->group("Output")
         ->configurable(false);
 }
@@ -64,7 +63,12 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
 int run_analyze(const AnalyzeOptions& o) {
   validate(o.config);
   ReportSink sink(o.output);
-  const AnalysisResult result = run_analysis(o.config);
+  // Progress on stderr, only on a terminal; the line is erased before the report is written.
+  const bool progress = is_terminal(STDERR_FILENO);
+  const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {
+    if (progress) std::fprintf(stderr, "\r\x1b[Kgradflow: analysing %.*s (%zu/%zu)", static_cast<int>(act.size()), act.data(), i + 1, n);
+  });
+  if (progress) std::fprintf(stderr, "\r\x1b[K");
   if (o.format == "json") {
     sink.write(analysis_json(result));
   } else if (o.format == "csv") {

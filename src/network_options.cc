@@ -16,7 +16,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->delimiter(',')
       ->type_name("LIST")
       ->default_str("sigmoid,tanh,relu")
-      ->check(one_of(activation_names()))
+      ->check(one_of(activation_names(), false))
       ->group("Network");
   cmd.add_option("-d,--depth", c.depth, "Number of hidden layers L")
       ->type_name("L")
@@ -49,9 +49,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "inputs, for the zero-centring question)")
       ->type_name("KIND")
       ->default_str("normal")
-      ->transform(enum_names<InputKind>({{"normal", InputKind::normal},
-                                         {"uniform", InputKind::uniform},
-                                         {"positive", InputKind::positive}}))
+      ->transform(enum_choice(input_kind_names()))
       ->group("Network");
   cmd.add_option("--loss", c.loss,
                  "Loss on the head: xent (softmax cross-entropy, random labels), mse (N(0,1) "
@@ -59,8 +57,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "assumption)")
       ->type_name("KIND")
       ->default_str("xent")
-      ->transform(enum_names<LossKind>(
-          {{"xent", LossKind::xent}, {"mse", LossKind::mse}, {"random", LossKind::random}}))
+      ->transform(enum_choice(loss_kind_names()))
       ->group("Network");
   cmd.add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
@@ -69,13 +66,14 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->group("Network");
 
   std::string init_help =
-      "Weight initialisation: auto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
-      "lecun_normal for selu, xavier_normal otherwise";
+      "Weight initialisation, one of auto or:";
   for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);
+  init_help += "\nauto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
+      "lecun_normal for selu, xavier_normal otherwise";
   cmd.add_option("--init", c.init, init_help)
       ->type_name("SCHEME")
       ->default_str("auto")
-      ->check(one_of(init_names()))
+      ->check(one_of(init_names(), false))
       ->group("Initialisation");
   cmd.add_option("--sigma-w2", c.sigma_w2,
                  "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "
@@ -111,7 +109,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
   cmd.add_option("--dtype", c.dtype, "Floating-point type of the computation")
       ->type_name("TYPE")
       ->default_str("f32")
-      ->transform(enum_names<Dtype>({{"f32", Dtype::f32}, {"f64", Dtype::f64}}))
+      ->transform(enum_choice(dtype_names()))
       ->group("Measurement");
 
   Thresholds& t = c.thresholds;
@@ -128,7 +126,8 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->check(real_number(0, kInf, true))
       ->group("Verdicts");
   cmd.add_option("--saturated-above", t.saturated_above,
-                 "Verdict 'saturated' when the mean saturated_frac is above this")
+                 "Verdict 'saturated' when the mean share of unit-samples on a flat tail "
+                 "(saturated_frac minus inactive_frac: dead zones count as dead units instead) is above this")
       ->type_name("F")
       ->default_str("0.3")
       ->check(real_number(0, 1))
@@ -157,9 +156,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "--max-memory. Results are identical")
       ->type_name("MODE")
       ->default_str("auto")
-      ->transform(enum_names<WeightsMode>({{"auto", WeightsMode::automatic},
-                                           {"store", WeightsMode::store},
-                                           {"regenerate", WeightsMode::regenerate}}))
+      ->transform(enum_choice(weights_mode_names()))
       ->group("Resources");
   cmd.add_option("--max-memory", c.max_memory, "Refuse networks estimated to need more memory")
       ->type_name("SIZE")

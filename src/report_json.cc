@@ -30,6 +30,8 @@ ojson context_json(Dtype dtype) {
           {"dtype", dtype_name(dtype)}};
 }
 
+// Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
+// are left out, so that documents compare byte for byte.
 ojson config_json(const AnalysisConfig& c) {
   std::vector<Index> widths = c.widths();
   const Thresholds& t = c.thresholds;

@@ -69,6 +69,38 @@ std::string verdicts(const AnalysisResult& result, const Style& s) {
   return out;
 }
 
+// The run-level numbers side by side: what the verdicts are drawn from.
+std::string summary_block(const AnalysisResult& result, const Style& s) {
+  auto row = [&](std::string_view label, auto&& value) {
+    std::string line = fmt::format("{:<22}", label);
+    for (const RunResult& r : result.runs) line += fmt::format("{:>12}", value(r.summary));
+    return line + "\n";
+  };
+  auto or_dash = [](double v, std::string text) { return std::isfinite(v) ? text : std::string("-"); };
+  std::string out = "\n" + std::string(22, ' ');
+  for (const RunResult& r : result.runs) out += s.paint(fmt::format("{:>12}", r.activation), Tone::bold);
+  out += "\n";
+  out += row("grad layer 1 / L", [&](const Summary& m) {
+    return or_dash(m.grad_first_last_log10, fmt::format("10^{:+.1f}", m.grad_first_last_log10));
+  });
+  out += row("factor per layer", [&](const Summary& m) {
+    return or_dash(m.grad_factor_per_layer, fmt::format("x{:.2f}", m.grad_factor_per_layer));
+  });
+  out += row("saturated (tails)", [&](const Summary& m) {
+    return or_dash(m.saturated_frac_mean, fmt::format("{:.1f}%", 100 * (m.saturated_frac_mean - m.inactive_frac_mean)));
+  });
+  out += row("dead units", [&](const Summary& m) {
+    return or_dash(m.dead_units_frac, fmt::format("{:.1f}%", 100 * m.dead_units_frac));
+  });
+  out += row("|act mean| / rms", [&](const Summary& m) {
+    return or_dash(m.act_offset_mean, fmt::format("{:.0f}%", 100 * m.act_offset_mean));
+  });
+  out += row("dW sign coherence", [&](const Summary& m) {
+    return or_dash(m.dw_sign_coherence_mean, fmt::format("{:.2f}", m.dw_sign_coherence_mean));
+  });
+  return out;
+}
+
 std::string thinned_note(Index shown, Index depth) {
   if (shown == depth) return "";
   return fmt::format("({} of {} layers shown; --all-layers shows every one)\n", shown, depth);
@@ -110,9 +142,10 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\ngrad: log10 of |dL/dW| relative to the last hidden layer (0: as large, -3: a thousandth)\n"
-      "sat%: unit-samples with slope below {:g} x the maximum; dead%: units flat on the whole batch\n",
+      "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included);\n"
+      "dead%: units whose slope is exactly 0 on the whole batch\n",
       result.config.sat_eps);
-  return out + verdicts(result, s);
+  return out + summary_block(result, s) + verdicts(result, s);
 }
 
 std::string detailed(const AnalysisResult& result, const TableOptions& o) {
@@ -143,7 +176,7 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
       "gradient norms;\nrel: log|dW| minus the last layer's; coher: sign coherence of dW rows (1: "
       "one sign per row)\n",
       result.config.sat_eps);
-  return out + verdicts(result, s);
+  return out + summary_block(result, s) + verdicts(result, s);
 }
 
 }  // namespace
@@ -163,7 +196,18 @@ std::vector<Index> shown_layers(Index depth, const TableOptions& o) {
 }
 
 std::string analysis_table(const AnalysisResult& result, const TableOptions& o) {
-  return result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
+  const std::string text = result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
+  std::string out;  // columns are padded to their width; no line ends in spaces
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    std::string_view line(text.data() + start, (end == std::string::npos ? text.size() : end) - start);
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    out += line;
+    out += '\n';
+    start = end == std::string::npos ? text.size() : end + 1;
+  }
+  return out;
 }
 
 }  // namespace gf

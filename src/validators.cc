@@ -6,8 +6,8 @@
 
 namespace gf {
 
-CLI::Validator one_of(std::vector<std::string> names) {
-  const std::string desc = "{" + join(names, ",") + "}";
+CLI::Validator one_of(std::vector<std::string> names, bool listed) {
+  const std::string desc = listed ? "{" + join(names, ",") + "}" : "";
   return CLI::Validator(
       [names](std::string& value) -> std::string {
         for (const std::string& n : names)

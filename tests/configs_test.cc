@@ -1,0 +1,71 @@
+// Every preset in configs/ loads, runs and tells the story its description promises (at a
+// smaller width and batch than the preset's, given as flags, which override the file).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "process.h"
+
+using namespace gf::test;
+using nlohmann::json;
+
+namespace {
+
+json run_preset(const std::string& name, std::vector<std::string> extra = {"-w", "64", "-b", "64"}) {
+  std::vector<std::string> args{"analyze", "--config", std::string(GRADFLOW_SOURCE_DIR) + "/configs/" + name,
+                                "--format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const ProcessResult r = run_gradflow(args);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+bool has_verdict(const json& run, const std::string& v) {
+  for (const auto& x : run["summary"]["verdict"])
+    if (x == v) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("every preset has a description and runs") {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(GRADFLOW_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".json") continue;
+    CAPTURE(e.path());
+    const json cfg = json::parse(read_file(e.path()));
+    if (cfg.contains("rules") || !cfg.contains("activation")) continue;  // not an analyze preset
+    CHECK(cfg["description"].get<std::string>().size() > 40);
+    ++n;
+  }
+  CHECK(n >= 6);
+}
+
+TEST_CASE("the presets tell their stories") {
+  const json deep = run_preset("deep-sigmoid.json")["runs"][0];
+  CHECK(has_verdict(deep, "vanishing"));
+  CHECK(deep["summary"]["grad_first_last_log10"] < -20);
+
+  const json tanh = run_preset("tanh-saturation.json")["runs"][0];
+  CHECK(has_verdict(tanh, "saturated"));
+
+  const json dead = run_preset("relu-dead.json")["runs"][0];
+  CHECK(has_verdict(dead, "dead_units"));
+  CHECK(dead["summary"]["dead_units_frac"] > 0.3);
+
+  const json zc = run_preset("zero-centring.json", {"-w", "64"})["runs"];
+  CHECK(zc[0]["summary"]["dw_sign_coherence_mean"] == 1.0);
+  CHECK(zc[1]["summary"]["dw_sign_coherence_mean"] < 0.3);
+
+  const json xavier = run_preset("relu-xavier.json")["runs"][0]["layers"];
+  const json he = run_preset("relu-xavier.json", {"-w", "64", "-b", "64", "--init", "he_normal"})["runs"][0]["layers"];
+  const double xavier_drop = xavier[29]["grad_preact_log10"].get<double>() - xavier[0]["grad_preact_log10"].get<double>();
+  const double he_drop = he[29]["grad_preact_log10"].get<double>() - he[0]["grad_preact_log10"].get<double>();
+  CHECK(xavier_drop > 3);  // 29 layers x log10(sqrt 2) = 4.4 decades
+  CHECK(std::abs(he_drop) < 1);
+
+  const json story = run_preset("default.json")["runs"];
+  CHECK(has_verdict(story[0], "vanishing"));
+  CHECK(has_verdict(story[1], "healthy"));
+}

@@ -1,0 +1,20 @@
+// The README documents every metric, verdict and preset the code has.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "process.h"
+#include "stats.h"
+#include "summary.h"
+
+using namespace gf;
+
+TEST_CASE("README explains every metric, verdict and preset") {
+  const std::string readme = test::read_file(std::string(GRADFLOW_SOURCE_DIR) + "/README.md");
+  for (const LayerMetric& m : layer_metrics()) CHECK(readme.find("`" + std::string(m.key) + "`") != std::string::npos);
+  for (const SummaryMetric& m : summary_metrics()) CHECK(readme.find(std::string(m.key)) != std::string::npos);
+  for (const char* v : {"vanishing", "exploding", "saturated", "dead_units", "not_zero_centred", "healthy"})
+    CHECK(readme.find(std::string("`") + v + "`") != std::string::npos);
+  for (const auto& e : std::filesystem::directory_iterator(std::string(GRADFLOW_SOURCE_DIR) + "/configs"))
+    if (e.path().extension() == ".json") CHECK(readme.find(e.path().filename().string()) != std::string::npos);
+}

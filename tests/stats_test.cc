@@ -1,0 +1,155 @@
+#include "stats.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "analysis.h"
+#include "layer.h"
+#include "rng.h"
+
+using namespace gf;
+
+namespace {
+
+AnalysisConfig small(const char* activation) {
+  AnalysisConfig c;
+  c.activations = {activation};
+  c.depth = 6;
+  c.width = {96};
+  c.batch = 32;
+  c.threads = 2;
+  return c;
+}
+
+const std::vector<LayerStats>& layers_of(const RunResult& r) { return r.pass.layers; }
+
+}  // namespace
+
+TEST_CASE("merged moments equal the moments of the whole") {
+  std::vector<double> x(1000);
+  fill_normal<double>({5, Stream::user, 0}, 0, x.data(), x.size(), 3.0);
+  for (double& v : x) v += 1e6;  // a large mean: the pairwise merge must not cancel
+  Moments whole = moments_of(x.data(), 1000), merged;
+  for (int i = 0; i < 1000; i += 64) merged.merge(moments_of(x.data() + i, std::min(64, 1000 - i)));
+  CHECK(merged.n == 1000);
+  CHECK(merged.mean == doctest::Approx(whole.mean).epsilon(1e-15));
+  CHECK(merged.std() == doctest::Approx(whole.std()).epsilon(1e-9));
+  CHECK(whole.std() == doctest::Approx(3.0).epsilon(0.1));
+}
+
+TEST_CASE("a forward block's statistics match a direct count") {
+  const Activation& act = *find_activation("tanh");
+  const Index B = 17, n_in = 9, cols = 11;
+  Mat<double> a_prev(B, n_in), h(B, cols), a(B, cols);
+  RowMat<double> W(cols, n_in);
+  Vec<double> b(cols);
+  fill_normal<double>({1, Stream::user, 1}, 0, a_prev.data(), a_prev.size());
+  fill_normal<double>({1, Stream::user, 2}, 0, W.data(), W.size(), 1.2);
+  fill_normal<double>({1, Stream::user, 3}, 0, b.data(), b.size());
+  const Mat<double> h_ref = (a_prev * W.transpose()).rowwise() + b.transpose();
+  const ForwardPartial p = layer_forward_block<double>(act, 0, 0.1, a_prev, W, b, h, a);
+  CHECK(p.preact.mean == doctest::Approx(h_ref.mean()));
+  CHECK(p.act.mean == doctest::Approx(h_ref.array().tanh().mean()));
+  Index sat = 0, sat_units = 0;
+  for (Index j = 0; j < cols; ++j) {
+    Index s = 0;
+    for (Index i = 0; i < B; ++i) s += 1 - std::pow(std::tanh(h_ref(i, j)), 2) < 0.1;
+    sat += s;
+    sat_units += s == B;
+  }
+  CHECK(p.saturated == sat);
+  CHECK(p.saturated_units == sat_units);
+  CHECK(p.inactive == 0);
+  CHECK(p.weight_sumsq == doctest::Approx(W.squaredNorm()));
+}
+
+TEST_CASE("relu with bias -10: every unit is dead") {
+  AnalysisConfig c = small("relu");
+  c.bias_init = -10;
+  const RunResult r = run_one(c, *find_activation("relu"));
+  for (const LayerStats& l : layers_of(r)) {
+    CHECK(l.dead_units_frac == 1.0);
+    CHECK(l.inactive_frac == 1.0);
+  }
+  CHECK(r.pass.zero_grad_layer == c.depth);
+  CHECK(r.summary.dead_units_frac == 1.0);
+  CHECK(std::find(r.summary.verdict.begin(), r.summary.verdict.end(), "dead_units") != r.summary.verdict.end());
+}
+
+TEST_CASE("identity never saturates and has no dead zone") {
+  const RunResult r = run_one(small("identity"), *find_activation("identity"));
+  for (const LayerStats& l : layers_of(r)) {
+    CHECK(l.saturated_frac == 0.0);
+    CHECK(l.inactive_frac == 0.0);
+    CHECK(l.dead_units_frac == 0.0);
+  }
+}
+
+TEST_CASE("batch 1 on positive inputs: sigmoid rows of dW share one sign, tanh rows do not") {
+  AnalysisConfig c = small("sigmoid");
+  c.batch = 1;
+  c.input = InputKind::positive;
+  c.depth = 8;
+  const RunResult sig = run_one(c, *find_activation("sigmoid"));
+  for (const LayerStats& l : layers_of(sig)) CHECK(l.dw_sign_coherence == 1.0);  // layer 1 too: x > 0
+  CHECK(sig.summary.dw_sign_coherence_mean == 1.0);
+
+  const RunResult tanh = run_one(c, *find_activation("tanh"));
+  // For random signs, E|sum of 96 signs| / 96 = sqrt(2 / (pi 96)) = 0.08.
+  CHECK(tanh.summary.dw_sign_coherence_mean < 0.25);
+}
+
+TEST_CASE("sigmoid is flagged not zero-centred, tanh is not") {
+  const RunResult sig = run_one(small("sigmoid"), *find_activation("sigmoid"));
+  const RunResult tanh = run_one(small("tanh"), *find_activation("tanh"));
+  CHECK(sig.summary.act_offset_mean > 0.9);
+  CHECK(tanh.summary.act_offset_mean < 0.1);
+  for (const LayerStats& l : layers_of(sig)) CHECK(l.act_mean == doctest::Approx(0.5).epsilon(0.1));
+}
+
+TEST_CASE("large tanh weights saturate; the verdict says so") {
+  AnalysisConfig c = small("tanh");
+  c.sigma_w2 = 16;
+  const RunResult r = run_one(c, *find_activation("tanh"));
+  CHECK(r.summary.saturated_frac_mean > 0.5);
+  CHECK(r.summary.verdict.front() != "healthy");
+  CHECK(std::find(r.summary.verdict.begin(), r.summary.verdict.end(), "saturated") != r.summary.verdict.end());
+}
+
+TEST_CASE("an overflowing forward pass is reported at its first layer, never as nan") {
+  AnalysisConfig c = small("relu");
+  c.sigma_w2 = 1e6;  // x 707 per layer in scale: f32 overflows after ~13 layers
+  c.depth = 30;
+  const RunResult r = run_one(c, *find_activation("relu"));
+  CHECK(r.pass.overflow_layer > 5);
+  CHECK(r.pass.overflow_layer < 20);
+  CHECK(r.summary.verdict == std::vector<std::string>{"exploding"});
+  CHECK(r.summary.sentences.front().find("overflowed") != std::string::npos);
+  c.dtype = Dtype::f64;  // f64 takes ~100 layers to overflow
+  const RunResult r64 = run_one(c, *find_activation("relu"));
+  CHECK(r64.pass.overflow_layer == 0);
+}
+
+TEST_CASE("a layer with no gradient stops it there; the layers above keep their numbers") {
+  AnalysisConfig c = small("relu");
+  c.width = {32, 32, 1, 32, 32};
+  c.depth = 5;
+  c.batch = 1;
+  c.sigma_b2 = 0.5;  // biases keep layers 4 and 5 alive when layer 3 is dead
+  bool found = false;
+  for (std::uint64_t seed = 0; seed < 40 && !found; ++seed) {  // the width-1 layer is dead half the time
+    c.seed = seed;
+    const RunResult r = run_one(c, *find_activation("relu"));
+    if (r.pass.zero_grad_layer != 3) continue;
+    found = true;
+    CHECK(std::isfinite(r.pass.layers[4].grad_weight_rel_log10));
+    CHECK(std::isfinite(r.pass.layers[3].grad_preact_log10));
+    CHECK(std::isnan(r.pass.layers[3].grad_weight_log10));  // its input, layer 3's output, is all 0
+    CHECK(std::isnan(r.pass.layers[3].dw_sign_coherence));
+    for (int l = 1; l <= 3; ++l) CHECK(std::isnan(r.pass.layers[l - 1].grad_weight_log10));
+    CHECK(r.summary.verdict.front() == "vanishing");
+  }
+  CHECK(found);
+}
