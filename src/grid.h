@@ -39,8 +39,9 @@ struct Axis {
 
 class Grid {
  public:
-  // Expands every axis and checks each value on its own; throws UsageError. A grid of more than
-  // max_runs runs is refused before anything is expanded.
+  // Expands every axis and checks each value on its own; throws UsageError. An axis with more
+  // than max_runs values is refused before it is expanded, a grid of more than max_runs runs
+  // before any run is resolved.
   Grid(const GridOptions& g, std::uint64_t max_runs);
   ~Grid();
   Grid(Grid&&) noexcept;
