@@ -1,6 +1,7 @@
 #include "cmd_summarize.h"
 
 #include <charconv>
+#include <optional>
 #include <cstdio>
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "errors.h"
 #include "exit_status.h"
 #include "output.h"
+#include "plots.h"
 #include "report_json.h"
 #include "suggest.h"
 #include "text_table.h"
@@ -45,7 +47,13 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       ->type_name("ROW,COL");
   cmd->add_option("--where", o.where, "Only records whose KEY has one of these values (repeatable)")
       ->type_name("KEY=V[,V...]");
-  // issue 6 adds `--plot FILE.svg` here: a heatmap of the Pivot (aggregate.h).
+  cmd->add_option("--plot", o.plot,
+                  "With --pivot over two numeric keys: draw the mean as a heatmap in FILE.svg (e.g. "
+                  "--pivot depth,sigma-w2)")
+      ->type_name("FILE.svg");
+  cmd->add_option("--panels", o.panels,
+                  "With --plot: one heatmap per value of KEY, side by side on one colour scale (e.g. activation)")
+      ->type_name("KEY");
   add_output_options(*cmd, o.format, {"table", "json", "csv"}, o.output, nullptr);
   cmd->footer(
       "std is the sample standard deviation (n-1). Undefined values (null in a record: the forward\n"
@@ -242,12 +250,43 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
   return out;
 }
 
+// The pivot as heatmap panels: one, or one per value of --panels. Both pivot keys must be
+// numbers to be axes.
+std::vector<std::pair<std::string, Pivot>> heatmap_panels(const std::vector<Record>& records, const Pivot& all,
+                                                           const SummarizeOptions& o) {
+  for (const auto* axis : {&all.rows, &all.cols})
+    for (const ojson& v : *axis)
+      if (!v.is_number())
+        throw UsageError(fmt::format("--plot: '{}' takes the value '{}', not a number, so it cannot be a heatmap "
+                                     "axis; pivot over two numeric keys, and split by the other with --panels {}",
+                                     axis == &all.rows ? all.row_key : all.col_key, value_text(v),
+                                     axis == &all.rows ? all.row_key : all.col_key));
+  if (o.panels.empty()) return {{"", all}};
+  check_key(records, o.panels, "--panels");
+  if (o.panels == all.row_key || o.panels == all.col_key)
+    throw UsageError(fmt::format("--panels {}: that key is already an axis of the pivot", o.panels));
+  std::vector<std::pair<std::string, Pivot>> panels;
+  for (const ojson& v : key_values(records, o.panels)) {
+    std::vector<Record> subset;
+    for (const Record& r : records)
+      if (const ojson* k = record_key(r.json, o.panels); k && *k == v) subset.push_back(r);
+    panels.emplace_back(fmt::format("{} {}", o.panels, value_text(v)),
+                        make_pivot(subset, all.row_key, all.col_key, all.metric));
+  }
+  return panels;
+}
+
 }  // namespace
 
 int run_summarize(const SummarizeOptions& o) {
   if (o.files.empty())
     throw UsageError("give one or more files of JSONL records from gradflow sweep (- reads stdin)");
+  if (!o.plot.empty() && !o.plot.ends_with(".svg"))
+    throw UsageError(fmt::format("--plot: '{}' does not end in .svg: gradflow draws SVG", o.plot));
+  if (!o.panels.empty() && o.plot.empty()) throw UsageError("--panels arranges a --plot: give --plot FILE.svg too");
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot;
+  if (!o.plot.empty()) plot.emplace(o.plot, "--plot");
   RecordSet set = read_records(o.files);
   for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", note.c_str());
   if (set.records.empty())
@@ -273,9 +312,11 @@ int run_summarize(const SummarizeOptions& o) {
       throw UsageError(fmt::format("--pivot shows one metric, and --metric gives {}", o.metrics.size()));
     for (const std::string& key : o.pivot) check_key(records, key, "--pivot");
     const Pivot p = make_pivot(records, o.pivot[0], o.pivot[1], o.metrics[0]);
+    if (plot) plot->write(pivot_plot(heatmap_panels(records, p, o), what));
     sink.write(pivot_report(p, o.format, head, what));
     return kExitOk;
   }
+  if (plot) throw UsageError("--plot draws a --pivot: give --pivot ROW,COL over two numeric keys");
 
   std::vector<std::string> by = o.by;
   if (by.empty())

@@ -13,6 +13,8 @@ struct SummarizeOptions {
   std::vector<std::string> metrics{"grad_first_last_log10"};
   std::vector<std::string> pivot;  // ROW,COL
   std::vector<std::string> where;  // KEY=VALUE[,VALUE...]
+  std::string plot;    // FILE.svg: the pivot as a heatmap
+  std::string panels;  // KEY: one heatmap per value of KEY
   std::string format = "table";
   std::string output = "-";
 };

@@ -154,4 +154,27 @@ std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& d
   return chart::heatmap(h);
 }
 
+std::string pivot_plot(const std::vector<std::pair<std::string, Pivot>>& panels, const std::string& subtitle) {
+  const Pivot& first = panels.front().second;
+  chart::Heatmap h;
+  h.title = fmt::format("Mean {} over {} and {}", first.metric, first.row_key, first.col_key);
+  h.subtitle = subtitle;
+  h.x_label = first.col_key;
+  h.y_label = first.row_key;
+  for (const SummaryMetric& m : summary_metrics())
+    if (m.key == first.metric) h.colour_label = fmt::format("{} ({})", m.key, m.description);
+  for (const auto& [label, p] : panels) {
+    chart::HeatmapPanel panel;
+    panel.title = label;
+    for (const auto& c : p.cols) panel.x.push_back(c.get<double>());
+    for (const auto& r : p.rows) panel.y.push_back(r.get<double>());
+    for (const auto& row : p.cells)
+      for (const Describe& d : row) panel.z.push_back(d.mean);
+    h.panels.push_back(std::move(panel));
+  }
+  if (panels.size() > 1) h.width = std::min(1400.0, 200 + 420.0 * static_cast<double>(panels.size()));
+  h.notes.push_back("Each cell is the mean over the runs that share its two values; grey: no finite value.");
+  return chart::heatmap(h);
+}
+
 }  // namespace gf

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "aggregate.h"
 #include "analysis.h"
 #include "theory.h"
 #include "theory_compare.h"
@@ -20,5 +21,9 @@ std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& 
 // with the critical line.
 enum class PhaseMetric { chi_1, xi_c };
 std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& diagrams, PhaseMetric metric);
+
+// summarize --pivot ROW,COL --plot: the pivot's mean as a heatmap over two numeric keys, one
+// panel per (label, pivot), side by side on one colour scale.
+std::string pivot_plot(const std::vector<std::pair<std::string, Pivot>>& panels, const std::string& subtitle);
 
 }  // namespace gf

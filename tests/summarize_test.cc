@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "process.h"
+#include "xml_check.h"
 
 using namespace gf::test;
 using json = nlohmann::json;
@@ -155,4 +156,30 @@ TEST_CASE("summarize reads a real sweep from stdin") {
       sum += rec["summary"]["grad_first_last_log10"].get<double>();
   }
   CHECK(j["pivot"]["mean"][1][0].get<double>() == doctest::Approx(sum / 3).epsilon(1e-14));
+}
+
+TEST_CASE("summarize --plot: a heatmap of the pivot, one panel per --panels value") {
+  const std::string dir = temp_dir(), f = dir + "/runs.jsonl";
+  std::string text;
+  int id = 0;
+  for (const char* act : {"tanh", "relu"})
+    for (int depth : {5, 10, 20})
+      for (int seed : {0, 1}) text += record(fmt::format("{:016x}", ++id), act, depth, seed, depth * (seed + 1));
+  write_file(f, text);
+  const ProcessResult r = run_gradflow({"summarize", f, "--pivot", "depth,seed", "--panels", "activation", "--plot", dir + "/p.svg"});
+  REQUIRE(r.exit_code == 0);
+  const XmlResult svg = check_xml(read_file(dir + "/p.svg"));
+  CHECK(svg.ok);
+  CHECK(svg.count("text", "", "") > 0);
+  const std::string doc = read_file(dir + "/p.svg");
+  CHECK(doc.find("activation tanh") != std::string::npos);
+  CHECK(doc.find("activation relu") != std::string::npos);
+  CHECK(svg.count("rect") >= 2 * 3 * 2);  // a cell per (depth, seed) in each panel
+
+  const ProcessResult bad = run_gradflow({"summarize", f, "--pivot", "depth,activation", "--plot", dir + "/q.svg"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--plot: 'activation' takes the value 'tanh', not a number") != std::string::npos);
+  CHECK(!file_exists(dir + "/q.svg"));
+  CHECK(run_gradflow({"summarize", f, "--plot", dir + "/q.svg"}).exit_code == 2);
+  CHECK(run_gradflow({"summarize", f, "--pivot", "depth,seed", "--panels", "activation"}).exit_code == 2);
 }
