@@ -55,6 +55,8 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
   return w;
 }
 
+}  // namespace
+
 bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   const std::uint64_t store = estimate_bytes(spec, c.dtype, false);
   const std::uint64_t regen = estimate_bytes(spec, c.dtype, true);
@@ -82,8 +84,6 @@ bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   }
   return false;
 }
-
-}  // namespace
 
 void validate(const AnalysisConfig& c) {
   if (c.activations.empty()) throw UsageError("--activation: give at least one activation");

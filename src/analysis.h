@@ -46,6 +46,9 @@ void validate(const AnalysisConfig& c);
 
 // The network for one activation of the config: init resolved, weights path chosen.
 NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act);
+// Whether that network regenerates its weights (--weights, --max-memory); throws UsageError
+// when it fits neither way.
+bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec);
 
 struct RunResult {
   std::string activation;

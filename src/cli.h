@@ -7,8 +7,13 @@
 #include <vector>
 
 #include "cmd_analyze.h"
+#include "cmd_check.h"
 #include "cmd_list.h"
+#include "cmd_theory.h"
 #include "cmd_train.h"
+#include "cmd_merge.h"
+#include "cmd_summarize.h"
+#include "cmd_sweep.h"
 
 namespace gf {
 
@@ -22,6 +27,11 @@ struct Cli {
   AnalyzeOptions analyze;
   ListOptions list;
   TrainOptions train;
+  TheoryOptions theory;
+  SweepOptions sweep;
+  SummarizeOptions summarize;
+  MergeOptions merge;
+  CheckOptions check;
   std::vector<Command> commands;  // in help order; the first runs when none is named
 };
 
