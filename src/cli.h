@@ -10,6 +10,7 @@
 #include "cmd_check.h"
 #include "cmd_list.h"
 #include "cmd_theory.h"
+#include "cmd_train.h"
 #include "cmd_merge.h"
 #include "cmd_summarize.h"
 #include "cmd_sweep.h"
@@ -25,6 +26,7 @@ struct Cli {
   CLI::App app{"gradflow: see how gradients flow through deep networks", "gradflow"};
   AnalyzeOptions analyze;
   ListOptions list;
+  TrainOptions train;
   TheoryOptions theory;
   SweepOptions sweep;
   SummarizeOptions summarize;
