@@ -176,13 +176,25 @@ void forward_kernel(const T* h, T* a, Index n, double param) {
   }
 }
 
+constexpr double kAtZero[] = {0.0};
+constexpr double kAtOnes[] = {-1.0, 1.0};
+
 template <class Act>
 constexpr Activation entry(std::string_view name, std::string_view description,
                            std::string_view formula, double (*max_slope)(double),
                            bool (*dead_zone)(double), std::string_view auto_init,
-                           bool uses_param = false) {
-  return {name,      description, formula, max_slope, dead_zone, auto_init, uses_param,
-          &kernel<Act, float>, &kernel<Act, double>, &forward_kernel<Act, float>,
+                           std::span<const double> kinks = {}, bool uses_param = false) {
+  return {name,
+          description,
+          formula,
+          max_slope,
+          dead_zone,
+          auto_init,
+          uses_param,
+          kinks,
+          &kernel<Act, float>,
+          &kernel<Act, double>,
+          &forward_kernel<Act, float>,
           &forward_kernel<Act, double>};
 }
 
@@ -197,16 +209,16 @@ const Activation kActivations[] = {
     entry<Tanh>("tanh", "squashes to (-1,1); zero-centred, but saturates", "tanh(x)", kSlope<1>,
                 kNever, "xavier_normal"),
     entry<Relu>("relu", "max(0,x): cheap, no saturation for x>0, zero slope for x<0 (dead units)",
-                "max(0,x)", kSlope<1>, kAlways, "he_normal"),
+                "max(0,x)", kSlope<1>, kAlways, "he_normal", kAtZero),
     entry<LeakyRelu>(
         "leaky_relu", "relu with slope --leaky-slope (default 0.01) for x<0: no dead zone",
         "x if x>0 else s*x", [](double s) { return std::max(1.0, std::abs(s)); },
-        [](double s) { return s == 0.0; }, "he_normal", true),
+        [](double s) { return s == 0.0; }, "he_normal", kAtZero, true),
     entry<Elu>("elu", "x for x>0, exp(x)-1 below (alpha 1): smooth, saturates to -1",
-               "x if x>0 else exp(x)-1", kSlope<1>, kNever, "he_normal"),
+               "x if x>0 else exp(x)-1", kSlope<1>, kNever, "he_normal", kAtZero),
     entry<Selu>("selu", "scaled elu (Klambauer et al. 2017): self-normalising with lecun_normal",
                 "l*x if x>0 else l*a*(exp(x)-1)", [](double) { return kSeluLambda * kSeluAlpha; },
-                kNever, "lecun_normal"),
+                kNever, "lecun_normal", kAtZero),
     entry<Gelu>("gelu", "x*Phi(x), exact erf form (Hendrycks & Gimpel 2016)", "x*Phi(x)",
                 [](double) { return 1.1289041451851547; },  // at x = sqrt(2)
                 kNever, "he_normal"),
@@ -216,9 +228,9 @@ const Activation kActivations[] = {
     entry<Softplus>("softplus", "log(1+exp(x)): a smooth relu", "log(1+exp(x))", kSlope<1>, kNever,
                     "xavier_normal"),
     entry<Softsign>("softsign", "x/(1+|x|): like tanh with polynomial tails", "x/(1+|x|)",
-                    kSlope<1>, kNever, "xavier_normal"),
+                    kSlope<1>, kNever, "xavier_normal", kAtZero),
     entry<HardTanh>("hard_tanh", "clip(x,-1,1): slope exactly 0 outside (-1,1)", "clip(x,-1,1)",
-                    kSlope<1>, kAlways, "xavier_normal"),
+                    kSlope<1>, kAlways, "xavier_normal", kAtOnes),
     entry<Identity>("identity", "x: a deep linear network, the control", "x", kSlope<1>, kNever,
                     "xavier_normal"),
 };

@@ -29,6 +29,9 @@ struct Activation {
   bool (*has_dead_zone)(double param);
   std::string_view auto_init;  // what --init auto picks
   bool uses_param;             // reads --leaky-slope
+  // Where phi or phi' is not smooth (relu's 0, hard_tanh's +-1): the theory's quadrature splits
+  // its integrals there, and reads dead zones off the pieces between them.
+  std::span<const double> kinks;
   ActivationKernel<float> kernel_f32;
   ActivationKernel<double> kernel_f64;
   ForwardKernel<float> forward_f32;

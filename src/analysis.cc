@@ -7,26 +7,6 @@
 
 namespace gf {
 
-std::string_view dtype_name(Dtype d) { return d == Dtype::f32 ? "f32" : "f64"; }
-
-std::string_view input_name(InputKind k) {
-  switch (k) {
-    case InputKind::normal: return "normal";
-    case InputKind::uniform: return "uniform";
-    case InputKind::positive: return "positive";
-  }
-  return "?";
-}
-
-std::string_view weights_mode_name(WeightsMode m) {
-  switch (m) {
-    case WeightsMode::automatic: return "auto";
-    case WeightsMode::store: return "store";
-    case WeightsMode::regenerate: return "regenerate";
-  }
-  return "?";
-}
-
 std::string format_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
@@ -75,6 +55,8 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
   return w;
 }
 
+}  // namespace
+
 bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   const std::uint64_t store = estimate_bytes(spec, c.dtype, false);
   const std::uint64_t regen = estimate_bytes(spec, c.dtype, true);
@@ -102,8 +84,6 @@ bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   }
   return false;
 }
-
-}  // namespace
 
 void validate(const AnalysisConfig& c) {
   if (c.activations.empty()) throw UsageError("--activation: give at least one activation");

@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "engine.h"
+#include "enum_names.h"
 #include "network.h"
 #include "summary.h"
 
 namespace gf {
-
-enum class WeightsMode { automatic, store, regenerate };
 
 struct AnalysisConfig {
   std::vector<std::string> activations{"sigmoid", "tanh", "relu"};
@@ -47,6 +46,9 @@ void validate(const AnalysisConfig& c);
 
 // The network for one activation of the config: init resolved, weights path chosen.
 NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act);
+// Whether that network regenerates its weights (--weights, --max-memory); throws UsageError
+// when it fits neither way.
+bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec);
 
 struct RunResult {
   std::string activation;
@@ -67,9 +69,6 @@ using RunProgress = std::function<void(std::size_t, std::size_t, std::string_vie
 AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run = {});
 RunResult run_one(const AnalysisConfig& c, const Activation& act);
 
-std::string_view dtype_name(Dtype d);
-std::string_view input_name(InputKind k);
-std::string_view weights_mode_name(WeightsMode m);
 std::string format_bytes(std::uint64_t bytes);
 
 }  // namespace gf

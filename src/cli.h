@@ -8,7 +8,13 @@
 
 #include "cmd_analyze.h"
 #include "cmd_bench.h"
+#include "cmd_check.h"
 #include "cmd_list.h"
+#include "cmd_theory.h"
+#include "cmd_train.h"
+#include "cmd_merge.h"
+#include "cmd_summarize.h"
+#include "cmd_sweep.h"
 
 namespace gf {
 
@@ -21,6 +27,12 @@ struct Cli {
   CLI::App app{"gradflow: see how gradients flow through deep networks", "gradflow"};
   AnalyzeOptions analyze;
   ListOptions list;
+  TrainOptions train;
+  TheoryOptions theory;
+  SweepOptions sweep;
+  SummarizeOptions summarize;
+  MergeOptions merge;
+  CheckOptions check;
   BenchOptions bench;
   std::vector<Command> commands;  // in help order; the first runs when none is named
 };

@@ -6,10 +6,13 @@
 
 #include "exit_status.h"
 #include "network_options.h"
+#include "errors.h"
 #include "output.h"
+#include "plots.h"
 #include "report_csv.h"
 #include "report_json.h"
 #include "report_table.h"
+#include "report_theory.h"
 #include "validators.h"
 
 namespace gf {
@@ -29,9 +32,7 @@ void add_output_options(CLI::App& cmd, std::string& format, const std::vector<st
     cmd.add_option("--color", *color, "Colour in tables: auto (only on a terminal, and never with NO_COLOR set)")
         ->type_name("WHEN")
         ->default_str("auto")
-        ->transform(enum_names<ColorMode>({{"auto", ColorMode::automatic},
-                                           {"always", ColorMode::always},
-                                           {"never", ColorMode::never}}))
+        ->transform(enum_choice(color_mode_names()))
         ->group("Output")
         ->configurable(false);
 }
@@ -52,35 +53,63 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
   add_output_options(*cmd, o.format, {"table", "json", "csv"}, o.output, &o.color);
   cmd->add_flag("--all-layers", o.all_layers, "Table: show every layer (past 25 rows are thinned evenly)")
       ->group("Output");
+  cmd->add_flag("--theory", o.theory,
+                "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
+                "dead units, with a summary of the agreement and notes where the theory does not apply")
+      ->group("Output");
+  cmd->add_option("--plot", o.plot,
+                  "Also draw an SVG: weight gradient per layer (one line per activation; dashed: theory, with "
+                  "--theory) over a panel of saturated and dead shares")
+      ->type_name("FILE.svg")
+      ->group("Output");
   cmd->footer(
       "Examples:\n"
       "  gradflow analyze -a sigmoid,tanh,relu -d 20 -w 256 -b 256\n"
       "  gradflow analyze -a relu --init he_normal --bias-init -0.5 -d 30 --format json -o relu.json\n"
       "  gradflow analyze --config configs/deep-sigmoid.json --depth 60\n"
       "  gradflow analyze -a tanh --sigma-w2 4 -d 10 --format csv\n"
+      "  gradflow analyze -a tanh --sigma-w2 1.5 --sigma-b2 0.05 -w 1024 -d 30 --loss random --theory --plot tanh.svg\n"
       "`gradflow list` describes every activation and initialisation.");
   return cmd;
 }
 
 int run_analyze(const AnalyzeOptions& o) {
   validate(o.config);
+  if (!o.plot.empty() && !o.plot.ends_with(".svg"))
+    throw UsageError(fmt::format("--plot: '{}' does not end in .svg: gradflow draws SVG", o.plot));
+  if (!o.plot.empty() && o.plot == o.output) throw UsageError("--plot and --output name the same file: give two");
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot;
+  if (!o.plot.empty()) plot.emplace(o.plot, "--plot");
   // Progress on stderr, only on a terminal; the line is erased before the report is written.
   const bool progress = is_terminal(STDERR_FILENO);
   const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {
     if (progress) std::fprintf(stderr, "\r\x1b[Kgradflow: analysing %.*s (%zu/%zu)", static_cast<int>(act.size()), act.data(), i + 1, n);
   });
   if (progress) std::fprintf(stderr, "\r\x1b[K");
+  std::vector<TheoryComparison> theory;
+  if (o.theory)
+    for (const RunResult& r : result.runs) theory.push_back(compare_with_theory(o.config, r));
+  if (plot) plot->write(analyze_plot(result, o.theory ? &theory : nullptr));
   if (o.format == "json") {
-    sink.write(analysis_json(result));
+    if (!o.theory) {
+      sink.write(analysis_json(result));
+    } else {
+      nlohmann::ordered_json doc = analysis_document(result);
+      add_theory_json(doc, theory);
+      sink.write(doc.dump(2) + "\n");
+    }
   } else if (o.format == "csv") {
-    sink.write(analysis_csv(result));
+    const ExtraColumns extra = theory_columns(theory);
+    sink.write(analysis_csv(result, o.theory ? &extra : nullptr));
   } else {
     TableOptions t;
     t.all_layers = o.all_layers;
     t.style.color = sink.is_stdout() && color_enabled(o.color, STDOUT_FILENO);
     t.style.utf8 = utf8_locale();
-    sink.write(analysis_table(result, t));
+    std::string text = analysis_table(result, t);
+    if (o.theory) text += comparison_table(result, theory, t);
+    sink.write(text);
   }
   return kExitOk;
 }

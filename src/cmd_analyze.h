@@ -15,6 +15,8 @@ struct AnalyzeOptions {
   std::string output = "-";
   ColorMode color = ColorMode::automatic;
   bool all_layers = false;
+  bool theory = false;  // mean-field predictions beside the measurements
+  std::string plot;     // FILE.svg
 };
 
 CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o);

@@ -7,6 +7,7 @@
 #include "activation.h"
 #include "analysis.h"
 #include "cmd_analyze.h"
+#include "enum_names.h"
 #include "exit_status.h"
 #include "output.h"
 #include "report_json.h"
@@ -31,7 +32,7 @@ CLI::App* setup_bench(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--dtype", c.dtype, "Floating-point type")
       ->type_name("TYPE")
       ->default_str("f32")
-      ->transform(enum_names<Dtype>({{"f32", Dtype::f32}, {"f64", Dtype::f64}}))
+      ->transform(enum_choice(dtype_names()))
       ->group("Measurement");
   cmd->add_option("--size", c.size, "Elements in the array pass (three arrays of this length: h, phi, phi')")
       ->type_name("N")

@@ -41,14 +41,18 @@ void apply_config_file(CLI::App& command, const std::string& path) {
     if (const auto p = what.find("] "); p != what.npos) what = what.substr(p + 2);
     throw UsageError(fmt::format("--config {}: malformed JSON: {}", path, what));
   }
+  apply_config_json(command, doc, "--config " + path);
+}
+
+void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::string& source) {
   if (!doc.is_object())
-    throw UsageError(fmt::format("--config {}: expected a JSON object of option names and values", path));
+    throw UsageError(fmt::format("{}: expected a JSON object of option names and values", source));
 
   for (const auto& [key, value] : doc.items()) {
     if (key == "description") continue;
     CLI::Option* opt = key.empty() ? nullptr : command.get_option_no_throw("--" + key);
     if (!opt || !opt->get_configurable() || key == "config")
-      throw UsageError(fmt::format("--config {}: unknown key '{}'{}", path, key,
+      throw UsageError(fmt::format("{}: unknown key '{}'{}", source, key,
                                    did_you_mean(key, configurable_keys(command))));
     if (opt->count() > 0 || value.is_null()) continue;  // the command line wins; null = unset
 
@@ -56,7 +60,7 @@ void apply_config_file(CLI::App& command, const std::string& path) {
     if (value.is_array()) {
       for (const auto& item : value) results.push_back(scalar_text(item));
     } else if (value.is_object()) {
-      throw UsageError(fmt::format("--config {}: key '{}' takes a value or a list, not an object", path, key));
+      throw UsageError(fmt::format("{}: key '{}' takes a value or a list, not an object", source, key));
     } else {
       results.push_back(scalar_text(value));
     }
@@ -64,7 +68,7 @@ void apply_config_file(CLI::App& command, const std::string& path) {
       for (const std::string& r : results) opt->add_result(r);
       opt->run_callback();
     } catch (const CLI::Error& e) {
-      throw UsageError(fmt::format("--config {}: {}", path, e.what()));
+      throw UsageError(fmt::format("{}: {}", source, e.what()));
     }
   }
 }

@@ -102,14 +102,16 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
     }
     if (sumsq == 0) {  // every unit of this layer is flat on every sample: nothing flows below
       out.zero_grad_layer = l;
-      return;
+      break;
     }
     st.grad_preact_log10 = 0.5 * std::log10(sumsq) + scale;
 
     WeightGradPartial wg;
     for (Index blk = 0; blk < block_count(n); ++blk) wg.merge(net.weight_grad_parts[blk]);
-    if (wg.sumsq > 0) st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + scale;
-    st.dw_sign_coherence = wg.coherence_sum / static_cast<double>(wg.rows);
+    if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign
+      st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + scale;
+      st.dw_sign_coherence = wg.coherence_sum / static_cast<double>(wg.rows);
+    }
 
     if (tap) {
       const double unscale = std::pow(10.0, scale);

@@ -4,15 +4,6 @@
 
 namespace gf {
 
-std::string_view loss_name(LossKind k) {
-  switch (k) {
-    case LossKind::xent: return "xent";
-    case LossKind::mse: return "mse";
-    case LossKind::random: return "random";
-  }
-  return "?";
-}
-
 template <class T>
 double loss_forward(LossKind kind, const Mat<T>& z, const std::vector<std::uint32_t>& labels,
                     const Mat<T>& targets) {

@@ -9,11 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "enum_names.h"
 #include "network.h"
 
 namespace gf {
-
-std::string_view loss_name(LossKind k);
 
 template <class T>
 double loss_forward(LossKind kind, const Mat<T>& z, const std::vector<std::uint32_t>& labels,

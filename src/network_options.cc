@@ -49,9 +49,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "inputs, for the zero-centring question)")
       ->type_name("KIND")
       ->default_str("normal")
-      ->transform(enum_names<InputKind>({{"normal", InputKind::normal},
-                                         {"uniform", InputKind::uniform},
-                                         {"positive", InputKind::positive}}))
+      ->transform(enum_choice(input_kind_names()))
       ->group("Network");
   cmd.add_option("--loss", c.loss,
                  "Loss on the head: xent (softmax cross-entropy, random labels), mse (N(0,1) "
@@ -59,8 +57,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "assumption)")
       ->type_name("KIND")
       ->default_str("xent")
-      ->transform(enum_names<LossKind>(
-          {{"xent", LossKind::xent}, {"mse", LossKind::mse}, {"random", LossKind::random}}))
+      ->transform(enum_choice(loss_kind_names()))
       ->group("Network");
   cmd.add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
@@ -112,7 +109,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
   cmd.add_option("--dtype", c.dtype, "Floating-point type of the computation")
       ->type_name("TYPE")
       ->default_str("f32")
-      ->transform(enum_names<Dtype>({{"f32", Dtype::f32}, {"f64", Dtype::f64}}))
+      ->transform(enum_choice(dtype_names()))
       ->group("Measurement");
 
   Thresholds& t = c.thresholds;
@@ -159,9 +156,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "--max-memory. Results are identical")
       ->type_name("MODE")
       ->default_str("auto")
-      ->transform(enum_names<WeightsMode>({{"auto", WeightsMode::automatic},
-                                           {"store", WeightsMode::store},
-                                           {"regenerate", WeightsMode::regenerate}}))
+      ->transform(enum_choice(weights_mode_names()))
       ->group("Resources");
   cmd.add_option("--max-memory", c.max_memory, "Refuse networks estimated to need more memory")
       ->type_name("SIZE")

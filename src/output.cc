@@ -19,15 +19,15 @@ void write_stdout(std::string_view text) {
   }
 }
 
-ReportSink::ReportSink(std::string path) : path_(std::move(path)) {
+ReportSink::ReportSink(std::string path, std::string flag) : path_(std::move(path)), flag_(std::move(flag)) {
   if (is_stdout()) return;
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw UsageError(fmt::format("--output: '{}' is a directory; give a file name", path_));
+    throw UsageError(fmt::format("{}: '{}' is a directory; give a file name", flag_, path_));
   std::string temp = path_ + ".tmp.XXXXXX";
   fd_ = ::mkstemp(temp.data());
   if (fd_ < 0)
-    throw UsageError(fmt::format("--output: cannot write '{}': {}", path_, std::strerror(errno)));
+    throw UsageError(fmt::format("{}: cannot write '{}': {}", flag_, path_, std::strerror(errno)));
   temp_path_ = temp;
 }
 
@@ -45,7 +45,7 @@ void ReportSink::write(std::string_view text) {
   while (done < text.size()) {
     const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw UsageError(fmt::format("--output: writing '{}' failed: {}", path_, std::strerror(errno)));
+    if (n < 0) throw UsageError(fmt::format("{}: writing '{}' failed: {}", flag_, path_, std::strerror(errno)));
     done += static_cast<std::size_t>(n);
   }
   const mode_t mask = ::umask(0);  // mkstemp makes 0600; a report is an ordinary file
@@ -53,11 +53,11 @@ void ReportSink::write(std::string_view text) {
   ::fchmod(fd_, 0666 & ~mask);
   if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
     fd_ = -1;
-    throw UsageError(fmt::format("--output: writing '{}' failed: {}", path_, std::strerror(errno)));
+    throw UsageError(fmt::format("{}: writing '{}' failed: {}", flag_, path_, std::strerror(errno)));
   }
   fd_ = -1;
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
-    throw UsageError(fmt::format("--output: cannot create '{}': {}", path_, std::strerror(errno)));
+    throw UsageError(fmt::format("{}: cannot create '{}': {}", flag_, path_, std::strerror(errno)));
   committed_ = true;
 }
 

@@ -12,7 +12,8 @@ struct BrokenPipe {};
 
 class ReportSink {
  public:
-  explicit ReportSink(std::string path);  // "-" is stdout
+  // "-" is stdout; `flag` names the option in error messages.
+  explicit ReportSink(std::string path, std::string flag = "--output");
   ~ReportSink();
   ReportSink(const ReportSink&) = delete;
   ReportSink& operator=(const ReportSink&) = delete;
@@ -21,7 +22,7 @@ class ReportSink {
   void write(std::string_view text);  // the whole report, once
 
  private:
-  std::string path_, temp_path_;
+  std::string path_, flag_, temp_path_;
   int fd_ = -1;
   bool committed_ = false;
 };

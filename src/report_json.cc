@@ -30,6 +30,8 @@ ojson context_json(Dtype dtype) {
           {"dtype", dtype_name(dtype)}};
 }
 
+// Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
+// are left out, so that documents compare byte for byte.
 ojson config_json(const AnalysisConfig& c) {
   std::vector<Index> widths = c.widths();
   const Thresholds& t = c.thresholds;
@@ -83,17 +85,18 @@ ojson run_json(const RunResult& r) {
           {"layers", std::move(layers)}};
 }
 
-std::string analysis_json(const AnalysisResult& result) {
+ojson analysis_document(const AnalysisResult& result) {
   ojson runs = ojson::array();
   for (const RunResult& r : result.runs) runs.push_back(run_json(r));
-  const ojson doc = {{"schema_version", kSchemaVersion},
-                     {"tool", "gradflow"},
-                     {"version", GRADFLOW_VERSION},
-                     {"command", "analyze"},
-                     {"context", context_json(result.config.dtype)},
-                     {"config", config_json(result.config)},
-                     {"runs", std::move(runs)}};
-  return doc.dump(2) + "\n";
+  return {{"schema_version", kSchemaVersion},
+          {"tool", "gradflow"},
+          {"version", GRADFLOW_VERSION},
+          {"command", "analyze"},
+          {"context", context_json(result.config.dtype)},
+          {"config", config_json(result.config)},
+          {"runs", std::move(runs)}};
 }
+
+std::string analysis_json(const AnalysisResult& result) { return analysis_document(result).dump(2) + "\n"; }
 
 }  // namespace gf

@@ -18,6 +18,7 @@ nlohmann::ordered_json config_json(const AnalysisConfig& c);
 nlohmann::ordered_json summary_json(const Summary& s);
 nlohmann::ordered_json layer_json(const LayerStats& l);
 nlohmann::ordered_json run_json(const RunResult& r);
-std::string analysis_json(const AnalysisResult& result);
+nlohmann::ordered_json analysis_document(const AnalysisResult& result);
+std::string analysis_json(const AnalysisResult& result);  // analysis_document, dumped
 
 }  // namespace gf

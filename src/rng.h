@@ -35,8 +35,12 @@ enum class Stream : std::uint32_t {
   targets = 5,     // mse targets
   head = 6,        // the linear head's weights
   direction = 7,   // --loss random: the direction backpropagated from the head
-  user = 100,      // first number free for later uses (datasets, training)
-  bench = 199      // `gradflow bench`: the arrays it times (no printed number depends on them)
+  // gradflow train (from the old Stream::user = 100 up). `layer` picks a sub-stream:
+  data = 100,         // built-in datasets (see dataset_builtin.cc for the layer of each draw)
+  data_split = 101,   // the CSV train/test split: one permutation, keyed by --data-seed
+  batch_order = 102,  // mini-batch order: one permutation of the training set per epoch (layer)
+  user = 103,         // first number free for later uses
+  bench = 199         // `gradflow bench`: the arrays it times (no printed number depends on them)
 };
 
 struct RandomStream {

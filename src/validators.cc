@@ -40,10 +40,11 @@ CLI::Validator real_number(double lo, double hi, bool open_lo, bool open_hi) {
         const bool ok = ec == std::errc() && p == end && std::isfinite(v) &&
                         (open_lo ? v > lo : v >= lo) && (open_hi ? v < hi : v <= hi);
         if (ok) return "";
-        const std::string range =
-            std::isinf(hi) ? fmt::format("{} {:g}", open_lo ? "above" : "of at least", lo)
-                           : fmt::format("in {}{:g}, {:g}{}", open_lo ? "(" : "[", lo, hi, open_hi ? ")" : "]");
-        return fmt::format("'{}' is not allowed: give a number {}", value, range);
+        std::string range;  // "", " above 0", " of at least 0", " in (0, 1)"
+        if (std::isinf(lo) && std::isinf(hi)) range = "";
+        else if (std::isinf(hi)) range = fmt::format(" {} {:g}", open_lo ? "above" : "of at least", lo);
+        else range = fmt::format(" in {}{:g}, {:g}{}", open_lo ? "(" : "[", lo, hi, open_hi ? ")" : "]");
+        return fmt::format("'{}' is not allowed: give a number{}", value, range);
       },
       "");
 }

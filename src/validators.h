@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "enum_names.h"
 #include "suggest.h"
 
 namespace gf {
@@ -21,18 +22,18 @@ CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open
 CLI::Validator byte_size();
 std::uint64_t parse_byte_size(std::string_view text);  // throws std::invalid_argument
 
-// A name from a fixed list that stands for an enum value: checked, then turned into the
-// enum's number for CLI11 to store.
+// A name from an enum's table (enum_names.h): checked, then turned into the enum's number for
+// CLI11 to store.
 template <class E>
-CLI::Validator enum_names(std::vector<std::pair<std::string, E>> table) {
+CLI::Validator enum_choice(std::span<const EnumName<E>> table) {
   std::vector<std::string> names;
-  for (const auto& [name, value] : table) names.push_back(name);
+  for (const EnumName<E>& e : table) names.emplace_back(e.name);
   const std::string desc = "{" + join(names, ",") + "}";
   return CLI::Validator(
       [table, names](std::string& value) -> std::string {
-        for (const auto& [name, e] : table)
-          if (name == value) {
-            value = std::to_string(static_cast<long long>(e));
+        for (const EnumName<E>& e : table)
+          if (e.name == value) {
+            value = std::to_string(static_cast<long long>(e.value));
             return "";
           }
         return "unknown value '" + value + "'" + did_you_mean(value, names) + "; allowed: " +

@@ -70,6 +70,8 @@ TEST_CASE("bad flags: exit 2, one line naming the flag, the value and what is al
   check_usage_error({"analyze", "--sigma-w2", "2", "--weight-std", "0.1"}, {"--sigma-w2", "--weight-std"});
   check_usage_error({"analyze", "--init", "he_normal", "--sigma-w2", "2"}, {"--init he_normal", "--sigma-w2"});
   check_usage_error({"analyze", "--max-memory", "lots"}, {"--max-memory", "'lots'"});
+  check_usage_error({"analyze", "--bias-init", "abc"}, {"--bias-init", "'abc'", "give a number"});
+  check_usage_error({"analyze", "--sigma-w2", "0"}, {"--sigma-w2", "'0'", "above 0"});
   check_usage_error({"analyze", "--bogus"}, {"--bogus"});
   check_usage_error({"frobnicate"}, {"frobnicate"});
 }

@@ -131,3 +131,25 @@ TEST_CASE("an overflowing forward pass is reported at its first layer, never as 
   const RunResult r64 = run_one(c, *find_activation("relu"));
   CHECK(r64.pass.overflow_layer == 0);
 }
+
+TEST_CASE("a layer with no gradient stops it there; the layers above keep their numbers") {
+  AnalysisConfig c = small("relu");
+  c.width = {32, 32, 1, 32, 32};
+  c.depth = 5;
+  c.batch = 1;
+  c.sigma_b2 = 0.5;  // biases keep layers 4 and 5 alive when layer 3 is dead
+  bool found = false;
+  for (std::uint64_t seed = 0; seed < 40 && !found; ++seed) {  // the width-1 layer is dead half the time
+    c.seed = seed;
+    const RunResult r = run_one(c, *find_activation("relu"));
+    if (r.pass.zero_grad_layer != 3) continue;
+    found = true;
+    CHECK(std::isfinite(r.pass.layers[4].grad_weight_rel_log10));
+    CHECK(std::isfinite(r.pass.layers[3].grad_preact_log10));
+    CHECK(std::isnan(r.pass.layers[3].grad_weight_log10));  // its input, layer 3's output, is all 0
+    CHECK(std::isnan(r.pass.layers[3].dw_sign_coherence));
+    for (int l = 1; l <= 3; ++l) CHECK(std::isnan(r.pass.layers[l - 1].grad_weight_log10));
+    CHECK(r.summary.verdict.front() == "vanishing");
+  }
+  CHECK(found);
+}

@@ -1,0 +1,25 @@
+#pragma once
+// The values one sweep axis takes: a list `a,b,c`, an inclusive range `start:stop[:step]`, or a
+// mix (`1,5:50:5`). Values come out as canonical text, ready to be parsed by the option they
+// belong to, so every value is checked by the same validator (and message) as in `analyze`.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gf {
+
+// integer: ranges of whole numbers (depth, width, batch, seed, ...); real: ranges of reals,
+// each value rounded to 12 significant digits so 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 and not
+// 0.30000000000000004; text: lists only.
+enum class AxisKind { integer, real, text };
+
+// `items` are the option's raw results (one per occurrence on the command line, or per element
+// of a config file's array). Commas split items, except inside [...]: with `brackets`, an item
+// `[64,32,16]` is one value (a per-layer width list) and comes out as "64,32,16".
+// Throws UsageError naming `--name`; refuses more than max_values values without expanding them.
+std::vector<std::string> axis_values(std::string_view name, AxisKind kind,
+                                     const std::vector<std::string>& items, bool brackets,
+                                     std::uint64_t max_values);
+
+}  // namespace gf

@@ -1,0 +1,214 @@
+#include "baseline.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "config_file.h"
+#include "errors.h"
+#include "network_options.h"
+#include "report_json.h"
+#include "suggest.h"
+#include "version.h"
+
+namespace gf {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+const char* const kExactFields[] = {"overflow_layer", "zero_grad_layer"};
+
+std::vector<std::string> comparable_metrics() {
+  std::vector<std::string> names;
+  for (const SummaryMetric& m : summary_metrics()) names.emplace_back(m.key);
+  for (const LayerMetric& m : layer_metrics())
+    if (std::find(names.begin(), names.end(), m.key) == names.end()) names.emplace_back(m.key);
+  for (const char* f : kExactFields) names.emplace_back(f);
+  return names;
+}
+
+AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
+  AnalysisConfig c;
+  CLI::App app{"baseline config", "gradflow"};
+  add_network_options(app, c);
+  try {
+    app.parse(std::vector<std::string>{});
+    apply_config_json(app, nlohmann::json::parse(config.dump()), "config");
+    validate(c);
+  } catch (const std::exception& e) {  // CLI::ParseError or UsageError
+    std::string what = e.what();
+    if (what.rfind("config: ", 0) == 0) what.erase(0, 8);
+    throw UsageError(fmt::format("{}: this gradflow ({}) cannot reproduce its config: {}", where,
+                                 GRADFLOW_VERSION, what));
+  }
+  return c;
+}
+
+}  // namespace
+
+Baseline load_baseline(const std::string& path) {
+  Baseline b;
+  b.path = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("--baseline: cannot read '{}': {}", path, std::strerror(errno)));
+  std::stringstream text;
+  text << in.rdbuf();
+  b.doc = ojson::parse(text.str(), nullptr, false);
+  const std::string where = "--baseline " + path;
+  const std::string record_hint = "record one with `gradflow analyze ... --format json -o FILE`";
+  if (b.doc.is_discarded() || !b.doc.is_object())
+    throw UsageError(fmt::format("{}: not a JSON document; {}", where, record_hint));
+  if (b.doc.value("tool", "") != "gradflow" || b.doc.value("command", "") != "analyze")
+    throw UsageError(fmt::format("{}: not the JSON of `gradflow analyze` (its \"command\" is {}); {}",
+                                 where, b.doc.contains("command") ? b.doc["command"].dump() : "missing",
+                                 record_hint));
+  if (!b.doc.contains("schema_version") || b.doc["schema_version"] != kSchemaVersion)
+    throw UsageError(fmt::format("{}: written with schema version {} (by gradflow {}), and this "
+                                 "gradflow {} reads version {}: its numbers may not mean the same; "
+                                 "record the baseline again with this version",
+                                 where, b.doc.contains("schema_version") ? b.doc["schema_version"].dump() : "missing",
+                                 b.doc.value("version", "?"), GRADFLOW_VERSION, kSchemaVersion));
+  if (!b.doc.contains("config") || !b.doc["config"].is_object())
+    throw UsageError(fmt::format("{}: has no config block to rerun", where));
+  b.config = reproduce_config(b.doc["config"], where);
+
+  const ojson& runs = b.doc.contains("runs") ? b.doc["runs"] : ojson();
+  std::vector<std::string> recorded;
+  if (runs.is_array())
+    for (const ojson& r : runs) recorded.push_back(r.is_object() ? r.value("activation", "?") : "?");
+  if (recorded != b.config.activations)
+    throw UsageError(fmt::format("{}: its runs ({}) do not match the activations of its config ({})",
+                                 where, join(recorded), join(b.config.activations)));
+  for (const ojson& r : runs) {
+    if (!r.contains("summary") || !r["summary"].is_object() || !r.contains("layers") ||
+        !r["layers"].is_array() || static_cast<Index>(r["layers"].size()) != b.config.depth)
+      throw UsageError(fmt::format("{}: run {} lacks its summary or its {} layers", where,
+                                   r.value("activation", "?"), b.config.depth));
+  }
+  return b;
+}
+
+double Tolerance::allowed(const std::string& metric, double expected, double count_quantum) const {
+  const auto a = atol_for.find(metric), r = rtol_for.find(metric);
+  return (a != atol_for.end() ? a->second : atol) + (r != rtol_for.end() ? r->second : rtol) * std::fabs(expected) +
+         count_slack * count_quantum;
+}
+
+double count_quantum(const std::string& metric, Index layer, const AnalysisConfig& c) {
+  const std::vector<Index> w = c.widths();
+  const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.depth);
+  if (layer > 0) {
+    const auto n = static_cast<double>(w[static_cast<std::size_t>(layer)]);
+    const auto n_in = static_cast<double>(w[static_cast<std::size_t>(layer - 1)]);
+    if (metric == "saturated_frac" || metric == "inactive_frac") return 1 / (B * n);  // per (sample, unit)
+    if (metric == "saturated_units_frac" || metric == "dead_units_frac") return 1 / n;  // per unit
+    if (metric == "dw_sign_coherence") return 2 / (n_in * n);  // a sign flips: |pos - neg| moves by 2
+    return 0;
+  }
+  // A summary over layers moves most when the count changes in the narrowest layer.
+  const double n_min = static_cast<double>(*std::min_element(w.begin() + 1, w.end()));
+  double fan_min = 1e300, units = 0;
+  for (std::size_t l = 1; l < w.size(); ++l) {
+    units += static_cast<double>(w[l]);
+    if (l >= 2) fan_min = std::min(fan_min, static_cast<double>(w[l - 1] * w[l]));
+  }
+  if (metric == "saturated_frac_mean" || metric == "inactive_frac_mean") return 1 / (L * B * n_min);
+  if (metric == "saturated_frac_max") return 1 / (B * n_min);
+  if (metric == "dead_units_frac") return 1 / units;
+  if (metric == "dead_units_frac_max") return 1 / n_min;
+  if (metric == "dw_sign_coherence_mean" && c.depth > 1) return 2 / ((L - 1) * fan_min);
+  return 0;
+}
+
+void add_overrides(std::map<std::string, double>& into, const std::vector<std::string>& specs, const char* flag) {
+  const std::vector<std::string> names = comparable_metrics();
+  for (const std::string& spec : specs) {
+    const std::size_t eq = spec.find('=');
+    const std::string metric = spec.substr(0, eq);
+    double v = -1;
+    if (eq != std::string::npos) {
+      try {
+        std::size_t used = 0;
+        v = std::stod(spec.substr(eq + 1), &used);
+        if (used != spec.size() - eq - 1) v = -1;
+      } catch (const std::exception&) {
+        v = -1;
+      }
+    }
+    if (eq == std::string::npos || !(v >= 0) || !std::isfinite(v))
+      throw UsageError(fmt::format("{}: '{}' is not METRIC=VALUE with a VALUE of at least 0", flag, spec));
+    if (std::find(names.begin(), names.end(), metric) == names.end())
+      throw UsageError(fmt::format("{}: unknown metric '{}'{}; allowed: {}", flag, metric,
+                                   did_you_mean(metric, names), join(names)));
+    into[metric] = v;
+  }
+}
+
+namespace {
+
+void compare_value(ComparisonGroup& g, Index layer, const ojson& expected, const ojson& got,
+                   const Tolerance& t, bool exact, double quantum = 0) {
+  ++g.compared;
+  Mismatch m{layer, expected, got, kNaN, kNaN};
+  if (expected.is_number() && got.is_number()) {
+    const double e = expected.get<double>(), v = got.get<double>();
+    m.difference = v - e;
+    m.allowed = exact ? 0.0 : t.allowed(g.metric, e, quantum);
+    if (std::fabs(m.difference) <= m.allowed) return;
+  } else if (expected.is_null() && got.is_null()) {
+    return;
+  }
+  g.mismatches.push_back(std::move(m));
+}
+
+const ojson& field(const ojson& obj, const std::string& key) {
+  static const ojson null_value = nullptr;
+  const auto it = obj.find(key);
+  return it == obj.end() ? null_value : *it;
+}
+
+}  // namespace
+
+std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t,
+                                              std::vector<std::string>& not_in_baseline) {
+  std::vector<ComparisonGroup> groups;
+  auto absent = [&](const ojson& obj, std::string_view key) {
+    if (obj.contains(std::string(key))) return false;
+    if (std::find(not_in_baseline.begin(), not_in_baseline.end(), key) == not_in_baseline.end())
+      not_in_baseline.emplace_back(key);
+    return true;
+  };
+  for (std::size_t k = 0; k < now.runs.size(); ++k) {
+    const ojson& expected = b.doc["runs"][k];
+    const ojson got = run_json(now.runs[k]);
+    const std::string run = now.runs[k].activation;
+    for (const char* f : kExactFields) {
+      ComparisonGroup g{run, "run", f, 0, {}};
+      compare_value(g, 0, field(expected, f), field(got, f), t, true);
+      groups.push_back(std::move(g));
+    }
+    for (const SummaryMetric& m : summary_metrics()) {
+      if (absent(expected["summary"], m.key)) continue;
+      ComparisonGroup g{run, "summary", std::string(m.key), 0, {}};
+      compare_value(g, 0, field(expected["summary"], g.metric), field(got["summary"], g.metric), t, false,
+                    count_quantum(g.metric, 0, b.config));
+      groups.push_back(std::move(g));
+    }
+    for (const LayerMetric& m : layer_metrics()) {
+      if (absent(expected["layers"][0], m.key)) continue;
+      ComparisonGroup g{run, "layers", std::string(m.key), 0, {}};
+      for (std::size_t l = 0; l < got["layers"].size(); ++l)
+        compare_value(g, static_cast<Index>(l + 1), field(expected["layers"][l], g.metric),
+                      field(got["layers"][l], g.metric), t, false,
+                      count_quantum(g.metric, static_cast<Index>(l + 1), b.config));
+      groups.push_back(std::move(g));
+    }
+  }
+  return groups;
+}
+
+}  // namespace gf

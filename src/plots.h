@@ -1,0 +1,29 @@
+#pragma once
+// The figures gradflow draws (--plot FILE.svg), built from chart.h.
+#include <string>
+#include <vector>
+
+#include "aggregate.h"
+#include "analysis.h"
+#include "theory.h"
+#include "theory_compare.h"
+
+namespace gf {
+
+// analyze: per-layer weight gradient relative to the last layer (one line per activation; with
+// theory, the prediction dashed), and a second panel of saturated and dead shares.
+std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryComparison>* theory);
+
+// theory: the predicted gradient profile and the variance q_l, per activation.
+std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& results);
+
+// theory --phase-diagram: chi_1 or xi_c over (sigma_w2, sigma_b2), one panel per activation,
+// with the critical line.
+enum class PhaseMetric { chi_1, xi_c };
+std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& diagrams, PhaseMetric metric);
+
+// summarize --pivot ROW,COL --plot: the pivot's mean as a heatmap over two numeric keys, one
+// panel per (label, pivot), side by side on one colour scale.
+std::string pivot_plot(const std::vector<std::pair<std::string, Pivot>>& panels, const std::string& subtitle);
+
+}  // namespace gf

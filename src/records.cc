@@ -1,0 +1,127 @@
+#include "records.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "errors.h"
+#include "report_json.h"
+
+namespace gf {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// The first place where two records differ, as "summary.loss: 2.21 vs 2.25".
+std::string first_difference(const json& a, const json& b, const std::string& path = "") {
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [key, va] : a.items()) {
+      const std::string p = path.empty() ? key : path + "." + key;
+      if (!b.contains(key)) return p + ": missing in the second";
+      if (va != b[key]) return first_difference(va, b[key], p);
+    }
+    for (const auto& [key, vb] : b.items())
+      if (!a.contains(key)) return (path.empty() ? key : path + "." + key) + ": missing in the first";
+  }
+  if (a.is_array() && b.is_array() && a.size() == b.size())
+    for (std::size_t k = 0; k < a.size(); ++k)
+      if (a[k] != b[k]) return first_difference(a[k], b[k], fmt::format("{}[{}]", path, k));
+  return fmt::format("{}: {} vs {}", path, a.dump(), b.dump());
+}
+
+json without_layers(json j) {
+  j.erase("layers");
+  return j;
+}
+
+void check_record(const json& rec, const std::string& where) {
+  auto bad = [&](const std::string& why) {
+    throw UsageError(fmt::format("{}: not a record of gradflow sweep ({})", where, why));
+  };
+  if (!rec.is_object()) bad("not a JSON object");
+  if (!rec.contains("schema_version") || rec["schema_version"] != kSchemaVersion)
+    bad(fmt::format("schema_version {}, and this gradflow reads {}",
+                    rec.contains("schema_version") ? rec["schema_version"].dump() : "missing", kSchemaVersion));
+  if (!rec.contains("run_id") || !rec["run_id"].is_string()) bad("no run_id");
+  if (!rec.contains("config") || !rec["config"].is_object()) bad("no config");
+  if (!rec.contains("summary") || !rec["summary"].is_object()) bad("no summary");
+}
+
+void read_stream(std::istream& in, const std::string& name, RecordSet& set,
+                 std::map<std::string, std::size_t>& index) {
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::string where = fmt::format("{}:{}", name, number);
+    if (in.eof()) {
+      set.notes.push_back(fmt::format("{}: ignored a torn last line ({} bytes without a newline): a "
+                                      "sweep still running, or killed mid-write",
+                                      where, line.size()));
+      break;
+    }
+    if (line.empty()) continue;
+    if (number == 1 && line.rfind("run_id,", 0) == 0)
+      throw UsageError(fmt::format("{} is CSV: this reads the JSONL records of gradflow sweep "
+                                   "(its default --format jsonl)",
+                                   name));
+    json rec = json::parse(line, nullptr, false);
+    if (rec.is_discarded()) throw UsageError(fmt::format("{}: not a record of gradflow sweep (malformed JSON)", where));
+    check_record(rec, where);
+    const std::string id = rec["run_id"].get<std::string>();
+    if (const auto it = index.find(id); it != index.end()) {
+      const Record& first = set.records[it->second];
+      const bool both_layers = first.json.contains("layers") && rec.contains("layers");
+      const json a = both_layers ? first.json : without_layers(first.json);
+      const json b = both_layers ? rec : without_layers(rec);
+      if (a != b)
+        throw UsageError(fmt::format("run {} is in {} and in {} with different results ({}): "
+                                     "records of one run from different builds or machines? "
+                                     "Keep one of them",
+                                     id, first.where, where, first_difference(a, b)));
+      ++set.duplicates;
+      continue;
+    }
+    index.emplace(id, set.records.size());
+    set.records.push_back({std::move(rec), std::move(line), where});
+  }
+}
+
+}  // namespace
+
+RecordSet read_records(const std::vector<std::string>& paths) {
+  RecordSet set;
+  std::map<std::string, std::size_t> index;
+  for (const std::string& path : paths) {
+    if (path == "-") {
+      read_stream(std::cin, "stdin", set, index);
+      continue;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    read_stream(in, path, set, index);
+  }
+  return set;
+}
+
+const json* record_key(const json& record, const std::string& key) {
+  const json& config = record["config"];
+  if (const auto it = config.find(key); it != config.end()) return &*it;
+  if (key == "resolved_init" || key == "finite" || key == "run_id")
+    if (const auto it = record.find(key); it != record.end()) return &*it;
+  return nullptr;
+}
+
+std::vector<std::string> record_keys(const json& record) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : record["config"].items()) keys.push_back(key);
+  keys.insert(keys.end(), {"resolved_init", "finite", "run_id"});
+  return keys;
+}
+
+std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+}  // namespace gf

@@ -1,0 +1,186 @@
+#include "train_config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "dataset_builtin.h"
+#include "dataset_csv.h"
+#include "errors.h"
+#include "parallel.h"
+#include "suggest.h"
+
+namespace gf {
+
+bool TrainConfig::was_given(std::string_view name) const {
+  return std::find(given.begin(), given.end(), name) != given.end();
+}
+
+Index TrainConfig::resolved_log_every() const {
+  if (log_every > 0) return log_every;
+  return std::max<Index>(1, (steps + 49) / 50);
+}
+
+FeatureScaling TrainConfig::scaling() const {
+  switch (net.input) {
+    case InputKind::uniform: return FeatureScaling::symmetric;
+    case InputKind::positive: return FeatureScaling::positive;
+    case InputKind::normal: break;
+  }
+  return data.standardize ? FeatureScaling::standardize : FeatureScaling::none;
+}
+
+namespace {
+
+std::uint64_t parse_seed(std::string_view s, const std::string& whole) {
+  std::uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+    throw UsageError(fmt::format("--seed: '{}' is not allowed: give a whole number N, a range A:B "
+                                 "(A <= B, both included) or a list N,M,...",
+                                 whole));
+  return v;
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> parse_seeds(const std::string& text) {
+  std::vector<std::uint64_t> seeds;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view item = std::string_view(text).substr(start, comma - start);
+    if (const std::size_t colon = item.find(':'); colon != item.npos) {
+      const std::uint64_t a = parse_seed(item.substr(0, colon), text), b = parse_seed(item.substr(colon + 1), text);
+      if (a > b) throw UsageError(fmt::format("--seed {}: the range {}:{} is empty; give A <= B", text, a, b));
+      if (b - a >= 10000)
+        throw UsageError(fmt::format("--seed {}: {} seeds is too many; give at most 10000", text, b - a + 1));
+      for (std::uint64_t s = a; s <= b; ++s) seeds.push_back(s);
+    } else {
+      seeds.push_back(parse_seed(item, text));
+    }
+    start = comma + 1;
+  }
+  std::vector<std::uint64_t> sorted = seeds;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    throw UsageError(fmt::format("--seed {}: a seed appears twice; each seed runs once", text));
+  return seeds;
+}
+
+std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
+  bool consecutive = seeds.size() > 2;
+  for (std::size_t i = 1; i < seeds.size(); ++i) consecutive = consecutive && seeds[i] == seeds[i - 1] + 1;
+  if (consecutive) return fmt::format("{}:{}", seeds.front(), seeds.back());
+  return fmt::format("{}", fmt::join(seeds, ","));
+}
+
+Dataset load_dataset(const TrainConfig& c) {
+  const DataConfig& dc = c.data;
+  Dataset d;
+  if (find_builtin_data(dc.data)) {
+    for (const char* flag : {"label-col", "test-frac"})
+      if (c.was_given(flag))
+        throw UsageError(fmt::format("--{} applies to CSV files; the built-in {} dataset is split by --n-train "
+                                     "and --n-test",
+                                     flag, dc.data));
+    BuiltinDataSpec s;
+    s.name = dc.data;
+    s.classes = c.net.classes;
+    s.n_train = dc.n_train;
+    s.n_test = dc.n_test;
+    s.input_dim = c.net.input_dim;
+    s.noise = dc.noise;
+    s.teacher_depth = dc.teacher_depth;
+    s.seed = dc.seed;
+    if (c.was_given("teacher-depth") && s.name != "teacher")
+      throw UsageError(fmt::format("--teacher-depth applies to --data teacher, not {}", s.name));
+    d = make_builtin_dataset(s);
+    const std::vector<Index> counts = class_counts(d.y_train, d.classes);
+    if (std::count(counts.begin(), counts.end(), 0) > 0 && d.name == "teacher")
+      throw UsageError(fmt::format("--data teacher: with --data-seed {} the teacher never picks some of the {} "
+                                   "classes in {} training samples; try another --data-seed or fewer --classes",
+                                   dc.seed, d.classes, d.n_train()));
+  } else {
+    struct stat st {};
+    const bool exists = ::stat(dc.data.c_str(), &st) == 0;
+    if (!exists && dc.data.find('/') == std::string::npos && dc.data.find('.') == std::string::npos) {
+      std::vector<std::string> names;
+      for (const BuiltinData& b : builtin_datasets()) names.emplace_back(b.name);
+      throw UsageError(fmt::format("--data: '{}' is not a built-in dataset{} ({}) nor a file", dc.data,
+                                   did_you_mean(dc.data, names), join(names)));
+    }
+    for (const char* flag : {"n-train", "n-test", "noise", "teacher-depth"})
+      if (c.was_given(flag))
+        throw UsageError(fmt::format("--{} applies to built-in datasets; {} is split by --test-frac", flag, dc.data));
+    d = read_csv_dataset({dc.data, dc.label_col, dc.test_frac, dc.seed});
+    if (c.was_given("classes") && c.net.classes != d.classes)
+      throw UsageError(fmt::format("--classes {}: {} has {} classes in its label column; leave --classes unset",
+                                   c.net.classes, dc.data, d.classes));
+    if (c.was_given("input-dim") && c.net.input_dim != d.features)
+      throw UsageError(fmt::format("--input-dim {}: {} has {} feature columns; leave --input-dim unset",
+                                   c.net.input_dim, dc.data, d.features));
+  }
+  scale_features(d, c.scaling());
+  return d;
+}
+
+void validate(const TrainConfig& c, const Dataset& d) {
+  if (c.net.loss == LossKind::random)
+    throw UsageError("--loss random backpropagates a fixed direction and cannot be trained; give xent or mse");
+  if (c.data.standardize && c.net.input != InputKind::normal)
+    throw UsageError(fmt::format("--standardize and --input {} both rescale the features: give one",
+                                 input_name(c.net.input)));
+  AnalysisConfig net = c.net;
+  net.input_dim = d.features;
+  net.classes = d.classes;
+  net.max_memory = ~std::uint64_t{0};  // training's own estimate is checked below
+  validate(net);
+  if (c.net.batch > d.n_train())
+    throw UsageError(fmt::format("--batch {} is larger than the training set ({} samples); lower --batch{}",
+                                 c.net.batch, d.n_train(),
+                                 find_builtin_data(c.data.data) ? " or raise --n-train" : ""));
+  const std::uint64_t bytes = estimate_train_bytes(c, d);
+  const std::size_t runs = c.seeds.size() * c.net.activations.size();
+  const std::uint64_t at_once = bytes * std::min<std::uint64_t>(runs, static_cast<std::uint64_t>(c.net.thread_count()));
+  if (at_once > c.net.max_memory)
+    throw UsageError(fmt::format("training needs about {} ({} per run, {} at once), and --max-memory is {}; "
+                                 "lower --width, --depth, --batch or --eval-batch, or --threads",
+                                 format_bytes(at_once), format_bytes(bytes),
+                                 std::min<std::uint64_t>(runs, static_cast<std::uint64_t>(c.net.thread_count())),
+                                 format_bytes(c.net.max_memory)));
+}
+
+NetworkSpec train_network_spec(const TrainConfig& c, const Dataset& d, const Activation& act, std::uint64_t seed) {
+  AnalysisConfig net = c.net;
+  net.input_dim = d.features;
+  net.classes = d.classes;
+  net.seed = seed;
+  NetworkSpec s = network_spec(net, act);
+  s.threads = 1;
+  return s;
+}
+
+std::uint64_t estimate_train_bytes(const TrainConfig& c, const Dataset& d) {
+  AnalysisConfig net = c.net;
+  net.input_dim = d.features;
+  net.classes = d.classes;
+  const std::vector<Index> w = net.widths();
+  std::uint64_t params = 0, units = 0;
+  for (std::size_t l = 1; l < w.size(); ++l) {
+    params += static_cast<std::uint64_t>((w[l] + 1) * w[l - 1]);
+    units += static_cast<std::uint64_t>(w[l]);
+  }
+  params += static_cast<std::uint64_t>((w.back() + 1) * d.classes);
+  const std::uint64_t copies = c.optimizer.kind == OptimizerKind::adam ? 4 : c.optimizer.kind == OptimizerKind::momentum ? 3 : 2;
+  const auto n_max = static_cast<std::uint64_t>(*std::max_element(w.begin(), w.end()));
+  const std::uint64_t per_sample = static_cast<std::uint64_t>(w[0]) + 2 * units + 2 * n_max +
+                                   3 * static_cast<std::uint64_t>(d.classes);
+  const auto eval = static_cast<std::uint64_t>(std::min(c.eval_batch, d.n_train()));
+  const std::uint64_t samples = static_cast<std::uint64_t>(c.net.batch) + 2 * eval;
+  const std::uint64_t scalar = c.net.dtype == Dtype::f32 ? 4 : 8;
+  return scalar * (copies * params + samples * per_sample);
+}
+
+}  // namespace gf

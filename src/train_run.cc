@@ -1,0 +1,191 @@
+#include "train_run.h"
+
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+#include <optional>
+
+#include "interrupt.h"
+#include "shuffle.h"
+#include "train_pass.h"
+
+namespace gf {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double log10_or_nan(double v) { return v > 0 && std::isfinite(v) ? std::log10(v) : kNaN; }
+
+// Mean over the rows of d W of |#positive - #negative| / fan_in (as weight_grad_block counts).
+template <class T>
+double sign_coherence(const RowMat<T>& dW) {
+  double sum = 0;
+  for (Index i = 0; i < dW.rows(); ++i) {
+    const auto row = dW.row(i).array();
+    sum += static_cast<double>(std::abs((row > T(0)).count() - (row < T(0)).count()));
+  }
+  return sum / static_cast<double>(dW.rows() * dW.cols());
+}
+
+template <class T>
+class Trainer {
+ public:
+  Trainer(const TrainConfig& c, const Dataset& d, const NetworkSpec& spec, int threads, TrainRun& run,
+          TrainObserver* obs)
+      : c_(c), d_(d), s_(spec), threads_(threads), run_(run), obs_(obs), p_(initial_params<T>(spec)), g_(spec),
+        opt_(c.optimizer, spec), train_ws_(spec, c.net.batch),
+        eval_ws_(spec, std::min(c.eval_batch, d.n_train())),
+        order_(spec.seed, static_cast<std::uint32_t>(d.n_train()), static_cast<std::uint32_t>(c.net.batch)) {
+    std::vector<std::uint32_t> rows(static_cast<std::size_t>(eval_ws_.batch));
+    std::iota(rows.begin(), rows.end(), 0u);
+    eval_ws_.load(d.x_train, d.y_train, rows.data());  // the evaluation batch never changes
+    const Index n_test = d.n_test(), chunk = std::min(eval_ws_.batch, n_test);
+    if (n_test > 0) test_ws_.emplace(spec, chunk);
+    if (n_test > 0 && n_test % chunk != 0) test_tail_ws_.emplace(spec, n_test % chunk);
+  }
+
+  void run() {
+    start_ = Clock::now();
+    const Index log_every = c_.resolved_log_every();
+    record(0, kNaN, nullptr);
+    Index last_logged = 0;
+    for (Index step = 1; step <= c_.steps; ++step) {
+      if (interrupt_requested()) {
+        run_.end = RunEnd::interrupted;
+        break;
+      }
+      train_ws_.load(d_.x_train, d_.y_train, order_.next());
+      const ForwardOutcome fo = train_forward(s_, p_, train_ws_, threads_);
+      if (!std::isfinite(fo.loss)) {
+        diverge(step, fo.nonfinite_layer, fo.nonfinite_layer > s_.depth()
+                                              ? std::string("the logits")
+                                              : fmt::format("layer {} pre-activations", fo.nonfinite_layer));
+        break;
+      }
+      train_backward(s_, p_, train_ws_, g_, threads_);
+      if (const Index bad = nonfinite_gradient_layer(); bad != 0) {
+        diverge(step, bad, bad > s_.depth() ? std::string("the head's weight gradient")
+                                            : fmt::format("layer {} weight gradient", bad));
+        break;
+      }
+      const bool log = step % log_every == 0 || step == c_.steps;
+      opt_.step(p_, g_, log ? &norms_ : nullptr);
+      run_.steps_done = step;
+      if (!log) continue;
+      last_logged = step;
+      if (!record(step, fo.loss, &norms_)) break;
+      if (run_.reached() && c_.stop_at_target) {
+        run_.end = RunEnd::stopped_at_target;
+        break;
+      }
+    }
+    // Interrupted between log steps: the summary so far should end at the last step taken.
+    if (run_.end == RunEnd::interrupted && run_.steps_done > last_logged) record(run_.steps_done, kNaN, nullptr);
+    run_.seconds = seconds();
+    if (obs_) obs_->on_end(run_);
+  }
+
+ private:
+  double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  void diverge(Index step, Index layer, std::string where) {
+    run_.end = RunEnd::diverged;
+    run_.divergence = {step, layer, std::move(where)};
+  }
+
+  Index nonfinite_gradient_layer() const {
+    for (Index l = 1; l <= g_.layers(); ++l)
+      if (!g_.W[l].allFinite() || !g_.b[l].allFinite()) return l;
+    return 0;
+  }
+
+  double test_error() {
+    const Index n = d_.n_test();
+    if (n == 0) return kNaN;
+    Index errors = 0;
+    std::vector<std::uint32_t> rows;
+    for (Index first = 0; first < n;) {
+      Workspace<T>& ws = n - first >= test_ws_->batch ? *test_ws_ : *test_tail_ws_;
+      rows.resize(static_cast<std::size_t>(ws.batch));
+      std::iota(rows.begin(), rows.end(), static_cast<std::uint32_t>(first));
+      ws.load(d_.x_test, d_.y_test, rows.data());
+      if (!std::isfinite(train_forward(s_, p_, ws, threads_).loss)) return kNaN;
+      errors += count_errors(ws);
+      first += ws.batch;
+    }
+    return static_cast<double>(errors) / static_cast<double>(n);
+  }
+
+  // The log record after `step` updates; false if the network no longer gives finite outputs.
+  bool record(Index step, double batch_loss, const UpdateNorms* norms) {
+    const Index L = s_.depth();
+    LogRecord r;
+    r.step = step;
+    r.batch_loss = batch_loss;
+    r.layers.resize(static_cast<std::size_t>(L));
+    const ForwardOutcome fo = train_forward(s_, p_, eval_ws_, threads_);
+    for (Index l = 1; l <= L; ++l) {
+      LayerRecord& lr = r.layers[static_cast<std::size_t>(l - 1)];
+      if (l <= static_cast<Index>(fo.layers.size()) && fo.layers[static_cast<std::size_t>(l - 1)].pairs > 0 &&
+          (fo.nonfinite_layer == 0 || l < fo.nonfinite_layer)) {
+        LayerStats st;
+        set_forward_stats(st, fo.layers[static_cast<std::size_t>(l - 1)]);
+        lr.saturated_frac = st.saturated_frac;
+        lr.inactive_frac = st.inactive_frac;
+        lr.dead_units_frac = st.dead_units_frac;
+        lr.act_mean = st.act_mean;
+      }
+      if (norms) {  // the step just taken
+        lr.grad_weight_log10 = 0.5 * log10_or_nan(g_.W[l].template cast<double>().squaredNorm());
+        lr.dw_sign_coherence = sign_coherence(g_.W[l]);
+        lr.update_ratio_log10 = 0.5 * log10_or_nan(norms->update_sumsq[static_cast<std::size_t>(l)] /
+                                                   norms->weight_sumsq[static_cast<std::size_t>(l)]);
+      }
+    }
+    const bool finite = std::isfinite(fo.loss);
+    if (finite) {
+      r.loss = fo.loss;
+      r.train_error = static_cast<double>(count_errors(eval_ws_)) / static_cast<double>(eval_ws_.batch);
+      r.test_error = test_error();
+    }
+    run_.log.push_back(r);
+    if (finite && !run_.reached() && r.train_error <= c_.target_error) {
+      run_.steps_to_target = step;
+      run_.seconds_to_target = seconds();
+    }
+    if (obs_) obs_->on_log(run_, run_.log.back());
+    if (!finite) {
+      diverge(step, fo.nonfinite_layer, fo.nonfinite_layer > L
+                                            ? std::string("the logits on the evaluation batch")
+                                            : fmt::format("layer {} pre-activations on the evaluation batch",
+                                                          fo.nonfinite_layer));
+      return false;
+    }
+    return true;
+  }
+
+  const TrainConfig& c_;
+  const Dataset& d_;
+  const NetworkSpec& s_;
+  int threads_;
+  TrainRun& run_;
+  TrainObserver* obs_;
+  Params<T> p_, g_;
+  Optimizer<T> opt_;
+  Workspace<T> train_ws_, eval_ws_;
+  std::optional<Workspace<T>> test_ws_, test_tail_ws_;
+  BatchOrder order_;
+  UpdateNorms norms_;
+  Clock::time_point start_;
+};
+
+}  // namespace
+
+void train_one(const TrainConfig& c, const Dataset& d, const NetworkSpec& spec, int threads, TrainRun& run,
+               TrainObserver* observer) {
+  if (c.net.dtype == Dtype::f32) Trainer<float>(c, d, spec, threads, run, observer).run();
+  else Trainer<double>(c, d, spec, threads, run, observer).run();
+}
+
+}  // namespace gf

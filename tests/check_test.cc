@@ -1,0 +1,260 @@
+// gradflow check: baselines recorded by analyze, perturbed on purpose; rules checked against
+// the numbers analyze reports; JUnit XML read back by a real XML parser (xmllint).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "process.h"
+
+using namespace gf::test;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+const std::vector<std::string> kNet = {"-a", "tanh,relu", "-d", "4", "-w", "16", "-b", "8", "--seed", "3"};
+
+std::string record_baseline(const std::string& dir) {
+  std::vector<std::string> a = {"analyze", "--format", "json", "-o", dir + "/base.json"};
+  a.insert(a.end(), kNet.begin(), kNet.end());
+  REQUIRE(run_gradflow(a).exit_code == 0);
+  return dir + "/base.json";
+}
+
+std::string xpath(const std::string& file, const std::string& expr) {
+  const ProcessResult r = run_process({"/usr/bin/xmllint", "--xpath", expr, file});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);  // xmllint parses the whole file first: malformed XML fails here
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("check --baseline: the recorded analysis reproduces exactly (exit 0)") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  const ProcessResult r = run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("PASS  baseline: all 128 values of 50 metrics match") != std::string::npos);
+  // 2 runs x (2 exact fields + 10 summary metrics + 13 layer metrics x 4 layers) = 128 values
+  CHECK(r.out.find("gradflow check: passed: 50 checks") != std::string::npos);
+}
+
+TEST_CASE("check --baseline: a perturbed value fails (exit 1), naming run, layer and metric") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  json doc = json::parse(read_file(base));
+  const double original = doc["runs"][1]["layers"][2]["grad_weight_log10"].get<double>();
+  doc["runs"][1]["layers"][2]["grad_weight_log10"] = original + 0.5;  // relu, layer 3
+  const double tiny = doc["runs"][0]["summary"]["loss"].get<double>();
+  doc["runs"][0]["summary"]["loss"] = tiny * (1 + 1e-9);  // inside the default tolerance
+  write_file(base, doc.dump(2));
+
+  const ProcessResult r = run_gradflow({"check", "--baseline", base});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("FAIL  baseline: 1 of 128 values, in 1 of 50 metrics, outside tolerance") != std::string::npos);
+  CHECK(r.out.find("relu      3  grad_weight_log10") != std::string::npos);
+  CHECK(r.out.find("gradflow check: FAILED: 1 of 50 checks") != std::string::npos);
+
+  const ProcessResult j = run_gradflow({"check", "--baseline", base, "--format", "json"});
+  CHECK(j.exit_code == 1);
+  const json rep = json::parse(j.out);
+  CHECK(rep["passed"] == false);
+  int failing = 0;
+  for (const json& g : rep["baseline"]["groups"]) {
+    if (g["passed"] == true) continue;
+    ++failing;
+    CHECK(g["run"] == "relu");
+    CHECK(g["metric"] == "grad_weight_log10");
+    REQUIRE(g["mismatches"].size() == 1);
+    const json& m = g["mismatches"][0];
+    CHECK(m["layer"] == 3);
+    CHECK(m["got"].get<double>() == original);
+    CHECK(m["difference"].get<double>() == doctest::Approx(-0.5).epsilon(1e-12));
+  }
+  CHECK(failing == 1);
+
+  // The 1e-9 change to the loss is found once the tolerance is zero; an override lets 0.5 pass.
+  CHECK(run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0", "--metric-atol",
+                      "grad_weight_log10=1"}).out.find("FAIL  baseline: 1 of 128") != std::string::npos);
+  CHECK(run_gradflow({"check", "--baseline", base, "--metric-atol", "grad_weight_log10=0.6"}).exit_code == 0);
+
+  // --update rewrites the baseline with what this build computes: analyze's own output.
+  const ProcessResult u = run_gradflow({"check", "--baseline", base, "--update"});
+  CHECK(u.exit_code == 0);
+  CHECK(u.out.find("baseline " + base + " updated") != std::string::npos);
+  std::vector<std::string> a = {"analyze", "--format", "json"};
+  a.insert(a.end(), kNet.begin(), kNet.end());
+  CHECK(read_file(base) == run_gradflow(a).out);
+  CHECK(run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"}).exit_code == 0);
+}
+
+TEST_CASE("check --baseline: a metric newer than the baseline is reported, not failed") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  json doc = json::parse(read_file(base));
+  for (json& run : doc["runs"]) {
+    run["summary"].erase("act_offset_mean");
+    for (json& l : run["layers"]) l.erase("dw_sign_coherence");
+  }
+  write_file(base, doc.dump());
+  const ProcessResult r = run_gradflow({"check", "--baseline", base});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("PASS  baseline: all 118 values of 46 metrics match") != std::string::npos);
+  CHECK(r.out.find("not compared (new since it was recorded; --update adds them): act_offset_mean, dw_sign_coherence") !=
+        std::string::npos);
+}
+
+TEST_CASE("the committed CI baseline (tests/baselines/mlp.json) passes with the default tolerances") {
+  const std::string base = std::string(GRADFLOW_SOURCE_DIR) + "/tests/baselines/mlp.json";
+  const ProcessResult r = run_gradflow({"check", "--baseline", base});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 0);
+  // It is what configs/ci/mlp.json gives: the gate tracks that config.
+  const json doc = json::parse(read_file(base));
+  const ProcessResult now = run_gradflow({"analyze", "--config", std::string(GRADFLOW_SOURCE_DIR) + "/configs/ci/mlp.json", "--format", "json"});
+  CHECK(json::parse(now.out)["config"] == doc["config"]);
+}
+
+TEST_CASE("check --baseline: fractions of counts may move by --count-slack counts, no more") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  // batch 8, width 16, depth 4: one unit-sample of a layer is 1/128 of its saturated_frac, one
+  // unit of the network 1/64 of the summary's dead_units_frac.
+  auto shifted = [&](double pairs, double units) {
+    json doc = json::parse(read_file(base));
+    json& sat = doc["runs"][0]["layers"][1]["saturated_frac"];
+    sat = sat.get<double>() + pairs / 128;
+    json& dead = doc["runs"][1]["summary"]["dead_units_frac"];
+    dead = dead.get<double>() + units / 64;
+    write_file(dir + "/shifted.json", doc.dump());
+    return run_gradflow({"check", "--baseline", dir + "/shifted.json", "--atol", "0", "--rtol", "0"});
+  };
+  CHECK(shifted(2, 0).exit_code == 0);
+  CHECK(shifted(0, 2).exit_code == 0);
+  const ProcessResult three = shifted(3, 3);
+  CHECK(three.exit_code == 1);
+  CHECK(three.out.find("FAIL  baseline: 2 of 128 values") != std::string::npos);
+  CHECK(three.out.find("tanh      2  saturated_frac") != std::string::npos);
+  CHECK(three.out.find("relu      -  dead_units_frac") != std::string::npos);
+  // allowed = 2 counts: 2/128 for the layer's value
+  CHECK(three.out.find("0.016") != std::string::npos);
+  const ProcessResult strict = run_gradflow({"check", "--baseline", dir + "/shifted.json", "--atol", "0", "--rtol",
+                                             "0", "--count-slack", "0"});
+  CHECK(strict.out.find("FAIL  baseline: 2 of 128 values") != std::string::npos);
+}
+
+TEST_CASE("check --baseline: baselines this build cannot honour are input errors (exit 2)") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  const json doc = json::parse(read_file(base));
+  struct Case {
+    std::function<void(json&)> edit;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[](json& d) { d["schema_version"] = 2; }, "written with schema version 2"},
+      {[](json& d) { d["config"]["activation"] = {"tanh", "swish9"}; }, "cannot reproduce its config: --activation: unknown value 'swish9'"},
+      {[](json& d) { d["config"]["wings"] = 2; }, "cannot reproduce its config: unknown key 'wings'"},
+      {[](json& d) { d["config"]["depth"] = 5; }, "cannot reproduce its config: --width has 4 values but --depth is 5"},
+      {[](json& d) { d["command"] = "check"; }, "not the JSON of `gradflow analyze`"},
+      {[](json& d) { d["runs"].erase(1); }, "its runs (tanh) do not match the activations of its config (tanh, relu)"},
+  };
+  for (const Case& c : cases) {
+    json d = doc;
+    c.edit(d);
+    write_file(dir + "/bad.json", d.dump());
+    const ProcessResult r = run_gradflow({"check", "--baseline", dir + "/bad.json"});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  write_file(dir + "/bad.json", "{ not json");
+  CHECK(run_gradflow({"check", "--baseline", dir + "/bad.json"}).exit_code == 2);
+  CHECK(run_gradflow({"check", "--baseline", base, "-d", "5"}).err.find("drop --depth") != std::string::npos);
+  CHECK(run_gradflow({"check"}).err.find("nothing to check") != std::string::npos);
+}
+
+TEST_CASE("check rules: exactly the values analyze reports outside the bounds are violations") {
+  std::vector<std::string> a = {"analyze", "--format", "json", "-d", "6"};
+  a.insert(a.end(), kNet.begin(), kNet.end());
+  a.erase(a.begin() + 7, a.begin() + 9);  // kNet's -d 4: depth 6 it is
+  const json doc = json::parse(run_gradflow(a).out);
+  REQUIRE(doc["config"]["depth"] == 6);
+  std::vector<std::string> expected;
+  for (const json& run : doc["runs"])
+    for (const json& l : run["layers"])
+      if (l["dead_units_frac"].get<double>() > 0.05)
+        expected.push_back(fmt::format("{}/{}", run["activation"].get<std::string>(), l["layer"].get<int>()));
+  REQUIRE_FALSE(expected.empty());  // relu at this size has dead units: the rule must bite
+
+  const std::string factor_bound = fmt::format("{}", doc["runs"][0]["summary"]["grad_factor_per_layer"].get<double>());
+  std::vector<std::string> c = {"check", "-a", "tanh,relu", "-d", "6", "-w", "16", "-b", "8", "--seed", "3",
+                                "--max-dead-frac", "0.05", "--rule", "grad_factor_per_layer < " + factor_bound,
+                                "--format", "json"};
+  const ProcessResult r = run_gradflow(c);
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 1);
+  const json rep = json::parse(r.out);
+  REQUIRE(rep["rules"].size() == 2);
+  std::vector<std::string> got;
+  for (const json& v : rep["rules"][0]["violations"]) {
+    CHECK(v["metric"] == "dead_units_frac");
+    CHECK(v["op"] == "<=");
+    CHECK(v["bound"] == 0.05);
+    CHECK(v["config"] == "command line");
+    got.push_back(fmt::format("{}/{}", v["activation"].get<std::string>(), v["layer"].get<int>()));
+  }
+  CHECK(got == expected);
+  CHECK(rep["rules"][0]["checked"] == 12);
+  // The bound is tanh's own factor: tanh violates "<" it, and every run whose factor is larger.
+  std::vector<std::string> expected_factor, got_factor;
+  for (const json& run : doc["runs"])
+    if (!(run["summary"]["grad_factor_per_layer"].get<double>() < std::stod(factor_bound)))
+      expected_factor.push_back(run["activation"].get<std::string>());
+  for (const json& v : rep["rules"][1]["violations"]) {
+    CHECK(v["layer"].is_null());
+    got_factor.push_back(v["activation"].get<std::string>());
+  }
+  CHECK(got_factor == expected_factor);
+  CHECK(got_factor.front() == "tanh");
+
+  // A grid: the config column names the varying axes.
+  const ProcessResult g = run_gradflow({"check", "-a", "relu", "-d", "4,6", "-w", "16", "-b", "8", "--seed", "3",
+                                        "--max-dead-frac", "0.05"});
+  CHECK(g.exit_code == 1);
+  CHECK(g.out.find("depth=6  relu") != std::string::npos);
+  // Rules that hold pass with exit 0.
+  CHECK(run_gradflow({"check", "-a", "tanh", "-d", "4", "-w", "16", "-b", "8", "--max-dead-frac", "0"}).exit_code == 0);
+}
+
+TEST_CASE("check --junit: XML that parses, one testcase per rule and per metric, failures counted") {
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  json doc = json::parse(read_file(base));
+  for (json& l : doc["runs"][0]["layers"]) l["act_std"] = l["act_std"].get<double>() * 1.01;
+  doc["runs"][1]["summary"]["loss"] = 99.0;
+  write_file(base, doc.dump());
+  const std::string xml = dir + "/report.xml";
+  const ProcessResult r = run_gradflow({"check", "--baseline", base, "--max-dead-frac", "0.05",
+                                        "--rule", "loss < 100", "--junit", xml, "--format", "json"});
+  CHECK(r.exit_code == 1);
+  const json rep = json::parse(r.out);
+  const int checks = rep["checks"].get<int>(), failed = rep["failed"].get<int>();
+  CHECK(checks == 50 + 2);
+  // act_std of tanh, loss of relu, and the dead units of relu at this size
+  CHECK(failed == 3);
+  CHECK(xpath(xml, "count(//testcase)") == std::to_string(checks));
+  CHECK(xpath(xml, "count(//testcase[failure])") == std::to_string(failed));
+  CHECK(xpath(xml, "string(/testsuites/@tests)") == std::to_string(checks));
+  CHECK(xpath(xml, "string(/testsuites/@failures)") == std::to_string(failed));
+  CHECK(xpath(xml, "count(//testsuite[@name='rules']/testcase)") == "2");
+  CHECK(xpath(xml, "string(//testcase[@classname='gradflow.baseline.tanh'][@name='layers.act_std']/failure/@message)") ==
+        "4 of 4 values outside tolerance");
+  CHECK(xpath(xml, "count(//testcase[@name='loss < 100'])") == "1");
+  CHECK(xpath(xml, "count(//testcase[@name='loss < 100']/failure)") == "0");
+  CHECK(xpath(xml, "string(//testcase[@name='dead_units_frac <= 0.05 (layers 1..L)']/failure/@message)") ==
+        fmt::format("{} of 8 values violate dead_units_frac <= 0.05 (layers 1..L)",
+                    rep["rules"][0]["violations"].size()));
+}

@@ -1,0 +1,252 @@
+// `gradflow train` as a user runs it: the report, JSON and trace, errors and exit codes, the
+// presets, Ctrl-C, and determinism across -j.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "process.h"
+
+using namespace gf::test;
+using json = nlohmann::json;
+
+namespace {
+
+// A few hundred steps of small networks: fast even under the sanitizers.
+const std::vector<std::string> kSmall = {"train", "-d", "2", "-w", "16", "--n-train", "200", "--n-test", "50",
+                                         "--batch", "20", "--steps", "40", "--log-every", "10"};
+
+std::vector<std::string> small(std::vector<std::string> extra) {
+  std::vector<std::string> args = kSmall;
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string source(const std::string& path) { return std::string(GRADFLOW_SOURCE_DIR) + "/" + path; }
+
+}  // namespace
+
+TEST_CASE("train: table report with a row per run and the sentences") {
+  const ProcessResult r = run_gradflow(small({"-a", "tanh,relu", "--color", "never"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.starts_with("gradflow train: spirals (3 classes, 2 features; 200 train, 50 test), depth 2, width 16"));
+  CHECK(r.out.find("\ntanh  ") != std::string::npos);
+  CHECK(r.out.find("\nrelu  ") != std::string::npos);
+  CHECK(r.out.find("to target: first log step with train error <= 25%") != std::string::npos);
+}
+
+TEST_CASE("train: JSON report, byte-identical for any -j, with a spread over seeds") {
+  const auto args = small({"-a", "tanh,relu", "--seed", "0:2", "--format", "json"});
+  std::vector<std::string> j1 = args, j2 = args;
+  j1.insert(j1.end(), {"-j", "1"});
+  j2.insert(j2.end(), {"-j", "2"});
+  const ProcessResult a = run_gradflow(j1), b = run_gradflow(j2);
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  CHECK(a.out == b.out);
+  const json doc = json::parse(a.out);
+  CHECK(doc["command"] == "train");
+  CHECK(doc["config"]["seed"] == "0:2");
+  CHECK(doc["data"]["n_train"] == 200);
+  REQUIRE(doc["runs"].size() == 6);
+  CHECK(doc["runs"][1]["activation"] == "relu");
+  CHECK(doc["runs"][1]["seed"] == 0);
+  CHECK(doc["runs"][2]["seed"] == 1);
+  CHECK(!doc["runs"][0].contains("seconds"));  // wall-clock only with --timings
+  CHECK(doc["runs"][0]["log"].size() == 5);    // steps 0, 10, 20, 30, 40
+  // The aggregate's mean is the mean of the runs' steps_to_target.
+  for (const json& agg : doc["aggregate"]) {
+    double sum = 0;
+    int n = 0;
+    for (const json& run : doc["runs"])
+      if (run["activation"] == agg["activation"] && run["reached_target"].get<bool>()) {
+        sum += run["steps_to_target"].get<double>();
+        ++n;
+      }
+    CHECK(agg["steps_to_target"]["n"] == n);
+    if (n > 0) CHECK(agg["steps_to_target"]["mean"].get<double>() == doctest::Approx(sum / n));
+  }
+  // A list of seeds, on the command line or in a config file, is the same range.
+  const std::string dir = temp_dir();
+  write_file(dir + "/seeds.json", R"({"seed": [0, 1, 2]})");
+  std::vector<std::string> listed = args, from_file = args;
+  listed.insert(listed.end(), {"--seed", "0,1,2"});
+  listed.erase(listed.begin() + static_cast<long>(kSmall.size()) + 2, listed.begin() + static_cast<long>(kSmall.size()) + 4);
+  CHECK(run_gradflow(listed).out == a.out);
+  from_file.erase(from_file.begin() + static_cast<long>(kSmall.size()) + 2, from_file.begin() + static_cast<long>(kSmall.size()) + 4);
+  from_file.insert(from_file.end(), {"--config", dir + "/seeds.json"});
+  CHECK(run_gradflow(from_file).out == a.out);
+  // Feeding the config back reproduces the document.
+  write_file(dir + "/c.json", doc["config"].dump());
+  const ProcessResult again = run_gradflow({"train", "--config", dir + "/c.json", "--format", "json"});
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out == a.out);
+}
+
+TEST_CASE("train --trace: JSON Lines, one whole line per run and log step") {
+  const std::string dir = temp_dir(), trace = dir + "/t.jsonl";
+  const ProcessResult r = run_gradflow(small({"-a", "sigmoid,relu", "--trace", trace, "-j", "2"}));
+  REQUIRE(r.exit_code == 0);
+  const std::string text = read_file(trace);
+  REQUIRE(!text.empty());
+  CHECK(text.back() == '\n');
+  const auto lines = lines_of(text);
+  CHECK(lines.size() == 2 * 5);
+  int relu_lines = 0;
+  for (const std::string& line : lines) {
+    const json rec = json::parse(line);  // throws, failing the test, on a partial line
+    CHECK(rec["step"].get<int>() % 10 == 0);
+    REQUIRE(rec["layers"].size() == 2);
+    for (const char* key : {"grad_weight_log10", "update_ratio_log10", "saturated_frac", "dead_units_frac",
+                            "act_mean", "dw_sign_coherence"})
+      CHECK(rec["layers"][0].contains(key));
+    relu_lines += rec["activation"] == "relu";
+  }
+  CHECK(relu_lines == 5);
+}
+
+TEST_CASE("train: a diverging run warns with step, layer and hint; the other finishes; exit 0") {
+  const ProcessResult r = run_gradflow({"train", "-a", "tanh,relu", "--data", "blobs", "-d", "4", "-w", "32",
+                                        "--n-train", "300", "--n-test", "0", "--batch", "32", "--optimizer",
+                                        "momentum", "--lr", "1", "--steps",
+                                        "100", "--log-every", "5", "--format", "json", "-j", "1"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.starts_with("gradflow: warning: relu: diverged at step "));
+  CHECK(r.err.find("became non-finite; lower --lr (now 1)\n") != std::string::npos);
+  const json doc = json::parse(r.out);
+  CHECK(doc["runs"][0]["end"] == "completed");
+  CHECK(doc["runs"][1]["end"] == "diverged");
+  CHECK(doc["runs"][1]["divergence"]["step"].get<int>() > 0);
+  CHECK(doc["runs"][1]["divergence"]["layer"].get<int>() >= 1);
+}
+
+TEST_CASE("train: Ctrl-C stops cleanly, keeps the trace whole and reports the steps so far") {
+  const std::string dir = temp_dir(), trace = dir + "/t.jsonl";
+  const ProcessResult r = run_process({"/usr/bin/timeout", "--preserve-status", "-s", "INT", "2", GRADFLOW_BINARY,
+                                       "train", "-a", "tanh,relu", "-d", "2", "-w", "16", "--steps", "1000000000",
+                                       "--log-every", "50", "--trace", trace, "--color", "never"});
+  CHECK(r.exit_code == 130);
+  CHECK(r.err.find("gradflow: interrupted: the report covers the steps taken so far") != std::string::npos);
+  CHECK(r.out.find("interrupted: every run stopped early") != std::string::npos);
+  const std::string text = read_file(trace);
+  REQUIRE(!text.empty());
+  CHECK(text.back() == '\n');
+  for (const std::string& line : lines_of(text)) CHECK_NOTHROW(json::parse(line));
+}
+
+TEST_CASE("train: CSV data, string labels, and its errors") {
+  const std::string dir = temp_dir();
+  std::string csv = "len,wid,species\n";
+  for (int i = 0; i < 60; ++i)
+    csv += std::to_string(i % 3 + 0.1 * (i % 7)) + "," + std::to_string(2.0 - i % 3) + "," +
+           (i % 3 == 0 ? "setosa" : i % 3 == 1 ? "versicolor" : "virginica") + "\n";
+  write_file(dir + "/iris.csv", csv);
+  const ProcessResult ok = run_gradflow({"train", "--data", dir + "/iris.csv", "--label-col", "species", "-a", "relu",
+                                         "--standardize", "-d", "2", "-w", "8", "--batch", "16", "--steps", "20",
+                                         "--format", "json"});
+  REQUIRE(ok.exit_code == 0);
+  const json doc = json::parse(ok.out);
+  CHECK(doc["data"]["classes"] == 3);
+  CHECK(doc["data"]["features"] == 2);
+  CHECK(doc["data"]["n_test"] == 12);
+  CHECK(doc["data"]["class_names"] == json({"setosa", "versicolor", "virginica"}));
+
+  write_file(dir + "/bad.csv", "a,b,y\n1,2,x\n3,oops,y\n");
+  const ProcessResult bad = run_gradflow({"train", "--data", dir + "/bad.csv"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err == "gradflow: error: --data " + dir +
+                       "/bad.csv: line 3, column 2 ('b'): 'oops' is not a number; feature columns must be numeric (is "
+                       "the label column 'y' the right one? see --label-col)\n");
+  CHECK(bad.out.empty());
+  write_file(dir + "/ragged.csv", "a,b,y\n1,2,x\n3,y\n");
+  CHECK(run_gradflow({"train", "--data", dir + "/ragged.csv"}).err ==
+        "gradflow: error: --data " + dir + "/ragged.csv: line 3: 2 columns, but the header has 3\n");
+  const ProcessResult missing = run_gradflow({"train", "--data", dir + "/nope.csv"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err == "gradflow: error: --data: cannot read '" + dir + "/nope.csv': No such file or directory\n");
+}
+
+TEST_CASE("train: usage errors name the flag, the value and what is allowed") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const Case cases[] = {
+      {{"train", "--data", "spiral"},
+       "gradflow: error: --data: 'spiral' is not a built-in dataset (did you mean 'spirals'?) (spirals, blobs, "
+       "teacher) nor a file\n"},
+      {{"train", "--optimizer", "adam", "--momentum", "0.5"},
+       "gradflow: error: --momentum applies to --optimizer momentum, not adam\n"},
+      {{"train", "--optimizer", "sgd", "--beta1", "0.8"},
+       "gradflow: error: --beta1 applies to --optimizer adam, not sgd\n"},
+      {{"train", "--loss", "random"},
+       "gradflow: error: --loss random backpropagates a fixed direction and cannot be trained; give xent or mse\n"},
+      {{"train", "--n-train", "50"},
+       "gradflow: error: --batch 64 is larger than the training set (50 samples); lower --batch or raise --n-train\n"},
+      {{"train", "--seed", "3:1"}, "gradflow: error: --seed 3:1: the range 3:1 is empty; give A <= B\n"},
+      {{"train", "--seed", "x"},
+       "gradflow: error: --seed: 'x' is not allowed: give a whole number N, a range A:B (A <= B, both included) or a "
+       "list N,M,...\n"},
+      {{"train", "--input", "positive", "--standardize"},
+       "gradflow: error: --standardize and --input positive both rescale the features: give one\n"},
+      {{"train", "--label-col", "y"},
+       "gradflow: error: --label-col applies to CSV files; the built-in spirals dataset is split by --n-train and "
+       "--n-test\n"},
+      {{"train", "--data", "blobs", "--teacher-depth", "3"},
+       "gradflow: error: --teacher-depth applies to --data teacher, not blobs\n"},
+      {{"train", "--input-dim", "5"},
+       "gradflow: error: --input-dim 5: the spirals dataset has 2 features; leave --input-dim unset\n"},
+      {{"train", "--lr", "0"}, "gradflow: error: --lr: '0' is not allowed: give a number above 0\n"},
+      {{"train", "--trace", "/nonexistent/dir/t.jsonl", "--steps", "1"},
+       "gradflow: error: --trace: cannot write '/nonexistent/dir/t.jsonl': No such file or directory\n"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const ProcessResult r = run_gradflow(c.args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == c.err);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("train: every preset in configs/ runs (a few steps) from the source tree") {
+  for (const char* preset : {"relu-vs-tanh", "dying-relu", "sigmoid-saturation", "zig-zag"}) {
+    CAPTURE(preset);
+    const ProcessResult r = run_gradflow({"train", "--config", source(std::string("configs/") + preset + ".json"),
+                                          "--steps", "2", "--log-every", "1", "--seed", "0", "--eval-batch", "100",
+                                          "--n-test", "100", "--format", "json"});
+    REQUIRE(r.exit_code == 0);
+    const json doc = json::parse(r.out);
+    CHECK(doc["runs"][0]["steps_done"] == 2);
+    CHECK(doc["config"]["steps"] == 2);
+  }
+}
+
+TEST_CASE("train: an optimiser's own flag picks it when --optimizer is not given") {
+  auto optimizer_of = [](std::vector<std::string> extra) {
+    const ProcessResult r = run_gradflow(small(extra));
+    REQUIRE(r.exit_code == 0);
+    const json config = json::parse(r.out)["config"];
+    return config["optimizer"].get<std::string>() + " " + config["lr"].dump();
+  };
+  CHECK(optimizer_of({"--format", "json"}) == "sgd 0.05");
+  CHECK(optimizer_of({"--momentum", "0.5", "--format", "json"}) == "momentum 0.05");
+  CHECK(optimizer_of({"--beta2", "0.99", "--format", "json"}) == "adam 0.001");
+  CHECK(optimizer_of({"--optimizer", "adam", "--lr", "0.01", "--format", "json"}) == "adam 0.01");
+}
+
+TEST_CASE("train --help teaches: presets, examples, exit codes") {
+  const ProcessResult r = run_gradflow({"train", "--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* s : {"--optimizer NAME:{sgd,momentum,adam}=sgd", "--target-error F=0.25", "--trace FILE",
+                        "configs/relu-vs-tanh.json", "(exit 130)", "--seed SEEDS=0"})
+    CHECK(r.out.find(s) != std::string::npos);
+}
