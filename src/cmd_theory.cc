@@ -155,13 +155,8 @@ int run_theory(const TheoryOptions& o) {
     if (c.sigma_b2.empty()) c.sigma_b2_text = kDefaultSigmaB2Range;
   }
   validate(c);
-  if (!o.plot.empty() && !o.plot.ends_with(".svg"))
-    throw UsageError(fmt::format("--plot: '{}' does not end in .svg: gradflow draws SVG", o.plot));
-  if (!o.plot.empty() && o.plot == o.output)
-    throw UsageError("--plot and --output name the same file: give two");
+  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
-  std::optional<ReportSink> plot;
-  if (!o.plot.empty()) plot.emplace(o.plot, "--plot");
 
   TableOptions t;
   t.all_layers = o.all_layers;

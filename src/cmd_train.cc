@@ -14,6 +14,7 @@
 #include "exit_status.h"
 #include "network_options.h"
 #include "output.h"
+#include "plots.h"
 #include "suggest.h"
 #include "train.h"
 #include "train_report_json.h"
@@ -266,6 +267,11 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
                   "Write every log record as a JSON line to FILE as training goes (one line per run and log step)")
       ->type_name("FILE")
       ->group("Output");
+  cmd->add_option("--plot", o.plot,
+                  "Also draw an SVG: loss and training error against steps (one line per run), and the top "
+                  "hidden layer's saturated share with the dead share of all hidden units")
+      ->type_name("FILE.svg")
+      ->group("Output");
   add_output_options(*cmd, o.format, {"table", "json"}, o.output, &o.color);
   cmd->add_flag("--timings", o.timings,
                 "JSON: include wall-clock seconds (the document then differs from run to run)")
@@ -275,6 +281,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       "  gradflow train -a tanh,relu -d 6 -w 256 --data spirals --steps 3000 --lr 0.05 --momentum 0.9\n"
       "  gradflow train --config configs/relu-vs-tanh.json --seed 0:4\n"
       "  gradflow train -a relu --lr 0.5 --data blobs --trace trace.jsonl        # watch units die\n"
+      "  gradflow train --config configs/sigmoid-saturation.json --plot saturation.svg\n"
       "  gradflow train --data my.csv --label-col species -a gelu,relu --optimizer adam\n"
       "Presets: configs/relu-vs-tanh.json, dying-relu.json, sigmoid-saturation.json, zig-zag.json.\n"
       "A run whose loss overflows stops with a message; the others go on. Ctrl-C stops every run\n"
@@ -296,6 +303,9 @@ int run_train(const TrainOptions& o) {
   if (!o.trace.empty() && o.trace == o.output)
     throw UsageError(fmt::format("--trace and --output are both '{}': give two files", o.trace));
 
+  if (!o.trace.empty() && o.trace == o.plot)
+    throw UsageError(fmt::format("--trace and --plot are both '{}': give two files", o.trace));
+  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
   const Dataset data = load_dataset(c);
   validate(c, data);
@@ -313,6 +323,7 @@ int run_train(const TrainOptions& o) {
     style.utf8 = utf8_locale();
     sink.write(train_table(result, style));
   }
+  if (plot) plot->write(train_plot(result));
   if (result.interrupted) {
     std::fprintf(stderr, "gradflow: interrupted: the report covers the steps taken so far\n");
     return kExitInterrupted;

@@ -17,6 +17,7 @@ struct TrainOptions {
   std::string format = "table";
   std::string output = "-";
   std::string trace;
+  std::string plot;
   ColorMode color = ColorMode::automatic;
   bool timings = false;
   const CLI::App* command = nullptr;  // set by setup_train: which options were given

@@ -12,6 +12,14 @@
 
 namespace gf {
 
+std::optional<ReportSink> open_plot(const std::string& plot, const std::string& output) {
+  if (plot.empty()) return std::nullopt;
+  if (!plot.ends_with(".svg"))
+    throw UsageError(fmt::format("--plot: '{}' does not end in .svg: gradflow draws SVG", plot));
+  if (plot == output) throw UsageError(fmt::format("--plot and --output are both '{}': give two files", plot));
+  return std::optional<ReportSink>(std::in_place, plot, "--plot");
+}
+
 void write_stdout(std::string_view text) {
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     if (errno == EPIPE) throw BrokenPipe{};

@@ -2,6 +2,7 @@
 // Where a finished report goes: stdout, or a file that appears whole or not at all (written to
 // a temporary file beside it, then renamed). The file is claimed before any work starts, so an
 // unwritable path fails at once.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,10 @@ class ReportSink {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// --plot FILE.svg beside --output: none when `plot` is empty; throws UsageError when the name
+// does not end in .svg or is the report's own file.
+std::optional<ReportSink> open_plot(const std::string& plot, const std::string& output);
 
 void write_stdout(std::string_view text);  // throws BrokenPipe
 

@@ -6,6 +6,7 @@
 
 #include "chart.h"
 #include "loss.h"
+#include "optimizer.h"
 
 namespace gf {
 
@@ -116,6 +117,77 @@ std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& 
   ch.panels = {grad, q};
   ch.legend_heading = "activation (init)";
   ch.notes = {"Upper: log10 |dL/dh_l| - log10 |dL/dh_L| from the products of chi_1(q_l); lower: the length map's q_l."};
+  return chart::line_chart(ch);
+}
+
+std::string train_plot(const TrainResult& result) {
+  const TrainConfig& c = result.config;
+  AnalysisConfig net = c.net;
+  net.input_dim = result.data.features;
+  chart::LineChart ch;
+  ch.title = fmt::format("Training: depth {}, {}, {} data", c.net.depth, widths_text(net), result.data.name);
+  ch.subtitle = fmt::format("gradflow train; {} lr {:g}, batch {}, seed{} {}", optimizer_name(c.optimizer.kind),
+                            c.optimizer.lr, c.net.batch, c.seeds.size() > 1 ? "s" : "", seeds_text(c.seeds));
+  ch.x_label = "step";
+  ch.x_min = 0;
+  chart::Panel loss{"loss (evaluation batch)", {}};
+  loss.y_min = 0;
+  chart::Panel error{"training error (%)", {}};
+  error.y_min = 0;
+  chart::Panel units{"saturated / dead units (%)", {}};
+  units.y_min = 0;
+
+  const std::vector<Index> widths = hidden_widths(c, result.data.features);
+  const std::vector<std::string>& acts = c.net.activations;
+  bool any_dead = false, any_diverged = false;
+  Index last_step = 0;
+  // A diverging run's loss climbs by orders of magnitude before it overflows: the axis is set by
+  // the runs that did not diverge (and every run's start), and the diverged lines leave at the top.
+  double loss_top = 0;
+  for (const TrainRun& run : result.runs)
+    for (const LogRecord& r : run.log)
+      if (std::isfinite(r.loss) && (run.end != RunEnd::diverged || r.step == 0)) loss_top = std::max(loss_top, r.loss);
+  for (const TrainRun& run : result.runs) {
+    any_diverged = any_diverged || run.end == RunEnd::diverged;
+    const int colour = static_cast<int>(std::find(acts.begin(), acts.end(), run.activation) - acts.begin());
+    const svg::Marker marker = svg::marker_for(colour);
+    const std::string name = run.label(result.several_seeds());
+    std::vector<double> x, l, e, sat, dead;
+    for (const LogRecord& r : run.log) {
+      x.push_back(static_cast<double>(r.step));
+      l.push_back(r.loss);
+      e.push_back(100 * r.train_error);
+      const LayerRecord& top = r.layers.back();
+      sat.push_back(100 * (top.saturated_frac - top.inactive_frac));
+      dead.push_back(100 * hidden_dead_frac(r, widths));
+    }
+    if (!run.log.empty()) last_step = std::max(last_step, run.log.back().step);
+    loss.series.push_back({name, x, l, colour, Dash::solid, marker, false});
+    error.series.push_back({name + " error", x, e, colour, Dash::solid, marker, false});
+    units.series.push_back({name + " saturated", x, sat, colour, Dash::solid, marker, false});
+    if (find_activation(run.activation)->has_dead_zone(c.net.leaky_slope)) {
+      any_dead = true;
+      units.series.push_back({name + " dead", x, dead, colour, Dash::dotted, marker, false});
+    }
+  }
+  if (!any_dead) units.y_label = "top layer saturated (%)";
+  if (any_diverged && loss_top > 0) loss.y_max = 1.1 * loss_top;
+  const double target = 100 * c.target_error;
+  error.series.push_back({"target", {0, static_cast<double>(last_step)}, {target, target}, kBlack, Dash::dashed,
+                          svg::Marker::none, false});
+  ch.panels = {loss, error, units};
+  for (std::size_t a = 0; a < acts.size(); ++a)
+    ch.legend.push_back({acts[a], static_cast<int>(a), Dash::solid, svg::marker_for(static_cast<int>(a))});
+  ch.legend.push_back({fmt::format("target error {:g}%", target), kBlack, Dash::dashed});
+  ch.legend.push_back({"top layer saturated", kBlack, Dash::solid});
+  if (any_dead) ch.legend.push_back({"dead, all hidden units", kBlack, Dash::dotted});
+  ch.legend_heading = result.several_seeds() ? "activation (one line per seed)" : "activation";
+  ch.notes = {
+      fmt::format("Every {} steps, on a fixed evaluation batch of the training set: mean loss and error (upper two).",
+                  c.resolved_log_every()),
+      fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail, top hidden layer{}.", c.net.sat_eps,
+                  any_dead ? "; dead = flat on the whole evaluation batch" : "")};
+  if (any_diverged) ch.notes.push_back("A diverged run's line ends where its loss became non-finite; its climb leaves the loss panel at the top.");
   return chart::line_chart(ch);
 }
 

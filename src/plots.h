@@ -7,6 +7,7 @@
 #include "analysis.h"
 #include "theory.h"
 #include "theory_compare.h"
+#include "train.h"
 
 namespace gf {
 
@@ -21,6 +22,10 @@ std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& 
 // with the critical line.
 enum class PhaseMetric { chi_1, xi_c };
 std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& diagrams, PhaseMetric metric);
+
+// train: loss and training error against steps, one line per run (colour: activation), and the
+// top hidden layer's saturated share and the dead share of all hidden units.
+std::string train_plot(const TrainResult& result);
 
 // summarize --pivot ROW,COL --plot: the pivot's mean as a heatmap over two numeric keys, one
 // panel per (label, pivot), side by side on one colour scale.

@@ -59,6 +59,23 @@ Rise largest_rise(const std::vector<LogRecord>& log, std::size_t layer) {
 
 }  // namespace
 
+double hidden_dead_frac(const LogRecord& r, std::span<const Index> hidden_widths) {
+  double dead = 0, units = 0;
+  for (std::size_t l = 0; l < r.layers.size(); ++l) {
+    dead += r.layers[l].dead_units_frac * static_cast<double>(hidden_widths[l]);
+    units += static_cast<double>(hidden_widths[l]);
+  }
+  return dead / units;
+}
+
+std::vector<Index> hidden_widths(const TrainConfig& c, Index features) {
+  AnalysisConfig net = c.net;
+  net.input_dim = features;
+  std::vector<Index> widths = net.widths();  // n_0 .. n_L
+  widths.erase(widths.begin());
+  return widths;
+}
+
 void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool with_seed) {
   RunSummary& s = run.summary;
   s = RunSummary{};
@@ -92,19 +109,11 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
       s.dying_to = r.to;
     }
   }
-  AnalysisConfig net = c.net;
-  net.input_dim = features;
-  const std::vector<Index> widths = net.widths();  // n_0 .. n_L
+  const std::vector<Index> widths = hidden_widths(c, features);
   for (auto it = run.log.rbegin(); it != run.log.rend(); ++it) {
-    double dead = 0, units = 0;
-    bool finite = true;
-    for (std::size_t l = 0; l < L; ++l) {
-      finite = finite && std::isfinite(it->layers[l].dead_units_frac);
-      dead += it->layers[l].dead_units_frac * static_cast<double>(widths[l + 1]);
-      units += static_cast<double>(widths[l + 1]);
-    }
-    if (finite) {
-      s.dead_units_frac_final = dead / units;
+    const double dead = hidden_dead_frac(*it, widths);
+    if (std::isfinite(dead)) {
+      s.dead_units_frac_final = dead;
       break;
     }
   }

@@ -34,6 +34,12 @@ struct ActivationAggregate {
   Spread speedup;          // over the seeds where it is defined
 };
 
+// Share of all hidden units dead at one log step (layers weighted by their widths n_1..n_L);
+// NaN when a layer's is (a diverged step).
+double hidden_dead_frac(const LogRecord& r, std::span<const Index> hidden_widths);
+// n_1 .. n_L of c's network on data with `features` inputs.
+std::vector<Index> hidden_widths(const TrainConfig& c, Index features);
+
 // Fills run.summary (not the speed-up); `features` is n_0; `with_seed` puts the seed in sentences.
 void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool with_seed);
 // Speed-ups within each seed, against the slowest run of that seed that reached the target.

@@ -169,3 +169,39 @@ TEST_CASE("phase plot: one heatmap panel per activation, each with its critical 
   CHECK(x.count("g", "class", "series") == 2);
   CHECK(x.count("rect") > 2 * 15);
 }
+
+TEST_CASE("train's plot: loss, error and units against steps, a line per run, the target dashed") {
+  TrainConfig c;
+  c.net.activations = {"tanh", "relu"};
+  c.net.depth = 3;
+  c.net.width = {16};
+  c.net.batch = 16;
+  c.net.threads = 1;
+  c.seeds = {0, 1};
+  c.data.n_train = 100;
+  c.data.n_test = 0;
+  c.eval_batch = 100;
+  c.steps = 20;
+  c.log_every = 5;
+  const TrainResult r = run_training(c, load_dataset(c));
+  const std::string svg = train_plot(r);
+  const test::XmlResult x = check_xml(svg);
+  REQUIRE(x.ok);
+  // 4 runs: loss, error and top-layer saturation each; dead units for the 2 relu runs; the target.
+  CHECK(x.count("g", "class", "series") == 4 * 3 + 2 + 1);
+  CHECK(x.count("g", "data-name", "relu seed 1 dead") == 1);
+  CHECK(x.count("g", "data-name", "tanh seed 1 dead") == 0);
+  CHECK(x.count("g", "data-name", "target") == 1);
+  CHECK(train_plot(r) == svg);
+}
+
+TEST_CASE("the dead share of all hidden units weights each layer by its width") {
+  LogRecord r;
+  r.layers.resize(2);
+  r.layers[0].dead_units_frac = 0.5;   // 5 of 10 units
+  r.layers[1].dead_units_frac = 0.25;  // 10 of 40
+  const std::vector<Index> widths{10, 40};
+  CHECK(hidden_dead_frac(r, widths) == doctest::Approx(15.0 / 50.0));
+  r.layers[1].dead_units_frac = kNaN;
+  CHECK(std::isnan(hidden_dead_frac(r, widths)));
+}

@@ -168,6 +168,6 @@ TEST_CASE("analyze --theory: predictions beside each layer, agreement and notes"
 
 TEST_CASE("--plot: unwritable or same as --output is refused before any work") {
   expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "/nonexistent-dir/x.svg"}, "--plot: cannot write");
-  expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.svg", "-o", "a.svg"}, "same file");
+  expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.svg", "-o", "a.svg"}, "give two files");
   expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.pdf"}, "does not end in .svg");
 }

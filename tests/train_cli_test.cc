@@ -113,6 +113,21 @@ TEST_CASE("train --trace: JSON Lines, one whole line per run and log step") {
   CHECK(relu_lines == 5);
 }
 
+TEST_CASE("train --plot: an SVG beside the report; a wrong name is a usage error before any training") {
+  const std::string dir = temp_dir(), plot = dir + "/p.svg";
+  const ProcessResult r = run_gradflow(small({"-a", "tanh,relu", "--plot", plot}));
+  REQUIRE(r.exit_code == 0);
+  const std::string svg = read_file(plot);
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("data-name=\"relu dead\"") != std::string::npos);
+  const ProcessResult pdf = run_gradflow(small({"--plot", dir + "/p.pdf"}));
+  CHECK(pdf.exit_code == 2);
+  CHECK(pdf.err.find("--plot: '" + dir + "/p.pdf' does not end in .svg") != std::string::npos);
+  const ProcessResult same = run_gradflow(small({"--plot", dir + "/q.svg", "--trace", dir + "/q.svg"}));
+  CHECK(same.exit_code == 2);
+  CHECK(same.err.find("--trace and --plot are both") != std::string::npos);
+}
+
 TEST_CASE("train: a diverging run warns with step, layer and hint; the other finishes; exit 0") {
   const ProcessResult r = run_gradflow({"train", "-a", "tanh,relu", "--data", "blobs", "-d", "4", "-w", "32",
                                         "--n-train", "300", "--n-test", "0", "--batch", "32", "--optimizer",
