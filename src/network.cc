@@ -6,8 +6,6 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "parallel.h"
 
@@ -53,22 +51,6 @@ void keep_freed_memory() {
 #endif
 }
 
-// Asks the kernel to back [p, p + bytes) now, in one call per range and on all threads, instead
-// of one page fault per 4 KiB page on first touch.
-void prefault(const std::vector<std::pair<void*, std::size_t>>& ranges, int threads) {
-#ifdef MADV_POPULATE_WRITE
-  static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (std::size_t i = 0; i < ranges.size(); ++i) {
-    const auto begin = (reinterpret_cast<std::uintptr_t>(ranges[i].first) + page - 1) / page * page;
-    const auto end = (reinterpret_cast<std::uintptr_t>(ranges[i].first) + ranges[i].second) / page * page;
-    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-  }
-#else
-  (void)ranges, (void)threads;
-#endif
-}
-
 }  // namespace
 
 template <class T>
@@ -102,17 +84,6 @@ Network<T>::Network(NetworkSpec s) : spec(std::move(s)) {
   forward_parts.resize(blocks);
   sumsq_parts.resize(blocks);
   weight_grad_parts.resize(blocks);
-  std::vector<std::pair<void*, std::size_t>> ranges;
-  auto add = [&](auto& m) { ranges.emplace_back(m.data(), static_cast<std::size_t>(m.size()) * sizeof(T)); };
-  for (Index l = 1; l <= L; ++l) {
-    if (!spec.regenerate_weights) add(W[l]);
-    add(A[l]);
-    add(D[l]);
-  }
-  add(A[0]);
-  add(grad_a);
-  add(grad_h);
-  prefault(ranges, std::max(1, spec.threads));
 }
 
 template <class T>
