@@ -34,7 +34,7 @@ constexpr bool kOpenBlas = false;
 
 int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
-double median(std::vector<double> v) { return spread_of(std::move(v)).median; }
+double median(std::vector<double> v) { return quartiles_of(std::move(v)).median; }
 
 // Seconds for the three products of every layer of the config's network, as the library does
 // them (layers of one shape in one call: the library's warm-up is not timed).

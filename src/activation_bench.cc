@@ -17,15 +17,15 @@ PassTiming pass_timing(const std::vector<double>& seconds, Index n) {
   std::vector<double> ns(seconds.size());
   for (std::size_t i = 0; i < seconds.size(); ++i) ns[i] = seconds[i] * 1e9 / static_cast<double>(n);
   PassTiming t;
-  t.ns_per_element = spread_of(ns);
+  t.ns_per_element = quartiles_of(ns);
   t.g_elements_per_s = 1.0 / t.ns_per_element.median;
   return t;
 }
 
-Spread in_ms(const std::vector<double>& seconds) {
+Quartiles in_ms(const std::vector<double>& seconds) {
   std::vector<double> ms(seconds.size());
   for (std::size_t i = 0; i < seconds.size(); ++i) ms[i] = seconds[i] * 1e3;
-  return spread_of(ms);
+  return quartiles_of(ms);
 }
 
 // Pre-activations like a network's: N(0, 4), so both tails and the middle are visited.

@@ -23,7 +23,7 @@ struct ActivationBenchConfig {
 };
 
 struct PassTiming {
-  Spread ns_per_element;         // over the repetitions
+  Quartiles ns_per_element;         // over the repetitions
   double g_elements_per_s = 0;   // at the median
   double ratio_to_relu = 0;      // median / relu's median
 };
@@ -36,9 +36,9 @@ struct ActivationTiming {
 
 struct LayerTiming {
   std::string activation;
-  Spread layer_ms;       // layer_forward_block over every block: GEMM, bias, phi and phi', statistics
-  Spread gemm_ms;        // the same blocks' matrix product alone
-  Spread activation_ms;  // the same blocks' phi and phi' kernel alone
+  Quartiles layer_ms;       // layer_forward_block over every block: GEMM, bias, phi and phi', statistics
+  Quartiles gemm_ms;        // the same blocks' matrix product alone
+  Quartiles activation_ms;  // the same blocks' phi and phi' kernel alone
   double gemm_share = 0, activation_share = 0;  // of the layer's median time
   double gemm_gflops = 0;                        // 2 B n^2 / median GEMM time
 };

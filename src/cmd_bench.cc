@@ -118,14 +118,15 @@ std::string bench_table(const ActivationBenchResult& r) {
   if (!r.layers.empty())
     out += fmt::format(
         "\nphi and phi' take {} to {} of a dense layer's time here; the matrix product takes {} on "
-        "average.\nThe rest is the bias and the statistics analyze gathers.\n",
+        "average.\nThe rest is the bias and the statistics analyze gathers. Each part is timed on its own, so on a\n"
+        "busy machine a share can read past 100%.\n",
         pct(lo), pct(hi), pct(gemm_share));
   return out;
 }
 
 std::string bench_json(const ActivationBenchResult& r) {
   const ActivationBenchConfig& c = r.config;
-  auto spread = [](const Spread& s) {
+  auto spread = [](const Quartiles& s) {
     return ojson{{"min", s.min}, {"q1", s.q1}, {"median", s.median}, {"q3", s.q3}, {"max", s.max}};
   };
   auto pass = [&](const PassTiming& t) {

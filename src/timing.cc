@@ -14,7 +14,7 @@ double quantile(const std::vector<double>& sorted, double p) {
 }
 }  // namespace
 
-Spread spread_of(std::vector<double> samples) {
+Quartiles quartiles_of(std::vector<double> samples) {
   if (samples.empty()) return {};
   std::sort(samples.begin(), samples.end());
   return {samples.front(), quantile(samples, 0.25), quantile(samples, 0.5), quantile(samples, 0.75),

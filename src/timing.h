@@ -19,13 +19,13 @@ double time_once(F&& f) {
   return now_seconds() - t0;
 }
 
-struct Spread {
+struct Quartiles {
   double min = 0, q1 = 0, median = 0, q3 = 0, max = 0;
   double iqr() const { return q3 - q1; }
 };
 
 // Quartiles by linear interpolation between order statistics (the "type 7" rule of R and
 // numpy). Empty input gives all zeros.
-Spread spread_of(std::vector<double> samples);
+Quartiles quartiles_of(std::vector<double> samples);
 
 }  // namespace gf

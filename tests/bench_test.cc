@@ -17,20 +17,20 @@
 using namespace gf;
 using namespace gf::test;
 
-TEST_CASE("spread_of: quartiles by linear interpolation between order statistics") {
-  const Spread s = spread_of({5, 1, 4, 2, 3});
+TEST_CASE("quartiles_of: quartiles by linear interpolation between order statistics") {
+  const Quartiles s = quartiles_of({5, 1, 4, 2, 3});
   CHECK(s.min == 1);
   CHECK(s.q1 == 2);
   CHECK(s.median == 3);
   CHECK(s.q3 == 4);
   CHECK(s.max == 5);
-  const Spread e = spread_of({4, 1, 3, 2});  // numpy.percentile([1,2,3,4], [25,50,75])
+  const Quartiles e = quartiles_of({4, 1, 3, 2});  // numpy.percentile([1,2,3,4], [25,50,75])
   CHECK(e.q1 == doctest::Approx(1.75));
   CHECK(e.median == doctest::Approx(2.5));
   CHECK(e.q3 == doctest::Approx(3.25));
   CHECK(e.iqr() == doctest::Approx(1.5));
-  CHECK(spread_of({7}).median == 7);
-  CHECK(spread_of({}).median == 0);
+  CHECK(quartiles_of({7}).median == 7);
+  CHECK(quartiles_of({}).median == 0);
 }
 
 TEST_CASE("lane sums and counts agree with plain loops, for every length") {
@@ -74,7 +74,7 @@ TEST_CASE("run_activation_bench: every timing is positive and the ratios follow 
   for (const ActivationTiming& t : r.arrays) {
     CAPTURE(t.activation);
     for (const PassTiming* p : {&t.forward, &t.forward_derivative}) {
-      const Spread& s = p->ns_per_element;
+      const Quartiles& s = p->ns_per_element;
       CHECK(s.min > 0);
       CHECK(s.min <= s.q1);
       CHECK(s.q1 <= s.median);
