@@ -17,14 +17,26 @@ auto constant(const In<T>& like, T v) {
   return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(like.size(), v);
 }
 
+// Where the forward-only kernel sends phi'(h): nowhere. Eigen expressions are lazy, so
+// `d = expression` on a Discard never computes the expression.
+struct Discard {
+  template <class E>
+  Discard& operator=(const E&) { return *this; }
+  void setOnes() {}
+};
+
+template <class D>
+constexpr bool kDiscarded = std::is_same_v<D, Discard>;
+
 // Each activation is a struct with eval(h, a, d, t, p): h in, a and d out (d may alias h, so
 // a is written first and d last), t a scratch array of the same length, p the parameter.
+// d is a template parameter so that the forward-only kernel can pass a Discard.
 // Derivatives are formed so that they stay accurate where phi' is tiny: sigmoid' as
 // e/(1+e)^2 with e = exp(-|h|), not a(1-a), which rounds to 0 in f32 beyond |h| = 17.
 
 struct Sigmoid {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     t = (-h.abs()).exp();
     a = (h >= T(0)).select(T(1), t) / (T(1) + t);
     d = t / (T(1) + t).square();
@@ -32,8 +44,8 @@ struct Sigmoid {
 };
 
 struct Tanh {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     a = h.tanh();
     t = (T(-2) * h.abs()).exp();
     d = T(4) * t / (T(1) + t).square();
@@ -41,27 +53,33 @@ struct Tanh {
 };
 
 struct Relu {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T>, T) {
     a = h.max(T(0));
-    d = (h > T(0)).template cast<T>();  // relu'(0) = 0, as in PyTorch
+    // relu'(0) = 0, as in PyTorch. select, not a cast of the comparison: Eigen vectorises it.
+    d = (h > T(0)).select(constant(h, T(1)), T(0));
   }
 };
 
 struct LeakyRelu {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T slope) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T>, T slope) {
     a = (h > T(0)).select(h, slope * h);
     d = (h > T(0)).select(constant(h, T(1)), slope);
   }
 };
 
 struct Elu {  // alpha = 1
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
-    t = h.min(T(0));
-    a = (h > T(0)).select(h, t.expm1());
-    d = (h > T(0)).select(T(1), t.exp());
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
+    // exp and expm1 go through t, not inside select(): Eigen evaluates a select one scalar at a
+    // time, calling the C library's expm1f per element (12 ns); on an array they are vectorised.
+    t = h.min(T(0)).expm1();
+    a = (h > T(0)).select(h, t);
+    if constexpr (!kDiscarded<D>) {
+      t = h.min(T(0)).exp();
+      d = (h > T(0)).select(T(1), t);
+    }
   }
 };
 
@@ -70,18 +88,21 @@ constexpr double kSeluLambda = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
 struct Selu {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     const T la = T(kSeluLambda * kSeluAlpha);
-    t = h.min(T(0));
-    a = (h > T(0)).select(T(kSeluLambda) * h, la * t.expm1());
-    d = (h > T(0)).select(T(kSeluLambda), la * t.exp());
+    t = h.min(T(0)).expm1();  // outside select(), as in Elu
+    a = (h > T(0)).select(T(kSeluLambda) * h, la * t);
+    if constexpr (!kDiscarded<D>) {
+      t = h.min(T(0)).exp();
+      d = (h > T(0)).select(T(kSeluLambda), la * t);
+    }
   }
 };
 
 struct Gelu {  // exact: x Phi(x), Phi the standard normal CDF via erfc (accurate in the left tail)
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     t = T(0.5) * (T(-M_SQRT1_2) * h).erfc();
     a = h * t;
     d = t + h * (T(-0.5) * h.square()).exp() * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
@@ -89,8 +110,8 @@ struct Gelu {  // exact: x Phi(x), Phi the standard normal CDF via erfc (accurat
 };
 
 struct Silu {  // x sigmoid(x)
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     t = (-h.abs()).exp();
     a = h * (h >= T(0)).select(T(1), t) / (T(1) + t);
     d = (h >= T(0)).select(T(1), t) / (T(1) + t) + h * t / (T(1) + t).square();
@@ -98,8 +119,8 @@ struct Silu {  // x sigmoid(x)
 };
 
 struct Softplus {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     t = (-h.abs()).exp();
     a = t.log1p() + h.max(T(0));
     d = (h >= T(0)).select(T(1), t) / (T(1) + t);
@@ -107,8 +128,8 @@ struct Softplus {
 };
 
 struct Softsign {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T> t, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
     t = T(1) + h.abs();
     a = h / t;
     d = t.square().inverse();
@@ -116,29 +137,41 @@ struct Softsign {
 };
 
 struct HardTanh {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T>, T) {
     a = h.max(T(-1)).min(T(1));
-    d = (h.abs() < T(1)).template cast<T>();  // slope 0 at +-1 and beyond, as in PyTorch
+    d = (h.abs() < T(1)).select(constant(h, T(1)), T(0));  // slope 0 at +-1 and beyond, as in PyTorch
   }
 };
 
 struct Identity {
-  template <class T>
-  static void eval(In<T> h, Out<T> a, Out<T> d, Out<T>, T) {
+  template <class T, class D>
+  static void eval(In<T> h, Out<T> a, D d, Out<T>, T) {
     a = h;
     d.setOnes();
   }
 };
 
 // Runs Act over n values in slices that fit the stack scratch array.
+constexpr Index kSlice = 1024;
+
 template <class Act, class T>
 void kernel(const T* h, T* a, T* d, Index n, double param) {
-  constexpr Index kSlice = 1024;
   alignas(64) T scratch[kSlice];
   for (Index i = 0; i < n; i += kSlice) {
     const Index m = std::min(kSlice, n - i);
     Act::template eval<T>(In<T>(h + i, m), Out<T>(a + i, m), Out<T>(d + i, m), Out<T>(scratch, m),
+                          static_cast<T>(param));
+  }
+}
+
+// The same code without phi' (what inference would run): `gradflow bench` times both.
+template <class Act, class T>
+void forward_kernel(const T* h, T* a, Index n, double param) {
+  alignas(64) T scratch[kSlice];
+  for (Index i = 0; i < n; i += kSlice) {
+    const Index m = std::min(kSlice, n - i);
+    Act::template eval<T>(In<T>(h + i, m), Out<T>(a + i, m), Discard{}, Out<T>(scratch, m),
                           static_cast<T>(param));
   }
 }
@@ -151,8 +184,18 @@ constexpr Activation entry(std::string_view name, std::string_view description,
                            std::string_view formula, double (*max_slope)(double),
                            bool (*dead_zone)(double), std::string_view auto_init,
                            std::span<const double> kinks = {}, bool uses_param = false) {
-  return {name,  description,         formula,         max_slope, dead_zone, auto_init, uses_param,
-          kinks, &kernel<Act, float>, &kernel<Act, double>};
+  return {name,
+          description,
+          formula,
+          max_slope,
+          dead_zone,
+          auto_init,
+          uses_param,
+          kinks,
+          &kernel<Act, float>,
+          &kernel<Act, double>,
+          &forward_kernel<Act, float>,
+          &forward_kernel<Act, double>};
 }
 
 constexpr auto kNever = [](double) { return false; };

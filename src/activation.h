@@ -15,6 +15,9 @@ namespace gf {
 // derivative in place of the pre-activation); a never aliases either.
 template <class T>
 using ActivationKernel = void (*)(const T* h, T* a, T* d, Index n, double param);
+// a = phi(h) alone: the same code with phi' left out (for `gradflow bench`).
+template <class T>
+using ForwardKernel = void (*)(const T* h, T* a, Index n, double param);
 
 struct Activation {
   std::string_view name;
@@ -31,11 +34,18 @@ struct Activation {
   std::span<const double> kinks;
   ActivationKernel<float> kernel_f32;
   ActivationKernel<double> kernel_f64;
+  ForwardKernel<float> forward_f32;
+  ForwardKernel<double> forward_f64;
 
   template <class T>
   ActivationKernel<T> kernel() const {
     if constexpr (std::is_same_v<T, float>) return kernel_f32;
     else return kernel_f64;
+  }
+  template <class T>
+  ForwardKernel<T> forward_kernel() const {
+    if constexpr (std::is_same_v<T, float>) return forward_f32;
+    else return forward_f64;
   }
 };
 

@@ -28,13 +28,14 @@ std::unique_ptr<Cli> make_cli() {
       "Exit codes: 0 ok, 1 an analysis or check failed, 2 usage or input error, 130 interrupted.\n"
       "Run `gradflow COMMAND --help` for a command's options.");
   cli->commands.push_back({setup_analyze(app, cli->analyze), [c = cli.get()] { return run_analyze(c->analyze); }});
-  cli->commands.push_back({setup_train(app, cli->train), [c = cli.get()] { return run_train(c->train); }});
-  cli->commands.push_back({setup_theory(app, cli->theory), [c = cli.get()] { return run_theory(c->theory); }});
-  cli->commands.push_back({setup_list(app, cli->list), [c = cli.get()] { return run_list(c->list); }});
   cli->commands.push_back({setup_sweep(app, cli->sweep), [c = cli.get()] { return run_sweep(c->sweep); }});
   cli->commands.push_back({setup_summarize(app, cli->summarize), [c = cli.get()] { return run_summarize(c->summarize); }});
   cli->commands.push_back({setup_merge(app, cli->merge), [c = cli.get()] { return run_merge(c->merge); }});
   cli->commands.push_back({setup_check(app, cli->check), [c = cli.get()] { return run_check(c->check); }});
+  cli->commands.push_back({setup_train(app, cli->train), [c = cli.get()] { return run_train(c->train); }});
+  cli->commands.push_back({setup_theory(app, cli->theory), [c = cli.get()] { return run_theory(c->theory); }});
+  cli->commands.push_back({setup_bench(app, cli->bench), [c = cli.get()] { return run_bench(c->bench); }});
+  cli->commands.push_back({setup_list(app, cli->list), [c = cli.get()] { return run_list(c->list); }});
   return cli;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cmd_analyze.h"
+#include "cmd_bench.h"
 #include "cmd_check.h"
 #include "cmd_list.h"
 #include "cmd_theory.h"
@@ -32,6 +33,7 @@ struct Cli {
   SummarizeOptions summarize;
   MergeOptions merge;
   CheckOptions check;
+  BenchOptions bench;
   std::vector<Command> commands;  // in help order; the first runs when none is named
 };
 

@@ -83,11 +83,16 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
     auto d_a = view(net.grad_a, B, n);
     auto d_h = view(net.grad_h, B, n);
 
+    // d_h of a block, then at once that block's rows of d_W, while its d_h is still in cache.
+    // d_W is only reported if the layer's gradient turns out finite and non-zero.
     for_each_block(n, s.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
+      auto d_h_cols = d_h.middleCols(c0, cols);
       net.sumsq_parts[blk] =
-          preact_grad_block<T>(d_a.middleCols(c0, cols), net.D[l].middleCols(c0, cols),
-                               d_h.middleCols(c0, cols));
+          preact_grad_block<T>(d_a.middleCols(c0, cols), net.D[l].middleCols(c0, cols), d_h_cols);
+      Mat<T>& scratch = net.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())];
+      net.weight_grad_parts[blk] =
+          weight_grad_block<T>(net.A[l - 1], d_h_cols, scratch.topLeftCorner(n_in, cols));
     });
     double sumsq = 0;
     for (Index blk = 0; blk < block_count(n); ++blk) sumsq += net.sumsq_parts[blk];
@@ -101,12 +106,6 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
     }
     st.grad_preact_log10 = 0.5 * std::log10(sumsq) + scale;
 
-    for_each_block(n, s.threads, [&](Index blk) {
-      const Index c0 = block_begin(blk), cols = block_size(blk, n);
-      Mat<T>& scratch = net.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())];
-      net.weight_grad_parts[blk] = weight_grad_block<T>(
-          net.A[l - 1], d_h.middleCols(c0, cols), scratch.topLeftCorner(n_in, cols));
-    });
     WeightGradPartial wg;
     for (Index blk = 0; blk < block_count(n); ++blk) wg.merge(net.weight_grad_parts[blk]);
     if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign

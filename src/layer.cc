@@ -1,6 +1,21 @@
 #include "layer.h"
 
+#include "reduce.h"
+
+#ifdef GRADFLOW_OPENBLAS
+extern "C" void openblas_set_num_threads(int);
+#endif
+
 namespace gf {
+
+#ifdef GRADFLOW_OPENBLAS
+// Built with -DGRADFLOW_OPENBLAS=ON, Eigen hands its products to OpenBLAS. OpenBLAS must not
+// thread: each product is one of gradflow's fixed blocks, already on its own thread, and a
+// product split by OpenBLAS's own thread count could round differently (parallel.h).
+namespace {
+[[maybe_unused]] const bool kBlasSingleThreaded = (openblas_set_num_threads(1), true);
+}  // namespace
+#endif
 
 template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
@@ -11,23 +26,26 @@ ForwardPartial layer_forward_block(const Activation& act, double param, double s
   h_d.rowwise() += b_seg.transpose();
 
   ForwardPartial p;
-  p.weight_sumsq = W_rows.template cast<double>().squaredNorm();
+  for (Index r = 0; r < W_rows.rows(); ++r)  // row by row: a row is contiguous, the block may not be
+    p.weight_sumsq += reduce::sum_squares(W_rows.row(r).data(), W_rows.cols());
   p.pairs = n;
   p.units = cols;
-  p.nonfinite = n - h_d.array().isFinite().count();
   p.preact = moments_of(h_d.data(), n);
+  // A non-finite h makes its mean non-finite; only then are they counted.
+  if (!std::isfinite(p.preact.mean))
+    p.nonfinite = reduce::count(h_d.data(), n, [](T v) { return !std::isfinite(v); });
   act.kernel<T>()(h_d.data(), a.data(), h_d.data(), n, param);
   p.act = moments_of(a.data(), n);
 
   const T threshold = static_cast<T>(sat_threshold);
   const bool dead_zone = act.has_dead_zone(param);
   for (Index j = 0; j < cols; ++j) {
-    const auto dj = h_d.col(j).array();
-    const Index sat = (dj.abs() < threshold).count();
+    const T* dj = h_d.col(j).data();
+    const Index sat = reduce::count(dj, B, [threshold](T v) { return std::abs(v) < threshold; });
     p.saturated += sat;
     p.saturated_units += sat == B;
     if (dead_zone) {
-      const Index zero = (dj == T(0)).count();
+      const Index zero = reduce::count(dj, B, [](T v) { return v == T(0); });
       p.inactive += zero;
       p.dead_units += zero == B;
     }
@@ -38,20 +56,23 @@ ForwardPartial layer_forward_block(const Activation& act, double param, double s
 template <class T>
 double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
   d_h.array() = d_a.array() * d.array();
-  return d_h.template cast<double>().squaredNorm();
+  double sumsq = 0;
+  for (Index j = 0; j < d_h.cols(); ++j) sumsq += reduce::sum_squares(d_h.col(j).data(), d_h.rows());
+  return sumsq;
 }
 
 template <class T>
 WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch) {
   scratch.noalias() = a_prev.transpose() * d_h_cols;
   WeightGradPartial p;
-  p.sumsq = scratch.template cast<double>().squaredNorm();
-  const auto fan_in = static_cast<double>(scratch.rows());
+  const Index fan_in = scratch.rows();
   p.rows = scratch.cols();
   for (Index i = 0; i < scratch.cols(); ++i) {  // column i of d_W^T = row i of d_W
-    const auto row = scratch.col(i).array();
-    const Index pos = (row > T(0)).count(), neg = (row < T(0)).count();
-    p.coherence_sum += static_cast<double>(std::abs(pos - neg)) / fan_in;
+    const T* row = scratch.col(i).data();
+    p.sumsq += reduce::sum_squares(row, fan_in);
+    const Index pos = reduce::count(row, fan_in, [](T v) { return v > T(0); });
+    const Index neg = reduce::count(row, fan_in, [](T v) { return v < T(0); });
+    p.coherence_sum += static_cast<double>(std::abs(pos - neg)) / static_cast<double>(fan_in);
   }
   return p;
 }

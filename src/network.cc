@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "parallel.h"
 
@@ -30,8 +34,28 @@ std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenera
   return s * ((regenerate ? biggest_layer : weights) + activations + scratch + qr + units);
 }
 
+namespace {
+
+// Memory freed by one network stays in the process for the next one (the next activation of
+// `analyze`, the next run of a sweep), instead of going back to the kernel and returning as
+// fresh pages, which the kernel must fault in and zero: 0.4 ms per MiB here, a fifth of a
+// depth-20 width-256 analysis. Peak memory is unchanged. (glibc; elsewhere the default.)
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  static const bool done = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // blocks below 32 MiB (glibc's maximum) from the heap
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());  // and the heap is not trimmed
+    return true;
+  }();
+  (void)done;
+#endif
+}
+
+}  // namespace
+
 template <class T>
 Network<T>::Network(NetworkSpec s) : spec(std::move(s)) {
+  keep_freed_memory();
   const Index L = spec.depth(), B = spec.batch, C = spec.classes, n_max = spec.max_width();
   W.resize(L + 1);
   b.resize(L + 1);

@@ -13,6 +13,7 @@
 //            and u2 = (w1 >> 8) * 2^-24, z0 = r cos(2 pi u2), z1 = r sin(2 pi u2), r = sqrt(-2 ln u1).
 //            ln, sin and cos are our own polynomials (Cephes), not libm's, so the result is fixed
 //            by this file; |z| <= 5.77 (the 2^-24 resolution of u1).
+//            rng.cc computes this in vector code; tests/rng_test.cc holds the scalar reference.
 //   integer  k = (w * n) >> 32                           in [0, n)
 #include <array>
 #include <cstddef>
@@ -38,7 +39,8 @@ enum class Stream : std::uint32_t {
   data = 100,         // built-in datasets (see dataset_builtin.cc for the layer of each draw)
   data_split = 101,   // the CSV train/test split: one permutation, keyed by --data-seed
   batch_order = 102,  // mini-batch order: one permutation of the training set per epoch (layer)
-  user = 103          // first number free for later uses
+  user = 103,         // first number free for later uses
+  bench = 199         // `gradflow bench`: the arrays it times (no printed number depends on them)
 };
 
 struct RandomStream {
@@ -50,6 +52,11 @@ struct RandomStream {
 // out[k] = scale * (draw first + k), for k < n.
 template <class T>
 void fill_normal(const RandomStream& s, std::uint64_t first, T* out, std::size_t n, T scale = 1);
+// The same numbers as fill_normal, drawn by up to `threads` threads (for large fills: the
+// draws do not depend on how the range is split).
+template <class T>
+void fill_normal_parallel(const RandomStream& s, std::uint64_t first, T* out, std::size_t n, T scale,
+                          int threads);
 // out[k] = lo + (hi - lo) * u(first + k).
 template <class T>
 void fill_uniform(const RandomStream& s, std::uint64_t first, T* out, std::size_t n, T lo, T hi);

@@ -1,6 +1,7 @@
 #pragma once
 // A pool of worker threads that runs jobs 0..n-1 and hands their results back in job order:
-// deliver(i) is called on the calling thread as soon as job i and every job before it are done.
+// deliver(i) is called as soon as job i and every job before it are done, by the worker that
+// completed that prefix (one delivery at a time, never concurrently with tick).
 // That is what lets a sweep append each record the moment it can, in grid order, for any -j.
 //
 // On SIGINT/SIGTERM (interrupt.h) no new job starts; jobs in flight finish, or drop out when
@@ -19,8 +20,8 @@ struct PoolOutcome {
 
 struct PoolCallbacks {
   std::function<void(std::size_t)> work;     // on a worker; stores its result for deliver
-  std::function<void(std::size_t)> deliver;  // on the caller, in order
-  std::function<void(std::size_t)> tick;     // on the caller, now and then: jobs delivered so far
+  std::function<void(std::size_t)> deliver;  // on a worker, in order, one at a time
+  std::function<void(std::size_t)> tick;     // on the caller, now and then (never during deliver): jobs delivered so far
 };
 
 // Workers never run more than `window` jobs ahead of the next delivery, so results waiting

@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include "reduce.h"
+
 namespace gf {
 
 void Moments::merge(const Moments& o) {
@@ -18,10 +20,12 @@ template <class T>
 Moments moments_of(const T* x, Index n) {
   Moments m;
   if (n == 0) return m;
-  const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> v(x, n);
+  // Two passes (the mean, then squared deviations from it): accurate when the mean is large
+  // next to the spread, where sum(x^2) - n mean^2 would cancel.
   m.n = static_cast<double>(n);
-  m.mean = v.template cast<double>().mean();
-  m.m2 = (v.template cast<double>() - m.mean).square().sum();
+  m.mean = reduce::sum(x, n) / m.n;
+  const double mean = m.mean;
+  m.m2 = reduce::sum(x, n, [mean](double v) { return (v - mean) * (v - mean); });
   return m;
 }
 template Moments moments_of<float>(const float*, Index);

@@ -163,3 +163,22 @@ TEST_CASE("lookup by name") {
   CHECK(find_activation("tahn") == nullptr);
   CHECK(activation_names().front() == "sigmoid");
 }
+
+TEST_CASE("the forward-only kernel computes the same phi, bit for bit") {
+  std::vector<double> h;
+  for (double x = -30; x <= 30; x += 0.0137) h.push_back(x);
+  h.insert(h.end(), {0.0, -0.0, 1e-30, -1e-30, 1.0, -1.0, 80.0, -80.0});
+  const std::vector<float> hf(h.begin(), h.end());
+  const auto n = static_cast<Index>(h.size());
+  for (const Activation& act : activations()) {
+    CAPTURE(act.name);
+    std::vector<double> a(h.size()), d(h.size()), a_only(h.size(), 7.0);
+    act.kernel<double>()(h.data(), a.data(), d.data(), n, kLeak);
+    act.forward_kernel<double>()(h.data(), a_only.data(), n, kLeak);
+    CHECK(a_only == a);
+    std::vector<float> af(h.size()), df(h.size()), af_only(h.size(), 7.0f);
+    act.kernel<float>()(hf.data(), af.data(), df.data(), n, kLeak);
+    act.forward_kernel<float>()(hf.data(), af_only.data(), n, kLeak);
+    CHECK(af_only == af);
+  }
+}

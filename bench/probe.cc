@@ -1,0 +1,222 @@
+// gradflow_probe: the measurements behind bench/targets, each printed as one JSON object.
+//   efficiency  target 1: the analysis' FLOP rate over the GEMM library's on the same shapes,
+//               for the first run of a fresh process (cold: its memory is new pages the kernel
+//               must fault in and zero) and for a run after others (warm: as the second
+//               activation of `analyze`, or a sweep's runs)
+//   once        one analysis run, timed, in this fresh process (what `efficiency` spawns)
+//   rng         target 2: N(0,1) f32 samples per second
+//   gemm        the GEMM libraries side by side (the OpenBLAS decision in docs/performance.md)
+// Every figure is a ratio measured within one process, repetitions interleaved, medians.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "analysis.h"
+#include "gemm_reference.h"
+#include "rng.h"
+#include "timing.h"
+
+using namespace gf;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+#ifdef GRADFLOW_OPENBLAS
+constexpr bool kOpenBlas = true;  // gradflow_core hands its products to OpenBLAS
+#else
+constexpr bool kOpenBlas = false;
+#endif
+
+int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+
+double median(std::vector<double> v) { return quartiles_of(std::move(v)).median; }
+
+// Seconds for the three products of every layer of the config's network, as the library does
+// them (layers of one shape in one call: the library's warm-up is not timed).
+double reference_seconds(int mode, const AnalysisConfig& c) {
+  const std::vector<Index> w = c.widths();
+  double total = 0;
+  for (std::size_t l = 1; l < w.size();) {
+    std::size_t same = 1;
+    while (l + same < w.size() && w[l + same] == w[l] && w[l + same - 1] == w[l - 1]) ++same;
+    const double s = gemm_reference_seconds(mode, static_cast<long>(c.batch), static_cast<long>(w[l - 1]),
+                                            static_cast<long>(w[l]), c.thread_count(), static_cast<int>(same));
+    if (s < 0) return -1;
+    total += s;
+    l += same;
+  }
+  return total;
+}
+
+AnalysisConfig analysis_config(const std::string& activation, Index depth, Index width, Index batch,
+                               int threads, const std::string& weights) {
+  AnalysisConfig c;
+  c.activations = {activation};
+  c.depth = depth;
+  c.width = {width};
+  c.batch = batch;
+  c.threads = threads;
+  c.weights = weights == "regenerate" ? WeightsMode::regenerate
+              : weights == "store"    ? WeightsMode::store
+                                      : WeightsMode::automatic;
+  validate(c);
+  return c;
+}
+
+// The process starts, then the clock: process start is excluded, its first run's memory is not.
+int once(const AnalysisConfig& c) {
+  const Activation& act = *find_activation(c.activations[0]);
+  std::printf("%.9f\n", time_once([&] { run_one(c, act); }));
+  return 0;
+}
+
+double spawn_once(const AnalysisConfig& c) {
+  char exe[4096];
+  const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) throw std::runtime_error("cannot find /proc/self/exe");
+  exe[len] = 0;
+  const std::string cmd = std::string(exe) + " once -a " + c.activations[0] + " -d " + std::to_string(c.depth) +
+                          " -w " + std::to_string(c.width[0]) + " -b " + std::to_string(c.batch) + " -j " +
+                          std::to_string(c.threads) + " --weights " + std::string(weights_mode_name(c.weights));
+  FILE* p = popen(cmd.c_str(), "r");
+  double seconds = -1;
+  if (!p || std::fscanf(p, "%lf", &seconds) != 1) throw std::runtime_error("failed: " + cmd);
+  pclose(p);
+  return seconds;
+}
+
+int efficiency(const AnalysisConfig& c, int repeat) {
+  const Activation& act = *find_activation(c.activations[0]);
+  double flops = 0;
+  const std::vector<Index> w = c.widths();
+  for (std::size_t l = 1; l < w.size(); ++l)
+    flops += 6.0 * static_cast<double>(w[l]) * static_cast<double>(w[l - 1]) * static_cast<double>(c.batch);
+
+  run_one(c, act);  // warm-up: the heap, OpenMP's threads, the caches
+  std::vector<double> cold, warm, eigen_parallel, eigen_blocks, blas_parallel, blas_blocks;
+  for (int r = 0; r < repeat; ++r) {  // interleaved, so a noisy moment hits every figure alike
+    cold.push_back(spawn_once(c));
+    warm.push_back(time_once([&] { run_one(c, act); }));
+    eigen_parallel.push_back(reference_seconds(kGemmEigenParallel, c));
+    eigen_blocks.push_back(reference_seconds(kGemmEigenBlocks, c));
+    if (kOpenBlas) {
+      blas_parallel.push_back(reference_seconds(kGemmOpenBlas, c));
+      blas_blocks.push_back(reference_seconds(kGemmOpenBlasBlocks, c));
+    }
+  }
+  const double t_c = median(cold), t_w = median(warm), t_p = median(eigen_parallel), t_b = median(eigen_blocks);
+  // The library gradflow was built with, at its best on these shapes: its own threading, or
+  // gradflow's blocks.
+  const double t_ref = kOpenBlas ? std::min(median(blas_parallel), median(blas_blocks)) : std::min(t_p, t_b);
+  json out{{"measure", "efficiency"},
+           {"activation", c.activations[0]},
+           {"depth", c.depth},
+           {"width", c.width[0]},
+           {"batch", c.batch},
+           {"threads", c.thread_count()},
+           {"weights", weights_mode_name(c.weights)},
+           {"repeat", repeat},
+           {"gflop", flops / 1e9},
+           {"cold_s", cold},
+           {"warm_s", warm},
+           {"eigen_parallel_s", eigen_parallel},
+           {"eigen_blocks_s", eigen_blocks},
+           {"cold_gflops", flops / t_c / 1e9},
+           {"warm_gflops", flops / t_w / 1e9},
+           {"eigen_parallel_gflops", flops / t_p / 1e9},
+           {"eigen_blocks_gflops", flops / t_b / 1e9},
+           {"gemm_library", kOpenBlas ? "openblas" : "eigen"},
+           {"openblas_parallel_s", blas_parallel},
+           {"openblas_blocks_s", blas_blocks},
+           {"reference_gflops", flops / t_ref / 1e9},
+           {"efficiency_cold", t_ref / t_c},
+           {"efficiency_warm", t_ref / t_w}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int rng(int threads, std::size_t samples, int repeat) {
+  std::vector<float> buffer(samples, 1.0f);  // touched before timing
+  const RandomStream s{1, Stream::weights, 1};
+  auto rate = [&](int t) {
+    std::vector<double> secs;
+    fill_normal_parallel<float>(s, 0, buffer.data(), samples, 1.0f, t);
+    for (int r = 0; r < repeat; ++r)
+      secs.push_back(time_once([&] { fill_normal_parallel<float>(s, 0, buffer.data(), samples, 1.0f, t); }));
+    return static_cast<double>(samples) / median(secs);
+  };
+  const double one = rate(1), many = rate(threads);
+  json out{{"measure", "rng"},
+           {"threads", threads},
+           {"samples", samples},
+           {"repeat", repeat},
+           {"samples_per_s_1_thread", one},
+           {"samples_per_s", many}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+int gemm(long batch, long width, int threads, int calls, int repeat) {
+  const double flops = 6.0 * static_cast<double>(batch) * static_cast<double>(width) * static_cast<double>(width) * calls;
+  json modes = json::object();
+  const char* names[] = {"eigen_parallel", "eigen_blocks", "openblas", "openblas_blocks"};
+  std::vector<std::vector<double>> secs(4);
+  for (int r = 0; r < repeat; ++r)
+    for (int m = 0; m < 4; ++m) secs[m].push_back(gemm_reference_seconds(m, batch, width, width, threads, calls));
+  for (int m = 0; m < 4; ++m) {
+    const double t = median(secs[m]);
+    modes[names[m]] = t > 0 ? json(flops / t / 1e9) : json(nullptr);
+  }
+  json out{{"measure", "gemm"}, {"batch", batch}, {"width", width}, {"threads", threads},
+           {"repeat", repeat}, {"gflops", modes}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gradflow_probe: measurements for bench/targets (JSON on stdout)"};
+  app.require_subcommand(1);
+  std::string activation = "relu", weights = "auto";
+  Index depth = 20, width = 256, batch = 256;
+  int threads = all_cores(), repeat = 5, calls = 10;
+  std::size_t samples = std::size_t{1} << 26;
+
+  CLI::App* eff = app.add_subcommand("efficiency", "Target 1: analysis FLOP rate / GEMM library FLOP rate");
+  CLI::App* one = app.add_subcommand("once", "One analysis run in this fresh process: prints its seconds");
+  for (CLI::App* cmd : {eff, one}) {
+    cmd->add_option("-a,--activation", activation)->capture_default_str();
+    cmd->add_option("-d,--depth", depth)->capture_default_str();
+    cmd->add_option("-w,--width", width)->capture_default_str();
+    cmd->add_option("-b,--batch", batch)->capture_default_str();
+    cmd->add_option("-j,--threads", threads)->capture_default_str();
+    cmd->add_option("--weights", weights)->check(CLI::IsMember({"auto", "store", "regenerate"}))->capture_default_str();
+  }
+  eff->add_option("--repeat", repeat)->capture_default_str();
+
+  CLI::App* r = app.add_subcommand("rng", "Target 2: N(0,1) f32 samples per second");
+  r->add_option("-j,--threads", threads)->capture_default_str();
+  r->add_option("--samples", samples)->capture_default_str();
+  r->add_option("--repeat", repeat)->capture_default_str();
+
+  CLI::App* g = app.add_subcommand("gemm", "GEMM libraries side by side on one layer's three products");
+  g->add_option("-b,--batch", batch)->capture_default_str();
+  g->add_option("-w,--width", width)->capture_default_str();
+  g->add_option("-j,--threads", threads)->capture_default_str();
+  g->add_option("--calls", calls)->capture_default_str();
+  g->add_option("--repeat", repeat)->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (eff->parsed() || one->parsed()) {
+    const AnalysisConfig c = analysis_config(activation, depth, width, batch, threads, weights);
+    return eff->parsed() ? efficiency(c, repeat) : once(c);
+  }
+  if (r->parsed()) return rng(threads, samples, repeat);
+  return gemm(batch, width, threads, calls, repeat);
+}
