@@ -49,6 +49,7 @@ PoolOutcome run_in_order(std::size_t jobs, int workers, const PoolCallbacks& cb,
       if (error) {
         delivery_failure = error;
         stop = true;
+        slots.notify_all();  // workers waiting for the window must see the stop
         break;
       }
       next_delivery = i + 1;

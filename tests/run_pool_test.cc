@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -53,6 +54,33 @@ TEST_CASE("a failing delivery stops the workers and is rethrown") {
   };
   CHECK_THROWS_WITH(run_in_order(100, 2, cb), "disk full");
   CHECK(delivered == 3);
+}
+
+TEST_CASE("a failing delivery also releases the workers waiting for the window") {
+  PoolCallbacks cb;
+  cb.work = [](std::size_t) {};
+  cb.deliver = [](std::size_t i) {
+    if (i != 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the others fill the window of 2
+    throw std::runtime_error("disk full");
+  };
+  CHECK_THROWS_WITH(run_in_order(100, 3, cb, 2), "disk full");
+}
+
+TEST_CASE("deliveries run one at a time, on the workers, in order") {
+  std::atomic<int> inside{0}, overlaps{0};
+  std::vector<std::size_t> order;
+  PoolCallbacks cb;
+  cb.work = [](std::size_t i) { std::this_thread::sleep_for(std::chrono::microseconds(i % 3 * 100)); };
+  cb.deliver = [&](std::size_t i) {
+    if (++inside != 1) ++overlaps;
+    order.push_back(i);
+    --inside;
+  };
+  run_in_order(200, 4, cb);
+  CHECK(overlaps == 0);
+  REQUIRE(order.size() == 200);
+  for (std::size_t i = 0; i < order.size(); ++i) CHECK(order[i] == i);
 }
 
 TEST_CASE("no jobs, no work") {
