@@ -103,9 +103,38 @@ struct Selu {
 struct Gelu {  // exact: x Phi(x), Phi the standard normal CDF via erfc (accurate in the left tail)
   template <class T, class D>
   static void eval(In<T> h, Out<T> a, D d, Out<T> t, T) {
-    t = T(0.5) * (T(-M_SQRT1_2) * h).erfc();
-    a = h * t;
-    d = t + h * (T(-0.5) * h.square()).exp() * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
+    constexpr T kDensity = T(0.5 * M_2_SQRTPI * M_SQRT1_2);  // 1/sqrt(2 pi)
+    if constexpr (std::is_same_v<T, float>) {
+      // Eigen 3.4's erfc calls the C library one element at a time (18 ns, 130x relu), so f32
+      // uses Numerical Recipes' erfcc, vectorised: for z >= 0, erfc(z) = u exp(-z^2) exp(P(u))
+      // with u = 1/(1 + z/2), relative error below 1.2e-7 for every z. Here z = |h|/sqrt2, and
+      // exp(-z^2) = exp(-h^2/2) is taken as exp(-hi^2/2) exp(-(|h| - hi)(|h| + hi)/2) with hi
+      // = |h| rounded down to a multiple of 1/16: hi^2/2 is exact, so the tail keeps f32's
+      // accuracy (rounding h^2 would cost h^2 ulp). Then Phi(h) = erfc(-h/sqrt2)/2: with E =
+      // erfc(|h|/sqrt2), E/2 for h <= 0 and 1 - E/2 above.
+      const auto x = h.abs();
+      const auto hi = (x * 16.0f).floor() * 0.0625f;
+      const auto gauss = (-0.5f * hi.square()).exp() * (-0.5f * (x - hi) * (x + hi)).exp();
+      t = gauss;
+      a = 1.0f / (1.0f + float(0.5 * M_SQRT1_2) * x);  // a: u
+      const auto p =
+          -1.26551223f +
+          a * (1.00002368f +
+               a * (0.37409196f +
+                    a * (0.09678418f +
+                         a * (-0.18628806f +
+                              a * (0.27886807f +
+                                   a * (-1.13520398f +
+                                        a * (1.48851587f + a * (-0.82215223f + a * 0.17087277f))))))));
+      a = a * t * p.exp();  // a: E
+      t = (h > 0.0f).select(1.0f - 0.5f * a, 0.5f * a);
+      a = h * t;
+      d = t + h * gauss * kDensity;
+    } else {
+      t = T(0.5) * (T(-M_SQRT1_2) * h).erfc();
+      a = h * t;
+      d = t + h * (T(-0.5) * h.square()).exp() * kDensity;
+    }
   }
 };
 
