@@ -9,14 +9,6 @@
 #include "parallel.h"
 
 namespace gf {
-namespace {
-
-template <class T>
-Eigen::Map<Mat<T>> view(Vec<T>& buffer, Index rows, Index cols) {
-  return {buffer.data(), rows, cols};
-}
-
-}  // namespace
 
 template <class T>
 void network_forward(Network<T>& net, PassResult& out) {
@@ -73,15 +65,15 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
   }
 
   loss_backward<T>(s.loss, net.Z, net.labels, net.targets, net.dZ);
-  view(net.grad_a, B, s.widths[L]).noalias() = net.dZ * net.W_head;
+  as_matrix(net.grad_a, B, s.widths[L]).noalias() = net.dZ * net.W_head;
   double scale = 0;  // log10 of the factor divided out of the gradients so far
 
   for (Index l = L; l >= 1; --l) {
     throw_if_interrupted();
     LayerStats& st = out.layers[static_cast<std::size_t>(l - 1)];
     const Index n = s.widths[l], n_in = s.widths[l - 1];
-    auto d_a = view(net.grad_a, B, n);
-    auto d_h = view(net.grad_h, B, n);
+    auto d_a = as_matrix(net.grad_a, B, n);
+    auto d_h = as_matrix(net.grad_h, B, n);
 
     // d_h of a block, then at once that block's rows of d_W, while its d_h is still in cache.
     // d_W is only reported if the layer's gradient turns out finite and non-zero.
@@ -122,7 +114,7 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
     const double norm = std::sqrt(sumsq);
     if (l > 1) {
       const auto W = net.weights(l);
-      auto d_a_prev = view(net.grad_a, B, n_in);  // d_a of this layer is spent; reuse its buffer
+      auto d_a_prev = as_matrix(net.grad_a, B, n_in);  // d_a of this layer is spent; reuse its buffer
       T inv_norm = static_cast<T>(1.0 / norm);
       if (!std::isfinite(inv_norm)) {  // 1/norm is beyond T's range: take it out in two halves
         inv_norm = static_cast<T>(std::pow(10.0, -0.5 * std::log10(norm)));

@@ -2,25 +2,9 @@
 
 #include <fmt/format.h>
 
-namespace gf {
+#include "xml.h"
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (const char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 allows no control characters but tab, newline and carriage return.
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') out += ' ';
-        else out += ch;
-    }
-  }
-  return out;
-}
+namespace gf {
 
 std::string junit_xml(const std::vector<JUnitSuite>& suites) {
   std::size_t tests = 0, failures = 0;

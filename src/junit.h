@@ -20,6 +20,5 @@ struct JUnitSuite {
 };
 
 std::string junit_xml(const std::vector<JUnitSuite>& suites);
-std::string xml_escape(std::string_view text);
 
 }  // namespace gf

@@ -20,6 +20,16 @@ std::optional<ReportSink> open_plot(const std::string& plot, const std::string& 
   return std::optional<ReportSink>(std::in_place, plot, "--plot");
 }
 
+void write_all(int fd, std::string_view text, std::string_view flag, const std::string& path) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw UsageError(fmt::format("{}: writing '{}' failed: {}", flag, path, std::strerror(errno)));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 void write_stdout(std::string_view text) {
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     if (errno == EPIPE) throw BrokenPipe{};
@@ -49,13 +59,7 @@ void ReportSink::write(std::string_view text) {
     write_stdout(text);
     return;
   }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw UsageError(fmt::format("{}: writing '{}' failed: {}", flag_, path_, std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
-  }
+  write_all(fd_, text, flag_, path_);
   const mode_t mask = ::umask(0);  // mkstemp makes 0600; a report is an ordinary file
   ::umask(mask);
   ::fchmod(fd_, 0666 & ~mask);

@@ -32,6 +32,10 @@ class ReportSink {
 // does not end in .svg or is the report's own file.
 std::optional<ReportSink> open_plot(const std::string& plot, const std::string& output);
 
+// Writes all of `text` to fd (retrying short writes and EINTR); throws UsageError naming `flag`
+// and `path` on failure.
+void write_all(int fd, std::string_view text, std::string_view flag, const std::string& path);
+
 void write_stdout(std::string_view text);  // throws BrokenPipe
 
 }  // namespace gf

@@ -13,19 +13,6 @@
 #include "run_record.h"
 
 namespace gf {
-namespace {
-
-void write_all(int fd, std::string_view text, const std::string& path) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw UsageError(fmt::format("--output: writing '{}' failed: {}", path, std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-}  // namespace
 
 RecordFile::RecordFile(const RecordFileOptions& o) : o_(o) {
   if (o.resume && o.overwrite) throw UsageError("--resume and --overwrite: give one");
@@ -88,7 +75,7 @@ RecordFile::RecordFile(const RecordFileOptions& o) : o_(o) {
   }
   if (::lseek(fd_, 0, SEEK_END) < 0)
     throw UsageError(fmt::format("--output: cannot append to '{}': {}", o.path, std::strerror(errno)));
-  if (o.csv && keep == 0) write_all(fd_, o.header, o.path);
+  if (o.csv && keep == 0) write_all(fd_, o.header, "--output", o.path);
 }
 
 RecordFile::~RecordFile() {
@@ -100,7 +87,7 @@ void RecordFile::append(std::string_view lines) {
     write_stdout(lines);
     return;
   }
-  write_all(fd_, lines, o_.path);
+  write_all(fd_, lines, "--output", o_.path);
 }
 
 void RecordFile::close() {

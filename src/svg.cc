@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "xml.h"
+
 namespace gf::svg {
 
 std::string Rgb::hex() const { return fmt::format("#{:02x}{:02x}{:02x}", r, g, b); }
@@ -70,21 +72,6 @@ std::string num(double v) {
   return s;
 }
 
-std::string escape(std::string_view text) {
-  std::string out;
-  for (char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
 Marker marker_for(int i) {
   constexpr Marker kShapes[] = {Marker::circle, Marker::square, Marker::triangle, Marker::diamond,
                                 Marker::triangle_down, Marker::cross};
@@ -98,7 +85,7 @@ Document::Document(double width, double height, std::string_view title, std::str
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
       "<title>{2}</title>\n<desc>{3}</desc>\n",
-      num(width), num(height), escape(title), escape(description));
+      num(width), num(height), xml_escape(title), xml_escape(description));
   rect(0, 0, width, height, "#ffffff");
 }
 
@@ -168,12 +155,12 @@ void Document::text(double x, double y, std::string_view s, double size, Anchor 
   if (anchor != Anchor::start) out_ += fmt::format(" text-anchor=\"{}\"", anchor_name(anchor));
   if (bold) out_ += " font-weight=\"bold\"";
   if (rotate != 0) out_ += fmt::format(" transform=\"rotate({} {} {})\"", num(rotate), num(x), num(y));
-  out_ += fmt::format(">{}</text>\n", escape(s));
+  out_ += fmt::format(">{}</text>\n", xml_escape(s));
 }
 
 void Document::begin_group(std::string_view cls, std::string_view name, bool crisp) {
-  out_ += fmt::format("<g class=\"{}\"", escape(cls));
-  if (!name.empty()) out_ += fmt::format(" data-name=\"{}\"", escape(name));
+  out_ += fmt::format("<g class=\"{}\"", xml_escape(cls));
+  if (!name.empty()) out_ += fmt::format(" data-name=\"{}\"", xml_escape(name));
   if (crisp) out_ += " shape-rendering=\"crispEdges\"";
   out_ += ">\n";
   ++open_groups_;

@@ -28,7 +28,6 @@ Rgb palette_colour(int i);  // cycles
 Rgb viridis(double t);
 
 std::string num(double v);            // two decimals, "-0.00" printed as "0.00"
-std::string escape(std::string_view text);  // &, <, >, " and '
 
 enum class Dash { solid, dashed, dotted, dash_dot };
 enum class Marker { none, circle, square, triangle, diamond, triangle_down, cross };

@@ -24,6 +24,13 @@ using RowMatRef = Eigen::Ref<RowMat<T>>;
 template <class T>
 using ConstRowMatRef = Eigen::Ref<const RowMat<T>>;
 
+// A flat buffer seen as a (rows, cols) column-major matrix: the ping-pong gradient buffers are
+// sized once for the widest layer and reused at every width.
+template <class T>
+Eigen::Map<Mat<T>> as_matrix(Vec<T>& buffer, Index rows, Index cols) {
+  return {buffer.data(), rows, cols};
+}
+
 enum class Dtype { f32, f64 };
 
 }  // namespace gf

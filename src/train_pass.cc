@@ -35,13 +35,6 @@ void Workspace<T>::load(const Mat<double>& x, const std::vector<std::uint32_t>& 
   }
 }
 
-namespace {
-template <class T>
-Eigen::Map<Mat<T>> view(Vec<T>& buffer, Index rows, Index cols) {
-  return {buffer.data(), rows, cols};
-}
-}  // namespace
-
 template <class T>
 ForwardOutcome train_forward(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, int threads) {
   const Index L = s.depth();
@@ -80,12 +73,12 @@ void train_backward(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, 
   // z = a_L W_head^T + b_head
   grad.W[L + 1].noalias() = ws.dZ.transpose() * ws.A[L];
   grad.b[L + 1] = ws.dZ.colwise().sum().transpose();
-  view(ws.grad_a, B, s.widths[L]).noalias() = ws.dZ * p.W[L + 1];
+  as_matrix(ws.grad_a, B, s.widths[L]).noalias() = ws.dZ * p.W[L + 1];
 
   for (Index l = L; l >= 1; --l) {
     const Index n = s.widths[l], n_in = s.widths[l - 1];
-    auto d_a = view(ws.grad_a, B, n);
-    auto d_h = view(ws.grad_h, B, n);
+    auto d_a = as_matrix(ws.grad_a, B, n);
+    auto d_h = as_matrix(ws.grad_h, B, n);
     for_each_block(n, threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       preact_grad_block<T>(d_a.middleCols(c0, cols), ws.D[l].middleCols(c0, cols), d_h.middleCols(c0, cols));
@@ -93,7 +86,7 @@ void train_backward(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, 
       grad.b[l].segment(c0, cols) = d_h.middleCols(c0, cols).colwise().sum().transpose();
     });
     if (l == 1) break;
-    auto d_a_prev = view(ws.grad_a, B, n_in);  // d_a of this layer is spent: reuse its buffer
+    auto d_a_prev = as_matrix(ws.grad_a, B, n_in);  // d_a of this layer is spent: reuse its buffer
     for_each_block(n_in, threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n_in);
       input_grad_block<T>(d_h, p.W[l].middleCols(c0, cols), T(1), d_a_prev.middleCols(c0, cols));

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "output.h"
 
 namespace gf {
 
@@ -25,13 +26,7 @@ TraceWriter::~TraceWriter() {
 
 void TraceWriter::write_line(std::string_view line) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  std::size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw UsageError(fmt::format("--trace: writing '{}' failed: {}", path_, std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
-  }
+  write_all(fd_, line, "--trace", path_);
 }
 
 }  // namespace gf

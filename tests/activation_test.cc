@@ -3,54 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <functional>
-#include <map>
 #include <vector>
 
+#include "closed_forms.h"
+
 using namespace gf;
+using namespace gf::test;
 
 namespace {
-
-constexpr double kLeak = 0.01;
-constexpr double kLambda = 1.0507009873554804934193349852946;
-constexpr double kAlpha = 1.6732632423543772848170429916717;
-
-double Phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-double phi_pdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI); }
-double sig(double x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
-
-struct Closed {
-  std::function<double(double)> f, df;
-};
-
-// Written independently of activation.cc, from the textbook formulas.
-const std::map<std::string, Closed>& closed_forms() {
-  static const std::map<std::string, Closed> m = {
-      {"sigmoid", {sig, [](double x) { return sig(x) * sig(-x); }}},
-      {"tanh", {[](double x) { return std::tanh(x); }, [](double x) { return 1 / std::pow(std::cosh(x), 2); }}},
-      {"relu", {[](double x) { return x > 0 ? x : 0.0; }, [](double x) { return x > 0 ? 1.0 : 0.0; }}},
-      {"leaky_relu",
-       {[](double x) { return x > 0 ? x : kLeak * x; }, [](double x) { return x > 0 ? 1.0 : kLeak; }}},
-      {"elu",
-       {[](double x) { return x > 0 ? x : std::expm1(x); }, [](double x) { return x > 0 ? 1.0 : std::exp(x); }}},
-      {"selu",
-       {[](double x) { return kLambda * (x > 0 ? x : kAlpha * std::expm1(x)); },
-        [](double x) { return kLambda * (x > 0 ? 1.0 : kAlpha * std::exp(x)); }}},
-      {"gelu", {[](double x) { return x * Phi(x); }, [](double x) { return Phi(x) + x * phi_pdf(x); }}},
-      {"silu",
-       {[](double x) { return x * sig(x); }, [](double x) { return sig(x) * (1 + x * sig(-x)); }}},
-      {"softplus",
-       {[](double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }, sig}},
-      {"softsign",
-       {[](double x) { return x / (1 + std::abs(x)); },
-        [](double x) { return 1 / ((1 + std::abs(x)) * (1 + std::abs(x))); }}},
-      {"hard_tanh",
-       {[](double x) { return std::clamp(x, -1.0, 1.0); },
-        [](double x) { return std::abs(x) < 1 ? 1.0 : 0.0; }}},
-      {"identity", {[](double x) { return x; }, [](double) { return 1.0; }}},
-  };
-  return m;
-}
 
 std::vector<double> sample_points() {
   std::vector<double> xs = {-50, -30, -20, -10, -5, -1, -0.5, -1e-3, -1e-8, 0, 1e-8, 1e-3, 0.5, 1, 5, 10, 20, 30, 50};

@@ -2,18 +2,11 @@
 #include <doctest/doctest.h>
 
 #include "cli.h"
+#include "parse_cli.h"
 #include "validators.h"
 
 using namespace gf;
-
-namespace {
-void parse(Cli& cli, std::vector<std::string> args) {
-  args.insert(args.begin(), "gradflow");
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  cli.app.parse(static_cast<int>(argv.size()), argv.data());
-}
-}  // namespace
+using gf::test::parse;
 
 TEST_CASE("analyze's flags fill AnalysisConfig") {
   auto cli = make_cli();

@@ -3,17 +3,10 @@
 
 #include "cli.h"
 #include "errors.h"
+#include "parse_cli.h"
 
 using namespace gf;
-
-namespace {
-void parse(Cli& cli, std::vector<std::string> args) {
-  args.insert(args.begin(), "gradflow");
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  cli.app.parse(static_cast<int>(argv.size()), argv.data());
-}
-}  // namespace
+using gf::test::parse;
 
 TEST_CASE("train's flags fill TrainOptions") {
   auto cli = make_cli();

@@ -5,34 +5,15 @@
 
 #include <cmath>
 
+#include "closed_forms.h"
 #include "train_pass.h"
 
 using namespace gf;
+using namespace gf::test;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-constexpr double kLeak = 0.01;
-
-// Written from the textbook formulas, like tests/gradcheck_test.cc.
-double ref_phi(std::string_view name, double x) {
-  const double l = 1.0507009873554804934193349852946, al = 1.6732632423543772848170429916717;
-  if (name == "sigmoid") return 1 / (1 + std::exp(-x));
-  if (name == "tanh") return std::tanh(x);
-  if (name == "relu") return x > 0 ? x : 0;
-  if (name == "leaky_relu") return x > 0 ? x : kLeak * x;
-  if (name == "elu") return x > 0 ? x : std::exp(x) - 1;
-  if (name == "selu") return x > 0 ? l * x : l * al * (std::exp(x) - 1);
-  if (name == "gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-  if (name == "silu") return x / (1 + std::exp(-x));
-  if (name == "softplus") return std::log(1 + std::exp(x));
-  if (name == "softsign") return x / (1 + std::abs(x));
-  if (name == "hard_tanh") return std::clamp(x, -1.0, 1.0);
-  if (name == "identity") return x;
-  FAIL("no reference for " << name);
-  return 0;
-}
 
 struct Reference {
   std::string act;
