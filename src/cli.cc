@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <fmt/format.h>
@@ -46,7 +48,52 @@ void print_error(std::string_view message) {
   std::fprintf(stderr, "gradflow: error: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
+const CLI::App* parsed_command(const Cli& cli) {
+  for (const Command& c : cli.commands)
+    if (c.app->parsed()) return c.app;
+  return nullptr;
+}
+
+// The long options of a command as typed: "--depth", ... (one-letter ones are all one edit
+// apart, so they would make noise, not suggestions).
+std::vector<std::string> long_option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app.get_options())
+    for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
+  return names;
+}
+
+bool looks_like_option(const std::string& arg) {
+  return arg.size() > 1 && arg[0] == '-' && !std::isdigit(static_cast<unsigned char>(arg[1])) && arg[1] != '.';
+}
+
+// What CLI11 could not place ("The following arguments were not expected: 5 --dpeth"), said
+// the way a user needs it: the first unknown option, the nearest real one, and where the
+// real ones are listed.
+std::string extras_message(const std::vector<std::string>& extras, const Cli& cli) {
+  std::vector<std::string> commands;
+  for (const Command& c : cli.commands) commands.push_back(c.app->get_name());
+  const auto option = std::find_if(extras.begin(), extras.end(), looks_like_option);
+  if (const CLI::App* cmd = parsed_command(cli)) {
+    const std::string name = cmd->get_name();
+    const std::string help = fmt::format("; run 'gradflow {} --help' for its options", name);
+    if (option == extras.end())
+      return fmt::format("unexpected argument '{}' for {}{}", extras.front(), name, help);
+    const std::string flag = option->substr(0, option->find('='));
+    const std::string hint = flag.rfind("--", 0) == 0 ? did_you_mean(flag, long_option_names(*cmd)) : "";
+    return fmt::format("{} has no option '{}'{}{}", name, flag, hint, help);
+  }
+  const std::string help = "; run 'gradflow --help' for the commands (" + join(commands) + ")";
+  if (option == extras.end())
+    return fmt::format("unknown command '{}'{}{}", extras.front(), did_you_mean(extras.front(), commands), help);
+  return fmt::format("unknown option '{}'{}", option->substr(0, option->find('=')), help);
+}
+
 std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    if (const std::vector<std::string> extras = cli.app.remaining(true); !extras.empty())
+      return extras_message(extras, cli);
+  }
   std::string msg = e.what();
   if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::ExcludesError*>(&e) ||
       dynamic_cast<const CLI::RequiresError*>(&e)) {

@@ -72,8 +72,24 @@ TEST_CASE("bad flags: exit 2, one line naming the flag, the value and what is al
   check_usage_error({"analyze", "--max-memory", "lots"}, {"--max-memory", "'lots'"});
   check_usage_error({"analyze", "--bias-init", "abc"}, {"--bias-init", "'abc'", "give a number"});
   check_usage_error({"analyze", "--sigma-w2", "0"}, {"--sigma-w2", "'0'", "above 0"});
-  check_usage_error({"analyze", "--bogus"}, {"--bogus"});
-  check_usage_error({"frobnicate"}, {"frobnicate"});
+  check_usage_error({"analyze", "--bogus"}, {"analyze has no option '--bogus'", "'gradflow analyze --help'"});
+  check_usage_error({"frobnicate"}, {"unknown command 'frobnicate'", "analyze, sweep"});
+}
+
+TEST_CASE("an unknown flag or command: the nearest real one, and where the real ones are listed") {
+  check_usage_error({"analyze", "--dpeth", "5"},
+                    {"analyze has no option '--dpeth' (did you mean '--depth'?)", "run 'gradflow analyze --help'"});
+  check_usage_error({"analyze", "--widht=5"}, {"'--widht'", "did you mean '--width'"});
+  check_usage_error({"train", "--lrr", "0.1"}, {"train has no option '--lrr'", "did you mean '--lr'"});
+  check_usage_error({"sweep", "--seeds", "0:3"}, {"sweep has no option '--seeds'", "did you mean '--seed'"});
+  check_usage_error({"analyze", "foo"}, {"unexpected argument 'foo' for analyze", "'gradflow analyze --help'"});
+  check_usage_error({"analyse"}, {"unknown command 'analyse' (did you mean 'analyze'?)", "'gradflow --help'"});
+  check_usage_error({"--bogus"}, {"unknown option '--bogus'", "'gradflow --help' for the commands"});
+  // One-letter flags are all one edit apart: no guess.
+  const ProcessResult r = run_gradflow({"analyze", "-x"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("analyze has no option '-x'") != std::string::npos);
+  CHECK(r.err.find("did you mean") == std::string::npos);
 }
 
 TEST_CASE("a network beyond --max-memory is refused with the estimate") {
