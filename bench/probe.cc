@@ -80,7 +80,10 @@ double spawn_once(const AnalysisConfig& c) {
   const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (len <= 0) throw std::runtime_error("cannot find /proc/self/exe");
   exe[len] = 0;
-  const std::string cmd = std::string(exe) + " once -a " + c.activations[0] + " -d " + std::to_string(c.depth) +
+  // This program links OpenBLAS for `gemm`, whose threads start with the process and compete
+  // with the analysis' own for the cores (a fifth of the first runs took 100 ms longer); the
+  // gradflow binary has no such threads, so neither may the run that stands for it.
+  const std::string cmd = "OPENBLAS_NUM_THREADS=1 " + std::string(exe) + " once -a " + c.activations[0] + " -d " + std::to_string(c.depth) +
                           " -w " + std::to_string(c.width[0]) + " -b " + std::to_string(c.batch) + " -j " +
                           std::to_string(c.threads) + " --weights " + std::string(weights_mode_name(c.weights));
   FILE* p = popen(cmd.c_str(), "r");
