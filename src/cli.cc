@@ -48,6 +48,12 @@ void print_error(std::string_view message) {
   std::fprintf(stderr, "gradflow: error: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
+std::vector<std::string> command_names(const Cli& cli) {
+  std::vector<std::string> names;
+  for (const Command& c : cli.commands) names.push_back(c.app->get_name());
+  return names;
+}
+
 const CLI::App* parsed_command(const Cli& cli) {
   for (const Command& c : cli.commands)
     if (c.app->parsed()) return c.app;
@@ -71,36 +77,28 @@ bool looks_like_option(const std::string& arg) {
 // the way a user needs it: the first unknown option, the nearest real one, and where the
 // real ones are listed.
 std::string extras_message(const std::vector<std::string>& extras, const Cli& cli) {
-  std::vector<std::string> commands;
-  for (const Command& c : cli.commands) commands.push_back(c.app->get_name());
   const auto option = std::find_if(extras.begin(), extras.end(), looks_like_option);
+  const std::string flag = option == extras.end() ? "" : option->substr(0, option->find('='));
   if (const CLI::App* cmd = parsed_command(cli)) {
     const std::string name = cmd->get_name();
     const std::string help = fmt::format("; run 'gradflow {} --help' for its options", name);
-    if (option == extras.end())
-      return fmt::format("unexpected argument '{}' for {}{}", extras.front(), name, help);
-    const std::string flag = option->substr(0, option->find('='));
+    if (flag.empty()) return fmt::format("unexpected argument '{}' for {}{}", extras.front(), name, help);
     const std::string hint = flag.rfind("--", 0) == 0 ? did_you_mean(flag, long_option_names(*cmd)) : "";
     return fmt::format("{} has no option '{}'{}{}", name, flag, hint, help);
   }
+  const std::vector<std::string> commands = command_names(cli);
   const std::string help = "; run 'gradflow --help' for the commands (" + join(commands) + ")";
-  if (option == extras.end())
+  if (flag.empty())
     return fmt::format("unknown command '{}'{}{}", extras.front(), did_you_mean(extras.front(), commands), help);
-  return fmt::format("unknown option '{}'{}", option->substr(0, option->find('=')), help);
+  return fmt::format("unknown option '{}'{}", flag, help);
 }
 
 std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
-  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
-    if (const std::vector<std::string> extras = cli.app.remaining(true); !extras.empty())
-      return extras_message(extras, cli);
-  }
+  const bool extras = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
+  if (extras && !cli.app.remaining(true).empty()) return extras_message(cli.app.remaining(true), cli);
   std::string msg = e.what();
-  if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::ExcludesError*>(&e) ||
-      dynamic_cast<const CLI::RequiresError*>(&e)) {
-    std::vector<std::string> names;
-    for (const Command& c : cli.commands) names.push_back(c.app->get_name());
-    msg += "; run 'gradflow --help' for the commands (" + join(names) + ")";
-  }
+  if (extras || dynamic_cast<const CLI::ExcludesError*>(&e) || dynamic_cast<const CLI::RequiresError*>(&e))
+    msg += "; run 'gradflow --help' for the commands (" + join(command_names(cli)) + ")";
   return msg;
 }
 
