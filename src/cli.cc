@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <new>
+#include <regex>
 
 #include "config_file.h"
 #include "errors.h"
@@ -93,9 +94,28 @@ std::string extras_message(const std::vector<std::string>& extras, const Cli& cl
   return fmt::format("unknown option '{}'{}", flag, help);
 }
 
+// CLI11's counts ("--depth: 1 required L missing", "--format: At Most 1 required but received
+// 2") in plain words.
+std::string count_message(const std::string& what) {
+  static const std::regex missing(R"(^(\S+): (\d+) required (.+) missing$)");
+  static const std::regex too_many(R"(^(\S+): At Most (\d+) required but received (\d+)$)");
+  static const std::regex too_few(R"(^(\S+): At least (\d+) required but received (\d+)$)");
+  std::smatch m;
+  if (std::regex_match(what, m, missing))
+    return m[2] == "1" ? fmt::format("{} needs a value ({})", m[1].str(), m[3].str())
+                       : fmt::format("{} needs {} values ({})", m[1].str(), m[2].str(), m[3].str());
+  if (std::regex_match(what, m, too_many))
+    return m[2] == "1" ? fmt::format("{} was given {} times; give it once", m[1].str(), m[3].str())
+                       : fmt::format("{} takes at most {} values, not {}", m[1].str(), m[2].str(), m[3].str());
+  if (std::regex_match(what, m, too_few))
+    return fmt::format("{} needs at least {} values, not {}", m[1].str(), m[2].str(), m[3].str());
+  return what;
+}
+
 std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
   const bool extras = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
   if (extras && !cli.app.remaining(true).empty()) return extras_message(cli.app.remaining(true), cli);
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) return count_message(e.what());
   std::string msg = e.what();
   if (extras || dynamic_cast<const CLI::ExcludesError*>(&e) || dynamic_cast<const CLI::RequiresError*>(&e))
     msg += "; run 'gradflow --help' for the commands (" + join(command_names(cli)) + ")";

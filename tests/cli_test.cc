@@ -76,7 +76,7 @@ TEST_CASE("bad flags: exit 2, one line naming the flag, the value and what is al
   check_usage_error({"frobnicate"}, {"unknown command 'frobnicate'", "analyze, sweep"});
 }
 
-TEST_CASE("an unknown flag or command: the nearest real one, and where the real ones are listed") {
+TEST_CASE("an unknown flag or command, a missing or repeated value: said in plain words") {
   check_usage_error({"analyze", "--dpeth", "5"},
                     {"analyze has no option '--dpeth' (did you mean '--depth'?)", "run 'gradflow analyze --help'"});
   check_usage_error({"analyze", "--widht=5"}, {"'--widht'", "did you mean '--width'"});
@@ -85,6 +85,9 @@ TEST_CASE("an unknown flag or command: the nearest real one, and where the real 
   check_usage_error({"analyze", "foo"}, {"unexpected argument 'foo' for analyze", "'gradflow analyze --help'"});
   check_usage_error({"analyse"}, {"unknown command 'analyse' (did you mean 'analyze'?)", "'gradflow --help'"});
   check_usage_error({"--bogus"}, {"unknown option '--bogus'", "'gradflow --help' for the commands"});
+  check_usage_error({"analyze", "--depth"}, {"--depth needs a value (L)"});
+  check_usage_error({"check", "--baseline"}, {"--baseline needs a value (FILE)"});
+  check_usage_error({"analyze", "--format", "json", "--format", "csv"}, {"--format was given 2 times; give it once"});
   // One-letter flags are all one edit apart: no guess.
   const ProcessResult r = run_gradflow({"analyze", "-x"});
   CHECK(r.exit_code == 2);
