@@ -114,8 +114,7 @@ struct Gelu {  // exact: x Phi(x), Phi the standard normal CDF via erfc (accurat
       // erfc(|h|/sqrt2), E/2 for h <= 0 and 1 - E/2 above.
       const auto x = h.abs();
       const auto hi = (x * 16.0f).floor() * 0.0625f;
-      const auto gauss = (-0.5f * hi.square()).exp() * (-0.5f * (x - hi) * (x + hi)).exp();
-      t = gauss;
+      t = (-0.5f * hi.square()).exp() * (-0.5f * (x - hi) * (x + hi)).exp();  // t: exp(-h^2/2)
       a = 1.0f / (1.0f + float(0.5 * M_SQRT1_2) * x);  // a: u
       const auto p =
           -1.26551223f +
@@ -126,10 +125,12 @@ struct Gelu {  // exact: x Phi(x), Phi the standard normal CDF via erfc (accurat
                               a * (0.27886807f +
                                    a * (-1.13520398f +
                                         a * (1.48851587f + a * (-0.82215223f + a * 0.17087277f))))))));
-      a = a * t * p.exp();  // a: E
-      t = (h > 0.0f).select(1.0f - 0.5f * a, 0.5f * a);
-      a = h * t;
-      d = t + h * gauss * kDensity;
+      a = a * t * p.exp();                               // a: E
+      if constexpr (!kDiscarded<D>) t = h * t;           // t: h exp(-h^2/2), exp not redone
+      a = (h > 0.0f).select(1.0f - 0.5f * a, 0.5f * a);  // a: Phi(h)
+      if constexpr (!kDiscarded<D>) t = a + t * kDensity;  // t: phi'
+      a = h * a;
+      d = t;  // last: d may alias h
     } else {
       t = T(0.5) * (T(-M_SQRT1_2) * h).erfc();
       a = h * t;

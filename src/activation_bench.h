@@ -23,9 +23,9 @@ struct ActivationBenchConfig {
 };
 
 struct PassTiming {
-  Quartiles ns_per_element;         // over the repetitions
-  double g_elements_per_s = 0;   // at the median
-  double ratio_to_relu = 0;      // median / relu's median
+  Quartiles ns_per_element;     // over the repetitions
+  double g_elements_per_s = 0;  // at the median
+  double ratio_to_relu = 0;     // median / relu's median
 };
 
 struct ActivationTiming {

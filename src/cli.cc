@@ -114,7 +114,9 @@ std::string count_message(const std::string& what) {
 
 std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
   const bool extras = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
-  if (extras && !cli.app.remaining(true).empty()) return extras_message(cli.app.remaining(true), cli);
+  if (extras)
+    if (const std::vector<std::string> unplaced = cli.app.remaining(true); !unplaced.empty())
+      return extras_message(unplaced, cli);
   if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) return count_message(e.what());
   std::string msg = e.what();
   if (extras || dynamic_cast<const CLI::ExcludesError*>(&e) || dynamic_cast<const CLI::RequiresError*>(&e))

@@ -126,11 +126,11 @@ std::string bench_table(const ActivationBenchResult& r) {
 
 std::string bench_json(const ActivationBenchResult& r) {
   const ActivationBenchConfig& c = r.config;
-  auto spread = [](const Quartiles& s) {
+  auto quartiles = [](const Quartiles& s) {
     return ojson{{"min", s.min}, {"q1", s.q1}, {"median", s.median}, {"q3", s.q3}, {"max", s.max}};
   };
   auto pass = [&](const PassTiming& t) {
-    return ojson{{"ns_per_element", spread(t.ns_per_element)},
+    return ojson{{"ns_per_element", quartiles(t.ns_per_element)},
                  {"g_elements_per_s", t.g_elements_per_s},
                  {"ratio_to_relu", t.ratio_to_relu}};
   };
@@ -141,9 +141,9 @@ std::string bench_json(const ActivationBenchResult& r) {
                       {"phi_and_derivative", pass(a.forward_derivative)}});
   for (const LayerTiming& l : r.layers)
     layers.push_back({{"activation", l.activation},
-                      {"layer_ms", spread(l.layer_ms)},
-                      {"gemm_ms", spread(l.gemm_ms)},
-                      {"activation_ms", spread(l.activation_ms)},
+                      {"layer_ms", quartiles(l.layer_ms)},
+                      {"gemm_ms", quartiles(l.gemm_ms)},
+                      {"activation_ms", quartiles(l.activation_ms)},
                       {"gemm_gflops", l.gemm_gflops},
                       {"gemm_share", l.gemm_share},
                       {"activation_share", l.activation_share}});
