@@ -7,21 +7,23 @@
 #   tests/cluster/slurm-up.sh        # then: export SLURM_CONF=$GRADFLOW_SLURM_DIR/slurm.conf
 #   tests/cluster/slurm-down.sh      # stops them again
 #
+# ctest does this itself around slurm_test (a fixture, see CMakeLists.txt).
 # Environment: GRADFLOW_SLURM_DIR (default /tmp/gradflow-slurm), GRADFLOW_SLURM_PORT (slurmctld's
-# port, default 16817; slurmd uses the next one). Exit 0 when the node is idle, 1 otherwise, with
-# the reason and the daemons' logs on stderr.
+# port, default 16817; slurmd uses the next one). Exit 0 when the node is idle; 77 when it cannot
+# be tried (not root, a package missing); 1 when it failed, with the reason and the daemons' logs
+# on stderr.
 set -euo pipefail
 dir=${GRADFLOW_SLURM_DIR:-/tmp/gradflow-slurm}
 port=${GRADFLOW_SLURM_PORT:-16817}
 fail() { echo "slurm-up: $*" >&2; exit 1; }
+skip() { echo "SKIPPED: slurm-up: $*" >&2; exit 77; }
 
-[ "$(id -u)" -eq 0 ] || fail "needs root (slurmd starts each job as its user), not $(id -un)"
+[ "$(id -u)" -eq 0 ] || skip "cannot start Slurm without root (slurmd starts each job as its user); running as $(id -un)"
 for cmd in munged mungekey slurmctld slurmd sinfo sbatch; do
-  command -v "$cmd" >/dev/null || fail "$cmd is missing: .ci/setup installs Debian's munge, slurmctld, slurmd and slurm-client"
+  command -v "$cmd" >/dev/null || skip "$cmd is missing: .ci/setup --tests installs Debian's munge, slurmctld, slurmd and slurm-client"
 done
-if [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
-  fail "a cluster is already up in $dir (tests/cluster/slurm-down.sh stops it)"
-fi
+# What an earlier run left running in this folder goes first.
+GRADFLOW_SLURM_DIR=$dir "$(dirname "$0")/slurm-down.sh"
 
 rm -rf "$dir"
 mkdir -p -m 0700 "$dir" "$dir/munge" "$dir/state" "$dir/spool"

@@ -5,11 +5,11 @@
 #  2. one array task is cancelled with scancel while it runs and then requeued; --resume finishes
 #     its shard, and the merged records again equal the single-process sweep's: nothing lost,
 #     nothing twice.
-# Usage: slurm_test.sh GRADFLOW_BINARY SOURCE_DIR. Exit 0 passed, 1 failed, 77 skipped (no
+# Usage: slurm_test.sh BUILD_DIR SOURCE_DIR (the binary is BUILD_DIR/gradflow). Exit 0 passed, 1 failed, 77 skipped (no
 # cluster: SLURM_CONF unset or sinfo does not answer), always with a message saying which.
 set -euo pipefail
-gradflow=${1:?usage: slurm_test.sh GRADFLOW_BINARY SOURCE_DIR}
-src=${2:?usage: slurm_test.sh GRADFLOW_BINARY SOURCE_DIR}
+gradflow=$(cd "${1:?usage: slurm_test.sh BUILD_DIR SOURCE_DIR}" && pwd)/gradflow
+src=$(cd "${2:?usage: slurm_test.sh BUILD_DIR SOURCE_DIR}" && pwd)
 
 skip() { echo "SKIPPED: $*" >&2; exit 77; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
