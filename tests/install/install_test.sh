@@ -3,7 +3,7 @@
 # Debian package (`cpack -G DEB`, unpacked with `dpkg -x` into a scratch root). In each:
 # bin/gradflow --version (text and JSON), the man page through `man -l` with every command and
 # every long option of `--help`, bash, fish and zsh completions (real completion queries where the
-# shell is installed), the presets and the docs. For the package also: its Depends name the
+# shell is installed: .ci/setup --tests installs fish and zsh), the presets and the docs. For the package also: its Depends name the
 # Debian package of every shared library the binary links.
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR. Exit 0 passed, 1 failed, 77 skipped (a tool that
 # .ci/setup installs is missing), with a message saying which.
@@ -21,6 +21,7 @@ trap 'rm -rf "$work"' EXIT
 commands=$("$build/gradflow" --help | awk '/^Subcommands:/ {on = 1; next} on && /^ *[a-z]+ / {print $1} on && /^$/ {on = 0}')
 [ -n "$commands" ] || fail "found no commands in gradflow --help"
 activations=$("$build/gradflow" list --format json | python3 -c 'import json, sys; print(" ".join(a["name"] for a in json.load(sys.stdin)["activations"]))')
+inits=$("$build/gradflow" list --format json | python3 -c 'import json, sys; print(" ".join(a["name"] for a in json.load(sys.stdin)["inits"]))')
 
 check_root() {  # ROOT PREFIX (e.g. /usr): what is installed under ROOT/PREFIX works
   local root=$1 prefix=$2 p="$1$2" name
@@ -75,15 +76,29 @@ assert not missing, f"--version --format json lacks {missing}"' || fail "$name: 
   else
     echo "note: fish is not installed; its completion was only checked to exist" >&2
   fi
-  # zsh: completion needs an interactive shell to query; check that the file parses and defines
-  # the function, and that it lists the activations.
+  # zsh: completion runs only in an interactive shell, so one is driven through a pseudo-terminal
+  # (zsh/zpty): type 'gradflow analyze --init <TAB>' and read the listed choices.
   local zsh_file="$p/share/zsh/vendor-completions/_gradflow"
   [ -f "$zsh_file" ] || fail "$name: the zsh completion is missing"
-  grep -q "($activations)" "$zsh_file" || fail "$name: the zsh completion does not offer the activations"
   if command -v zsh >/dev/null; then
     zsh -n "$zsh_file" || fail "$name: zsh -n rejects the zsh completion"
+    got=$(timeout 30 zsh -f -c '
+      zmodload zsh/zpty
+      zpty z "zsh -f -i"
+      zpty -w z "PS1=\"> \"; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D; LISTMAX=10000; gradflow() { :; }"
+      zpty -w -n z $'"'"'gradflow analyze --init \t'"'"'
+      sleep 2
+      zpty -w -n z $'"'"'\C-c'"'"'
+      zpty -w z exit
+      out=""
+      while zpty -r -t z line 2>/dev/null; do out+="$line"; done
+      print -r -- "$out"
+      zpty -d z' zsh "$(dirname "$zsh_file")" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g')
+    for init in $inits; do
+      grep -qw -- "$init" <<< "$got" || fail "$name: zsh does not list '$init' for 'gradflow analyze --init <TAB>': $got"
+    done
   else
-    echo "note: zsh is not installed; its completion was not parsed" >&2
+    echo "note: zsh is not installed; its completion was not queried" >&2
   fi
 
   [ -f "$p/share/gradflow/configs/default.json" ] || fail "$name: the presets (share/gradflow/configs) are missing"
