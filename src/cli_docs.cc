@@ -57,9 +57,10 @@ OptionDoc option_doc(const CLI::Option& o) {
   OptionDoc d;
   d.shorts = o.get_snames();
   d.longs = o.get_lnames();
-  if (o.get_items_expected_max() > 0) d.value = value_name(o);
-  if (!d.value.empty() && d.value.size() > 1 && d.value == std::string(d.value.size(), d.value[0])) d.value.clear();
-  if (o.get_items_expected_max() > 0 && d.value.empty()) d.value = "VALUE";
+  if (o.get_items_expected_max() > 0) {  // not a flag
+    d.value = value_name(o);
+    if (d.value.empty()) d.value = "VALUE";
+  }
   d.help = o.get_description();
   d.default_value = o.get_default_str();
   d.group = o.get_group();
