@@ -88,6 +88,8 @@ before=$(wc -l < slow/shard-1.jsonl)
 cp slow/shard-1.jsonl cancelled.jsonl
 echo "($SECONDS s) task $task cancelled with $before of 24 records written; requeueing it"
 scontrol requeue "$task"
+# A requeued job may start only 2 minutes later (Slurm sets its begin time); start it now.
+scontrol update jobid="$task" starttime=now
 wait_done "$array" 300
 all_completed "$array" || fail "array $array after the requeue: $(states "$array" | tr '\n' ' ')"
 [ "$(wc -l < slow/shard-1.jsonl)" -eq 24 ] || fail "shard 1 holds $(wc -l < slow/shard-1.jsonl) records after the requeue, not 24"
