@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "exit_status.h"
 #include "suggest.h"
 #include "validators.h"
 
@@ -90,6 +91,12 @@ std::vector<CommandDoc> commands_of(const CLI::App& app) {
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
     if (!sub->get_group().empty()) out.push_back(command_doc(*sub));
   return out;
+}
+
+std::vector<std::string> names_of(const std::vector<CommandDoc>& commands) {
+  std::vector<std::string> names;
+  for (const CommandDoc& c : commands) names.push_back(c.name);
+  return names;
 }
 
 // First sentence, for one-line descriptions in completion menus.
@@ -192,21 +199,20 @@ std::string man_page(CLI::App& app, std::string_view version) {
     out += man_options(c.options);
     out += man_preformatted(c.footer);
   }
-  out +=
-      ".SH EXIT STATUS\n"
-      ".TP\n.B 0\nsuccess\n"
-      ".TP\n.B 1\nan analysis or check failed\n"
-      ".TP\n.B 2\nusage or input error\n"
-      ".TP\n.B 130\ninterrupted\n"
-      ".SH SEE ALSO\nThe README and docs/ of the gradflow source, installed in share/doc/gradflow.\n";
+  out += ".SH EXIT STATUS\n";
+  for (const auto& [code, meaning] : {std::pair{kExitOk, "finished; the report is on stdout or in the file"},
+                                      {kExitFailure, "an analysis ran but a check on it failed"},
+                                      {kExitUsage, "bad flag, value, config file or output path: nothing was written"},
+                                      {kExitInterrupted, "interrupted (SIGINT, SIGTERM): stopped cleanly"}})
+    out += fmt::format(".TP\n.B {}\n{}\n", static_cast<int>(code), roff_escape(meaning));
+  out += ".SH SEE ALSO\nThe README and docs/ of the gradflow source, installed in share/doc/gradflow.\n";
   return out;
 }
 
 std::string bash_completion(CLI::App& app) {
   const CommandDoc top = command_doc(app);
   const std::vector<CommandDoc> commands = commands_of(app);
-  std::vector<std::string> names;
-  for (const CommandDoc& c : commands) names.push_back(c.name);
+  const std::vector<std::string> names = names_of(commands);
 
   // For each command: the words after `prev` when prev takes a value, then all its options.
   auto body = [](const CommandDoc& c, const std::string& more_words) {
@@ -316,8 +322,7 @@ std::string zsh_completion(CLI::App& app) {
 std::string fish_completion(CLI::App& app) {
   const CommandDoc top = command_doc(app);
   const std::vector<CommandDoc> commands = commands_of(app);
-  std::vector<std::string> names;
-  for (const CommandDoc& c : commands) names.push_back(c.name);
+  const std::vector<std::string> names = names_of(commands);
 
   std::string out =
       "# fish completion for gradflow, generated from its command-line definitions by\n"
