@@ -1,5 +1,6 @@
 #include "baseline.h"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstring>

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <csignal>
@@ -8,21 +9,25 @@
 #include <new>
 #include <regex>
 
+#include "build_info.h"
 #include "config_file.h"
 #include "errors.h"
 #include "exit_status.h"
 #include "interrupt.h"
 #include "output.h"
 #include "suggest.h"
-#include "version.h"
 
 namespace gf {
 
+Cli::Cli() : app(std::make_unique<CLI::App>("gradflow: see how gradients flow through deep networks", "gradflow")) {}
+Cli::~Cli() = default;
+
 std::unique_ptr<Cli> make_cli() {
   auto cli = std::make_unique<Cli>();
-  CLI::App& app = cli->app;
-  app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION + " (" +
-                                        GRADFLOW_GIT_SHA + ")");
+  CLI::App& app = *cli->app;
+  app.set_version_flag("--version", version_text(),
+                       "Print the version and exit; with --format json, also the git sha, build type, "
+                       "compiler, SIMD and GEMM library (for bug reports)");
   app.require_subcommand(0, 1);
   app.get_formatter()->column_width(30);
   app.footer(
@@ -112,10 +117,30 @@ std::string count_message(const std::string& what) {
   return what;
 }
 
+// `gradflow --version [--format text|json]`: CLI11 stops parsing at --version, so the format is
+// read from the arguments here.
+int print_version(int argc, const char* const* argv) {
+  std::string format = "text";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--format" && i + 1 < argc) format = argv[i + 1];
+    else if (a.starts_with("--format=")) format = std::string(a.substr(9));
+  }
+  if (format == "json") {
+    std::printf("%s\n", version_json().dump(2).c_str());
+  } else if (format == "text" || format == "table") {
+    std::printf("%s\n", version_text().c_str());
+  } else {
+    print_error(fmt::format("--format: unknown value '{}' for --version; allowed: text, json", format));
+    return kExitUsage;
+  }
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+}
+
 std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
   const bool extras = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
   if (extras)
-    if (const std::vector<std::string> unplaced = cli.app.remaining(true); !unplaced.empty())
+    if (const std::vector<std::string> unplaced = cli.app->remaining(true); !unplaced.empty())
       return extras_message(unplaced, cli);
   if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) return count_message(e.what());
   std::string msg = e.what();
@@ -130,13 +155,13 @@ int run_cli(Cli& cli, int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE, and we end quietly
   install_interrupt_handlers();
   try {
-    cli.app.parse(argc, argv);
+    cli.app->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return cli.app.exit(e);
+    return cli.app->exit(e);
   } catch (const CLI::CallForAllHelp& e) {
-    return cli.app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return cli.app.exit(e);
+    return cli.app->exit(e);
+  } catch (const CLI::CallForVersion&) {
+    return print_version(argc, argv);
   } catch (const CLI::ParseError& e) {
     print_error(parse_error_message(e, cli));
     return kExitUsage;

@@ -1,11 +1,11 @@
 #pragma once
 // The whole command line: every subcommand's options, parsing, config files, and the mapping
 // of errors to exit codes (exit_status.h). main() only calls run_cli.
-#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "cli_fwd.h"
 #include "cmd_analyze.h"
 #include "cmd_bench.h"
 #include "cmd_check.h"
@@ -24,7 +24,9 @@ struct Command {
 };
 
 struct Cli {
-  CLI::App app{"gradflow: see how gradients flow through deep networks", "gradflow"};
+  Cli();
+  ~Cli();
+  std::unique_ptr<CLI::App> app;  // behind a pointer so that main.cc need not compile CLI11
   AnalyzeOptions analyze;
   ListOptions list;
   TrainOptions train;

@@ -1,5 +1,6 @@
 #include "cmd_analyze.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fmt/format.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #pragma once
 // `gradflow analyze` (and `gradflow` alone): build the networks, measure, report.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 
 #include "analysis.h"

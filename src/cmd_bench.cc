@@ -1,5 +1,6 @@
 #include "cmd_bench.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -79,7 +80,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string pct(double share) { return fmt::format("{:.1f}%", 100.0 * share); }
+std::string share_pct(double share) { return fmt::format("{:.1f}%", 100.0 * share); }
 
 }  // namespace
 
@@ -109,8 +110,8 @@ std::string bench_table(const ActivationBenchResult& r) {
   for (const LayerTiming& l : r.layers) {
     out += fmt::format("  {:<11} {:>16} {:>9.3f} {:>9.1f} {:>12.3f} {:>12} {:>12}\n", l.activation,
                        fmt::format("{:.3f} ({:.3f})", l.layer_ms.median, l.layer_ms.iqr()),
-                       l.gemm_ms.median, l.gemm_gflops, l.activation_ms.median, pct(l.gemm_share),
-                       pct(l.activation_share));
+                       l.gemm_ms.median, l.gemm_gflops, l.activation_ms.median, share_pct(l.gemm_share),
+                       share_pct(l.activation_share));
     lo = std::min(lo, l.activation_share);
     hi = std::max(hi, l.activation_share);
     gemm_share += l.gemm_share / static_cast<double>(r.layers.size());
@@ -120,7 +121,7 @@ std::string bench_table(const ActivationBenchResult& r) {
         "\nphi and phi' take {} to {} of a dense layer's time here; the matrix product takes {} on "
         "average.\nThe rest is the bias and the statistics analyze gathers. Each part is timed on its own, so on a\n"
         "busy machine a share can read past 100%.\n",
-        pct(lo), pct(hi), pct(gemm_share));
+        share_pct(lo), share_pct(hi), share_pct(gemm_share));
   return out;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // `gradflow bench`: what each activation costs, alone and inside a dense layer.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 
 #include "activation_bench.h"

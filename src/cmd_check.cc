@@ -1,5 +1,6 @@
 #include "cmd_check.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 // compares every metric within tolerances; rule mode runs networks (one, or a grid as in sweep)
 // and checks bounds on metrics. Exit 1 when anything fails, with a table (or JSON) of what and
 // where, and optionally JUnit XML for the CI's test view.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,5 +1,6 @@
 #include "cmd_list.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 // `gradflow list`: the activation table and the initialisation schemes.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 
 namespace gf {

@@ -1,7 +1,7 @@
 #pragma once
 // `gradflow merge`: the records of several sweep files (shards) as one JSONL file, each run
 // once. Duplicates by run_id are dropped; the same run with different results is an error.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 #include <vector>
 

@@ -1,5 +1,6 @@
 #include "cmd_summarize.h"
 
+#include <CLI/CLI.hpp>
 #include <charconv>
 #include <optional>
 #include <cstdio>

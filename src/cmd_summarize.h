@@ -1,7 +1,7 @@
 #pragma once
 // `gradflow summarize`: group sweep records and describe a metric per group, or pivot its mean
 // over two keys ("at which depth does each activation lose its gradient?").
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 #include <vector>
 

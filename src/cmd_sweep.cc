@@ -1,5 +1,6 @@
 #include "cmd_sweep.h"
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>

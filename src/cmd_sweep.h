@@ -1,7 +1,7 @@
 #pragma once
 // `gradflow sweep`: many runs of `analyze` over a grid, written as records (JSONL or CSV) in
 // grid order as they complete, resumable, shardable.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <cstdint>
 #include <string>
 

@@ -1,5 +1,6 @@
 #include "cmd_theory.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <limits>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // `gradflow theory`: what mean-field theory predicts for a configuration (the length and
 // correlation maps, chi_1, depth scales, phase, edge of chaos, gradient profile, dead units),
 // or a phase diagram over (sigma_w2, sigma_b2).
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 
 #include "terminal.h"

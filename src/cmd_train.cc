@@ -1,5 +1,6 @@
 #include "cmd_train.h"
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
@@ -32,8 +33,6 @@ TrainOptions::TrainOptions() {
 }
 
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The shared network flags, reworded where training gives them another meaning, and without
 // those that only `analyze` uses.

@@ -1,7 +1,7 @@
 #pragma once
 // `gradflow train`: train the same network with several activations (and seeds) side by side
 // on one dataset, and watch how gradient flow, saturation and dead units change as it learns.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <string>
 #include <vector>
 

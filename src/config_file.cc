@@ -1,5 +1,6 @@
 #include "config_file.h"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 // --config FILE.json: a JSON object whose keys are a subcommand's long option names. Applied
 // after the command line is parsed, and only to options the command line left unset, so flags
 // override the file. A "description" key is free text for people.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <nlohmann/json.hpp>
 #include <string>
 

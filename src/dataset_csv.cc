@@ -24,7 +24,7 @@ struct Row {
   std::vector<std::string> cells;
 };
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_view(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -78,7 +78,7 @@ std::vector<std::string> split_fields(std::string_view line, std::size_t line_no
         err.at(line_no, fmt::format("column {}: unexpected text after a closing quote", col));
     } else {
       const std::size_t end = std::min(line.find(',', i), line.size());
-      cell = std::string(trim(line.substr(i, end - i)));
+      cell = std::string(trim_view(line.substr(i, end - i)));
       i = end;
     }
     cells.push_back(std::move(cell));
@@ -131,7 +131,7 @@ Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec) {
     pos = end + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;
+    if (trim_view(line).empty()) continue;
     rows.push_back({line_no, split_fields(line, line_no, err)});
   }
   if (rows.empty()) err.file("the file is empty; expected a header line of column names, then one row per sample");

@@ -9,8 +9,6 @@ namespace gf {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 double normal_cdf(double x) { return 0.5 * std::erfc(-x * M_SQRT1_2); }
 
 // phi' is 0 on the whole piece if it is 0 at a handful of points across it (the pieces are

@@ -20,6 +20,8 @@ struct Phi {
   double value(double h) const;
   double slope(double h) const;
 };
+// The activation called `name` (one of the table's) with parameter `param`.
+inline Phi phi_of(const char* name, double param = 0.01) { return {find_activation(name), param}; }
 
 // Over h = mu + sqrt(v) z, z ~ N(0, 1).
 struct Moments1 {

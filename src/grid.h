@@ -10,7 +10,7 @@
 // A grid point becomes an AnalysisConfig by parsing `--name value` for each axis with the same
 // CLI11 options `analyze` uses (network_options.h), then validate(): every value and every
 // combination is checked, with the same messages, before the first run starts.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 #include <cstdint>
 #include <memory>
 #include <string>

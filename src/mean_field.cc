@@ -5,11 +5,6 @@
 
 namespace gf {
 
-namespace {
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
-}  // namespace
-
 InputMoments input_moments(InputKind k) {
   switch (k) {
     case InputKind::normal: return {1.0, 0.0};
@@ -48,7 +43,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m) {
     const Moments1 m1 = expect1(m.phi, m.bias, q);
     t.act_m2 = m1.phi2;
     t.dead_units_frac = dead_unit_probability(zone, m.bias, q, c, m.batch);
-    t.chi = kNaNd;
+    t.chi = kNaN;
     if (l == L) break;
     const double sw2 = m.sigma_w2[static_cast<std::size_t>(l)];
     t.chi = sw2 * m1.dphi2;
@@ -115,7 +110,7 @@ double solve_q_star(const Phi& phi, double sw2, double sb2, double bias, double 
     const double gx = g(x, &slope);
     if (gx == 0) return x;
     (gx > 0 ? lo : hi) = x;
-    double next = slope < 0 ? x - gx / slope : kNaNd;
+    double next = slope < 0 ? x - gx / slope : kNaN;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (std::abs(next - x) <= 1e-15 * x) return next;
     x = next;
@@ -147,7 +142,7 @@ double solve_c_star(const CorrelationMap& map) {
     const double g = map.value(c, &slope) - c, dg = slope - 1;
     if (g == 0) break;
     (g > 0 ? lo : hi) = c;
-    double next = dg < 0 ? c - g / dg : kNaNd;
+    double next = dg < 0 ? c - g / dg : kNaN;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (std::abs(next - c) < 1e-11) {  // quadratic convergence: the error is now far smaller
       c = next;
@@ -167,8 +162,8 @@ FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, doub
   const double q = std::isfinite(f.q_star) ? f.q_star : 1e12;  // "as q grows"
   const Moments1 m1 = expect1(phi, bias, q);
   f.chi_1 = sw2 * m1.dphi2;
-  f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv : kNaNd;
-  f.xi_q = std::isfinite(f.chi_q) ? depth_scale(f.chi_q) : kNaNd;
+  f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv : kNaN;
+  f.xi_q = std::isfinite(f.chi_q) ? depth_scale(f.chi_q) : kNaN;
   f.xi_grad = depth_scale(f.chi_1);
   f.phase = f.chi_1 < 1 - critical_tol ? Phase::ordered
             : f.chi_1 > 1 + critical_tol ? Phase::chaotic
@@ -200,7 +195,7 @@ double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m
   // Illinois modification (Dowell & Jarratt 1971), which keeps the bracket and converges fast.
   constexpr int kSteps = 40;
   double a = 0.01, fa = excess(a);
-  if (fa >= 0) return kNaNd;
+  if (fa >= 0) return kNaN;
   for (int i = 1; i <= kSteps; ++i) {
     const double b0 = 0.01 * std::pow(1e5, static_cast<double>(i) / kSteps);
     double b = b0, fb = excess(b);
@@ -229,7 +224,7 @@ double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m
     }
     return 0.5 * (a + b);
   }
-  return kNaNd;
+  return kNaN;
 }
 
 }  // namespace gf

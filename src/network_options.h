@@ -1,7 +1,7 @@
 #pragma once
 // The options that define a network and what is measured on it: shared by every subcommand
 // that builds networks, so each flag is spelled, checked and documented once.
-#include <CLI/CLI.hpp>
+#include "cli_fwd.h"
 
 #include "analysis.h"
 

@@ -22,7 +22,7 @@ namespace {
 // One tensor, updated in place (no temporaries: this runs every step). Returns ||delta x||^2
 // when `measure` is set, else 0.
 template <class T>
-struct Rule {
+struct TensorUpdate {
   const OptimizerConfig& c;
   T adam_scale_m, adam_scale_v;  // 1 / (1 - beta^t)
 
@@ -60,7 +60,7 @@ struct Rule {
 template <class T>
 void Optimizer<T>::step(Params<T>& p, const Params<T>& g, UpdateNorms* norms) {
   ++t_;
-  const Rule<T> rule{c_, static_cast<T>(1.0 / (1.0 - std::pow(c_.beta1, static_cast<double>(t_)))),
+  const TensorUpdate<T> rule{c_, static_cast<T>(1.0 / (1.0 - std::pow(c_.beta1, static_cast<double>(t_)))),
                      static_cast<T>(1.0 / (1.0 - std::pow(c_.beta2, static_cast<double>(t_))))};
   const bool has_m = c_.kind != OptimizerKind::sgd, has_v = c_.kind == OptimizerKind::adam;
   const auto n = static_cast<std::size_t>(p.layers() + 1);

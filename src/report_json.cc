@@ -1,8 +1,8 @@
 #include "report_json.h"
 
-#include <Eigen/Core>
 #include <cmath>
 
+#include "build_info.h"
 #include "loss.h"
 #include "version.h"
 
@@ -13,20 +13,15 @@ using ojson = nlohmann::ordered_json;
 ojson number_or_null(double v) { return std::isfinite(v) ? ojson(v) : ojson(nullptr); }
 
 namespace {
-template <class T>
-ojson optional_json(const std::optional<T>& v) {
-  return v ? ojson(*v) : ojson(nullptr);
-}
 ojson index_or_null(Index v) { return v != 0 ? ojson(v) : ojson(nullptr); }
 }  // namespace
 
 ojson context_json(Dtype dtype) {
   return {{"git_sha", GRADFLOW_GIT_SHA},
           {"build_type", GRADFLOW_BUILD_TYPE},
-          {"compiler", std::string("g++ ") + __VERSION__},
-          {"eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
-                        "." + std::to_string(EIGEN_MINOR_VERSION)},
-          {"simd", Eigen::SimdInstructionSetsInUse()},
+          {"compiler", compiler_text()},
+          {"eigen", eigen_version()},
+          {"simd", simd_text()},
           {"dtype", dtype_name(dtype)}};
 }
 

@@ -3,6 +3,7 @@
 // quantity that is undefined (the forward pass overflowed, the gradient is exactly zero) is
 // null, and the run says why in overflow_layer / zero_grad_layer.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "analysis.h"
@@ -12,6 +13,11 @@ namespace gf {
 inline constexpr int kSchemaVersion = 1;
 
 nlohmann::ordered_json number_or_null(double v);
+// An absent value is null, not a made-up number.
+template <class T>
+nlohmann::ordered_json optional_json(const std::optional<T>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
 nlohmann::ordered_json context_json(Dtype dtype);
 // Keys are the long option names, so a document's config can be fed back with --config.
 nlohmann::ordered_json config_json(const AnalysisConfig& c);

@@ -19,7 +19,7 @@ std::string fmt_num(double v, std::string_view spec = ".4g") {
   return fmt::format(fmt::runtime(std::string("{:") + std::string(spec) + "}"), v);
 }
 
-std::string cell(double v, std::string_view spec, int width) { return fmt::format("{:>{}}", fmt_num(v, spec), width); }
+std::string theory_cell(double v, std::string_view spec, int width) { return fmt::format("{:>{}}", fmt_num(v, spec), width); }
 
 ojson fixed_json(const FixedPoint& f) {
   return {{"q_star", number_or_null(f.q_star)},
@@ -143,9 +143,9 @@ std::string theory_table(const TheoryConfig& c, const std::vector<TheoryResult>&
                        "grad_W", "dead%");
     for (Index l : shown_layers(c.depth, o)) {
       const LayerTheory& t = r.layers[static_cast<std::size_t>(l - 1)];
-      out += fmt::format("{:>7} ", l) + cell(t.q, ".4g", 10) + " " + cell(t.c, ".4f", 8) + " " + cell(t.chi, ".4f", 8) +
-             " " + cell(t.grad_preact_rel_log10, "+.3f", 9) + " " + cell(t.grad_weight_rel_log10, "+.3f", 9) + " " +
-             cell(100 * t.dead_units_frac, ".1f", 7) + "\n";
+      out += fmt::format("{:>7} ", l) + theory_cell(t.q, ".4g", 10) + " " + theory_cell(t.c, ".4f", 8) + " " + theory_cell(t.chi, ".4f", 8) +
+             " " + theory_cell(t.grad_preact_rel_log10, "+.3f", 9) + " " + theory_cell(t.grad_weight_rel_log10, "+.3f", 9) + " " +
+             theory_cell(100 * t.dead_units_frac, ".1f", 7) + "\n";
     }
   }
   out +=
@@ -297,10 +297,10 @@ std::string comparison_table(const AnalysisResult& result, const std::vector<The
       const std::size_t i = static_cast<std::size_t>(layer - 1);
       const LayerTheory& p = t.predicted[i];
       const LayerStats& m = r.pass.layers[i];
-      out += fmt::format("{:>5} ", layer) + cell(t.preact_var[i], ".4g", 9) + " " + cell(p.q, ".4g", 9) + " " +
-             cell(t.grad_preact_rel_log10[i], "+.2f", 8) + " " + cell(p.grad_preact_rel_log10, "+.2f", 8) + " " +
-             cell(m.grad_weight_rel_log10, "+.2f", 8) + " " + cell(p.grad_weight_rel_log10, "+.2f", 8) + " " +
-             cell(100 * m.dead_units_frac, ".1f", 6) + " " + cell(100 * p.dead_units_frac, ".1f", 6) + "\n";
+      out += fmt::format("{:>5} ", layer) + theory_cell(t.preact_var[i], ".4g", 9) + " " + theory_cell(p.q, ".4g", 9) + " " +
+             theory_cell(t.grad_preact_rel_log10[i], "+.2f", 8) + " " + theory_cell(p.grad_preact_rel_log10, "+.2f", 8) + " " +
+             theory_cell(m.grad_weight_rel_log10, "+.2f", 8) + " " + theory_cell(p.grad_weight_rel_log10, "+.2f", 8) + " " +
+             theory_cell(100 * m.dead_units_frac, ".1f", 6) + " " + theory_cell(100 * p.dead_units_frac, ".1f", 6) + "\n";
     }
     out += fmt::format(
         "agreement over {} layers: var(h) within {} of q_l on average; gradient profile within {} decades "

@@ -12,6 +12,7 @@
 namespace gf {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Count, mean and sum of squared deviations; merged with Chan et al.'s pairwise update, which
 // stays accurate when the mean is large next to the spread (relu with a large bias).

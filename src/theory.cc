@@ -14,7 +14,6 @@
 namespace gf {
 
 namespace {
-constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kMaxCells = 200000;
 
 int thread_count(int t) {
@@ -148,7 +147,7 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
     r.fixed = fixed_point(phi, r.sigma_w2, sb2, c.bias_init, r.layers.front().q, c.critical_tol);
     r.critical_sigma_w2 = critical_sigma_w2(phi, sb2, c.bias_init, in.m2);
     r.trainable_depth = 6 * r.fixed.xi_c;
-    r.born_dead = kNaNd;
+    r.born_dead = kNaN;
     if (relu_like(phi) && sb2 == 0 && c.bias_init == 0) {
       const std::vector<long long> widths(static_cast<std::size_t>(c.depth), static_cast<long long>(c.width));
       r.born_dead = born_dead_probability(widths);

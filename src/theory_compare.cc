@@ -8,10 +8,6 @@
 
 namespace gf {
 
-namespace {
-constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
-}
-
 MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) {
   const NetworkSpec spec = network_spec(c, act);
   MeanFieldModel m;
@@ -61,7 +57,7 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "with {} the samples' output gradients share a common component when the last layer's "
         "activations are correlated (predicted c_L = {:.2f}), which adds coherently in d loss/d W: "
         "compare weight-gradient profiles under --loss random",
-        loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaNd : t.predicted.back().c));
+        loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaN : t.predicted.back().c));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)
@@ -109,10 +105,10 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
     }
   }
   t.layers_compared = std::max(n_q, n_g);
-  t.q_rel_mean_abs = n_q ? q_sum / static_cast<double>(n_q) : kNaNd;
-  t.dead_units_mean_abs = n_q && dead_zone ? dead_sum / static_cast<double>(n_q) : kNaNd;
-  t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaNd;
-  t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaNd;
+  t.q_rel_mean_abs = n_q ? q_sum / static_cast<double>(n_q) : kNaN;
+  t.dead_units_mean_abs = n_q && dead_zone ? dead_sum / static_cast<double>(n_q) : kNaN;
+  t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaN;
+  t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaN;
   t.notes = notes_for(c, r, m, t);
   return t;
 }

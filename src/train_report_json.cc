@@ -11,11 +11,6 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-template <class T>
-ojson optional_json(const std::optional<T>& v) {
-  return v ? ojson(*v) : ojson(nullptr);
-}
-
 ojson spread_json(const Spread& s) {
   return {{"n", s.n}, {"mean", number_or_null(s.mean)}, {"sd", number_or_null(s.sd)},
           {"min", number_or_null(s.min)}, {"max", number_or_null(s.max)}};

@@ -12,7 +12,7 @@ std::string num(double v, std::string_view spec) {
   if (!std::isfinite(v)) return "-";
   return fmt::format(fmt::runtime(std::string("{:") + std::string(spec) + "}"), v);
 }
-std::string pct(double frac) { return num(100.0 * frac, ".1f"); }
+std::string pct_cell(double frac) { return num(100.0 * frac, ".1f"); }
 
 std::string header(const TrainResult& r) {
   const TrainConfig& c = r.config;
@@ -58,9 +58,9 @@ std::string runs_table(const TrainResult& result, const Style& s) {
     out += s.paint(fmt::format("{:>11}", target), tone);
     out += fmt::format(" {:>7} {:>8} {:>7} {:>7} {:>8} {:>6} {:>8} {:>6}\n",
                        num(r.reached() ? r.seconds_to_target : kNaN, ".1f"), num(m.final_loss, ".4f"),
-                       pct(m.final_train_error), pct(m.final_test_error),
-                       std::isfinite(m.speedup) ? num(m.speedup, ".2f") + "x" : "-", pct(m.dead_units_frac_final),
-                       pct(m.top_saturated_peak), num(m.dw_sign_coherence_hidden, ".2f"));
+                       pct_cell(m.final_train_error), pct_cell(m.final_test_error),
+                       std::isfinite(m.speedup) ? num(m.speedup, ".2f") + "x" : "-", pct_cell(m.dead_units_frac_final),
+                       pct_cell(m.top_saturated_peak), num(m.dw_sign_coherence_hidden, ".2f"));
   }
   return out;
 }

@@ -33,7 +33,7 @@ double chance_coherence(Index fan_in) {
 
 namespace {
 
-double percent(double frac) { return 100.0 * frac; }
+double as_percent(double frac) { return 100.0 * frac; }
 
 // The largest rise of `field` of hidden layer l from an earlier log step to a later one.
 struct Rise {
@@ -95,8 +95,8 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
 
   if (run.end == RunEnd::diverged) say(divergence_text(run, c));
   if (!run.reached() && run.end != RunEnd::diverged)
-    say(fmt::format("did not reach {:g}% training error in {} steps (last {:.1f}%)", percent(c.target_error),
-                    run.steps_done, percent(s.final_train_error)));
+    say(fmt::format("did not reach {:g}% training error in {} steps (last {:.1f}%)", as_percent(c.target_error),
+                    run.steps_done, as_percent(s.final_train_error)));
 
   // Units that died.
   for (std::size_t l = 0; l < L; ++l) {
@@ -120,8 +120,8 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
   if (s.dying_layer != 0 && s.dying_to - s.dying_from > c.net.thresholds.dead_above)
     say(fmt::format("{:.0f}% of layer-{} units died between step {} and {} ({:.0f}% -> {:.0f}% dead); {:.0f}% of "
                     "all hidden units are dead at the end",
-                    percent(s.dying_to - s.dying_from), s.dying_layer, s.dying_from_step, s.dying_to_step,
-                    percent(s.dying_from), percent(s.dying_to), percent(s.dead_units_frac_final)));
+                    as_percent(s.dying_to - s.dying_from), s.dying_layer, s.dying_from_step, s.dying_to_step,
+                    as_percent(s.dying_from), as_percent(s.dying_to), as_percent(s.dead_units_frac_final)));
 
   // The top hidden layer's saturation (Glorot & Bengio 2010: sigmoid's is pushed to 0 early).
   for (const LogRecord& r : run.log) {
@@ -141,8 +141,8 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
       s.top_saturated_peak - s.top_saturated_initial > c.net.thresholds.saturated_above / 2)
     say(fmt::format("top hidden layer {:.0f}% saturated at step {} (slope below {:g} of the maximum; {:.0f}% at the "
                     "start, {:.0f}% at the end; mean activation {:.3f} at the peak)",
-                    percent(s.top_saturated_peak), s.top_saturated_peak_step, c.net.sat_eps,
-                    percent(s.top_saturated_initial), percent(s.top_saturated_final), s.top_act_mean_at_peak));
+                    as_percent(s.top_saturated_peak), s.top_saturated_peak_step, c.net.sat_eps,
+                    as_percent(s.top_saturated_initial), as_percent(s.top_saturated_final), s.top_act_mean_at_peak));
 
   // Sign coherence of the weight updates, mean over the log steps that took a step.
   double first = 0, hidden = 0;

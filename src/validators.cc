@@ -15,7 +15,7 @@ CLI::Validator one_of(std::vector<std::string> names, bool listed) {
         return "unknown value '" + value + "'" + did_you_mean(value, names) + "; allowed: " +
                join(names);
       },
-      desc);
+      desc, std::string(kChoicesTag) + join(names, ","));
 }
 
 CLI::Validator whole_number(long long lo, long long hi) {

@@ -13,6 +13,10 @@
 
 namespace gf {
 
+// one_of and enum_choice name their validator kChoicesTag + "a,b,c", so that the man page and the
+// shell completions (cli_docs.h) list the same choices without a second list.
+inline constexpr std::string_view kChoicesTag = "choices:";
+
 // `listed`: show the choices next to the option in --help (off when the help text lists them).
 CLI::Validator one_of(std::vector<std::string> names, bool listed = true);
 CLI::Validator whole_number(long long lo, long long hi);
@@ -39,7 +43,7 @@ CLI::Validator enum_choice(std::span<const EnumName<E>> table) {
         return "unknown value '" + value + "'" + did_you_mean(value, names) + "; allowed: " +
                join(names);
       },
-      desc);
+      desc, std::string(kChoicesTag) + join(names, ","));
 }
 
 }  // namespace gf

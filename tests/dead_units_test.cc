@@ -11,10 +11,6 @@
 
 using namespace gf;
 
-namespace {
-Phi phi_of(const char* name, double param = 0.01) { return {find_activation(name), param}; }
-}  // namespace
-
 TEST_CASE("dead zones are read off the activation table") {
   auto zone = [](const char* name, double p = 0.01) { return dead_zone(phi_of(name, p)); };
   REQUIRE(zone("relu").size() == 1);

@@ -1,5 +1,6 @@
 #include "grid.h"
 
+#include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 
 #include <algorithm>

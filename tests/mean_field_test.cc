@@ -11,8 +11,6 @@ using namespace gf;
 
 namespace {
 
-Phi phi_of(const char* name, double param = 0.01) { return {find_activation(name), param}; }
-
 MeanFieldModel model(const char* name, double sw2, double sb2, Index depth, double param = 0.01) {
   MeanFieldModel m;
   m.phi = phi_of(name, param);

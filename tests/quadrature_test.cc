@@ -22,7 +22,6 @@ double pdf(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI); }
 // E[e^{a h}; h < 0] for h ~ N(0, v): e^{a^2 v/2} Phi(-a sqrt(v)).
 double exp_below(double a, double v) { return std::exp(0.5 * a * a * v) * Phi_(-a * std::sqrt(v)); }
 
-Phi phi_of(const char* name, double param = 0.01) { return {find_activation(name), param}; }
 
 // Closed forms of E[phi^2] and E[phi'^2] for h ~ N(0, v).
 struct Pair {
