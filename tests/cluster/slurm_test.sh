@@ -30,12 +30,12 @@ states() { scontrol show job "$1" -o 2>/dev/null | grep -o 'JobState=[A-Z_]*' | 
 wait_done() {
   local t
   for ((t = 0; t < $2; t++)); do
-    if ! states "$1" | grep -qE 'PENDING|RUNNING|CONFIGURING|COMPLETING|REQUEUED|RESIZING|SUSPENDED'; then return 0; fi
+    if ! states "$1" | grep -E 'PENDING|RUNNING|CONFIGURING|COMPLETING|REQUEUED|RESIZING|SUSPENDED' >/dev/null; then return 0; fi
     sleep 1
   done
   fail "job $1 still not done after $2 s: $(states "$1" | tr '\n' ' ')"
 }
-all_completed() { ! states "$1" | grep -qv COMPLETED; }
+all_completed() { ! states "$1" | grep -v COMPLETED >/dev/null; }
 same_records() {  # FILE_A FILE_B: the same records, each byte-identical (order aside)
   cmp -s <(LC_ALL=C sort "$1") <(LC_ALL=C sort "$2")
 }

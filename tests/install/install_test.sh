@@ -119,10 +119,12 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 # Every shared library the binary needs comes from a package the .deb depends on.
 for lib in $(objdump -p "$build/gradflow" | awk '/NEEDED/ {print $2}'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+  # awk reads to the end: an early exit would kill ldconfig with SIGPIPE once its listing outgrows
+  # the pipe buffer (64 KiB), and pipefail would end this script without a word.
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && p == "" {p = $NF} END {print p}')
   [ -n "$path" ] || fail "cannot find $lib"
-  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) ||
-    pkg=$(dpkg -S "$path" | head -1 | cut -d: -f1)
+  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | awk -F: 'NR == 1 {print $1}') ||
+    pkg=$(dpkg -S "$path" | awk -F: 'NR == 1 {print $1}')
   [ -n "$pkg" ] || fail "no package owns $path"
   grep -qw -- "$pkg" <<< "$depends" || fail "the binary links $lib (package $pkg), which Depends does not name: $depends"
 done
