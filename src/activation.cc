@@ -1,198 +1,187 @@
 #include "activation.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
-#include <unsupported/Eigen/SpecialFunctions>
 
 #include "portable_math.h"
 
 namespace gf {
 namespace {
 
+// Each activation is a struct with its formula for one element:
+//   eval<slope>(h, pre, a, d, p): a = phi(h) and, if `slope`, d = phi'(h); p the parameter, pre
+//   what a `prepass` computed for h (f64 gelu's erfc), if the struct has one.
+// Where phi' has a tail that can fall below the float range, also
+//   slope_exponent(h) = g(h), and scaled_slope(h, pre, shift, e^shift) = phi'(h) e^shift, written
+//   as C(h) e^(g(h) + shift) so that nothing underflows when shift = -max g (activation.h).
+// The formulas use IEEE arithmetic, selects and portable_math.h only, no branches and no calls:
+// the loops below vectorise on every instruction set, and a vector lane computes exactly what
+// the scalar tail computes (-ffp-contract=off for this file, CMakeLists.txt). Derivatives are
+// formed so that they stay accurate where phi' is tiny: sigmoid' as e/(1+e)^2 with
+// e = exp(-|h|), not a(1-a), which rounds to 0 in f32 beyond |h| = 17; and where exp's value is
+// multiplied by a factor above 1, exp_scaled makes room for it first.
+
+// min(h, 0) on the bits: h where its sign bit is set, else +0. A float select would do, but the
+// compiler copies a loop body per branch of it here and then cannot vectorise.
 template <class T>
-using In = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-template <class T>
-using Out = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-
-// Scratch arrays of the slice's length, for the kernels' intermediate values.
-template <class T>
-struct Scratch {
-  Out<T> t, u, v, w;
-};
-
-// Eigen's select takes at most one scalar branch; this makes the other one an expression.
-template <class T>
-auto constant(const In<T>& like, T v) {
-  return Eigen::Array<T, Eigen::Dynamic, 1>::Constant(like.size(), v);
+inline T negative_part(T h) {
+  using U = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  const U bits = std::bit_cast<U>(h);
+  return std::bit_cast<T>(bits & (bits >> (8 * sizeof(T) - 1)));
 }
-
-// Every exponential below goes through portable_math.h, whose result for an input is the same
-// on every build and at every place in the array (the contract is written there). Eigen's own
-// exp, expm1, log1p and tanh are not: they differ between AVX-512, AVX2 and SSE2 builds and
-// between the vector body and the scalar tail of one array. This file is compiled with
-// -ffp-contract=off (CMakeLists.txt), so the arithmetic around them is the same everywhere too.
-template <class T, class E>
-void set_exp(Out<T> out, const E& x) {
-  out = x;
-  exp_inplace(out.data(), out.size());
-}
-template <class T, class E>
-void set_expm1(Out<T> out, const E& x) {
-  out = x;
-  expm1_inplace(out.data(), out.size());
-}
-// e = exp(x), m = expm1(x) from one reduction; x goes through `arg`.
-template <class T, class E>
-void set_exp_expm1(Out<T> e, Out<T> m, Out<T> arg, const E& x) {
-  arg = x;
-  exp_expm1(arg.data(), e.data(), m.data(), arg.size());
-}
-
-// Where the forward-only kernel sends phi'(h): nowhere. Eigen expressions are lazy, so
-// `d = expression` on a Discard never computes the expression.
-struct Discard {
-  template <class E>
-  Discard& operator=(const E&) { return *this; }
-  void setOnes() {}
-};
-
-template <class D>
-constexpr bool kDiscarded = std::is_same_v<D, Discard>;
-
-// Each activation is a struct with eval(h, a, d, s, p): h in, a and d out (d may alias h, so
-// a is written first and d last), s scratch arrays of the same length, p the parameter.
-// d is a template parameter so that the forward-only kernel can pass a Discard.
-// Derivatives are formed so that they stay accurate where phi' is tiny: sigmoid' as
-// e/(1+e)^2 with e = exp(-|h|), not a(1-a), which rounds to 0 in f32 beyond |h| = 17.
-// Where phi' has a tail that can fall below the float range, the struct also has
-// slope_exponent(h) = g(h) and scaled_slope(h, d, s, shift, e^shift) = phi'(h) e^shift, written
-// as C(h) e^(g(h) + shift) so that nothing underflows when shift = -max g (see activation.h).
 
 struct Sigmoid {  // phi' = e / (1 + e)^2, e = exp(-|h|)
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
-    set_exp(s.t, -h.abs());
-    a = (h >= T(0)).select(T(1), s.t) / (T(1) + s.t);
-    d = s.t / (T(1) + s.t).square();
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T e = exp_scaled<0>(-std::abs(h));
+    const T inv = T(1) / (T(1) + e);
+    a = (h >= T(0) ? T(1) : e) * inv;
+    if constexpr (slope) d = e * inv * inv;
   }
   template <class T>
   static T slope_exponent(T h) { return -std::abs(h); }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T) {
-    set_exp(s.t, -h.abs());
-    set_exp(s.u, shift - h.abs());
-    d = s.u / (T(1) + s.t).square();
+  static T scaled_slope(T h, T, T shift, T) {
+    const T inv = T(1) / (T(1) + exp_scaled<0>(-std::abs(h)));
+    return exp_scaled<0>(shift - std::abs(h)) * inv * inv;
   }
 };
 
-struct Tanh {  // tanh|h| = -m / (2 + m), m = expm1(-2|h|); phi' = 4e / (1 + e)^2, e = exp(-2|h|)
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
-    if constexpr (kDiscarded<D>) set_expm1(s.u, T(-2) * h.abs());
-    else set_exp_expm1(s.t, s.u, s.v, T(-2) * h.abs());
-    a = (h < T(0)).select(s.u, -s.u) / (T(2) + s.u);
-    d = T(4) * s.t / (T(1) + s.t).square();
+struct Tanh {  // tanh|h| = -m / (2 + m), m = expm1(-2|h|); phi' = 4e / (2 + m)^2, e = exp(-2|h|)
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T x = T(-2) * std::abs(h);
+    T m, e4 = 0;
+    if constexpr (slope) {
+      const auto pair = exp_expm1_scaled<2>(x);  // e4 = 4e
+      m = pair.m;
+      e4 = pair.e;
+    } else {
+      m = expm1_kernel(x);
+    }
+    const T inv = T(1) / (T(2) + m);  // 1 / (1 + e), without e
+    a = (h < T(0) ? m : -m) * inv;
+    if constexpr (slope) d = e4 * inv * inv;
   }
   template <class T>
   static T slope_exponent(T h) { return T(-2) * std::abs(h); }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T) {
-    set_exp(s.t, T(-2) * h.abs());
-    set_exp(s.u, shift - T(2) * h.abs());
-    d = T(4) * s.u / (T(1) + s.t).square();
+  static T scaled_slope(T h, T, T shift, T) {
+    const T inv = T(1) / (T(2) + expm1_kernel(T(-2) * std::abs(h)));
+    return exp_scaled<2>(shift - T(2) * std::abs(h)) * inv * inv;
   }
 };
 
 struct Relu {
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T>, T) {
-    a = h.max(T(0));
-    // relu'(0) = 0, as in PyTorch. select, not a cast of the comparison: Eigen vectorises it.
-    d = (h > T(0)).select(constant(h, T(1)), T(0));
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    a = h > T(0) ? h : T(0);
+    if constexpr (slope) d = h > T(0) ? T(1) : T(0);  // relu'(0) = 0, as in PyTorch
   }
 };
 
 struct LeakyRelu {
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T>, T slope) {
-    a = (h > T(0)).select(h, slope * h);
-    d = (h > T(0)).select(constant(h, T(1)), slope);
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T s) {
+    a = h > T(0) ? h : s * h;
+    if constexpr (slope) d = h > T(0) ? T(1) : s;
   }
 };
 
 struct Elu {  // alpha = 1; phi' = exp(min(h, 0)), which is 1 for h > 0
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
-    // exp and expm1 go through scratch arrays, not inside select(): Eigen evaluates a select
-    // one scalar at a time, while the arrays are vectorised.
-    if constexpr (kDiscarded<D>) set_expm1(s.u, h.min(T(0)));
-    else set_exp_expm1(s.t, s.u, s.v, h.min(T(0)));
-    a = (h > T(0)).select(h, s.u);
-    d = s.t;
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T x = negative_part(h);
+    if constexpr (slope) {
+      const auto [e, m] = exp_expm1_scaled<0>(x);
+      a = h > T(0) ? h : m;
+      d = e;
+    } else {
+      a = h > T(0) ? h : expm1_kernel(x);
+    }
   }
   template <class T>
-  static T slope_exponent(T h) { return std::min(h, T(0)); }
+  static T slope_exponent(T h) { return h < T(0) ? h : T(0); }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T) {
-    set_exp(s.t, h.min(T(0)) + shift);
-    d = s.t;
-  }
+  static T scaled_slope(T h, T, T shift, T) { return exp_scaled<0>(negative_part(h) + shift); }
 };
 
 // Klambauer et al. 2017, the constants that make N(0,1) a fixed point under lecun_normal.
 constexpr double kSeluLambda = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
-struct Selu {  // phi' = lambda for h > 0, lambda alpha exp(h) below
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
+struct Selu {  // phi' = lambda for h > 0, lambda alpha exp(h) below; lambda alpha = 1.76 < 2
+  static constexpr bool kFlush = true;
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T x = negative_part(h);
     const T la = T(kSeluLambda * kSeluAlpha);
-    if constexpr (kDiscarded<D>) set_expm1(s.u, h.min(T(0)));
-    else set_exp_expm1(s.t, s.u, s.v, h.min(T(0)));
-    a = (h > T(0)).select(T(kSeluLambda) * h, la * s.u);
-    d = (h > T(0)).select(T(kSeluLambda), la * s.t);
+    if constexpr (slope) {
+      const auto [e2, m] = exp_expm1_scaled<1>(x);  // e2 = 2 exp(x)
+      a = h > T(0) ? T(kSeluLambda) * h : la * m;
+      d = (h > T(0) ? T(kSeluLambda / 2) : T(kSeluLambda * kSeluAlpha / 2)) * e2;
+    } else {
+      a = h > T(0) ? T(kSeluLambda) * h : la * expm1_kernel(x);
+    }
   }
   template <class T>
-  static T slope_exponent(T h) { return std::min(h, T(0)); }
+  static T slope_exponent(T h) { return h < T(0) ? h : T(0); }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T) {
-    set_exp(s.t, h.min(T(0)) + shift);  // e^shift where h > 0
-    d = (h > T(0)).select(T(kSeluLambda) * s.t, T(kSeluLambda * kSeluAlpha) * s.t);
+  static T scaled_slope(T h, T, T shift, T) {
+    const T e2 = exp_scaled<1>(negative_part(h) + shift);
+    return (h > T(0) ? T(kSeluLambda / 2) : T(kSeluLambda * kSeluAlpha / 2)) * e2;
   }
 };
 
 // gelu = h Phi(h), exact (erfc, accurate in the left tail); phi' = Phi(h) + h exp(-h^2/2)/sqrt(2pi).
 constexpr double kDensity = 0.5 * M_2_SQRTPI * M_SQRT1_2;  // 1/sqrt(2 pi)
 
+// min(x, cap) for x, cap >= 0 on the bits, which order such floats: an integer min, which the
+// compiler keeps as one instruction (a float select it may turn into branches, here).
+inline float min_nonneg(float x, float cap) {
+  return std::bit_cast<float>(std::min(std::bit_cast<std::uint32_t>(x), std::bit_cast<std::uint32_t>(cap)));
+}
+
+// floor(y) for 0 <= y < 2^23 in IEEE additions (std::floor is a call on SSE2).
+inline float floor_small(float y) {
+  const float r = (y + 0x1p23f) - 0x1p23f;  // y rounded to nearest
+  return r > y ? r - 1.0f : r;
+}
+
 // f32: Eigen 3.4's erfc calls the C library one element at a time (18 ns, 130x relu), so f32
-// uses Numerical Recipes' erfcc, vectorised: for z >= 0, erfc(z) = u exp(-z^2) exp(P(u)) with
-// u = 1/(1 + z/2), relative error below 1.2e-7 for every z. Here z = |h|/sqrt2, and exp(-z^2) =
-// exp(-h^2/2) is taken as exp(-hi^2/2) exp(-(|h| - hi)(|h| + hi)/2) with hi = |h| rounded down
-// to a multiple of 1/16: hi^2/2 is exact, so the tail keeps f32's accuracy (rounding h^2 would
-// cost h^2 ulp). Then Phi(h) = erfc(-h/sqrt2)/2: with E = erfc(|h|/sqrt2), E/2 for h <= 0 and
-// 1 - E/2 above. With a shift, exp(-h^2/2) and E carry e^shift, and so do Phi and phi'.
-// Writes Phi(h) e^shift to `phi` (a, or scratch) and, if `slope`, phi' e^shift to s.t (the
-// caller moves it to d, which may alias h, once it is done with h).
-void gelu_f32(In<float> h, Out<float> phi, bool slope, Scratch<float> s, float shift, float exp_shift) {
-  const auto x = h.abs().min(1e30f);  // keeps x + hi finite
-  const auto hi = (x * 16.0f).floor() * 0.0625f;
-  set_exp(s.t, shift - 0.5f * hi.square());
-  set_exp(s.u, -0.5f * (x - hi) * (x + hi));
-  s.t *= s.u;                                          // t: exp(-h^2/2) e^shift
-  s.u = 1.0f / (1.0f + float(0.5 * M_SQRT1_2) * x);    // u: NR's u
-  s.v = -1.26551223f +
-        s.u * (1.00002368f +
-               s.u * (0.37409196f +
-                      s.u * (0.09678418f +
-                             s.u * (-0.18628806f +
-                                    s.u * (0.27886807f +
-                                           s.u * (-1.13520398f +
-                                                  s.u * (1.48851587f +
-                                                         s.u * (-0.82215223f + s.u * 0.17087277f))))))));
-  exp_inplace(s.v.data(), s.v.size());
-  s.v = s.u * s.t * s.v;                                          // v: E e^shift
-  phi = (h > 0.0f).select(exp_shift - 0.5f * s.v, 0.5f * s.v);  // Phi e^shift
-  if (slope) s.t = phi + h * s.t * float(kDensity);              // t: phi' e^shift
+// uses Numerical Recipes' erfcc: for z >= 0, erfc(z) = u exp(-z^2 + P(u)) with u = 1/(1 + z/2),
+// relative error below 1.2e-7 for every z. Here z = |h|/sqrt2, and -z^2 = -h^2/2 is taken as
+// -hi^2/2 - (|h| - hi)(|h| + hi)/2 with hi = |h| rounded down to a multiple of 1/16: hi^2/2 is
+// exact and goes into the exponential's reduction whole (exp_sum_scaled), so the tail keeps
+// f32's accuracy (rounding h^2 would cost h^2 ulp). Then Phi(h) = erfc(-h/sqrt2)/2: with
+// E = erfc(|h|/sqrt2), E/2 for h <= 0 and 1 - E/2 above. With a shift, exp(-h^2/2) and E carry
+// e^shift, and so do Phi and phi'.
+struct GeluF32 {
+  float Phi, slope;
+};
+template <bool slope>
+[[gnu::always_inline]] inline GeluF32 gelu_f32(float h, float shift, float exp_shift) {
+  const float x = min_nonneg(std::abs(h), 4096.0f);  // floor_small's range
+  const float hi = floor_small(x * 16.0f) * 0.0625f;
+  const float big = -0.5f * hi * hi, small = -0.5f * (x - hi) * (x + hi);
+  const float u = 1.0f / (1.0f + float(0.5 * M_SQRT1_2) * x);
+  const float P =
+      -1.26551223f +
+      u * (1.00002368f +
+           u * (0.37409196f +
+                u * (0.09678418f +
+                     u * (-0.18628806f +
+                          u * (0.27886807f +
+                               u * (-1.13520398f + u * (1.48851587f + u * (-0.82215223f + u * 0.17087277f))))))));
+  const float E = u * exp_sum_scaled<0>(big + shift, small + P);  // e^shift erfc(|h|/sqrt2)
+  GeluF32 g;
+  g.Phi = h > 0.0f ? exp_shift - 0.5f * E : 0.5f * E;
+  // phi' = Phi + h exp(-h^2/2)/sqrt(2pi); 2^4 of room for h exp(-h^2/2) down to h = -16.
+  g.slope = slope ? g.Phi + (h * float(kDensity / 16)) * exp_sum_scaled<4>(big + shift, small) : 0.0f;
+  return g;
 }
 
 // f64, below -30: Phi(h) = phi(h) R(|h|), R the Mills ratio, from its asymptotic series
@@ -200,147 +189,173 @@ void gelu_f32(In<float> h, Out<float> phi, bool slope, Scratch<float> s, float s
 constexpr double kGeluTail = -30;
 
 struct Gelu {
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
+  static constexpr bool kFlush = true;
+  // f64: Phi from the C library's erfc, in a loop of its own (a call per element), so that the
+  // rest still vectorises.
+  template <class T>
+  static constexpr bool kPrepass = std::is_same_v<T, double>;
+  static double prepass(double h) { return 0.5 * std::erfc(-M_SQRT1_2 * h); }
+
+  template <bool slope, class T>
+  static void eval(T h, T Phi, T& a, T& d, T) {
     if constexpr (std::is_same_v<T, float>) {
-      gelu_f32(h, a, !kDiscarded<D>, s, 0.0f, 1.0f);
-      a = h * a;
-      d = s.t;  // last: d may alias h
+      const GeluF32 g = gelu_f32<slope>(h, 0.0f, 1.0f);
+      a = h * g.Phi;
+      if constexpr (slope) d = g.slope;
     } else {
-      s.t = T(0.5) * (T(-M_SQRT1_2) * h).erfc();  // the C library's erfc, element by element
-      a = h * s.t;
-      if constexpr (!kDiscarded<D>) {
-        set_exp(s.u, T(-0.5) * h.square());
-        d = s.t + h * s.u * T(kDensity);
-      }
+      a = h * Phi;
+      if constexpr (slope) d = Phi + (h * (kDensity / 64)) * exp_scaled<6>(-0.5 * h * h);
     }
   }
   template <class T>
-  static T slope_exponent(T h) { return T(-0.5) * std::min(h, T(0)) * std::min(h, T(0)); }
+  static T slope_exponent(T h) {
+    const T x = h < T(0) ? h : T(0);
+    return T(-0.5) * x * x;
+  }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T exp_shift) {
+  static T scaled_slope(T h, T Phi, T shift, T exp_shift) {
     if constexpr (std::is_same_v<T, float>) {
-      gelu_f32(h, s.w, true, s, shift, exp_shift);
-      d = s.t;
+      return gelu_f32<true>(h, shift, exp_shift).slope;
     } else {
-      s.t = T(0.5) * (T(-M_SQRT1_2) * h).erfc() * exp_shift;  // Phi e^shift (unused in the tail)
-      set_exp(s.u, shift - T(0.5) * h.square());             // exp(-h^2/2) e^shift
-      const auto z2 = h.square();
-      s.v = (T(1) - (T(1) - (T(3) - (T(15) - (T(105) - T(945) / z2) / z2) / z2) / z2) / z2) /
-                h.abs() -
-            h.abs();                                          // R - |h|
-      d = (h < T(kGeluTail)).select(s.u * s.v * T(kDensity), s.t + h * s.u * T(kDensity));
+      const T z2 = h * h, z = -h;
+      const T e = exp_scaled<6>(shift - 0.5 * z2);  // 64 exp(-h^2/2) e^shift
+      const T mills = (1 - (1 - (3 - (15 - (105 - 945 / z2) / z2) / z2) / z2) / z2) / z;
+      return h < kGeluTail ? (kDensity / 64) * e * (mills - z) : Phi * exp_shift + (h * (kDensity / 64)) * e;
     }
   }
 };
 
-struct Silu {  // x sigmoid(x); phi' = sigmoid(h) + h e / (1 + e)^2, e = exp(-|h|)
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
-    set_exp(s.t, -h.abs());
-    a = h * (h >= T(0)).select(T(1), s.t) / (T(1) + s.t);
-    d = (h >= T(0)).select(T(1), s.t) / (T(1) + s.t) + h * s.t / (T(1) + s.t).square();
+struct Silu {  // h sigmoid(h); phi' = sigmoid(h) + h e / (1 + e)^2, e = exp(-|h|)
+  static constexpr bool kFlush = true;
+  // e is taken as 2^7 e (e128): h e, near h = -100 where it still matters, keeps its digits.
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T e128 = exp_scaled<7>(-std::abs(h));
+    const T inv = T(1) / (T(1) + e128 * T(1.0 / 128));
+    a = (h >= T(0) ? h : (h * T(1.0 / 128)) * e128) * inv;  // h sigmoid(h)
+    if constexpr (slope) d = ((h >= T(0) ? T(128) : e128) + h * e128 * inv) * inv * T(1.0 / 128);
   }
   template <class T>
-  static T slope_exponent(T h) { return std::min(h, T(0)); }
+  static T slope_exponent(T h) { return h < T(0) ? h : T(0); }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T exp_shift) {
-    set_exp(s.t, -h.abs());
-    set_exp(s.u, shift - h.abs());
-    d = (h >= T(0)).select(exp_shift, s.u) / (T(1) + s.t) + h * s.u / (T(1) + s.t).square();
+  static T scaled_slope(T h, T, T shift, T exp_shift) {
+    const T inv = T(1) / (T(1) + exp_scaled<0>(-std::abs(h)));
+    const T u128 = exp_scaled<7>(shift - std::abs(h));
+    return ((h >= T(0) ? T(128) * exp_shift : u128) + h * u128 * inv) * inv * T(1.0 / 128);
   }
 };
 
 struct Softplus {  // log(1 + exp(h)) = log1p(e) + max(h, 0), e = exp(-|h|); phi' = sigmoid(h)
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
-    set_exp(s.t, -h.abs());
-    s.u = s.t;
-    log1p_inplace(s.u.data(), s.u.size());
-    a = s.u + h.max(T(0));
-    d = (h >= T(0)).select(T(1), s.t) / (T(1) + s.t);
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T e = exp_scaled<0>(-std::abs(h));
+    a = log1p_of(e) + (h > T(0) ? h : T(0));
+    if constexpr (slope) d = (h >= T(0) ? T(1) : e) / (T(1) + e);
   }
   template <class T>
-  static T slope_exponent(T h) { return std::min(h, T(0)); }
+  static T slope_exponent(T h) { return h < T(0) ? h : T(0); }
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T> s, T shift, T exp_shift) {
-    set_exp(s.t, -h.abs());
-    set_exp(s.u, shift - h.abs());
-    d = (h >= T(0)).select(exp_shift, s.u) / (T(1) + s.t);
+  static T scaled_slope(T h, T, T shift, T exp_shift) {
+    const T e = exp_scaled<0>(-std::abs(h));
+    return (h >= T(0) ? exp_shift : exp_scaled<0>(shift - std::abs(h))) / (T(1) + e);
   }
 };
 
 struct Softsign {  // phi' = 1 / (1 + |h|)^2
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T> s, T) {
-    s.t = T(1) + h.abs();
-    a = h / s.t;
-    d = s.t.square().inverse();
+  static constexpr bool kFlush = true;
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    const T inv = T(1) / (T(1) + std::abs(h));
+    a = h * inv;
+    if constexpr (slope) d = inv * inv;
   }
   template <class T>
   static T slope_exponent(T h) { return T(-2) * std::log1p(std::abs(h)); }
+  // e^(shift/2) / (1 + |h|), squared: e^shift itself would overflow first. `exp_shift` is
+  // e^(shift/2) here (scaled_slope_kernel).
+  static constexpr bool kHalfShift = true;
   template <class T>
-  static void scaled_slope(In<T> h, Out<T> d, Scratch<T>, T shift, T) {
-    T half = shift / T(2);  // e^(shift/2) / (1 + |h|), squared: e^shift would overflow first
-    exp_inplace(&half, 1);
-    d = (half / (T(1) + h.abs())).square();
+  static T scaled_slope(T h, T, T, T exp_half_shift) {
+    const T v = exp_half_shift / (T(1) + std::abs(h));
+    return v * v;
   }
 };
 
 struct HardTanh {
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T>, T) {
-    a = h.max(T(-1)).min(T(1));
-    d = (h.abs() < T(1)).select(constant(h, T(1)), T(0));  // slope 0 at +-1 and beyond, as in PyTorch
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
+    a = h < T(-1) ? T(-1) : (h > T(1) ? T(1) : h);
+    if constexpr (slope) d = std::abs(h) < T(1) ? T(1) : T(0);  // 0 at +-1 and beyond, as in PyTorch
   }
 };
 
 struct Identity {
-  template <class T, class D>
-  static void eval(In<T> h, Out<T> a, D d, Scratch<T>, T) {
+  template <bool slope, class T>
+  static void eval(T h, T, T& a, T& d, T) {
     a = h;
-    d.setOnes();
+    if constexpr (slope) d = T(1);
   }
 };
 
-// Runs a kernel over n values in slices that fit the stack scratch arrays.
-constexpr Index kSlice = 1024;
-
-template <class T, class F>
-void in_slices(Index n, F f) {
-  alignas(64) T scratch[4][kSlice];
-  for (Index i = 0; i < n; i += kSlice) {
-    const Index m = std::min(kSlice, n - i);
-    f(i, m, Scratch<T>{Out<T>(scratch[0], m), Out<T>(scratch[1], m), Out<T>(scratch[2], m),
-                       Out<T>(scratch[3], m)});
-  }
-}
-
-// An activation whose slope has a tail (slope_exponent) goes through exp, and hands on no
-// subnormal number: phi and phi' are normal numbers or exactly 0 (portable_math.h).
 template <class Act>
 constexpr bool kHasTail = requires { Act::template slope_exponent<float>(0.0f); };
 
 template <class Act, class T>
-void flush(Out<T> v) {
-  if constexpr (kHasTail<Act>) flush_subnormals(v.data(), v.size());
+constexpr bool kHasPrepass = [] {
+  if constexpr (requires { Act::template kPrepass<T>; }) return Act::template kPrepass<T>;
+  else return false;
+}();
+
+// exp_scaled never returns a subnormal number; an activation that multiplies its value by a
+// factor below 1 (selu's lambda alpha / 2, silu's and gelu's h) could still make one, and says
+// kFlush: its phi and phi' are then flushed to 0 below the normal range, so that no kernel hands
+// on a subnormal (portable_math.h says why).
+template <class Act, class T>
+T out(T v) {
+  if constexpr (requires { Act::kFlush; }) return flush_subnormal(v);
+  else return v;
+}
+
+// Applies f(i, pre) for i < n, in slices whose prepass values fit a stack array.
+constexpr Index kSlice = 1024;
+
+template <class Act, class T, class F>
+[[gnu::always_inline]] inline void for_each_element(const T* h, Index n, F f) {
+  if constexpr (kHasPrepass<Act, T>) {
+    T pre[kSlice];
+    for (Index i0 = 0; i0 < n; i0 += kSlice) {
+      const Index m = std::min(kSlice, n - i0);
+      for (Index i = 0; i < m; ++i) pre[i] = Act::prepass(h[i0 + i]);
+#pragma GCC ivdep
+      for (Index i = 0; i < m; ++i) f(i0 + i, pre[i]);
+    }
+  } else {
+    // d may be h itself: each element is read before it is written, so the loop carries no
+    // dependence and vectorises (ivdep), with no run-time aliasing check to fall back on.
+#pragma GCC ivdep
+    for (Index i = 0; i < n; ++i) f(i, T(0));
+  }
 }
 
 template <class Act, class T>
 void kernel(const T* h, T* a, T* d, Index n, double param) {
-  in_slices<T>(n, [&](Index i, Index m, Scratch<T> s) {
-    Act::template eval<T>(In<T>(h + i, m), Out<T>(a + i, m), Out<T>(d + i, m), s, static_cast<T>(param));
-    flush<Act, T>(Out<T>(a + i, m));
-    flush<Act, T>(Out<T>(d + i, m));
+  const T p = static_cast<T>(param);
+  for_each_element<Act>(h, n, [&](Index i, T pre) {
+    T ai = 0, di = 0;
+    Act::template eval<true>(h[i], pre, ai, di, p);
+    a[i] = out<Act>(ai);
+    d[i] = out<Act>(di);
   });
 }
 
 // The same code without phi' (what inference would run): `gradflow bench` times both.
 template <class Act, class T>
 void forward_kernel(const T* h, T* a, Index n, double param) {
-  in_slices<T>(n, [&](Index i, Index m, Scratch<T> s) {
-    Act::template eval<T>(In<T>(h + i, m), Out<T>(a + i, m), Discard{}, s, static_cast<T>(param));
-    flush<Act, T>(Out<T>(a + i, m));
+  const T p = static_cast<T>(param);
+  for_each_element<Act>(h, n, [&](Index i, T pre) {
+    T ai = 0, unused = 0;
+    Act::template eval<false>(h[i], pre, ai, unused, p);
+    a[i] = out<Act>(ai);
   });
 }
 
@@ -354,12 +369,9 @@ double slope_exponent_kernel(const T* h, Index n) {
 template <class Act, class T>
 void scaled_slope_kernel(const T* h, T* d, Index n, double shift) {
   const T s = static_cast<T>(shift);
-  T exp_s = s;
-  exp_inplace(&exp_s, 1);
-  in_slices<T>(n, [&](Index i, Index m, Scratch<T> scratch) {
-    Act::template scaled_slope<T>(In<T>(h + i, m), Out<T>(d + i, m), scratch, s, exp_s);
-    flush<Act, T>(Out<T>(d + i, m));
-  });
+  T exp_s = exp_of(s);  // e^shift, or e^(shift/2) for an activation that squares it
+  if constexpr (requires { Act::kHalfShift; }) exp_s = exp_of(s / T(2));
+  for_each_element<Act>(h, n, [&](Index i, T pre) { d[i] = out<Act>(Act::template scaled_slope<T>(h[i], pre, s, exp_s)); });
 }
 
 template <class Act, class T>

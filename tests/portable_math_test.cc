@@ -151,3 +151,39 @@ TEST_CASE_TEMPLATE("a value's result does not depend on its place in the array",
     }
   }
 }
+
+TEST_CASE_TEMPLATE("the kernels' exp: e^x 2^j within 2 ulp where normal, else 0 or below the normal range", T, float, double) {
+  // exp_scaled skips exp_of's gradual underflow: values below the smallest normal number are 0
+  // (or tiny, which the kernels flush); 2^j only moves where that happens.
+  const bool f32 = std::is_same_v<T, float>;
+  const std::vector<T> x = grid<T>(f32 ? T(-110) : T(-760), T(0.5), 300001);
+  auto check = [&](auto scaled, int j, auto name) {
+    CAPTURE(name);
+    CAPTURE(j);
+    double worst = 0;
+    for (T v : x) {
+      const long double truth = std::ldexp(std::exp(static_cast<long double>(v)), j);
+      const T got = scaled(v);
+      if (truth < std::numeric_limits<T>::min()) {
+        CHECK(got < std::numeric_limits<T>::min());
+        CHECK(got >= T(0));
+      } else {
+        worst = std::max(worst, static_cast<double>(std::fabs(got - truth) / ulp_at<T>(truth)));
+      }
+    }
+    CHECK(worst <= 2.0);
+  };
+  check([](T v) { return exp_scaled<0>(v); }, 0, "exp_scaled");
+  check([](T v) { return exp_scaled<2>(v); }, 2, "exp_scaled");
+  check([](T v) { return exp_scaled<7>(v); }, 7, "exp_scaled");
+  check([](T v) { return exp_expm1_scaled<1>(v).e; }, 1, "exp_expm1_scaled");
+  // a + b with a a multiple of 1/512 (gelu's -hi^2/2) and |b| < 1.
+  check([](T v) {
+    const T a = std::floor(v * T(512)) / T(512);
+    return exp_sum_scaled<4>(a, v - a);
+  }, 4, "exp_sum_scaled");
+  for (T v : grid<T>(T(-100), T(0), 20001)) {
+    CAPTURE(v);
+    CHECK(exp_expm1_scaled<3>(v).m == expm1_of(v));
+  }
+}
