@@ -114,7 +114,6 @@ constexpr double kSeluLambda = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
 struct Selu {  // phi' = lambda for h > 0, lambda alpha exp(h) below; lambda alpha = 1.76 < 2
-  static constexpr bool kFlush = true;
   template <bool slope, class T>
   static void eval(T h, T, T& a, T& d, T) {
     const T x = negative_part(h);
@@ -189,7 +188,6 @@ template <bool slope>
 constexpr double kGeluTail = -30;
 
 struct Gelu {
-  static constexpr bool kFlush = true;
   // f64: Phi from the C library's erfc, in a loop of its own (a call per element), so that the
   // rest still vectorises.
   template <class T>
@@ -226,7 +224,6 @@ struct Gelu {
 };
 
 struct Silu {  // h sigmoid(h); phi' = sigmoid(h) + h e / (1 + e)^2, e = exp(-|h|)
-  static constexpr bool kFlush = true;
   // e is taken as 2^7 e (e128): h e, near h = -100 where it still matters, keeps its digits.
   template <bool slope, class T>
   static void eval(T h, T, T& a, T& d, T) {
@@ -262,7 +259,6 @@ struct Softplus {  // log(1 + exp(h)) = log1p(e) + max(h, 0), e = exp(-|h|); phi
 };
 
 struct Softsign {  // phi' = 1 / (1 + |h|)^2
-  static constexpr bool kFlush = true;
   template <bool slope, class T>
   static void eval(T h, T, T& a, T& d, T) {
     const T inv = T(1) / (T(1) + std::abs(h));
@@ -306,16 +302,6 @@ constexpr bool kHasPrepass = [] {
   else return false;
 }();
 
-// exp_scaled never returns a subnormal number; an activation that multiplies its value by a
-// factor below 1 (selu's lambda alpha / 2, silu's and gelu's h) could still make one, and says
-// kFlush: its phi and phi' are then flushed to 0 below the normal range, so that no kernel hands
-// on a subnormal (portable_math.h says why).
-template <class Act, class T>
-T out(T v) {
-  if constexpr (requires { Act::kFlush; }) return flush_subnormal(v);
-  else return v;
-}
-
 // Applies f(i, pre) for i < n, in slices whose prepass values fit a stack array.
 constexpr Index kSlice = 1024;
 
@@ -343,8 +329,8 @@ void kernel(const T* h, T* a, T* d, Index n, double param) {
   for_each_element<Act>(h, n, [&](Index i, T pre) {
     T ai = 0, di = 0;
     Act::template eval<true>(h[i], pre, ai, di, p);
-    a[i] = out<Act>(ai);
-    d[i] = out<Act>(di);
+    a[i] = ai;
+    d[i] = di;
   });
 }
 
@@ -355,7 +341,7 @@ void forward_kernel(const T* h, T* a, Index n, double param) {
   for_each_element<Act>(h, n, [&](Index i, T pre) {
     T ai = 0, unused = 0;
     Act::template eval<false>(h[i], pre, ai, unused, p);
-    a[i] = out<Act>(ai);
+    a[i] = ai;
   });
 }
 
@@ -371,7 +357,7 @@ void scaled_slope_kernel(const T* h, T* d, Index n, double shift) {
   const T s = static_cast<T>(shift);
   T exp_s = exp_of(s);  // e^shift, or e^(shift/2) for an activation that squares it
   if constexpr (requires { Act::kHalfShift; }) exp_s = exp_of(s / T(2));
-  for_each_element<Act>(h, n, [&](Index i, T pre) { d[i] = out<Act>(Act::template scaled_slope<T>(h[i], pre, s, exp_s)); });
+  for_each_element<Act>(h, n, [&](Index i, T pre) { d[i] = Act::template scaled_slope<T>(h[i], pre, s, exp_s); });
 }
 
 template <class Act, class T>

@@ -28,11 +28,6 @@ void exp_expm1(const T* x, T* e, T* m, Index n) {
   }
 }
 
-template <class T>
-void flush_subnormals(T* x, Index n) {
-  for (Index i = 0; i < n; ++i) x[i] = flush_subnormal(x[i]);
-}
-
 template void exp_inplace<float>(float*, Index);
 template void exp_inplace<double>(double*, Index);
 template void expm1_inplace<float>(float*, Index);
@@ -41,7 +36,5 @@ template void log1p_inplace<float>(float*, Index);
 template void log1p_inplace<double>(double*, Index);
 template void exp_expm1<float>(const float*, float*, float*, Index);
 template void exp_expm1<double>(const double*, double*, double*, Index);
-template void flush_subnormals<float>(float*, Index);
-template void flush_subnormals<double>(double*, Index);
 
 }  // namespace gf

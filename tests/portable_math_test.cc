@@ -83,7 +83,7 @@ TEST_CASE_TEMPLATE("exp, expm1 and log1p are within 2 ulp of the truth", T, floa
   }
 }
 
-TEST_CASE_TEMPLATE("exp underflows gradually to 0; the kernels' flush leaves no subnormal", T, float, double) {
+TEST_CASE_TEMPLATE("exp underflows gradually to 0", T, float, double) {
   const bool f32 = std::is_same_v<T, float>;
   std::vector<T> x = {T(-87), T(-89), T(-100), f32 ? T(-103.9) : T(-745), f32 ? T(-104.1) : T(-746), T(-1e30),
                       -std::numeric_limits<T>::infinity(), std::numeric_limits<T>::infinity(),
@@ -105,10 +105,6 @@ TEST_CASE_TEMPLATE("exp underflows gradually to 0; the kernels' flush leaves no 
   CHECK(x[9] == T(1));
   CHECK(x[10] == T(1));
 
-  std::vector<T> v = {std::numeric_limits<T>::min(), std::nextafter(std::numeric_limits<T>::min(), T(0)),
-                      -std::numeric_limits<T>::denorm_min(), T(-1e-3), T(0)};
-  flush_subnormals(v.data(), static_cast<Index>(v.size()));
-  CHECK(v == std::vector<T>{std::numeric_limits<T>::min(), T(0), T(0), T(-1e-3), T(0)});
 }
 
 TEST_CASE_TEMPLATE("exp_expm1 gives exactly the values of exp and expm1", T, float, double) {
