@@ -45,8 +45,13 @@ TEST_CASE("f32 agrees with f64 within 0.02 decades per layer, or says why not") 
     CAPTURE(setting.name);
     AnalysisConfig c;
     c.depth = 30;
+#ifdef GRADFLOW_SANITIZED
+    c.width = {64};  // minutes under the sanitizers otherwise
+    c.batch = 64;
+#else
     c.width = {128};
     c.batch = 128;
+#endif
     c.threads = 2;
     setting.apply(c);
     for (const Activation& act : activations()) {
