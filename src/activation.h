@@ -18,6 +18,14 @@ using ActivationKernel = void (*)(const T* h, T* a, T* d, Index n, double param)
 // a = phi(h) alone: the same code with phi' left out (for `gradflow bench`).
 template <class T>
 using ForwardKernel = void (*)(const T* h, T* a, Index n, double param);
+// Where phi' can fall below the float range (a smooth tail), phi'(h) = C(h) e^g(h) with C of
+// order 1 there. max g(h) over n values, and d = phi'(h) e^shift over n values without
+// underflow (d may alias h): with them the engine takes the slope's scale out of a layer whose
+// slopes underflow, and its gradients stay exact (engine.cc).
+template <class T>
+using SlopeExponentKernel = double (*)(const T* h, Index n);
+template <class T>
+using ScaledSlopeKernel = void (*)(const T* h, T* d, Index n, double shift);
 
 struct Activation {
   std::string_view name;
@@ -36,6 +44,11 @@ struct Activation {
   ActivationKernel<double> kernel_f64;
   ForwardKernel<float> forward_f32;
   ForwardKernel<double> forward_f64;
+  // nullptr where phi' is never that small (relu, leaky_relu, hard_tanh, identity).
+  SlopeExponentKernel<float> slope_exponent_f32;
+  SlopeExponentKernel<double> slope_exponent_f64;
+  ScaledSlopeKernel<float> scaled_slope_f32;
+  ScaledSlopeKernel<double> scaled_slope_f64;
 
   template <class T>
   ActivationKernel<T> kernel() const {
@@ -46,6 +59,16 @@ struct Activation {
   ForwardKernel<T> forward_kernel() const {
     if constexpr (std::is_same_v<T, float>) return forward_f32;
     else return forward_f64;
+  }
+  template <class T>
+  SlopeExponentKernel<T> slope_exponent() const {
+    if constexpr (std::is_same_v<T, float>) return slope_exponent_f32;
+    else return slope_exponent_f64;
+  }
+  template <class T>
+  ScaledSlopeKernel<T> scaled_slope() const {
+    if constexpr (std::is_same_v<T, float>) return scaled_slope_f32;
+    else return scaled_slope_f64;
   }
 };
 

@@ -21,7 +21,7 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-const char* const kExactFields[] = {"overflow_layer", "zero_grad_layer"};
+const char* const kExactFields[] = {"overflow_layer", "zero_grad_layer", "inexact_layer"};
 
 std::vector<std::string> comparable_metrics() {
   std::vector<std::string> names;

@@ -1,14 +1,78 @@
 #include "engine.h"
 
 #include <cmath>
+#include <limits>
 #include <omp.h>
 
 #include "interrupt.h"
 #include "layer.h"
 #include "loss.h"
 #include "parallel.h"
+#include "reduce.h"
 
 namespace gf {
+
+namespace {
+
+// A layer whose slopes underflow T (f32: below 1.2e-38) would pass zeros, or subnormals with
+// few digits, to the gradient. Where even the layer's largest slope is that small (every unit
+// deep in a tail: tanh with a bias of 100 has slopes of 10^-87), the slopes are computed again
+// as phi'(h) e^shift with shift = -max g(h) (activation.h), so that the largest is of order 1,
+// and the backward pass carries the factor in its log scale: the gradient stays exact. Where
+// the largest slope is not small, the underflowing ones hardly count next to it, and the
+// backward pass bounds what they can carry (network_backward).
+template <class T>
+void rescale_slopes(Network<T>& net, Index l, Eigen::Map<const RowMat<T>> W, LayerStats& st) {
+  const NetworkSpec& s = net.spec;
+  const Activation& act = *s.activation;
+  const Index n = s.widths[l];
+  if (!act.scaled_slope<T>()) return;
+  Mat<T>& D = net.D[l];
+  T top = 0;
+  for (Index i = 0; i < D.size(); ++i) top = std::max(top, std::abs(D.data()[i]));
+  if (top >= std::sqrt(std::numeric_limits<T>::min())) return;
+
+  for_each_block(n, s.threads, [&](Index blk) {
+    const Index c0 = block_begin(blk), cols = block_size(blk, n);
+    net.sumsq_parts[blk] = preact_again_block<T>(act, net.A[l - 1], W.middleRows(c0, cols),
+                                                 net.b[l].segment(c0, cols), D.middleCols(c0, cols));
+  });
+  double g_max = -std::numeric_limits<double>::infinity();
+  for (Index blk = 0; blk < block_count(n); ++blk) g_max = std::max(g_max, net.sumsq_parts[blk]);
+  // An integer shift, exact in T, so the kernels and the log scale agree on it to the bit.
+  const double shift = static_cast<T>(std::round(-g_max));
+  const bool usable = std::isfinite(shift) && std::abs(shift) < 1e30;
+  for_each_block(n, s.threads, [&](Index blk) {
+    const Index c0 = block_begin(blk), cols = block_size(blk, n);
+    auto h_d = D.middleCols(c0, cols);
+    if (usable) {
+      net.forward_parts[blk].slope_underflow = scaled_slope_block<T>(act, shift, h_d);  // spent parts reused
+    } else {  // h beyond any sensible range: phi' as before, and the backward pass checks it
+      auto a = net.A[l].middleCols(c0, cols);
+      act.kernel<T>()(h_d.data(), a.data(), h_d.data(), h_d.size(), s.activation_param);
+    }
+  });
+  if (!usable) return;
+  st.slopes_lost = 0;
+  for (Index blk = 0; blk < block_count(n); ++blk) st.slopes_lost += net.forward_parts[blk].slope_underflow;
+  st.slope_scale_log10 = -shift / std::log(10.0);
+}
+
+// d W = a^T d_h with d_h at the pass's unit scale: its entries are about as large as a's. In
+// f64, activations below 1e-154 (a forward signal fading over thousands of layers) would make
+// their squares underflow the double sums; a power of 2 brings them back (exact).
+template <class T>
+T square_scale_for(const Mat<T>& a) {
+  if constexpr (std::is_same_v<T, float>) {
+    return 1.0f;  // f32 values squared in double never underflow
+  } else {
+    double top = 0;
+    for (Index i = 0; i < a.size(); ++i) top = std::max(top, std::abs(a.data()[i]));
+    return top > 0 && top < 0x1p-400 ? std::ldexp(1.0, -std::ilogb(top)) : 1.0;
+  }
+}
+
+}  // namespace
 
 template <class T>
 void network_forward(Network<T>& net, PassResult& out) {
@@ -36,11 +100,13 @@ void network_forward(Network<T>& net, PassResult& out) {
     });
     ForwardPartial total;
     for (Index blk = 0; blk < block_count(n); ++blk) total.merge(net.forward_parts[blk]);
-    set_forward_stats(out.layers[static_cast<std::size_t>(l - 1)], total);
+    LayerStats& st = out.layers[static_cast<std::size_t>(l - 1)];
+    set_forward_stats(st, total);
     if (total.nonfinite > 0) {
       out.overflow_layer = l;
       return;
     }
+    if (total.slope_underflow > 0) rescale_slopes(net, l, W, st);
   }
 
   net.Z.noalias() = net.A[L] * net.W_head.transpose();
@@ -77,6 +143,7 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
 
     // d_h of a block, then at once that block's rows of d_W, while its d_h is still in cache.
     // d_W is only reported if the layer's gradient turns out finite and non-zero.
+    const T square_scale = square_scale_for(net.A[l - 1]);
     for_each_block(n, s.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       auto d_h_cols = d_h.middleCols(c0, cols);
@@ -84,7 +151,7 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
           preact_grad_block<T>(d_a.middleCols(c0, cols), net.D[l].middleCols(c0, cols), d_h_cols);
       Mat<T>& scratch = net.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())];
       net.weight_grad_parts[blk] =
-          weight_grad_block<T>(net.A[l - 1], d_h_cols, scratch.topLeftCorner(n_in, cols));
+          weight_grad_block<T>(net.A[l - 1], d_h_cols, scratch.topLeftCorner(n_in, cols), square_scale);
     });
     double sumsq = 0;
     for (Index blk = 0; blk < block_count(n); ++blk) sumsq += net.sumsq_parts[blk];
@@ -92,16 +159,29 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
       out.overflow_layer = l;
       return;
     }
+    // Each slope still below T's normal range is off by less than that number, so together they
+    // change d_h by less than min_normal |d_a| (both at the pass's current scale).
+    // Where that could be more than kExactTolerance of the norm, no figure is given from
+    // here down: gradflow never prints a gradient it cannot vouch for.
+    if (st.slopes_lost > 0) {
+      const double lost = static_cast<double>(std::numeric_limits<T>::min()) *
+                          std::sqrt(reduce::sum_squares(d_a.data(), d_a.size()));
+      if (!(lost <= kExactTolerance * std::sqrt(sumsq))) {
+        out.inexact_layer = l;
+        break;
+      }
+    }
     if (sumsq == 0) {  // every unit of this layer is flat on every sample: nothing flows below
       out.zero_grad_layer = l;
       break;
     }
+    scale += st.slope_scale_log10;  // the factor this layer's stored slopes carry
     st.grad_preact_log10 = 0.5 * std::log10(sumsq) + scale;
 
     WeightGradPartial wg;
     for (Index blk = 0; blk < block_count(n); ++blk) wg.merge(net.weight_grad_parts[blk]);
     if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign
-      st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + scale;
+      st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + scale - std::log10(double(square_scale));
       st.dw_sign_coherence = wg.coherence_sum / static_cast<double>(wg.rows);
     }
 

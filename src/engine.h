@@ -1,7 +1,9 @@
 #pragma once
 // The forward and backward passes over a whole network, layer by layer, producing the
 // per-layer statistics. Backward renormalises the gradient at every layer and carries its
-// scale as a log, so gradients far below the float range (10^-300 at depth 500) are exact.
+// scale as a log, so gradients far below the float range (10^-300 at depth 500) are exact;
+// a layer whose slopes themselves underflow has them computed again with their scale taken
+// out, so that holds there too.
 #include <vector>
 
 #include "network.h"
@@ -14,7 +16,13 @@ struct PassResult {
   double loss = kNaN;
   Index overflow_layer = 0;   // first layer with a non-finite value (depth + 1: the logits); 0 if none
   Index zero_grad_layer = 0;  // highest layer whose d loss / d h is exactly 0; 0 if none
+  // Layer whose gradient would not be exact, because slopes below the dtype's normal range may
+  // carry more than kExactTolerance of its norm; it and the layers below get no figures. 0 if none.
+  Index inexact_layer = 0;
 };
+
+// The relative error a gradient norm may have before it is called not exact (engine.cc).
+inline constexpr double kExactTolerance = 1e-6;
 
 // True-scale gradients of every layer, kept only when a test asks for them.
 struct GradientTap {

@@ -1,5 +1,7 @@
 #include "layer.h"
 
+#include <limits>
+
 #include "reduce.h"
 
 #ifdef GRADFLOW_OPENBLAS
@@ -17,13 +19,20 @@ namespace {
 }  // namespace
 #endif
 
+namespace {
+template <class T>
+void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h) {
+  h.noalias() = a_prev * W_rows.transpose();
+  h.rowwise() += b_seg.transpose();
+}
+}  // namespace
+
 template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a) {
   const Index B = h_d.rows(), cols = h_d.cols(), n = B * cols;
-  h_d.noalias() = a_prev * W_rows.transpose();
-  h_d.rowwise() += b_seg.transpose();
+  preact<T>(a_prev, W_rows, b_seg, h_d);
 
   ForwardPartial p;
   for (Index r = 0; r < W_rows.rows(); ++r)  // row by row: a row is contiguous, the block may not be
@@ -39,11 +48,18 @@ ForwardPartial layer_forward_block(const Activation& act, double param, double s
 
   const T threshold = static_cast<T>(sat_threshold);
   const bool dead_zone = act.has_dead_zone(param);
+  // Slopes below T's normal range: only smooth tails and leaky_relu's parameter can go there,
+  // and only saturated slopes can be that small. A zero in a dead zone is a true zero.
+  const bool tiny_slopes = act.slope_exponent<T>() != nullptr || act.uses_param;
+  constexpr T kMinNormal = std::numeric_limits<T>::min();
   for (Index j = 0; j < cols; ++j) {
     const T* dj = h_d.col(j).data();
     const Index sat = reduce::count(dj, B, [threshold](T v) { return std::abs(v) < threshold; });
     p.saturated += sat;
     p.saturated_units += sat == B;
+    if (tiny_slopes && sat > 0)
+      p.slope_underflow += reduce::count(
+          dj, B, [dead_zone](T v) { return std::abs(v) < kMinNormal && (v != T(0) || !dead_zone); });
     if (dead_zone) {
       const Index zero = reduce::count(dj, B, [](T v) { return v == T(0); });
       p.inactive += zero;
@@ -51,6 +67,19 @@ ForwardPartial layer_forward_block(const Activation& act, double param, double s
     }
   }
   return p;
+}
+
+template <class T>
+double preact_again_block(const Activation& act, ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
+                          Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d) {
+  preact<T>(a_prev, W_rows, b_seg, h_d);
+  return act.slope_exponent<T>()(h_d.data(), h_d.size());  // a block is contiguous (B rows)
+}
+
+template <class T>
+Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d) {
+  act.scaled_slope<T>()(h_d.data(), h_d.data(), h_d.size(), shift);
+  return reduce::count(h_d.data(), h_d.size(), [](T v) { return std::abs(v) < std::numeric_limits<T>::min(); });
 }
 
 template <class T>
@@ -62,8 +91,10 @@ double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
 }
 
 template <class T>
-WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch) {
+WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch,
+                                    T square_scale) {
   scratch.noalias() = a_prev.transpose() * d_h_cols;
+  if (square_scale != T(1)) scratch *= square_scale;
   WeightGradPartial p;
   const Index fan_in = scratch.rows();
   p.rows = scratch.cols();
@@ -86,8 +117,11 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
   template ForwardPartial layer_forward_block<T>(const Activation&, double, double, ConstMatRef<T>, \
                                                  ConstWeightsRef<T>, Eigen::Ref<const Vec<T>>,       \
                                                  MatRef<T>, MatRef<T>);                               \
+  template double preact_again_block<T>(const Activation&, ConstMatRef<T>, ConstWeightsRef<T>,      \
+                                        Eigen::Ref<const Vec<T>>, MatRef<T>);                     \
+  template Index scaled_slope_block<T>(const Activation&, double, MatRef<T>);                       \
   template double preact_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);                  \
-  template WeightGradPartial weight_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);       \
+  template WeightGradPartial weight_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>, T);    \
   template void input_grad_block<T>(ConstMatRef<T>, ConstWeightsRef<T>, T, MatRef<T>);
 GF_INSTANTIATE(float)
 GF_INSTANTIATE(double)

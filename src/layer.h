@@ -18,6 +18,16 @@ ForwardPartial layer_forward_block(const Activation& act, double param, double s
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a);
 
+// For a layer whose slopes underflow T (engine.cc): h again, the same product as
+// layer_forward_block's, written over the block's slopes; returns max g(h) (activation.h).
+template <class T>
+double preact_again_block(const Activation& act, ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
+                          Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d);
+
+// Then phi'(h) e^shift over h; returns how many of them are still below T's normal range.
+template <class T>
+Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d);
+
 // Backward of a = phi(h): d_h = d_a * phi'(h), elementwise. Returns sum(d_h^2).
 template <class T>
 double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h);
@@ -25,8 +35,11 @@ double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h);
 // Backward of h = a_prev W^T, for W: d_W[c0:c0+cols, :]^T = a_prev^T d_h[:, c0:c0+cols],
 // formed in `scratch` (n_in, cols) and reduced at once to norm and sign coherence, so the whole
 // d_W never exists.
+// `square_scale` (a power of 2) multiplies d_W before its squares are summed in double, so that
+// tiny activations (f64 below 1e-154) do not make them underflow; the norm carries it.
 template <class T>
-WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch);
+WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch,
+                                    T square_scale = T(1));
 
 // Backward of h = a_prev W^T, for a_prev: d_a_prev[:, c0:c0+cols] = scale * d_h W[:, c0:c0+cols].
 // `scale` carries the renormalisation of the backward pass (see engine.cc).

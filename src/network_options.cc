@@ -107,7 +107,9 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->default_str("0.1")
       ->check(real_number(0, 1, true, true))
       ->group("Measurement");
-  cmd.add_option("--dtype", c.dtype, "Floating-point type of the computation")
+  cmd.add_option("--dtype", c.dtype,
+                 "Floating-point type of the computation; f64 where a run's note or verdict says "
+                 "f32's range or rounding limits it")
       ->type_name("TYPE")
       ->default_str("f32")
       ->transform(enum_choice(dtype_names()))

@@ -59,6 +59,7 @@ ojson summary_json(const Summary& s) {
   for (const SummaryMetric& m : summary_metrics()) j[std::string(m.key)] = number_or_null(s.*m.field);
   j["verdict"] = s.verdict;
   j["sentences"] = s.sentences;
+  j["notes"] = s.notes;
   return j;
 }
 
@@ -76,6 +77,7 @@ ojson run_json(const RunResult& r) {
           {"finite", r.pass.overflow_layer == 0},
           {"overflow_layer", index_or_null(r.pass.overflow_layer)},
           {"zero_grad_layer", index_or_null(r.pass.zero_grad_layer)},
+          {"inexact_layer", index_or_null(r.pass.inexact_layer)},
           {"summary", summary_json(r.summary)},
           {"layers", std::move(layers)}};
 }

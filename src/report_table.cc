@@ -65,6 +65,7 @@ std::string verdicts(const AnalysisResult& result, const Style& s) {
       out += s.paint(sentence.substr(tail + 2), verdict_tone(r.summary.verdict[i]));
       out += '\n';
     }
+    for (const std::string& note : r.summary.notes) out += s.paint("note", Tone::bold) + ": " + note + '\n';
   }
   return out;
 }
@@ -84,7 +85,7 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
     return or_dash(m.grad_first_last_log10, fmt::format("10^{:+.1f}", m.grad_first_last_log10));
   });
   out += row("factor per layer", [&](const Summary& m) {
-    return or_dash(m.grad_factor_per_layer, fmt::format("x{:.2f}", m.grad_factor_per_layer));
+    return or_dash(m.grad_factor_per_layer, "x" + factor_text(m.grad_factor_per_layer));
   });
   out += row("saturated (tails)", [&](const Summary& m) {
     return or_dash(m.saturated_frac_mean, fmt::format("{:.1f}%", 100 * (m.saturated_frac_mean - m.inactive_frac_mean)));
@@ -156,9 +157,13 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
   out += '\n';
   out += s.paint(fmt::format("{} ({})", r.activation, r.init), Tone::bold);
   out += '\n';
-  out += fmt::format("{:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7} {:>6}\n",
+  // Slopes below the dtype's range are rare: their column appears only where there are some.
+  bool underflow = false;
+  for (const LayerStats& l : r.pass.layers) underflow |= l.slope_underflow_frac > 0;
+  out += fmt::format("{:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7} {:>6}",
                      "layer", "width", "h mean", "h std", "a mean", "a std", "sat%", "satU%",
                      "inact%", "dead%", "log|dh|", "log|dW|", "rel", "log|W|", "coher");
+  out += underflow ? fmt::format(" {:>6}\n", "uflow%") : "\n";
   for (Index layer : rows) {
     const LayerStats& l = r.pass.layers[static_cast<std::size_t>(layer - 1)];
     out += fmt::format("{:>5} {:>6} ", l.layer, l.width) + cell(l.preact_mean, "+.3f", 8) + " " +
@@ -167,15 +172,19 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
            pct(l.saturated_units_frac, 6) + " " + pct(l.inactive_frac, 6) + " " +
            pct(l.dead_units_frac, 6) + " " + cell(l.grad_preact_log10, ".2f", 8) + " " +
            cell(l.grad_weight_log10, ".2f", 8) + " " + cell(l.grad_weight_rel_log10, "+.2f", 7) +
-           " " + cell(l.weight_log10, ".2f", 7) + " " + cell(l.dw_sign_coherence, ".3f", 6) + "\n";
+           " " + cell(l.weight_log10, ".2f", 7) + " " + cell(l.dw_sign_coherence, ".3f", 6) +
+           (underflow ? " " + pct(l.slope_underflow_frac, 6) : "") + "\n";
   }
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\nh: pre-activations, a: activations; sat%/satU%: unit-samples/units with slope below {:g} x "
       "max;\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
       "gradient norms;\nrel: log|dW| minus the last layer's; coher: sign coherence of dW rows (1: "
-      "one sign per row)\n",
-      result.config.sat_eps);
+      "one sign per row)\n{}",
+      result.config.sat_eps,
+      underflow ? fmt::format("uflow%: unit-samples whose slope is below {}'s range (see the note)\n",
+                              dtype_name(result.config.dtype))
+                : "");
   return out + summary_block(result, s) + verdicts(result, s);
 }
 

@@ -35,12 +35,12 @@ std::string run_id_of(const ojson& record_config) {
 }
 
 std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layers) {
-  ojson run = run_json(r);  // activation, init, finite, overflow_layer, zero_grad_layer, summary, layers
+  ojson run = run_json(r);  // activation, init, finite, overflow_layer, zero_grad_layer, inexact_layer, summary, layers
   ojson config = record_config(c);
   ojson rec = {{"schema_version", kSchemaVersion}, {"run_id", run_id_of(config)}};
   rec["config"] = std::move(config);
   rec["resolved_init"] = run["init"];
-  for (const char* key : {"finite", "overflow_layer", "zero_grad_layer", "summary"}) rec[key] = run[key];
+  for (const char* key : {"finite", "overflow_layer", "zero_grad_layer", "inexact_layer", "summary"}) rec[key] = run[key];
   if (layers) rec["layers"] = run["layers"];
   return rec.dump() + "\n";
 }
@@ -71,7 +71,7 @@ std::string record_csv_header(bool layers) {
     out += ',';
     out += key;
   }
-  out += ",resolved_init,finite,overflow_layer,zero_grad_layer";
+  out += ",resolved_init,finite,overflow_layer,zero_grad_layer,inexact_layer";
   // Column names are unique: the summary's loss is summary_loss (loss is the --loss option),
   // and per-layer columns start with layer_.
   for (const SummaryMetric& m : summary_metrics())
@@ -91,9 +91,10 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers)
     row += ',';
     row += cell(value);
   }
-  row += fmt::format(",{},{},{},{}", r.init, r.pass.overflow_layer == 0 ? "true" : "false",
-                     r.pass.overflow_layer ? std::to_string(r.pass.overflow_layer) : "",
-                     r.pass.zero_grad_layer ? std::to_string(r.pass.zero_grad_layer) : "");
+  auto layer_or_empty = [](Index l) { return l ? std::to_string(l) : std::string(); };
+  row += fmt::format(",{},{},{},{},{}", r.init, r.pass.overflow_layer == 0 ? "true" : "false",
+                     layer_or_empty(r.pass.overflow_layer), layer_or_empty(r.pass.zero_grad_layer),
+                     layer_or_empty(r.pass.inexact_layer));
   for (const SummaryMetric& m : summary_metrics()) {
     row += ',';
     row += csv_number(r.summary.*m.field);

@@ -42,6 +42,7 @@ void ForwardPartial::merge(const ForwardPartial& o) {
   saturated_units += o.saturated_units;
   dead_units += o.dead_units;
   nonfinite += o.nonfinite;
+  slope_underflow += o.slope_underflow;
 }
 
 void WeightGradPartial::merge(const WeightGradPartial& o) {
@@ -60,6 +61,8 @@ void set_forward_stats(LayerStats& s, const ForwardPartial& p) {
   s.inactive_frac = static_cast<double>(p.inactive) / pairs;
   s.saturated_units_frac = static_cast<double>(p.saturated_units) / units;
   s.dead_units_frac = static_cast<double>(p.dead_units) / units;
+  s.slope_underflow_frac = static_cast<double>(p.slope_underflow) / pairs;
+  s.slopes_lost = p.slope_underflow;
   s.weight_log10 = 0.5 * std::log10(p.weight_sumsq);
 }
 
@@ -77,6 +80,9 @@ const LayerMetric kLayerMetrics[] = {
      "share of pairs with phi'(h) exactly 0 (0 for smooth activations)"},
     {"dead_units_frac", &LayerStats::dead_units_frac,
      "share of units with phi'(h) exactly 0 on every sample (dead ReLUs)"},
+    {"slope_underflow_frac", &LayerStats::slope_underflow_frac,
+     "share of pairs whose slope is not 0 but below the dtype's smallest normal number (f32: "
+     "1.2e-38): stored as 0 or a subnormal; see the run's notes for whether that cost exactness"},
     {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F"},
     {"grad_weight_log10", &LayerStats::grad_weight_log10, "log10 of ||d loss / d W_l||_F"},
     {"grad_weight_rel_log10", &LayerStats::grad_weight_rel_log10,

@@ -32,6 +32,7 @@ struct ForwardPartial {
   Index saturated = 0, inactive = 0;             // (sample, unit) pairs
   Index saturated_units = 0, dead_units = 0;     // units, on every sample of the batch
   Index nonfinite = 0;                           // pre-activations that overflowed
+  Index slope_underflow = 0;  // pairs whose slope is not 0 but below T's normal range
   void merge(const ForwardPartial& o);
 };
 
@@ -50,9 +51,15 @@ struct LayerStats {
   double preact_mean = kNaN, preact_std = kNaN, act_mean = kNaN, act_std = kNaN;
   double saturated_frac = kNaN, saturated_units_frac = kNaN;
   double inactive_frac = kNaN, dead_units_frac = kNaN;
+  double slope_underflow_frac = kNaN;
   double grad_preact_log10 = kNaN, grad_weight_log10 = kNaN, grad_weight_rel_log10 = kNaN;
   double weight_log10 = kNaN;
   double dw_sign_coherence = kNaN;
+  // What the backward pass needs to know of the stored slopes (engine.cc): log10 of the factor
+  // they carry (not 0 where underflowing slopes were computed again, scaled), and how many are
+  // still below T's normal range.
+  double slope_scale_log10 = 0;
+  Index slopes_lost = 0;
 };
 
 void set_forward_stats(LayerStats& s, const ForwardPartial& p);

@@ -3,17 +3,62 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace gf {
 namespace {
 
 std::string percent(double frac) { return fmt::format("{:.1f}%", 100.0 * frac); }
 
-// "10^-12.4 of the last layer's (x0.24 per layer)"
+}  // namespace
+
+std::string factor_text(double v) {
+  return v >= 0.01 && v < 1000 ? fmt::format("{:.2f}", v) : fmt::format("{:.2g}", v);
+}
+
+namespace {
+
+// "10^-12.4 of the last layer's (x0.24 per layer)"; only where both are defined (or L = 1).
 std::string ratio_phrase(const Summary& s) {
   if (std::isnan(s.grad_factor_per_layer)) return "the last layer's (a single layer)";
-  return fmt::format("10^{:+.1f} of the last layer's (x{:.2f} per layer)", s.grad_first_last_log10,
-                     s.grad_factor_per_layer);
+  return fmt::format("10^{:+.1f} of the last layer's (x{} per layer)", s.grad_first_last_log10,
+                     factor_text(s.grad_factor_per_layer));
+}
+
+// Slopes below the dtype's normal range (layer.cc counts them; engine.cc rescales them).
+std::string range_phrase(std::string_view dtype) {
+  return fmt::format("below {:.2g}, {}'s smallest normal number",
+                     dtype == "f32" ? double(std::numeric_limits<float>::min())
+                                    : std::numeric_limits<double>::min(),
+                     dtype);
+}
+
+std::string rerun_phrase(std::string_view dtype) {
+  return dtype == "f32" ? "rerun with --dtype f64" : "no dtype of gradflow reaches further";
+}
+
+// The run's gradient ratio is undefined although no layer overflowed, stopped the gradient or
+// lost it to underflow: some layer j >= 2 has a weight gradient of exactly 0, d W_j =
+// a_(j-1)^T d_h_j, because the activations a_(j-1) are exactly 0 or so small that every
+// product rounds to 0. In a network whose inputs are not 0 that is the forward signal falling
+// below the dtype's range (a dead layer would have stopped the gradient itself).
+std::string zero_input_sentence(const std::vector<LayerStats>& layers, std::string_view dtype) {
+  const auto L = static_cast<Index>(layers.size());
+  Index first = L, count = 0;
+  for (const LayerStats& l : layers)
+    if (!std::isfinite(l.grad_weight_log10)) {
+      first = std::min(first, l.layer);
+      ++count;
+    }
+  const LayerStats& input = layers[static_cast<std::size_t>(first - 2)];
+  const double rms = std::sqrt(input.act_mean * input.act_mean + input.act_std * input.act_std);
+  return fmt::format(
+      "the forward signal fell below {}'s range: layer {}'s activations are {}, so the weight "
+      "gradients of {} layers {} to {} are exactly 0 and layer 1's gradient cannot be compared "
+      "with layer {}'s; {} to follow the signal further: vanishing",
+      dtype, input.layer, rms == 0 ? std::string("exactly 0") : fmt::format("of RMS {:.1e}", rms),
+      count == L - first + 1 ? std::string("the") : fmt::format("{} of the", count), first, L, L,
+      rerun_phrase(dtype));
 }
 
 Index worst_layer(const std::vector<LayerStats>& layers, double LayerStats::*field) {
@@ -39,6 +84,70 @@ const SummaryMetric kSummaryMetrics[] = {
     {"act_offset_mean", &Summary::act_offset_mean,
      "mean over layers of |act_mean| / sqrt(act_mean^2 + act_std^2): 0 zero-centred, 1 one-signed"},
 };
+
+// Slopes below the dtype's range whose loss cost no exactness (the inexact verdict covers the
+// rest): said, so that a reader of slope_underflow_frac knows the gradients are still exact.
+void underflow_note(Summary& s, const std::vector<LayerStats>& layers, std::string_view activation,
+                    std::string_view dtype, Index inexact_layer) {
+  const LayerStats* worst = nullptr;
+  Index count = 0, lo = 0, hi = 0;
+  bool rescaled = false;
+  for (const LayerStats& l : layers) {
+    if (!(l.slope_underflow_frac > 0) || (inexact_layer != 0 && l.layer <= inexact_layer)) continue;
+    ++count;
+    lo = lo == 0 ? l.layer : lo;
+    hi = l.layer;
+    rescaled |= l.slope_scale_log10 != 0;
+    if (!worst || l.slope_underflow_frac > worst->slope_underflow_frac) worst = &l;
+  }
+  if (!worst) return;
+  double least = 1;
+  for (const LayerStats& l : layers)
+    if (l.slope_underflow_frac > 0 && l.layer >= lo && l.layer <= hi) least = std::min(least, l.slope_underflow_frac);
+  const std::string span = count == hi - lo + 1 ? fmt::format("layers {} to {}", lo, hi)
+                                                : fmt::format("{} of layers {} to {}", count, lo, hi);
+  const std::string where =
+      count == 1 ? fmt::format("{} of layer {}'s unit-samples", percent(worst->slope_underflow_frac), lo)
+      : least == worst->slope_underflow_frac
+          ? fmt::format("{} of the unit-samples of {}", percent(least), span)
+          : fmt::format("unit-samples of {} (up to {}, in layer {})", span,
+                        percent(worst->slope_underflow_frac), worst->layer);
+  s.notes.push_back(fmt::format(
+      "{}: {} cannot represent the slope of {} ({}); {}, so the gradients shown are exact",
+      activation, dtype, where, range_phrase(dtype),
+      rescaled ? "gradflow computed those slopes again with their scale taken out as a log"
+               : "next to the other slopes of their layers they change no gradient by a millionth"));
+}
+
+// Rounding is a relative change of about eps at every layer. In a chaotic network (Poole et al.
+// 2016: chi_1 > 1) a relative change of layer l's pre-activations grows on its way up: by
+// (|d loss/d h_l| |h_l|) / (|d loss/d h_L| |h_L|), read off the measured gradients and
+// pre-activations (1 for a linear network, however large its gradients grow). Past a relative
+// change of 1e-3 at the top, measured f32 runs differ from f64 by 0.01 to 0.08 decades per layer
+// (tanh and hard_tanh with sigma_w2 = 16, depth 30); below it, by under 0.005.
+void rounding_note(Summary& s, const std::vector<LayerStats>& layers, std::string_view activation,
+                   std::string_view dtype) {
+  const LayerStats& top = layers.back();
+  auto log_rms = [](const LayerStats& l) { return 0.5 * std::log10(l.preact_mean * l.preact_mean + l.preact_std * l.preact_std); };
+  double amp = -std::numeric_limits<double>::infinity();
+  Index from = 0;
+  for (const LayerStats& l : layers) {
+    const double a = l.grad_preact_log10 - top.grad_preact_log10 + log_rms(l) - log_rms(top);
+    if (std::isfinite(a) && a > amp) {
+      amp = a;
+      from = l.layer;
+    }
+  }
+  const double eps = dtype == "f32" ? 0x1p-24 : 0x1p-53;
+  if (!(amp + std::log10(eps) > -3)) return;
+  s.notes.push_back(fmt::format(
+      "{}: this network is chaotic: a relative change of layer {}'s pre-activations reaches layer "
+      "{} multiplied by about 10^{:.1f}, and so does {}'s rounding ({:.0e}), so these figures "
+      "may differ from exact arithmetic by 0.01 decades or more; {}",
+      activation, from, top.layer, amp, dtype, eps,
+      dtype == "f32" && amp + std::log10(0x1p-53) <= -3 ? "--dtype f64 is exact here"
+                                                         : "no dtype of gradflow is exact here"));
+}
 
 }  // namespace
 
@@ -93,11 +202,22 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
   s.grad_first_last_log10 = layers.front().grad_weight_log10 - layers.back().grad_weight_log10;
   if (L > 1) s.grad_factor_per_layer = std::pow(10.0, s.grad_first_last_log10 / static_cast<double>(L - 1));
 
-  if (pass.zero_grad_layer != 0) {
+  // The gradient verdict, from the ratio where it is defined; where not, saying why.
+  if (pass.inexact_layer != 0) {
+    const LayerStats& l = layers[static_cast<std::size_t>(pass.inexact_layer - 1)];
+    say("inexact",
+        fmt::format("{} cannot represent {}'s slope on {} of layer {}'s unit-samples ({}), and "
+                    "they carry enough of the gradient that those of layers {} to 1 would not "
+                    "be exact, so none is reported; {}: inexact",
+                    dtype, activation, percent(l.slope_underflow_frac), l.layer,
+                    range_phrase(dtype), l.layer, rerun_phrase(dtype)));
+  } else if (pass.zero_grad_layer != 0) {
     say("vanishing",
         fmt::format("every unit of layer {} is flat on every sample, so the gradient is exactly "
                     "zero from there down to layer 1: vanishing",
                     pass.zero_grad_layer));
+  } else if (L > 1 && !std::isfinite(s.grad_first_last_log10)) {
+    say("vanishing", zero_input_sentence(layers, dtype));
   } else if (s.grad_first_last_log10 < std::log10(t.vanishing_below)) {
     say("vanishing", fmt::format("the first layer's gradient is {}: vanishing", ratio_phrase(s)));
   } else if (s.grad_first_last_log10 > std::log10(t.exploding_above)) {
@@ -123,13 +243,18 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
                     percent(s.dead_units_frac), w, percent(s.dead_units_frac_max)));
   }
   if (s.act_offset_mean > t.offset_above) {
+    const std::string coherence =
+        std::isfinite(s.dw_sign_coherence_mean)
+            ? fmt::format("sign coherence {:.2f} of 1", s.dw_sign_coherence_mean)
+        : L == 1 ? std::string("sign coherence is measured from layer 2 on, and there is one layer")
+                 : fmt::format("no weight gradient of layers 2 to {} to measure its sign coherence", L);
     say("not_zero_centred",
         fmt::format("activations average {:.2f} ({:.0f}% of their RMS), so each row of a weight "
-                    "gradient leans to one sign (sign coherence {:.2f} of 1) and updates "
-                    "zig-zag: not zero-centred",
-                    act_mean_sum / static_cast<double>(L), 100.0 * s.act_offset_mean,
-                    s.dw_sign_coherence_mean));
+                    "gradient leans to one sign ({}) and updates zig-zag: not zero-centred",
+                    act_mean_sum / static_cast<double>(L), 100.0 * s.act_offset_mean, coherence));
   }
+  underflow_note(s, layers, activation, dtype, pass.inexact_layer);
+  rounding_note(s, layers, activation, dtype);
   if (s.verdict.empty()) {
     say("healthy", fmt::format("the first layer's gradient is {}, {} saturated, {} dead units: "
                                "healthy",

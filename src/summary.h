@@ -30,8 +30,10 @@ struct Summary {
   double dw_sign_coherence_mean = kNaN; // layers 2..L (layer 1 sees the data, not activations)
   double act_offset_mean = kNaN;        // mean over layers of |act_mean| / sqrt(act_mean^2 + act_std^2)
   std::vector<std::string> verdict;     // vanishing, exploding, saturated, dead_units,
-                                        // not_zero_centred, or healthy
+                                        // not_zero_centred, inexact, or healthy
   std::vector<std::string> sentences;   // one per verdict, prefixed "<activation>: "
+  std::vector<std::string> notes;       // what qualifies the numbers (slopes below the dtype's
+                                        // range), prefixed "<activation>: "
 };
 
 // sat_eps and dtype only shape the sentences.
@@ -42,6 +44,9 @@ struct SummaryMetric {
   std::string_view description;
 };
 std::span<const SummaryMetric> summary_metrics();
+
+// "0.24", or "1.1e-87" where two decimals would say nothing.
+std::string factor_text(double v);
 
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
                   double sat_eps, std::string_view dtype);

@@ -40,9 +40,9 @@ TEST_CASE("check --baseline: the recorded analysis reproduces exactly (exit 0)")
   const ProcessResult r = run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("PASS  baseline: all 128 values of 50 metrics match") != std::string::npos);
-  // 2 runs x (2 exact fields + 10 summary metrics + 13 layer metrics x 4 layers) = 128 values
-  CHECK(r.out.find("gradflow check: passed: 50 checks") != std::string::npos);
+  CHECK(r.out.find("PASS  baseline: all 138 values of 54 metrics match") != std::string::npos);
+  // 2 runs x (3 exact fields + 10 summary metrics + 14 layer metrics x 4 layers) = 138 values
+  CHECK(r.out.find("gradflow check: passed: 54 checks") != std::string::npos);
 }
 
 TEST_CASE("check --baseline: a perturbed value fails (exit 1), naming run, layer and metric") {
@@ -57,9 +57,9 @@ TEST_CASE("check --baseline: a perturbed value fails (exit 1), naming run, layer
   const ProcessResult r = run_gradflow({"check", "--baseline", base});
   INFO(r.out, r.err);
   CHECK(r.exit_code == 1);
-  CHECK(r.out.find("FAIL  baseline: 1 of 128 values, in 1 of 50 metrics, outside tolerance") != std::string::npos);
+  CHECK(r.out.find("FAIL  baseline: 1 of 138 values, in 1 of 54 metrics, outside tolerance") != std::string::npos);
   CHECK(r.out.find("relu      3  grad_weight_log10") != std::string::npos);
-  CHECK(r.out.find("gradflow check: FAILED: 1 of 50 checks") != std::string::npos);
+  CHECK(r.out.find("gradflow check: FAILED: 1 of 54 checks") != std::string::npos);
 
   const ProcessResult j = run_gradflow({"check", "--baseline", base, "--format", "json"});
   CHECK(j.exit_code == 1);
@@ -81,7 +81,7 @@ TEST_CASE("check --baseline: a perturbed value fails (exit 1), naming run, layer
 
   // The 1e-9 change to the loss is found once the tolerance is zero; an override lets 0.5 pass.
   CHECK(run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0", "--metric-atol",
-                      "grad_weight_log10=1"}).out.find("FAIL  baseline: 1 of 128") != std::string::npos);
+                      "grad_weight_log10=1"}).out.find("FAIL  baseline: 1 of 138") != std::string::npos);
   CHECK(run_gradflow({"check", "--baseline", base, "--metric-atol", "grad_weight_log10=0.6"}).exit_code == 0);
 
   // --update rewrites the baseline with what this build computes: analyze's own output.
@@ -104,7 +104,7 @@ TEST_CASE("check --baseline: a metric newer than the baseline is reported, not f
   write_file(base, doc.dump());
   const ProcessResult r = run_gradflow({"check", "--baseline", base});
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("PASS  baseline: all 118 values of 46 metrics match") != std::string::npos);
+  CHECK(r.out.find("PASS  baseline: all 128 values of 50 metrics match") != std::string::npos);
   CHECK(r.out.find("not compared (new since it was recorded; --update adds them): act_offset_mean, dw_sign_coherence") !=
         std::string::npos);
 }
@@ -137,14 +137,14 @@ TEST_CASE("check --baseline: fractions of counts may move by --count-slack count
   CHECK(shifted(0, 2).exit_code == 0);
   const ProcessResult three = shifted(3, 3);
   CHECK(three.exit_code == 1);
-  CHECK(three.out.find("FAIL  baseline: 2 of 128 values") != std::string::npos);
+  CHECK(three.out.find("FAIL  baseline: 2 of 138 values") != std::string::npos);
   CHECK(three.out.find("tanh      2  saturated_frac") != std::string::npos);
   CHECK(three.out.find("relu      -  dead_units_frac") != std::string::npos);
   // allowed = 2 counts: 2/128 for the layer's value
   CHECK(three.out.find("0.016") != std::string::npos);
   const ProcessResult strict = run_gradflow({"check", "--baseline", dir + "/shifted.json", "--atol", "0", "--rtol",
                                              "0", "--count-slack", "0"});
-  CHECK(strict.out.find("FAIL  baseline: 2 of 128 values") != std::string::npos);
+  CHECK(strict.out.find("FAIL  baseline: 2 of 138 values") != std::string::npos);
 }
 
 TEST_CASE("check --baseline: baselines this build cannot honour are input errors (exit 2)") {
@@ -242,7 +242,7 @@ TEST_CASE("check --junit: XML that parses, one testcase per rule and per metric,
   CHECK(r.exit_code == 1);
   const json rep = json::parse(r.out);
   const int checks = rep["checks"].get<int>(), failed = rep["failed"].get<int>();
-  CHECK(checks == 50 + 2);
+  CHECK(checks == 54 + 2);
   // act_std of tanh, loss of relu, and the dead units of relu at this size
   CHECK(failed == 3);
   CHECK(xpath(xml, "count(//testcase)") == std::to_string(checks));

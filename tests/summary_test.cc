@@ -83,3 +83,79 @@ TEST_CASE("overflow and exact zero gradients get their own sentences") {
   CHECK(z.verdict.front() == "vanishing");
   CHECK(z.sentences[0].find("layer 4") != std::string::npos);
 }
+
+TEST_CASE("a ratio that is undefined is explained, never called healthy") {
+  // Layers 3..5 have no weight gradient: their input, layer 2's activations, is exactly 0.
+  PassResult p = pass_with(5, 0.1);
+  for (int l = 3; l <= 5; ++l) p.layers[l - 1].grad_weight_log10 = kNaN;
+  p.layers[1].act_mean = p.layers[1].act_std = 0;
+  const Summary s = summarize(p, {}, "tanh", 0.1, "f32");
+  CHECK(std::isnan(s.grad_first_last_log10));
+  CHECK(s.verdict.front() == "vanishing");
+  CHECK(s.sentences.front() ==
+        "tanh: the forward signal fell below f32's range: layer 2's activations are exactly 0, so "
+        "the weight gradients of the layers 3 to 5 are exactly 0 and layer 1's gradient cannot be "
+        "compared with layer 5's; rerun with --dtype f64 to follow the signal further: vanishing");
+  for (const std::string& v : s.verdict) CHECK(v != "healthy");
+}
+
+TEST_CASE("sign coherence that was not measured is said so, not printed as nan") {
+  PassResult one = pass_with(1, 0, 0, 0, 0, 0.5);
+  one.layers[0].dw_sign_coherence = 0.8;  // layer 1 sees the data: not counted
+  const Summary s = summarize(one, {}, "relu", 0.1, "f32");
+  REQUIRE(has(s, "not_zero_centred"));
+  CHECK(std::isnan(s.dw_sign_coherence_mean));
+  CHECK(s.sentences.back().find("sign coherence is measured from layer 2 on, and there is one layer") !=
+        std::string::npos);
+  for (const std::string& t : s.sentences) CHECK(t.find("nan") == std::string::npos);
+}
+
+TEST_CASE("factors far from 1 keep their digits") {
+  CHECK(factor_text(0.24) == "0.24");
+  CHECK(factor_text(6.4e-88) == "6.4e-88");
+  CHECK(factor_text(2.5e7) == "2.5e+07");
+  const Summary s = summarize(pass_with(4, 87), {}, "tanh", 0.1, "f32");
+  CHECK(s.sentences.front().find("(x1e-87 per layer)") != std::string::npos);
+}
+
+TEST_CASE("underflow and rounding notes, from the layer figures") {
+  PassResult p = pass_with(4, 0.1);
+  p.layers[2].slope_underflow_frac = 0.87;
+  p.layers[2].slope_scale_log10 = -40;
+  const Summary s = summarize(p, {}, "tanh", 0.1, "f32");
+  REQUIRE(!s.notes.empty());
+  CHECK(s.notes[0] ==
+        "tanh: f32 cannot represent the slope of 87.0% of layer 3's unit-samples (below 1.2e-38, "
+        "f32's smallest normal number); gradflow computed those slopes again with their scale "
+        "taken out as a log, so the gradients shown are exact");
+
+  PassResult inexact = pass_with(4, 0.1);
+  inexact.layers[2].slope_underflow_frac = 0.87;
+  inexact.inexact_layer = 3;
+  for (int l = 1; l <= 3; ++l) inexact.layers[l - 1].grad_weight_log10 = kNaN;
+  const Summary i = summarize(inexact, {}, "leaky_relu", 0.1, "f32");
+  CHECK(i.verdict.front() == "inexact");
+  CHECK(i.sentences.front() ==
+        "leaky_relu: f32 cannot represent leaky_relu's slope on 87.0% of layer 3's unit-samples "
+        "(below 1.2e-38, f32's smallest normal number), and they carry enough of the gradient "
+        "that those of layers 3 to 1 would not be exact, so none is reported; rerun with --dtype "
+        "f64: inexact");
+  CHECK(i.notes.empty());
+
+  // Chaos: the gradient grows 10^1.5 per layer toward layer 1 while |h| stays put, so f32's
+  // rounding (6e-8) reaches the top 10^6 times larger; f64's (1.1e-16) stays below 1e-3.
+  PassResult chaos = pass_with(5, 0);
+  for (int l = 1; l <= 5; ++l) {
+    chaos.layers[l - 1].grad_preact_log10 = 1.5 * (5 - l);
+    chaos.layers[l - 1].preact_mean = 0;
+    chaos.layers[l - 1].preact_std = 2;
+  }
+  const Summary c32 = summarize(chaos, {}, "tanh", 0.1, "f32");
+  REQUIRE(c32.notes.size() == 1);
+  CHECK(c32.notes[0].find("layer 1's pre-activations reaches layer 5 multiplied by about 10^6.0") != std::string::npos);
+  CHECK(c32.notes[0].find("--dtype f64 is exact here") != std::string::npos);
+  CHECK(summarize(chaos, {}, "tanh", 0.1, "f64").notes.empty());
+  // A linear network whose signal grows as fast as its gradient amplifies nothing.
+  for (int l = 1; l <= 5; ++l) chaos.layers[l - 1].preact_std = std::pow(10.0, 1.5 * l);
+  CHECK(summarize(chaos, {}, "identity", 0.1, "f32").notes.empty());
+}
