@@ -128,6 +128,7 @@ std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
 
 int run_cli(Cli& cli, int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE, and we end quietly
+  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit shows up as EFBIG: a clear error, whole lines kept
   install_interrupt_handlers();
   try {
     cli.app.parse(argc, argv);

@@ -75,8 +75,8 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
 
 int run_analyze(const AnalyzeOptions& o) {
   validate(o.config);
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
   // Progress on stderr, only on a terminal; the line is erased before the report is written.
   const bool progress = is_terminal(STDERR_FILENO);
   const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {

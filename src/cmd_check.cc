@@ -191,7 +191,9 @@ int run_check(const CheckOptions& o) {
   }
 
   ReportSink sink(o.output);
-  std::unique_ptr<ReportSink> junit = o.junit.empty() ? nullptr : std::make_unique<ReportSink>(o.junit);
+  std::unique_ptr<ReportSink> junit = o.junit.empty() ? nullptr : std::make_unique<ReportSink>(o.junit, "--junit");
+  if (junit && same_target(junit->target(), sink.target()))
+    throw UsageError(fmt::format("--junit and --output are both '{}': give two files", o.junit));
   const int workers = worker_count(o.jobs, o.threads);
 
   std::optional<Baseline> baseline;
@@ -230,7 +232,7 @@ int run_check(const CheckOptions& o) {
     AnalysisResult now{baseline->config, std::move(results)};
     report.groups = compare_baseline(*baseline, now, report.tol, report.not_in_baseline);
     if (o.update) {
-      update = std::make_unique<ReportSink>(o.baseline);
+      update = std::make_unique<ReportSink>(o.baseline, "--baseline");
       update->write(analysis_json(now));
     }
   }

@@ -282,8 +282,8 @@ int run_summarize(const SummarizeOptions& o) {
   if (o.files.empty())
     throw UsageError("give one or more files of JSONL records from gradflow sweep (- reads stdin)");
   if (!o.panels.empty() && o.plot.empty()) throw UsageError("--panels arranges a --plot: give --plot FILE.svg too");
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
   RecordSet set = read_records(o.files);
   for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", note.c_str());
   if (set.records.empty())

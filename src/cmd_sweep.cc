@@ -257,10 +257,10 @@ int run_sweep(const SweepOptions& o) {
 
   const std::size_t in_file = file.present().size() + outcome.delivered;
   if (outcome.interrupted) {
-    if (file.is_stdout())
-      say("gradflow: ", fmt::format("interrupted after {} of {} runs; the records went to stdout, "
-                                    "so this sweep cannot be resumed: write them with -o FILE",
-                                    in_file, runs.size()));
+    if (!file.resumable())
+      say("gradflow: ", fmt::format("interrupted after {} of {} runs; the records went to {}, so this "
+                                    "sweep cannot be resumed: write them with -o FILE",
+                                    in_file, runs.size(), o.output == "-" ? "stdout" : "'" + o.output + "'"));
     else
       say("gradflow: ", fmt::format("interrupted: {} of {} runs are in '{}', each a whole line. To "
                                     "finish, run:\n  {}",
@@ -274,7 +274,7 @@ int run_sweep(const SweepOptions& o) {
     say("gradflow sweep: ",
         fmt::format("{} run{} in {} ({:.1f} runs/s){}", todo.size(), todo.size() == 1 ? "" : "s",
                     format_duration(secs), secs > 0 ? static_cast<double>(todo.size()) / secs : 0.0,
-                    file.is_stdout() ? std::string() : fmt::format("; {} records in '{}'", in_file, o.output)));
+                    !file.resumable() ? std::string() : fmt::format("; {} records in '{}'", in_file, o.output)));
   }
   return kExitOk;
 }

@@ -155,8 +155,8 @@ int run_theory(const TheoryOptions& o) {
     if (c.sigma_b2.empty()) c.sigma_b2_text = kDefaultSigmaB2Range;
   }
   validate(c);
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
 
   TableOptions t;
   t.all_layers = o.all_layers;

@@ -300,20 +300,23 @@ int run_train(const TrainOptions& o) {
   }
   if (c.optimizer.kind == OptimizerKind::adam && !c.was_given("lr")) c.optimizer.lr = 0.001;
   check_optimizer_flags(c);
-  if (!o.trace.empty() && o.trace == o.output)
-    throw UsageError(fmt::format("--trace and --output are both '{}': give two files", o.trace));
-
-  if (!o.trace.empty() && o.trace == o.plot)
-    throw UsageError(fmt::format("--trace and --plot are both '{}': give two files", o.trace));
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
+  std::optional<OutputTarget> trace_target;
+  if (!o.trace.empty()) {
+    trace_target = resolve_output(o.trace, "--trace");
+    for (const auto& [flag, other] : {std::pair{"--output", &sink}, {"--plot", plot ? &*plot : nullptr}})
+      if (other && same_target(*trace_target, other->target()))
+        throw UsageError(fmt::format("--trace and {} are both '{}': give two files", flag, o.trace));
+  }
   const Dataset data = load_dataset(c);
   validate(c, data);
   std::optional<TraceWriter> trace;
-  if (!o.trace.empty()) trace.emplace(o.trace);
+  if (trace_target) trace.emplace(*trace_target);
   CliObserver observer(c, trace ? &*trace : nullptr, is_terminal(STDERR_FILENO));
   const TrainResult result = run_training(c, data, &observer);
   observer.finish();
+  if (trace) trace->close();
 
   if (o.format == "json") {
     sink.write(train_json(result, o.timings));
