@@ -14,6 +14,7 @@
 #include "report_table.h"
 #include "report_theory.h"
 #include "validators.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -93,7 +94,7 @@ int run_analyze(const AnalyzeOptions& o) {
     } else {
       nlohmann::ordered_json doc = analysis_document(result);
       add_theory_json(doc, theory);
-      sink.write(doc.dump(2) + "\n");
+      sink.write(dump_json(doc, 2) + "\n");
     }
   } else if (o.format == "csv") {
     const ExtraColumns extra = theory_columns(theory);

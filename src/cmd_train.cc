@@ -145,7 +145,16 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--seed", o.seeds,
                   "Seeds of the weights and the mini-batch order: N, a range A:B (both included) or a list N,M; "
                   "each seed trains every activation, and the report gives the spread over seeds")
-      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            try {
+              parse_seeds(value);
+              return "";
+            } catch (const UsageError& e) {
+              return std::string(e.what()).substr(std::string_view("--seed: ").size());
+            }
+          },
+          ""))
       ->type_name("SEEDS")
       ->default_str("0")
       ->group("Initialisation");
@@ -291,7 +300,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
 
 int run_train(const TrainOptions& o) {
   TrainConfig c = o.config;
-  c.seeds = parse_seeds(join(o.seeds, ","));
+  c.seeds = parse_seeds(o.seeds);
   if (o.command) c.given = given_options(*o.command);
   // An optimiser's own flag picks it when --optimizer is not given: `--momentum 0.9` means momentum.
   if (!c.was_given("optimizer")) {

@@ -81,8 +81,8 @@ OutputTarget resolve_output(const std::string& path, std::string_view flag) {
     if (::lstat(p.c_str(), &st) != 0) {
       if (errno != ENOENT) cannot(flag, path, std::strerror(errno));
       struct stat dir {};
-      if (::stat(dir_of(p).c_str(), &dir) != 0 || !S_ISDIR(dir.st_mode))
-        cannot(flag, path, fmt::format("there is no directory '{}'", dir_of(p)));
+      if (::stat(dir_of(p).c_str(), &dir) != 0) cannot(flag, path, std::strerror(errno));
+      if (!S_ISDIR(dir.st_mode)) cannot(flag, path, std::strerror(ENOTDIR));
       t.file = p;  // a new file (or the missing end of a link, as `>` would create it)
       return t;
     }

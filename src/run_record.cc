@@ -5,6 +5,7 @@
 
 #include "report_csv.h"
 #include "report_json.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -42,7 +43,7 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
   rec["resolved_init"] = run["init"];
   for (const char* key : {"finite", "overflow_layer", "zero_grad_layer", "summary"}) rec[key] = run[key];
   if (layers) rec["layers"] = run["layers"];
-  return rec.dump() + "\n";
+  return dump_json(rec) + "\n";
 }
 
 namespace {

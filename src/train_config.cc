@@ -53,9 +53,9 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
     const std::string_view item = std::string_view(text).substr(start, comma - start);
     if (const std::size_t colon = item.find(':'); colon != item.npos) {
       const std::uint64_t a = parse_seed(item.substr(0, colon), text), b = parse_seed(item.substr(colon + 1), text);
-      if (a > b) throw UsageError(fmt::format("--seed {}: the range {}:{} is empty; give A <= B", text, a, b));
+      if (a > b) throw UsageError(fmt::format("--seed: '{}': the range {}:{} is empty; give A <= B", text, a, b));
       if (b - a >= 10000)
-        throw UsageError(fmt::format("--seed {}: {} seeds is too many; give at most 10000", text, b - a + 1));
+        throw UsageError(fmt::format("--seed: '{}': {} seeds is too many; give at most 10000", text, b - a + 1));
       for (std::uint64_t s = a; s <= b; ++s) seeds.push_back(s);
     } else {
       seeds.push_back(parse_seed(item, text));
@@ -65,7 +65,7 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
   std::vector<std::uint64_t> sorted = seeds;
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-    throw UsageError(fmt::format("--seed {}: a seed appears twice; each seed runs once", text));
+    throw UsageError(fmt::format("--seed: '{}': a seed appears twice; each seed runs once", text));
   return seeds;
 }
 
