@@ -144,7 +144,8 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
     if (std::find(names.begin(), names.end(), metric) == names.end())
       throw UsageError(fmt::format("{}: unknown metric '{}'{}; allowed: {}", flag, metric,
                                    did_you_mean(metric, names), join(names)));
-    into[metric] = v;
+    if (!into.emplace(metric, v).second)
+      throw UsageError(fmt::format("{}: {} is given twice; give one tolerance a metric", flag, metric));
   }
 }
 

@@ -60,9 +60,11 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
       ->group("Baseline");
   cmd->add_option("--metric-atol", o.metric_atol, "Absolute tolerance of one metric (repeatable)")
       ->type_name("METRIC=A")
+      ->allow_extra_args(false)
       ->group("Baseline");
   cmd->add_option("--metric-rtol", o.metric_rtol, "Relative tolerance of one metric (repeatable)")
       ->type_name("METRIC=R")
+      ->allow_extra_args(false)
       ->group("Baseline");
   cmd->add_flag("--update", o.update,
                 "Rewrite the baseline with this run's results (differences are shown, not failed)")
@@ -75,6 +77,7 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
                   "per run, per-layer metrics on each layer (repeatable; in a config file: \"rules\", "
                   "a list of such strings or of {\"metric\", \"op\", \"bound\", \"layers\", \"activation\"})")
       ->type_name("RULE")
+      ->allow_extra_args(false)
       ->group("Rules");
   cmd->add_option("--max-dead-frac", o.max_dead_frac,
                   "Rule: no layer has a larger share of dead units (dead_units_frac <= F on every layer)")

@@ -100,7 +100,8 @@ class Trainer {
 
   void diverge(Index step, Index layer, std::string where) {
     run_.end = RunEnd::diverged;
-    run_.divergence = {step, layer, std::move(where)};
+    run_.divergence = {step, layer, std::move(where), run_.steps_done == 0,
+                       d_.x_train.size() > 0 ? d_.x_train.cwiseAbs().maxCoeff() : 0.0};
   }
 
   Index nonfinite_gradient_layer() const {
