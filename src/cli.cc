@@ -162,7 +162,8 @@ int run_cli(Cli& cli, int argc, const char* const* argv) {
     print_error("interrupted");
     return kExitInterrupted;
   } catch (const std::bad_alloc&) {
-    print_error("out of memory: lower --batch, --width or --depth, or set --max-memory lower");
+    print_error("out of memory: this job needs more than the machine gives it (a smaller network, grid or "
+                "dataset needs less; --max-memory bounds a network's own estimate)");
     return kExitUsage;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error (a bug in gradflow, not in your input; please report it with "

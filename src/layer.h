@@ -16,7 +16,7 @@ using ConstWeightsRef = Eigen::Ref<const RowMat<T>>;
 template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
-                                   Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a);
+                                   ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a);
 
 // Backward of a = phi(h): d_h = d_a * phi'(h), elementwise. Returns sum(d_h^2).
 template <class T>

@@ -33,9 +33,10 @@ mode_t default_mode() {
 
 std::optional<ReportSink> open_plot(const std::string& plot, const ReportSink& output) {
   if (plot.empty()) return std::nullopt;
-  if (!plot.ends_with(".svg"))
+  const OutputTarget target = resolve_output(plot, "--plot");
+  if (target.kind == TargetKind::regular && !plot.ends_with(".svg"))  // /dev/null, a FIFO: any name
     throw UsageError(fmt::format("--plot: '{}' does not end in .svg: gradflow draws SVG", plot));
-  if (same_target(resolve_output(plot, "--plot"), output.target()))
+  if (same_target(target, output.target()))
     throw UsageError(fmt::format("--plot and --output are both '{}': give two files", plot));
   return std::optional<ReportSink>(std::in_place, plot, "--plot");
 }

@@ -53,8 +53,9 @@ void check_record(const json& rec, const std::string& where) {
   if (!rec.contains("summary") || !rec["summary"].is_object()) bad("no summary");
 }
 
-void read_stream(std::istream& in, const std::string& name, RecordSet& set,
-                 std::map<std::string, std::size_t>& index) {
+void read_stream(std::istream& in, const std::string& name, RecordSet& set) {
+  std::map<std::string, std::size_t> index;  // run_id -> position in set.records
+  for (std::size_t k = 0; k < set.records.size(); ++k) index.emplace(set.records[k].json["run_id"].get<std::string>(), k);
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
@@ -96,18 +97,19 @@ void read_stream(std::istream& in, const std::string& name, RecordSet& set,
     index.emplace(id, set.records.size());
     set.records.push_back({std::move(rec), std::move(line), where});
   }
-  if (in.bad()) throw UsageError(fmt::format("cannot read '{}': {}", name, std::strerror(errno)));
   throw_if_interrupted();  // a read from a pipe cut short by Ctrl-C is not the whole input
+  if (in.bad()) throw UsageError(fmt::format("cannot read '{}': {}", name, std::strerror(errno)));
 }
 
 }  // namespace
 
+void read_records_from(std::istream& in, const std::string& name, RecordSet& set) { read_stream(in, name, set); }
+
 RecordSet read_records(const std::vector<std::string>& paths) {
   RecordSet set;
-  std::map<std::string, std::size_t> index;
   for (const std::string& path : paths) {
     if (path == "-") {
-      read_stream(std::cin, "stdin", set, index);
+      read_stream(std::cin, "stdin", set);
       continue;
     }
     struct stat st {};
@@ -115,7 +117,7 @@ RecordSet read_records(const std::vector<std::string>& paths) {
       throw UsageError(fmt::format("'{}' is a directory; give files of JSONL records from gradflow sweep", path));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    read_stream(in, path, set, index);
+    read_stream(in, path, set);
   }
   return set;
 }
