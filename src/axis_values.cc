@@ -101,7 +101,9 @@ void expand_range(std::string_view name, AxisKind kind, std::string_view text,
                                    name, text, v[1], v[0]));
     // (stop - start) can exceed long long's range: compute in unsigned.
     const std::uint64_t span = static_cast<std::uint64_t>(v[1]) - static_cast<std::uint64_t>(v[0]);
-    const std::uint64_t count = span / static_cast<std::uint64_t>(v[2]) + 1;
+    const std::uint64_t steps = span / static_cast<std::uint64_t>(v[2]);
+    if (steps == UINT64_MAX) too_many(name, fmt::format("range '{}'", text), steps, max_values);  // +1 would wrap
+    const std::uint64_t count = steps + 1;
     auto value = [&](std::uint64_t k) {
       return std::to_string(static_cast<long long>(static_cast<std::uint64_t>(v[0]) + k * static_cast<std::uint64_t>(v[2])));
     };

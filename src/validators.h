@@ -51,7 +51,7 @@ CLI::Validator whole_number(long long lo, long long hi);
 CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open_hi = false);
 // "8GiB", "512M", "1.5G" or plain bytes (K, M, G, T are powers of 1024) -> bytes.
 CLI::Validator byte_size();
-std::uint64_t parse_byte_size(std::string_view text);  // throws std::invalid_argument
+std::uint64_t parse_byte_size(std::string_view text);  // throws invalid_argument, out_of_range (not 1 B..16 EiB)
 
 // A name from an enum's table (enum_names.h): checked, then turned into the enum's number for
 // CLI11 to store.
