@@ -9,6 +9,7 @@
 
 #include "config_file.h"
 #include "errors.h"
+#include "json_io.h"
 #include "network_options.h"
 #include "report_json.h"
 #include "suggest.h"
@@ -53,11 +54,7 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
 Baseline load_baseline(const std::string& path) {
   Baseline b;
   b.path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("--baseline: cannot read '{}': {}", path, std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
-  b.doc = ojson::parse(text.str(), nullptr, false);
+  b.doc = ojson::parse(read_input_file(path, "--baseline", std::size_t{1} << 30), nullptr, false);
   const std::string where = "--baseline " + path;
   const std::string record_hint = "record one with `gradflow analyze ... --format json -o FILE`";
   if (b.doc.is_discarded() || !b.doc.is_object())

@@ -5,11 +5,11 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <sys/stat.h>
 #include <vector>
 
 #include "errors.h"
+#include "interrupt.h"
 
 namespace gf {
 
@@ -46,16 +46,24 @@ std::string dump_json(const nlohmann::json& doc, int indent) {
   return doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string read_input_file(const std::string& path, std::string_view flag) {
+std::string read_input_file(const std::string& path, std::string_view flag, std::size_t max_bytes) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw UsageError(fmt::format("{}: '{}' is a directory; give a file", flag, path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(fmt::format("{}: cannot read '{}': {}", flag, path, std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
+  // Read in pieces up to a bound: `--config /dev/zero` is an error, not a machine out of memory.
+  std::string text;
+  char piece[1 << 16];
+  while (in.read(piece, sizeof piece) || in.gcount() > 0) {
+    text.append(piece, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_bytes)
+      throw UsageError(fmt::format("{}: '{}' holds more than {} MiB; that is not a file for {}", flag, path,
+                                   max_bytes >> 20, flag));
+    throw_if_interrupted();
+  }
   if (in.bad()) throw UsageError(fmt::format("{}: cannot read '{}': {}", flag, path, std::strerror(errno)));
-  return text.str();
+  return text;
 }
 
 }  // namespace gf
