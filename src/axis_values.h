@@ -22,4 +22,10 @@ std::vector<std::string> axis_values(std::string_view name, AxisKind kind,
                                      const std::vector<std::string>& items, bool brackets,
                                      std::uint64_t max_values);
 
+// What checking an axis needs, without expanding it: each list value, and the first and last
+// value of each range (every numeric option's validator is an interval, so a range whose ends
+// pass holds no value that fails). Throws the same UsageErrors as axis_values for bad syntax.
+std::vector<std::string> axis_probe_values(std::string_view name, AxisKind kind, std::string_view text,
+                                           bool brackets);
+
 }  // namespace gf

@@ -10,6 +10,7 @@
 
 #include "config_file.h"
 #include "errors.h"
+#include "json_io.h"
 #include "network_options.h"
 #include "report_json.h"
 #include "suggest.h"
@@ -54,11 +55,7 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
 Baseline load_baseline(const std::string& path) {
   Baseline b;
   b.path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("--baseline: cannot read '{}': {}", path, std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
-  b.doc = ojson::parse(text.str(), nullptr, false);
+  b.doc = ojson::parse(read_input_file(path, "--baseline", std::size_t{1} << 30), nullptr, false);
   const std::string where = "--baseline " + path;
   const std::string record_hint = "record one with `gradflow analyze ... --format json -o FILE`";
   if (b.doc.is_discarded() || !b.doc.is_object())
@@ -145,7 +142,8 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
     if (std::find(names.begin(), names.end(), metric) == names.end())
       throw UsageError(fmt::format("{}: unknown metric '{}'{}; allowed: {}", flag, metric,
                                    did_you_mean(metric, names), join(names)));
-    into[metric] = v;
+    if (!into.emplace(metric, v).second)
+      throw UsageError(fmt::format("{}: {} is given twice; give one tolerance a metric", flag, metric));
   }
 }
 

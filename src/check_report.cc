@@ -7,6 +7,7 @@
 #include "report_json.h"
 #include "suggest.h"
 #include "text_table.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -157,7 +158,7 @@ std::string check_json(const CheckReport& r) {
                      {"violations", std::move(violations)}});
   }
   doc["rules"] = std::move(rules);
-  return doc.dump(2) + "\n";
+  return dump_json(doc, 2) + "\n";
 }
 
 std::string check_junit(const CheckReport& r) {

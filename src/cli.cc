@@ -16,6 +16,7 @@
 #include "interrupt.h"
 #include "output.h"
 #include "suggest.h"
+#include "utf8.h"
 
 namespace gf {
 
@@ -33,7 +34,8 @@ std::unique_ptr<Cli> make_cli() {
   app.footer(
       "Running gradflow with no command runs `gradflow analyze` on its defaults: sigmoid, tanh and\n"
       "relu, 20 layers of 256 units, a batch of 256.\n"
-      "Exit codes: 0 ok, 1 an analysis or check failed, 2 usage or input error, 130 interrupted.\n"
+      "Exit codes: 0 ok, 1 an analysis or check failed, 2 usage or input error, 130 interrupted\n"
+      "(70: a bug in gradflow, to be reported).\n"
       "Run `gradflow COMMAND --help` for a command's options.");
   cli->commands.push_back({setup_analyze(app, cli->analyze), [c = cli.get()] { return run_analyze(c->analyze); }});
   cli->commands.push_back({setup_sweep(app, cli->sweep), [c = cli.get()] { return run_sweep(c->sweep); }});
@@ -51,7 +53,8 @@ namespace {
 
 void print_error(std::string_view message) {
   std::fflush(stdout);
-  std::fprintf(stderr, "gradflow: error: %.*s\n", static_cast<int>(message.size()), message.data());
+  const std::string line = "gradflow: error: " + printable(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 std::vector<std::string> command_names(const Cli& cli) {
@@ -153,21 +156,21 @@ std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
 
 int run_cli(Cli& cli, int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE, and we end quietly
+  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit shows up as EFBIG: a clear error, whole lines kept
   install_interrupt_handlers();
   try {
-    cli.app->parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.app->exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return cli.app->exit(e);
-  } catch (const CLI::CallForVersion&) {
-    return print_version(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    print_error(parse_error_message(e, cli));
-    return kExitUsage;
-  }
-
-  try {
+    try {
+      cli.app->parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return cli.app->exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+      return cli.app->exit(e);
+    } catch (const CLI::CallForVersion&) {
+      return print_version(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      print_error(parse_error_message(e, cli));
+      return kExitUsage;
+    }
     for (const Command& c : cli.commands) {
       if (!c.app->parsed()) continue;
       if (const CLI::Option* config = c.app->get_option_no_throw("--config"); config && config->count() > 0)
@@ -184,11 +187,14 @@ int run_cli(Cli& cli, int argc, const char* const* argv) {
     print_error("interrupted");
     return kExitInterrupted;
   } catch (const std::bad_alloc&) {
-    print_error("out of memory: lower --batch, --width or --depth, or set --max-memory lower");
+    print_error("out of memory: this job needs more than the machine gives it (a smaller network, grid or "
+                "dataset needs less; --max-memory bounds a network's own estimate)");
     return kExitUsage;
   } catch (const std::exception& e) {
-    print_error(fmt::format("internal error: {}", e.what()));
-    return kExitFailure;
+    print_error(fmt::format("internal error (a bug in gradflow, not in your input; please report it with "
+                            "the command line): {}",
+                            e.what()));
+    return kExitInternal;
   }
 }
 

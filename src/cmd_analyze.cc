@@ -15,6 +15,7 @@
 #include "report_table.h"
 #include "report_theory.h"
 #include "validators.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -76,8 +77,8 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
 
 int run_analyze(const AnalyzeOptions& o) {
   validate(o.config);
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
   // Progress on stderr, only on a terminal; the line is erased before the report is written.
   const bool progress = is_terminal(STDERR_FILENO);
   const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {
@@ -94,7 +95,7 @@ int run_analyze(const AnalyzeOptions& o) {
     } else {
       nlohmann::ordered_json doc = analysis_document(result);
       add_theory_json(doc, theory);
-      sink.write(doc.dump(2) + "\n");
+      sink.write(dump_json(doc, 2) + "\n");
     }
   } else if (o.format == "csv") {
     const ExtraColumns extra = theory_columns(theory);

@@ -14,6 +14,7 @@
 #include "report_json.h"
 #include "validators.h"
 #include "version.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -24,11 +25,11 @@ CLI::App* setup_bench(CLI::App& app, BenchOptions& o) {
       "Time each activation with the kernels analyze runs: phi alone and phi with phi' over a "
       "large array (ns per element, and the ratio to relu), then inside one dense layer next to "
       "its matrix product, to show the activation's share of the work.");
-  cmd->add_option("-a,--activation", c.activations, "Activations to time, comma-separated (relu is always timed: it is the reference)")
-      ->delimiter(',')
+  add_list_option(*cmd, "-a,--activation", c.activations,
+                  "Activations to time, comma-separated (relu is always timed: it is the reference)",
+                  one_of(activation_names(), false))
       ->type_name("LIST")
       ->default_str("all")
-      ->check(one_of(activation_names(), false))
       ->group("Measurement");
   cmd->add_option("--dtype", c.dtype, "Floating-point type")
       ->type_name("TYPE")
@@ -164,7 +165,7 @@ std::string bench_json(const ActivationBenchResult& r) {
               {"leaky-slope", c.leaky_slope}}},
             {"arrays", arrays},
             {"layers", layers}};
-  return doc.dump(2) + "\n";
+  return dump_json(doc, 2) + "\n";
 }
 
 int run_bench(const BenchOptions& o) {

@@ -61,9 +61,11 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
       ->group("Baseline");
   cmd->add_option("--metric-atol", o.metric_atol, "Absolute tolerance of one metric (repeatable)")
       ->type_name("METRIC=A")
+      ->allow_extra_args(false)
       ->group("Baseline");
   cmd->add_option("--metric-rtol", o.metric_rtol, "Relative tolerance of one metric (repeatable)")
       ->type_name("METRIC=R")
+      ->allow_extra_args(false)
       ->group("Baseline");
   cmd->add_flag("--update", o.update,
                 "Rewrite the baseline with this run's results (differences are shown, not failed)")
@@ -76,6 +78,7 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
                   "per run, per-layer metrics on each layer (repeatable; in a config file: \"rules\", "
                   "a list of such strings or of {\"metric\", \"op\", \"bound\", \"layers\", \"activation\"})")
       ->type_name("RULE")
+      ->allow_extra_args(false)
       ->group("Rules");
   cmd->add_option("--max-dead-frac", o.max_dead_frac,
                   "Rule: no layer has a larger share of dead units (dead_units_frac <= F on every layer)")
@@ -192,7 +195,9 @@ int run_check(const CheckOptions& o) {
   }
 
   ReportSink sink(o.output);
-  std::unique_ptr<ReportSink> junit = o.junit.empty() ? nullptr : std::make_unique<ReportSink>(o.junit);
+  std::unique_ptr<ReportSink> junit = o.junit.empty() ? nullptr : std::make_unique<ReportSink>(o.junit, "--junit");
+  if (junit && same_target(junit->target(), sink.target()))
+    throw UsageError(fmt::format("--junit and --output are both '{}': give two files", o.junit));
   const int workers = worker_count(o.jobs, o.threads);
 
   std::optional<Baseline> baseline;
@@ -231,7 +236,7 @@ int run_check(const CheckOptions& o) {
     AnalysisResult now{baseline->config, std::move(results)};
     report.groups = compare_baseline(*baseline, now, report.tol, report.not_in_baseline);
     if (o.update) {
-      update = std::make_unique<ReportSink>(o.baseline);
+      update = std::make_unique<ReportSink>(o.baseline, "--baseline");
       update->write(analysis_json(now));
     }
   }

@@ -9,6 +9,7 @@
 #include "init.h"
 #include "output.h"
 #include "validators.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -33,7 +34,7 @@ int run_list(const ListOptions& o) {
                       {"description", a.description}});
     for (const InitScheme& s : init_schemes())
       inits.push_back({{"name", s.name}, {"variance", s.variance}, {"description", s.description}});
-    write_stdout(nlohmann::ordered_json{{"activations", acts}, {"inits", inits}}.dump(2) + "\n");
+    write_stdout(dump_json(nlohmann::ordered_json{{"activations", acts}, {"inits", inits}}, 2) + "\n");
     return kExitOk;
   }
   std::string out = "Activations\n";

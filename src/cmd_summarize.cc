@@ -15,7 +15,9 @@
 #include "report_json.h"
 #include "suggest.h"
 #include "text_table.h"
+#include "utf8.h"
 #include "validators.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -29,24 +31,23 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
   cmd->add_option("files", o.files, "JSONL records of gradflow sweep; - is stdin. A run in several "
                                     "files counts once; the same run with different results is an error")
       ->type_name("FILE");
-  cmd->add_option("--by", o.by, "Group by these keys (config keys, i.e. the long option names, or "
-                                "resolved_init)")
-      ->delimiter(',')
+  add_list_option(*cmd, "--by", o.by,
+                  "Group by these keys (config keys, i.e. the long option names, or resolved_init)")
       ->type_name("KEYS")
       ->default_str("every key that varies, seed aside");
   std::vector<std::string> metric_names;
   for (const SummaryMetric& m : summary_metrics()) metric_names.emplace_back(m.key);
-  cmd->add_option("-m,--metric", o.metrics, "Summary metrics to describe")
-      ->delimiter(',')
+  add_list_option(*cmd, "-m,--metric", o.metrics, "Summary metrics to describe", one_of(metric_names))
       ->type_name("METRICS")
-      ->default_str("grad_first_last_log10")
-      ->check(one_of(metric_names));
-  cmd->add_option("--pivot", o.pivot,
+      ->default_str("grad_first_last_log10");
+  add_list_option(*cmd, "--pivot", o.pivot,
                   "A matrix of the metric's mean: rows one key, columns another (e.g. depth,activation); "
                   "each cell averages over every other key")
-      ->delimiter(',')
       ->type_name("ROW,COL");
-  cmd->add_option("--where", o.where, "Only records whose KEY has one of these values (repeatable)")
+  cmd->add_option("--where", o.where,
+                  "Only records whose KEY has one of these values (repeatable, one KEY each time; the "
+                  "clauses must all hold)")
+      ->allow_extra_args(false)
       ->type_name("KEY=V[,V...]");
   cmd->add_option("--plot", o.plot,
                   "With --pivot over two numeric keys: draw the mean as a heatmap in FILE.svg (e.g. "
@@ -89,13 +90,11 @@ std::vector<Record> filter(std::vector<Record> records, const std::vector<std::s
       throw UsageError(fmt::format("--where: '{}' is not KEY=VALUE", clause));
     const std::string key = clause.substr(0, eq);
     check_key(records, key, "--where");
-    std::vector<std::string> wanted;
-    for (std::size_t start = eq + 1;;) {
-      const std::size_t comma = clause.find(',', start);
-      wanted.push_back(clause.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+    if (std::count_if(where.begin(), where.end(), [&](const std::string& w) { return w.starts_with(key + "="); }) > 1)
+      throw UsageError(fmt::format("--where: the key '{}' is given twice; give its values in one clause, "
+                                   "{}=A,B",
+                                   key, key));
+    const std::vector<std::string> wanted = split_list("--where", std::string_view(clause).substr(eq + 1));
     std::erase_if(records, [&](const Record& r) {
       const ojson* v = record_key(r.json, key);
       return !v || !matches(*v, wanted);
@@ -144,7 +143,7 @@ std::string group_report(const std::vector<Group>& groups, const std::vector<std
       rows.push_back(std::move(row));
     }
     doc["groups"] = std::move(rows);
-    return doc.dump(2) + "\n";
+    return dump_json(doc, 2) + "\n";
   }
   if (format == "csv") {
     std::string out;
@@ -206,7 +205,7 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
                     {"n", n},
                     {"nonfinite", nonfinite},
                     {"averaged_over", p.averaged}};
-    return doc.dump(2) + "\n";
+    return dump_json(doc, 2) + "\n";
   }
   if (format == "csv") {
     std::string out = csv_cell(p.row_key);
@@ -283,10 +282,10 @@ int run_summarize(const SummarizeOptions& o) {
   if (o.files.empty())
     throw UsageError("give one or more files of JSONL records from gradflow sweep (- reads stdin)");
   if (!o.panels.empty() && o.plot.empty()) throw UsageError("--panels arranges a --plot: give --plot FILE.svg too");
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
   RecordSet set = read_records(o.files);
-  for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", note.c_str());
+  for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", printable(note).c_str());
   if (set.records.empty())
     throw UsageError(fmt::format("no records in {}", join(o.files)));
   const std::size_t read = set.records.size();

@@ -44,11 +44,9 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       "scales xi_q, xi_c, xi_grad, the phase (ordered, critical, chaotic) and the edge of chaos, the "
       "gradient profile, and dead ReLUs. With --phase-diagram, chi_1 and xi_c over a grid of "
       "(sigma_w2, sigma_b2) with the critical line.");
-  cmd->add_option("-a,--activation", c.activations, "Activations, comma-separated")
-      ->delimiter(',')
+  add_list_option(*cmd, "-a,--activation", c.activations, "Activations, comma-separated", one_of(activation_names()))
       ->type_name("LIST")
       ->default_str("sigmoid,tanh,relu")
-      ->check(one_of(activation_names()))
       ->group("Network");
   cmd->add_option("-d,--depth", c.depth, "Number of hidden layers L")
       ->type_name("L")
@@ -156,8 +154,8 @@ int run_theory(const TheoryOptions& o) {
     if (c.sigma_b2.empty()) c.sigma_b2_text = kDefaultSigmaB2Range;
   }
   validate(c);
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
 
   TableOptions t;
   t.all_layers = o.all_layers;

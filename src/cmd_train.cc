@@ -144,7 +144,16 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--seed", o.seeds,
                   "Seeds of the weights and the mini-batch order: N, a range A:B (both included) or a list N,M; "
                   "each seed trains every activation, and the report gives the spread over seeds")
-      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            try {
+              parse_seeds(value);
+              return "";
+            } catch (const UsageError& e) {
+              return std::string(e.what()).substr(std::string_view("--seed: ").size());
+            }
+          },
+          ""))
       ->type_name("SEEDS")
       ->default_str("0")
       ->group("Initialisation");
@@ -290,7 +299,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
 
 int run_train(const TrainOptions& o) {
   TrainConfig c = o.config;
-  c.seeds = parse_seeds(join(o.seeds, ","));
+  c.seeds = parse_seeds(o.seeds);
   if (o.command) c.given = given_options(*o.command);
   // An optimiser's own flag picks it when --optimizer is not given: `--momentum 0.9` means momentum.
   if (!c.was_given("optimizer")) {
@@ -299,20 +308,23 @@ int run_train(const TrainOptions& o) {
   }
   if (c.optimizer.kind == OptimizerKind::adam && !c.was_given("lr")) c.optimizer.lr = 0.001;
   check_optimizer_flags(c);
-  if (!o.trace.empty() && o.trace == o.output)
-    throw UsageError(fmt::format("--trace and --output are both '{}': give two files", o.trace));
-
-  if (!o.trace.empty() && o.trace == o.plot)
-    throw UsageError(fmt::format("--trace and --plot are both '{}': give two files", o.trace));
-  std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
+  std::optional<OutputTarget> trace_target;
+  if (!o.trace.empty()) {
+    trace_target = resolve_output(o.trace, "--trace");
+    for (const auto& [flag, other] : {std::pair{"--output", &sink}, {"--plot", plot ? &*plot : nullptr}})
+      if (other && same_target(*trace_target, other->target()))
+        throw UsageError(fmt::format("--trace and {} are both '{}': give two files", flag, o.trace));
+  }
   const Dataset data = load_dataset(c);
   validate(c, data);
   std::optional<TraceWriter> trace;
-  if (!o.trace.empty()) trace.emplace(o.trace);
+  if (trace_target) trace.emplace(*trace_target);
   CliObserver observer(c, trace ? &*trace : nullptr, is_terminal(STDERR_FILENO));
   const TrainResult result = run_training(c, data, &observer);
   observer.finish();
+  if (trace) trace->close();
 
   if (o.format == "json") {
     sink.write(train_json(result, o.timings));

@@ -12,7 +12,7 @@ namespace gf {
 
 struct TrainOptions {
   TrainConfig config;
-  std::vector<std::string> seeds{"0"};  // --seed: N, A:B, or a list of those
+  std::string seeds = "0";  // --seed: N, A:B, or a list of those
   std::string config_file;
   std::string format = "table";
   std::string output = "-";

@@ -1,23 +1,35 @@
 #include "config_file.h"
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
-#include <cstring>
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "errors.h"
+#include "json_io.h"
 #include "suggest.h"
 
 namespace gf {
 namespace {
 
-std::string scalar_text(const nlohmann::json& v) {
+// A value as the command line would give it. An array is a list: its elements joined by
+// commas (validators.h's rule), an inner array in brackets ([[64,32,16]] is one per-layer
+// width list in a sweep).
+std::string value_text(const nlohmann::json& v, const std::string& source, const std::string& key) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  return v.dump();  // numbers: integers stay integers, reals round-trip
+  if (v.is_number()) return v.dump();  // integers stay integers, reals round-trip
+  if (v.is_array()) {
+    std::string out;
+    bool first = true;
+    for (const auto& item : v) {
+      const std::string text = value_text(item, source, key);
+      out += (first ? "" : ",") + (item.is_array() ? "[" + text + "]" : text);
+      first = false;
+    }
+    return out;
+  }
+  throw UsageError(fmt::format("{}: key '{}' takes a value or a list, not {}", source, key,
+                               v.is_object() ? "an object" : "null inside a list"));
 }
 
 std::vector<std::string> configurable_keys(const CLI::App& command) {
@@ -27,22 +39,30 @@ std::vector<std::string> configurable_keys(const CLI::App& command) {
   return keys;
 }
 
+// CLI11 puts the option's name before a validator's message.
+std::string with_flag(const CLI::Option& opt, const std::string& message) {
+  return fmt::format("{}: {}", opt.get_name(), message);
+}
+
+// Runs the option's validators on a value without storing it: a config value that a flag
+// overrides is checked all the same, so a broken file fails whatever flags come with it.
+void check_only(CLI::Option& opt, std::string text) {
+  for (int k = 0;; ++k) {
+    CLI::Validator* v = nullptr;
+    try {
+      v = opt.get_validator(k);
+    } catch (const CLI::OptionNotFound&) {
+      return;  // no more validators
+    }
+    if (const std::string error = (*v)(text); !error.empty()) throw CLI::ValidationError(with_flag(opt, error));
+  }
+}
+
 }  // namespace
 
 void apply_config_file(CLI::App& command, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(fmt::format("--config: cannot read '{}': {}", path, std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    if (const auto p = what.find("] "); p != what.npos) what = what.substr(p + 2);
-    throw UsageError(fmt::format("--config {}: malformed JSON: {}", path, what));
-  }
-  apply_config_json(command, doc, "--config " + path);
+  const std::string text = read_input_file(path, "--config");
+  apply_config_json(command, parse_json_strict(text, "--config " + path), "--config " + path);
 }
 
 void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::string& source) {
@@ -55,17 +75,22 @@ void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::
     if (!opt || !opt->get_configurable() || key == "config")
       throw UsageError(fmt::format("{}: unknown key '{}'{}", source, key,
                                    did_you_mean(key, configurable_keys(command))));
-    if (opt->count() > 0 || value.is_null()) continue;  // the command line wins; null = unset
+    if (value.is_null()) continue;  // null: unset
 
+    // A repeatable option (--rule) takes an array's elements one by one; any other option takes
+    // one value, and an array is its list.
     std::vector<std::string> results;
-    if (value.is_array()) {
-      for (const auto& item : value) results.push_back(scalar_text(item));
-    } else if (value.is_object()) {
-      throw UsageError(fmt::format("{}: key '{}' takes a value or a list, not an object", source, key));
+    if (value.is_array() && opt->get_expected_max() > 1) {
+      for (const auto& item : value)
+        results.push_back(item.is_object() || item.is_array() ? item.dump() : value_text(item, source, key));
     } else {
-      results.push_back(scalar_text(value));
+      results.push_back(value_text(value, source, key));
     }
     try {
+      if (opt->count() > 0) {  // the command line wins, but the value must still be valid
+        for (const std::string& r : results) check_only(*opt, r);
+        continue;
+      }
       for (const std::string& r : results) opt->add_result(r);
       opt->run_callback();
     } catch (const CLI::Error& e) {

@@ -96,6 +96,13 @@ std::optional<double> parse_number(std::string_view s) {
   return v;
 }
 
+bool out_of_range(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc::result_out_of_range && p == s.data() + s.size();
+}
+
 // The label column's index, from a name, a 1-based number, or a negative number from the end.
 std::size_t label_column(const std::string& spec, const std::vector<std::string>& header, const std::string& path) {
   const std::size_t n = header.size();
@@ -165,6 +172,9 @@ Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec) {
         labels[static_cast<std::size_t>(i)] = cell;
         continue;
       }
+      if (out_of_range(cell))
+        err.at(row.line, j + 1, header[j],
+               fmt::format("'{}' is out of the range of a double (about 1e-308 to 1e308 in size)", cell));
       const std::optional<double> v = parse_number(cell);
       if (!v)
         err.at(row.line, j + 1, header[j],

@@ -92,7 +92,7 @@ void network_forward(Network<T>& net, PassResult& out) {
     throw_if_interrupted();
     const auto W = net.weights(l);
     const Index n = s.widths[l];
-    for_each_block(n, s.threads, [&](Index blk) {
+    for_each_block_or_stop(n, s.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       net.forward_parts[blk] = layer_forward_block<T>(
           *s.activation, s.activation_param, sat_threshold, net.A[l - 1], W.middleRows(c0, cols),
@@ -144,7 +144,7 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
     // d_h of a block, then at once that block's rows of d_W, while its d_h is still in cache.
     // d_W is only reported if the layer's gradient turns out finite and non-zero.
     const T square_scale = square_scale_for(net.A[l - 1]);
-    for_each_block(n, s.threads, [&](Index blk) {
+    for_each_block_or_stop(n, s.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       auto d_h_cols = d_h.middleCols(c0, cols);
       net.sumsq_parts[blk] =
@@ -200,7 +200,7 @@ void network_backward(Network<T>& net, PassResult& out, GradientTap* tap) {
         inv_norm = static_cast<T>(std::pow(10.0, -0.5 * std::log10(norm)));
         d_h *= inv_norm;
       }
-      for_each_block(n_in, s.threads, [&](Index blk) {
+      for_each_block_or_stop(n_in, s.threads, [&](Index blk) {
         const Index c0 = block_begin(blk), cols = block_size(blk, n_in);
         input_grad_block<T>(d_h, W.middleCols(c0, cols), inv_norm, d_a_prev.middleCols(c0, cols));
       });

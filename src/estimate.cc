@@ -62,11 +62,4 @@ std::uint64_t run_bytes(const AnalysisConfig& c) {
   return estimate_bytes(spec, c.dtype, choose_regenerate(c, spec));
 }
 
-std::uint64_t peak_bytes(std::vector<std::uint64_t> bytes, int workers) {
-  const std::size_t k = std::min(bytes.size(), static_cast<std::size_t>(std::max(1, workers)));
-  std::partial_sort(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(k), bytes.end(),
-                    std::greater<>());
-  return std::accumulate(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(k), std::uint64_t{0});
-}
-
 }  // namespace gf

@@ -19,7 +19,4 @@ CostModel calibrate_cost_model();  // times three tiny runs of the real engine
 double run_seconds(const CostModel& m, const AnalysisConfig& c);  // c has one activation
 std::uint64_t run_bytes(const AnalysisConfig& c);                 // the engine's allocation
 
-// Bytes in flight with `workers` runs at once: the sum of the `workers` largest runs.
-std::uint64_t peak_bytes(std::vector<std::uint64_t> bytes, int workers);
-
 }  // namespace gf

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
+#include <mutex>
 #include <set>
 
 #include "errors.h"
@@ -38,13 +39,15 @@ std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
-struct Grid::Resolver {
+// Turns `--name=value` pairs into an AnalysisConfig with analyze's own options
+// (network_options.h), so every value meets the same validator and message as in `analyze`.
+struct PointParser {
   AnalysisConfig c;
   CLI::App app{"grid point", "gradflow"};
-  Resolver() { add_network_options(app, c); }
+  std::vector<std::string> last;  // the values of the previous resolve(), one per axis
+  PointParser() { add_network_options(app, c); }
 
-  AnalysisConfig parse(const std::vector<std::pair<std::string, std::string>>& args) {
-    c = AnalysisConfig{};
+  void parse(const std::vector<std::pair<std::string, std::string>>& args) {
     std::vector<std::string> argv;
     // --name=value, so that values starting with '-' are never taken for flags.
     for (const auto& [name, value] : args) argv.push_back("--" + name + "=" + value);
@@ -54,9 +57,74 @@ struct Grid::Resolver {
     } catch (const CLI::ParseError& e) {
       throw UsageError(e.what());
     }
+  }
+
+  void check(const std::string& name, const std::string& value) {
+    c = AnalysisConfig{};
+    last.clear();
+    parse({{name, value}});
+  }
+
+  // The config of one grid point. Only the axes whose value changed since the previous point
+  // are parsed again (an option sets its own fields and no other's, and an option not given
+  // leaves its field alone), so walking a grid in order costs about one parse per run.
+  const AnalysisConfig& resolve(const std::vector<Axis>& axes, const std::vector<std::string>& values) {
+    std::vector<std::pair<std::string, std::string>> args;
+    if (last.size() != values.size()) {
+      c = AnalysisConfig{};
+      last.assign(values.size(), std::string(1, '\0'));  // never a value
+    }
+    for (std::size_t k = 0; k < values.size(); ++k)
+      if (values[k] != last[k]) args.emplace_back(axes[k].name, values[k]);
+    last.clear();  // until the parse succeeds
+    parse(args);
+    last = values;
     return c;
   }
 };
+
+struct Grid::Resolver {
+  std::mutex mutex;
+  std::vector<std::unique_ptr<PointParser>> idle;  // one per thread that resolves at once
+
+  std::unique_ptr<PointParser> take() {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (idle.empty()) return std::make_unique<PointParser>();
+    std::unique_ptr<PointParser> p = std::move(idle.back());
+    idle.pop_back();
+    return p;
+  }
+  void give_back(std::unique_ptr<PointParser> p) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    idle.push_back(std::move(p));
+  }
+};
+
+namespace {
+
+// CLI11 puts the option's name before a validator's message: drop ours.
+std::string without_flag(const std::string& message, const std::string& name) {
+  const std::string prefix = "--" + name + ": ";
+  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+}
+
+// The check of a grid option's text, run by CLI11 as the flag (or config key) is read: its
+// syntax, every list value and both ends of every range through analyze's own option.
+CLI::Validator axis_check(const std::string& name, const std::shared_ptr<PointParser>& parser) {
+  return CLI::Validator(
+      [name, parser](std::string& text) -> std::string {
+        try {
+          for (const std::string& v : axis_probe_values(name, kind_of(name), text, name == "width"))
+            parser->check(name, v);
+          return "";
+        } catch (const UsageError& e) {
+          return without_flag(e.what(), name);
+        }
+      },
+      "");
+}
+
+}  // namespace
 
 bool GridOptions::any_given() const {
   return std::any_of(given.begin(), given.end(), [](const auto& v) { return !v.empty(); });
@@ -71,6 +139,7 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
     if (!p->get_lnames().empty() && !kNotMirrored.count(p->get_lnames().front())) mirrored.push_back(p);
   g.names.clear();
   g.given.assign(mirrored.size(), {});  // sized once: the options keep pointers into it
+  const auto parser = std::make_shared<PointParser>();
   for (std::size_t k = 0; k < mirrored.size(); ++k) {
     const CLI::Option* p = mirrored[k];
     const std::string name = p->get_lnames().front();
@@ -87,12 +156,19 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
     std::string help = p->get_description();
     if (name == "width") help = "Units per hidden layer; per-layer widths as one value: [64,32,16]";
     if (kSingleValued.count(name)) help += " (one value: it never changes a result)";
-    CLI::Option* o = cmd.add_option(flags, g.given[k], help)->type_name(type)->group(p->get_group());
+    // One text per option, given once (validators.h's rule for lists): CLI11 neither splits it
+    // nor reads [64,32,16] as three values.
+    CLI::Option* o = cmd.add_option_function<std::string>(
+                            flags, [&slot = g.given[k]](const std::string& text) { slot = {text}; }, help)
+                         ->check(axis_check(name, parser))
+                         ->type_name(type)
+                         ->group(p->get_group());
     if (!p->get_default_str().empty()) o->default_str(p->get_default_str());
   }
 }
 
 Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_unique<Resolver>()) {
+  std::unique_ptr<PointParser> parser = resolver_->take();
   for (std::size_t k = 0; k < g.names.size(); ++k) {
     const std::string& name = g.names[k];
     Axis axis{name, kind_of(name), {}};
@@ -107,7 +183,8 @@ Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_u
       throw UsageError(fmt::format("--{}: give one value, not {} ('{}'): it never changes a result, "
                                    "so it is not an axis of the grid",
                                    name, axis.values.size(), join(axis.values, ",")));
-    for (const std::string& v : axis.values) resolver_->parse({{name, v}});  // each value on its own
+    for (const std::string& item : g.given[k])  // each list value and each range's ends, on its own
+      for (const std::string& v : axis_probe_values(name, axis.kind, item, name == "width")) parser->check(name, v);
     size_ = saturating_mul(size_, axis.values.size());
     axes_.push_back(std::move(axis));
   }
@@ -116,6 +193,7 @@ Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_u
                                  "axis, split it into several sweeps, or raise --max-runs",
                                  size_ == UINT64_MAX ? std::string("too many") : std::to_string(size_),
                                  shape(), max_runs));
+  resolver_->give_back(std::move(parser));
 }
 
 Grid::~Grid() = default;
@@ -150,11 +228,10 @@ std::string Grid::label(std::uint64_t i, std::string_view skip) const {
 }
 
 AnalysisConfig Grid::config(std::uint64_t i) const {
-  const std::vector<std::string> v = values(i);
-  std::vector<std::pair<std::string, std::string>> args;
-  for (std::size_t k = 0; k < axes_.size(); ++k) args.emplace_back(axes_[k].name, v[k]);
+  std::unique_ptr<PointParser> parser = resolver_->take();
   try {
-    AnalysisConfig c = resolver_->parse(args);
+    AnalysisConfig c = parser->resolve(axes_, values(i));
+    resolver_->give_back(std::move(parser));
     validate(c);
     return c;
   } catch (const UsageError& e) {

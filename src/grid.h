@@ -23,12 +23,14 @@ namespace gf {
 
 struct GridOptions {
   std::vector<std::string> names;               // long option names, in help order
-  std::vector<std::vector<std::string>> given;  // raw results of each option, same order
+  std::vector<std::vector<std::string>> given;  // the text of each option given (one), same order
   bool any_given() const;
 };
 
 // One list/range option per network option (all but --threads, which never changes a result
-// and is the sweep's own), with the same names, help, group and default.
+// and is the sweep's own), with the same names, help, group and default. Each is given once;
+// its text is checked as it is read (syntax, list values, the ends of ranges), so a bad value
+// fails the same way on the command line and in a config file.
 void add_grid_options(CLI::App& cmd, GridOptions& g);
 
 struct Axis {
@@ -55,7 +57,7 @@ class Grid {
   // "activation=tanh depth=20 seed=3": the axes with more than one value, but `skip`.
   std::string label(std::uint64_t i, std::string_view skip = "") const;
   // The resolved, validated configuration of run i (a single activation, threads unset).
-  // Throws UsageError prefixed with the run's label. Not thread-safe.
+  // Throws UsageError prefixed with the run's label. Thread-safe; cheapest walked in order.
   AnalysisConfig config(std::uint64_t i) const;
 
  private:

@@ -76,7 +76,7 @@ void draw_weights(const WeightInit& init, std::uint64_t seed, Stream stream, std
   const Index fan_out = W.rows(), fan_in = W.cols();
   const double var = init.variance(fan_in, fan_out);
   // Row blocks of W are contiguous runs of draws; each is drawn on its own.
-  for_each_block(fan_out, threads, [&](Index b) {
+  for_each_block_or_stop(fan_out, threads, [&](Index b) {
     const Index r0 = block_begin(b), rows = block_size(b, fan_out);
     T* out = W.data() + r0 * fan_in;
     const auto first = static_cast<std::uint64_t>(r0 * fan_in);

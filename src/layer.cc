@@ -30,7 +30,7 @@ void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, Eigen::Ref<const V
 template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
-                                   Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a) {
+                                   ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a) {
   const Index B = h_d.rows(), cols = h_d.cols(), n = B * cols;
   preact<T>(a_prev, W_rows, b_seg, h_d);
 
@@ -115,7 +115,7 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
 
 #define GF_INSTANTIATE(T)                                                                         \
   template ForwardPartial layer_forward_block<T>(const Activation&, double, double, ConstMatRef<T>, \
-                                                 ConstWeightsRef<T>, Eigen::Ref<const Vec<T>>,       \
+                                                 ConstWeightsRef<T>, ConstVecRef<T>,       \
                                                  MatRef<T>, MatRef<T>);                               \
   template double preact_again_block<T>(const Activation&, ConstMatRef<T>, ConstWeightsRef<T>,      \
                                         Eigen::Ref<const Vec<T>>, MatRef<T>);                     \

@@ -16,7 +16,7 @@ using ConstWeightsRef = Eigen::Ref<const RowMat<T>>;
 template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
-                                   Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d, MatRef<T> a);
+                                   ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a);
 
 // For a layer whose slopes underflow T (engine.cc): h again, the same product as
 // layer_forward_block's, written over the block's slopes; returns max g(h) (activation.h).

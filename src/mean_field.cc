@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "interrupt.h"
+
 namespace gf {
 
 InputMoments input_moments(InputKind k) {
@@ -36,6 +38,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m) {
   double q = m.sigma_w2[0] * m.input_m2 + m.sigma_b2;
   double c = q > 0 ? (m.sigma_w2[0] * m.input_cross + m.sigma_b2) / q : 1.0;
   for (Index l = 1; l <= L; ++l) {
+    throw_if_interrupted();  // a layer's quadratures take about a millisecond: -d 20000 is seconds
     LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
     t.layer = l;
     t.q = q;

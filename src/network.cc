@@ -100,6 +100,7 @@ template <class T>
 void network_draw(Network<T>& net) {
   const NetworkSpec& s = net.spec;
   for (Index l = 1; l <= s.depth(); ++l) {
+    throw_if_interrupted();
     if (!s.regenerate_weights)
       draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), net.W[l],
                       s.threads);

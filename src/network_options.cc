@@ -13,22 +13,19 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
   std::string act_help = "Activations to compare, comma-separated:";
   for (const Activation& a : activations()) act_help += fmt::format("\n  {:<11} {}", a.name, a.description);
 
-  cmd.add_option("-a,--activation", c.activations, act_help)
-      ->delimiter(',')
+  add_list_option(cmd, "-a,--activation", c.activations, act_help, one_of(activation_names(), false))
       ->type_name("LIST")
       ->default_str("sigmoid,tanh,relu")
-      ->check(one_of(activation_names(), false))
       ->group("Network");
   cmd.add_option("-d,--depth", c.depth, "Number of hidden layers L")
       ->type_name("L")
       ->default_str(std::to_string(c.depth))
       ->check(whole_number(1, 100000))
       ->group("Network");
-  cmd.add_option("-w,--width", c.width, "Units per hidden layer: one number, or a comma list of L")
-      ->delimiter(',')
+  add_list_option(cmd, "-w,--width", c.width, "Units per hidden layer: one number, or a comma list of L",
+                  whole_number(1, 1 << 20))
       ->type_name("N[,N...]")
       ->default_str("256")
-      ->check(whole_number(1, 1 << 20))
       ->group("Network");
   cmd.add_option("--input-dim", c.input_dim, "Input features n_0")
       ->type_name("N")

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <omp.h>
 
+#include "interrupt.h"
 #include "tensor.h"
 
 namespace gf {
@@ -27,6 +28,18 @@ void for_each_block(Index n, int threads, F&& f) {
   }
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (Index b = 0; b < blocks; ++b) f(b);
+}
+
+// The same, for work whose result is thrown away on Ctrl-C (an analysis, a weight draw): once
+// SIGINT/SIGTERM is seen the remaining blocks are skipped and Interrupted is thrown, so one
+// layer of a wide network never holds up the exit. Never for a training step, which must end
+// whole.
+template <class F>
+void for_each_block_or_stop(Index n, int threads, F&& f) {
+  for_each_block(n, threads, [&](Index b) {
+    if (!interrupt_requested()) f(b);
+  });
+  throw_if_interrupted();
 }
 
 }  // namespace gf

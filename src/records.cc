@@ -6,9 +6,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sys/stat.h>
 
 #include "errors.h"
+#include "interrupt.h"
 #include "report_json.h"
+#include "run_record.h"
 
 namespace gf {
 namespace {
@@ -50,14 +53,18 @@ void check_record(const json& rec, const std::string& where) {
   if (!rec.contains("summary") || !rec["summary"].is_object()) bad("no summary");
 }
 
-void read_stream(std::istream& in, const std::string& name, RecordSet& set,
-                 std::map<std::string, std::size_t>& index) {
+void read_stream(std::istream& in, const std::string& name, RecordSet& set) {
+  std::map<std::string, std::size_t> index;  // run_id -> position in set.records
+  for (std::size_t k = 0; k < set.records.size(); ++k) index.emplace(set.records[k].json["run_id"].get<std::string>(), k);
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    if (number % 4096 == 0) throw_if_interrupted();
     const std::string where = fmt::format("{}:{}", name, number);
-    if (in.eof()) {
+    // A torn line is only ever the last one, and only the start of a record: what a sweep
+    // still writing, or killed mid-write, leaves. Anything else is not a record at all.
+    if (in.eof() && is_torn_record(line, false)) {
       set.notes.push_back(fmt::format("{}: ignored a torn last line ({} bytes without a newline): a "
                                       "sweep still running, or killed mid-write",
                                       where, line.size()));
@@ -69,7 +76,9 @@ void read_stream(std::istream& in, const std::string& name, RecordSet& set,
                                    "(its default --format jsonl)",
                                    name));
     json rec = json::parse(line, nullptr, false);
-    if (rec.is_discarded()) throw UsageError(fmt::format("{}: not a record of gradflow sweep (malformed JSON)", where));
+    if (rec.is_discarded())
+      throw UsageError(fmt::format("{}: not a record of gradflow sweep (malformed JSON{})", where,
+                                   in.eof() ? ", and not the start of a record either" : ""));
     check_record(rec, where);
     const std::string id = rec["run_id"].get<std::string>();
     if (const auto it = index.find(id); it != index.end()) {
@@ -88,21 +97,27 @@ void read_stream(std::istream& in, const std::string& name, RecordSet& set,
     index.emplace(id, set.records.size());
     set.records.push_back({std::move(rec), std::move(line), where});
   }
+  throw_if_interrupted();  // a read from a pipe cut short by Ctrl-C is not the whole input
+  if (in.bad()) throw UsageError(fmt::format("cannot read '{}': {}", name, std::strerror(errno)));
 }
 
 }  // namespace
 
+void read_records_from(std::istream& in, const std::string& name, RecordSet& set) { read_stream(in, name, set); }
+
 RecordSet read_records(const std::vector<std::string>& paths) {
   RecordSet set;
-  std::map<std::string, std::size_t> index;
   for (const std::string& path : paths) {
     if (path == "-") {
-      read_stream(std::cin, "stdin", set, index);
+      read_stream(std::cin, "stdin", set);
       continue;
     }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      throw UsageError(fmt::format("'{}' is a directory; give files of JSONL records from gradflow sweep", path));
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    read_stream(in, path, set, index);
+    read_stream(in, path, set);
   }
   return set;
 }

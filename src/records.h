@@ -23,6 +23,8 @@ struct RecordSet {
 
 // "-" reads stdin. Throws UsageError naming the file and line of anything that is not a record.
 RecordSet read_records(const std::vector<std::string>& paths);
+// The same for one stream; `name` stands for the file in messages. Adds to `set`.
+void read_records_from(std::istream& in, const std::string& name, RecordSet& set);
 
 // A record's value for a grouping key: a config key (the long option names), or resolved_init,
 // finite or run_id. nullptr when the record has no such key.

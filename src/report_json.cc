@@ -5,6 +5,7 @@
 #include "build_info.h"
 #include "loss.h"
 #include "version.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -94,6 +95,6 @@ ojson analysis_document(const AnalysisResult& result) {
           {"runs", std::move(runs)}};
 }
 
-std::string analysis_json(const AnalysisResult& result) { return analysis_document(result).dump(2) + "\n"; }
+std::string analysis_json(const AnalysisResult& result) { return dump_json(analysis_document(result), 2) + "\n"; }
 
 }  // namespace gf

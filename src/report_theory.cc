@@ -5,6 +5,7 @@
 
 #include "report_json.h"
 #include "version.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -97,7 +98,7 @@ std::string theory_json(const TheoryConfig& c, const std::vector<TheoryResult>& 
   }
   ojson doc = head_json("theory", c);
   doc["results"] = std::move(out);
-  return doc.dump(2) + "\n";
+  return dump_json(doc, 2) + "\n";
 }
 
 std::string theory_csv(const std::vector<TheoryResult>& results) {
@@ -177,7 +178,7 @@ std::string phase_json(const TheoryConfig& c, const std::vector<PhaseDiagram>& d
   }
   ojson doc = head_json("theory", c);
   doc["phase_diagrams"] = std::move(out);
-  return doc.dump(2) + "\n";
+  return dump_json(doc, 2) + "\n";
 }
 
 std::string phase_csv(const std::vector<PhaseDiagram>& diagrams) {

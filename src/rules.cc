@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "json_io.h"
 #include "suggest.h"
 
 namespace gf {
@@ -101,9 +102,8 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
 }
 
 Rule parse_json_rule(const std::string& spec, const std::string& origin) {
-  const nlohmann::json j = nlohmann::json::parse(spec, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw UsageError(fmt::format("{}: '{}' is not a JSON object", origin, spec));
+  const nlohmann::json j = parse_json_strict(spec, origin);  // a key given twice is refused
+  if (!j.is_object()) throw UsageError(fmt::format("{}: '{}' is not a JSON object", origin, spec));
   std::string metric, op, bound, layers, activation;
   for (const auto& [key, v] : j.items()) {
     const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
@@ -177,8 +177,11 @@ Rule parse_rule(const std::string& spec_in, const std::string& origin) {
   for (std::size_t k = 1; k < words.size(); ++k) {
     const std::size_t eq = words[k].find('=');
     const std::string key = words[k].substr(0, eq), value = eq == std::string::npos ? "" : words[k].substr(eq + 1);
-    if (key == "layers" && !value.empty()) layers = value;
-    else if (key == "activation" && !value.empty()) activation = value;
+    std::string* slot = key == "layers" ? &layers : key == "activation" ? &activation : nullptr;
+    if (slot && !value.empty() && !slot->empty())
+      throw UsageError(fmt::format("{}: {}= is given twice in '{}' ({} and {}); give it once", origin, key, spec,
+                                   *slot, value));
+    if (slot && !value.empty()) *slot = value;
     else
       throw UsageError(fmt::format("{}: '{}' in '{}' is not layers=A:B or activation=NAME", origin,
                                    words[k], spec));

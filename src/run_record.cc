@@ -5,6 +5,7 @@
 
 #include "report_csv.h"
 #include "report_json.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -42,7 +43,7 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
   rec["resolved_init"] = run["init"];
   for (const char* key : {"finite", "overflow_layer", "zero_grad_layer", "inexact_layer", "summary"}) rec[key] = run[key];
   if (layers) rec["layers"] = run["layers"];
-  return rec.dump() + "\n";
+  return dump_json(rec) + "\n";
 }
 
 namespace {
@@ -123,6 +124,24 @@ std::string run_id_of_line(std::string_view line, bool csv) {
   const ojson rec = ojson::parse(line, nullptr, false);
   if (!rec.is_object() || !rec.contains("run_id") || !rec["run_id"].is_string()) return "";
   return rec["run_id"].get<std::string>();
+}
+
+bool is_torn_record(std::string_view text, bool csv) {
+  if (csv) {  // a run_id of 16 hex digits, then a comma
+    const std::string_view id = text.substr(0, 16);
+    return id.find_first_not_of("0123456789abcdef") == id.npos && (text.size() <= 16 || text[16] == ',');
+  }
+  const std::string head = fmt::format(R"({{"schema_version":{},"run_id":")", kSchemaVersion);
+  if (text.size() <= head.size()) return std::string_view(head).starts_with(text);
+  if (!text.starts_with(head)) return false;
+  if (!run_id_of_line(text, false).empty()) return true;  // a whole record whose newline was cut off
+  try {
+    return ojson::parse(text).is_discarded();  // false: whole JSON, but no record
+  } catch (const ojson::parse_error& e) {
+    return e.byte > text.size();  // the text ran out: the start of a longer document
+  } catch (const ojson::exception&) {
+    return false;
+  }
 }
 
 }  // namespace gf

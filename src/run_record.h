@@ -38,4 +38,9 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers)
 // The run_id of a record line written by either format; "" if the line is not a record.
 std::string run_id_of_line(std::string_view line, bool csv);
 
+// Whether `text` (a last line without its newline) can be the start of a record line of the
+// format: what a write cut short by a crash or a full disk leaves. Anything else at the end of a
+// record file is not a torn record but something that was never one.
+bool is_torn_record(std::string_view text, bool csv);
+
 }  // namespace gf

@@ -23,6 +23,10 @@ template <class T>
 using RowMatRef = Eigen::Ref<RowMat<T>>;
 template <class T>
 using ConstRowMatRef = Eigen::Ref<const RowMat<T>>;
+// The stride spelled out (it is Eigen's default for a vector): clang 14 otherwise mangles the
+// defaulted argument of Ref<const Vec<T>> two ways, and the fuzz build (tests/fuzz) cannot link.
+template <class T>
+using ConstVecRef = Eigen::Ref<const Vec<T>, 0, Eigen::InnerStride<1>>;
 
 // A flat buffer seen as a (rows, cols) column-major matrix: the ping-pong gradient buffers are
 // sized once for the widest layer and reused at every width.

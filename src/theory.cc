@@ -1,5 +1,7 @@
 #include "theory.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -23,15 +25,12 @@ int thread_count(int t) {
 
 std::vector<double> parse_range(const std::string& text) {
   auto number = [](std::string_view s) {
-    std::size_t used = 0;
-    const std::string str(s);
     double v = 0;
-    try {
-      v = std::stod(str, &used);
-    } catch (const std::exception&) {
-      throw std::invalid_argument("'" + str + "' is not a number");
-    }
-    if (used != str.size() || !std::isfinite(v)) throw std::invalid_argument("'" + str + "' is not a number");
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc::result_out_of_range)
+      throw std::invalid_argument("'" + std::string(s) + "' is out of the range of a double");
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+      throw std::invalid_argument("'" + std::string(s) + "' is not a number");
     return v;
   };
   const auto c1 = text.find(':');
@@ -48,8 +47,13 @@ std::vector<double> parse_range(const std::string& text) {
   if (count > static_cast<double>(kMaxCells)) throw std::invalid_argument("the range has too many values");
   std::vector<double> out;
   for (int i = 0; i < static_cast<int>(count); ++i) {
-    // Rounded to 12 significant digits so that 0.1 + 3 * 0.05 prints as 0.25.
-    out.push_back(std::stod(fmt::format("{:.12g}", a + i * step)));
+    // Rounded to 12 significant digits so that 0.1 + 3 * 0.05 prints as 0.25 (a value so small
+    // that the rounded text underflows stays as computed).
+    const double x = a + i * step;
+    const std::string text = fmt::format("{:.12g}", x);
+    double rounded = x;
+    std::from_chars(text.data(), text.data() + text.size(), rounded);
+    out.push_back(rounded);
   }
   return out;
 }

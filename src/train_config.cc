@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
+#include <limits>
 #include <sys/stat.h>
 
 #include "dataset_builtin.h"
@@ -43,6 +44,37 @@ std::uint64_t parse_seed(std::string_view s, const std::string& whole) {
   return v;
 }
 
+// Features must be finite after scaling and within the dtype's range: an input that overflows is
+// the data's fault, said at load time with the column, not a divergence at step 1 blamed on --lr.
+void check_feature_range(const Dataset& d, const TrainConfig& c) {
+  const bool f32 = c.net.dtype == Dtype::f32;
+  const double limit = f32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+  const bool builtin = find_builtin_data(c.data.data) != nullptr;
+  for (Index j = 0; j < d.features; ++j) {
+    bool finite = true;
+    double largest = 0;
+    for (const Mat<double>* x : {&d.x_train, &d.x_test}) {
+      if (x->rows() == 0) continue;
+      finite = finite && x->col(j).allFinite();
+      if (finite) largest = std::max(largest, x->col(j).cwiseAbs().maxCoeff());
+    }
+    if (finite && largest <= limit) continue;
+    const std::string column = j < static_cast<Index>(d.feature_names.size())
+                                   ? fmt::format("column '{}'", d.feature_names[static_cast<std::size_t>(j)])
+                                   : fmt::format("feature {}", j + 1);
+    const std::string source = builtin && c.data.noise ? fmt::format("--data {} with --noise {:g}", c.data.data, *c.data.noise)
+                                                       : fmt::format("--data {}", c.data.data);
+    if (!finite)
+      throw UsageError(fmt::format("{}: {} overflows when its features are rescaled (--standardize or --input); "
+                                   "rescale it before training",
+                                   source, column));
+    throw UsageError(fmt::format("{}: {} holds values up to {:.3g} in size, beyond {}'s largest number ({:.3g}); {}",
+                                 source, column, largest, f32 ? "f32" : "f64", limit,
+                                 builtin && c.data.noise ? "lower --noise" + std::string(f32 ? ", or train with --dtype f64" : "")
+                                 : std::string("rescale the column (--standardize)") + (f32 ? ", or train with --dtype f64" : "")));
+  }
+}
+
 }  // namespace
 
 std::vector<std::uint64_t> parse_seeds(const std::string& text) {
@@ -53,9 +85,9 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
     const std::string_view item = std::string_view(text).substr(start, comma - start);
     if (const std::size_t colon = item.find(':'); colon != item.npos) {
       const std::uint64_t a = parse_seed(item.substr(0, colon), text), b = parse_seed(item.substr(colon + 1), text);
-      if (a > b) throw UsageError(fmt::format("--seed {}: the range {}:{} is empty; give A <= B", text, a, b));
+      if (a > b) throw UsageError(fmt::format("--seed: '{}': the range {}:{} is empty; give A <= B", text, a, b));
       if (b - a >= 10000)
-        throw UsageError(fmt::format("--seed {}: {} seeds is too many; give at most 10000", text, b - a + 1));
+        throw UsageError(fmt::format("--seed: '{}': {} seeds is too many; give at most 10000", text, b - a + 1));
       for (std::uint64_t s = a; s <= b; ++s) seeds.push_back(s);
     } else {
       seeds.push_back(parse_seed(item, text));
@@ -65,7 +97,7 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
   std::vector<std::uint64_t> sorted = seeds;
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-    throw UsageError(fmt::format("--seed {}: a seed appears twice; each seed runs once", text));
+    throw UsageError(fmt::format("--seed: '{}': a seed appears twice; each seed runs once", text));
   return seeds;
 }
 
@@ -123,10 +155,23 @@ Dataset load_dataset(const TrainConfig& c) {
                                    c.net.input_dim, dc.data, d.features));
   }
   scale_features(d, c.scaling());
+  check_feature_range(d, c);
   return d;
 }
 
 void validate(const TrainConfig& c, const Dataset& d) {
+  // Weight decay alone multiplies every weight by (1 - lr wd) a step (sgd); with momentum mu the
+  // decay's own dynamics are stable only for lr wd < 2 (1 + mu). Beyond, training diverges
+  // whatever the data, and the fault is the pair of flags, found before any work. (Adam
+  // normalises the decayed gradient, so its steps stay about lr.)
+  const OptimizerConfig& o = c.optimizer;
+  const double decay = o.lr * o.weight_decay;
+  const double stable = o.kind == OptimizerKind::sgd ? 2 : o.kind == OptimizerKind::momentum ? 2 * (1 + o.momentum) : std::numeric_limits<double>::infinity();
+  if (decay >= stable)
+    throw UsageError(fmt::format("--weight-decay {:g} with --lr {:g}: lr x weight-decay is {:.3g}, and from {:g} on "
+                                 "(--optimizer {}) the decay alone makes the weights grow without bound, whatever "
+                                 "the data; lower --weight-decay or --lr",
+                                 o.weight_decay, o.lr, decay, stable, optimizer_name(o.kind)));
   if (c.net.loss == LossKind::random)
     throw UsageError("--loss random backpropagates a fixed direction and cannot be trained; give xent or mse");
   if (c.data.standardize && c.net.input != InputKind::normal)

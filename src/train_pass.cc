@@ -43,7 +43,7 @@ ForwardOutcome train_forward(const NetworkSpec& s, const Params<T>& p, Workspace
   out.layers.resize(static_cast<std::size_t>(L));
   for (Index l = 1; l <= L; ++l) {
     const Index n = s.widths[l];
-    for_each_block(n, threads, [&](Index blk) {
+    for_each_block_or_stop(n, threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       ws.parts[static_cast<std::size_t>(blk)] = layer_forward_block<T>(
           *s.activation, s.activation_param, sat_threshold, ws.A[l - 1], p.W[l].middleRows(c0, cols),
@@ -79,7 +79,7 @@ void train_backward(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, 
     const Index n = s.widths[l], n_in = s.widths[l - 1];
     auto d_a = as_matrix(ws.grad_a, B, n);
     auto d_h = as_matrix(ws.grad_h, B, n);
-    for_each_block(n, threads, [&](Index blk) {
+    for_each_block_or_stop(n, threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       preact_grad_block<T>(d_a.middleCols(c0, cols), ws.D[l].middleCols(c0, cols), d_h.middleCols(c0, cols));
       grad.W[l].middleRows(c0, cols).noalias() = d_h.middleCols(c0, cols).transpose() * ws.A[l - 1];
@@ -87,7 +87,7 @@ void train_backward(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, 
     });
     if (l == 1) break;
     auto d_a_prev = as_matrix(ws.grad_a, B, n_in);  // d_a of this layer is spent: reuse its buffer
-    for_each_block(n_in, threads, [&](Index blk) {
+    for_each_block_or_stop(n_in, threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n_in);
       input_grad_block<T>(d_h, p.W[l].middleCols(c0, cols), T(1), d_a_prev.middleCols(c0, cols));
     });

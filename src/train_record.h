@@ -46,6 +46,8 @@ struct Divergence {
   Index step = 0;
   Index layer = 0;    // first layer with a non-finite value; depth + 1: the logits
   std::string where;  // "layer 3 pre-activations", "the logits", "layer 2 weight gradient"
+  bool before_update = false;  // no update was taken yet: the learning rate is not to blame
+  double largest_input = 0;    // the largest |feature| of the training set, for that message
 };
 
 // The few numbers that say what happened over a run (train_summary.h fills them in).

@@ -4,6 +4,7 @@
 #include "loss.h"
 #include "report_json.h"
 #include "version.h"
+#include "json_io.h"
 
 namespace gf {
 
@@ -91,7 +92,7 @@ std::string trace_line(const TrainRun& run, const LogRecord& r) {
   ojson j = {{"activation", run.activation}, {"seed", run.seed}};
   const ojson record = log_record_json(r);
   for (const auto& [k, v] : record.items()) j[k] = v;
-  return j.dump() + "\n";
+  return dump_json(j) + "\n";
 }
 
 namespace {
@@ -172,7 +173,7 @@ std::string train_json(const TrainResult& result, bool timings) {
                      {"interrupted", result.interrupted},
                      {"aggregate", std::move(aggregate)},
                      {"runs", std::move(runs)}};
-  return doc.dump(2) + "\n";
+  return dump_json(doc, 2) + "\n";
 }
 
 }  // namespace gf

@@ -47,9 +47,21 @@ class Trainer {
 
   void run() {
     start_ = Clock::now();
+    try {
+      steps();
+    } catch (const Interrupted&) {
+      // Ctrl-C inside a pass or an evaluation: that step (or record) is dropped whole. The
+      // parameters change only in the optimiser's step, which is never interrupted.
+      run_.end = RunEnd::interrupted;
+    }
+    run_.seconds = seconds();
+    if (obs_) obs_->on_end(run_);
+  }
+
+ private:
+  void steps() {
     const Index log_every = c_.resolved_log_every();
     record(0, kNaN, nullptr);
-    Index last_logged = 0;
     for (Index step = 1; step <= c_.steps; ++step) {
       if (interrupt_requested()) {
         run_.end = RunEnd::interrupted;
@@ -73,25 +85,23 @@ class Trainer {
       opt_.step(p_, g_, log ? &norms_ : nullptr);
       run_.steps_done = step;
       if (!log) continue;
-      last_logged = step;
       if (!record(step, fo.loss, &norms_)) break;
       if (run_.reached() && c_.stop_at_target) {
         run_.end = RunEnd::stopped_at_target;
         break;
       }
     }
-    // Interrupted between log steps: the summary so far should end at the last step taken.
-    if (run_.end == RunEnd::interrupted && run_.steps_done > last_logged) record(run_.steps_done, kNaN, nullptr);
-    run_.seconds = seconds();
-    if (obs_) obs_->on_end(run_);
+    // Interrupted between log steps: no extra record. Evaluating the network once more could
+    // take seconds on a wide one, and Ctrl-C must end gradflow within one; the report says how
+    // many steps were taken (steps_done) and shows the last log step's measurements.
   }
 
- private:
   double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   void diverge(Index step, Index layer, std::string where) {
     run_.end = RunEnd::diverged;
-    run_.divergence = {step, layer, std::move(where)};
+    run_.divergence = {step, layer, std::move(where), run_.steps_done == 0,
+                       d_.x_train.size() > 0 ? d_.x_train.cwiseAbs().maxCoeff() : 0.0};
   }
 
   Index nonfinite_gradient_layer() const {
@@ -184,8 +194,16 @@ class Trainer {
 
 void train_one(const TrainConfig& c, const Dataset& d, const NetworkSpec& spec, int threads, TrainRun& run,
                TrainObserver* observer) {
-  if (c.net.dtype == Dtype::f32) Trainer<float>(c, d, spec, threads, run, observer).run();
-  else Trainer<double>(c, d, spec, threads, run, observer).run();
+  if (interrupt_requested()) {  // a run not started yet when Ctrl-C came
+    run.end = RunEnd::interrupted;
+    return;
+  }
+  try {
+    if (c.net.dtype == Dtype::f32) Trainer<float>(c, d, spec, threads, run, observer).run();
+    else Trainer<double>(c, d, spec, threads, run, observer).run();
+  } catch (const Interrupted&) {  // while drawing the initial weights
+    run.end = RunEnd::interrupted;
+  }
 }
 
 }  // namespace gf

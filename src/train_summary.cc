@@ -1,4 +1,5 @@
 #include "train_summary.h"
+#include "dataset_builtin.h"
 
 #include <algorithm>
 #include <cmath>
@@ -209,9 +210,23 @@ std::vector<ActivationAggregate> aggregate_runs(const std::vector<TrainRun>& run
 
 std::string divergence_text(const TrainRun& run, const TrainConfig& c) {
   const Divergence& d = run.divergence;
+  if (d.before_update) {  // the data (or the initialisation), not the learning rate
+    const bool noisy = find_builtin_data(c.data.data) && c.data.noise;
+    return fmt::format("diverged at step {}, before any update, so not for the learning rate: {} became "
+                       "non-finite with features up to {:.3g} in size; rescale the inputs (--standardize or "
+                       "--input uniform){}{}",
+                       d.step, d.where, d.largest_input,
+                       noisy ? fmt::format(", lower --noise (now {:g})", *c.data.noise) : std::string(),
+                       c.net.dtype == Dtype::f32 ? ", or train with --dtype f64" : "");
+  }
   std::string hint = fmt::format("lower --lr (now {:g})", c.optimizer.lr);
   if (c.optimizer.kind == OptimizerKind::momentum && c.optimizer.momentum >= 0.95)
     hint += fmt::format(" or --momentum (now {:g})", c.optimizer.momentum);
+  if (c.optimizer.weight_decay * c.optimizer.lr >= 0.1)
+    hint += fmt::format(" or --weight-decay (now {:g})", c.optimizer.weight_decay);
+  if (d.largest_input > 1e3)  // unscaled features make the first updates huge whatever the rate
+    hint += fmt::format("; the features reach {:.3g} in size: rescale them (--standardize){}", d.largest_input,
+                        find_builtin_data(c.data.data) && c.data.noise ? " or lower --noise" : "");
   return fmt::format("diverged at step {}: {} became non-finite; {}", d.step, d.where, hint);
 }
 

@@ -4,7 +4,41 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "errors.h"
+
 namespace gf {
+
+std::vector<std::string> split_list(std::string_view flag, std::string_view text) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    items.emplace_back(text.substr(start, comma == text.npos ? text.npos : comma - start));
+    if (items.back().empty())
+      throw UsageError(fmt::format("{}: '{}' has an empty element: give a comma-separated list such as "
+                                   "a,b,c, without empty elements or a trailing comma",
+                                   flag.substr(flag.rfind(',') + 1), text));
+    if (comma == text.npos) return items;
+    start = comma + 1;
+  }
+}
+
+CLI::Validator list_of(CLI::Validator each) {
+  return CLI::Validator(
+      [each](std::string& value) -> std::string {
+        std::vector<std::string> items;
+        try {
+          items = split_list("", value);
+        } catch (const UsageError&) {
+          return fmt::format("'{}' has an empty element: give a comma-separated list such as a,b,c, without "
+                             "empty elements or a trailing comma",
+                             value);
+        }
+        for (std::string& item : items)
+          if (std::string error = each(item); !error.empty()) return error;
+        return "";
+      },
+      each.get_description(), each.get_name());  // the name keeps kChoicesTag's choices for cli_docs
+}
 
 CLI::Validator one_of(std::vector<std::string> names, bool listed) {
   const std::string desc = listed ? "{" + join(names, ",") + "}" : "";
@@ -40,6 +74,8 @@ CLI::Validator real_number(double lo, double hi, bool open_lo, bool open_hi) {
         const bool ok = ec == std::errc() && p == end && std::isfinite(v) &&
                         (open_lo ? v > lo : v >= lo) && (open_hi ? v < hi : v <= hi);
         if (ok) return "";
+        if (ec == std::errc::result_out_of_range && p == end)
+          return fmt::format("'{}' is out of the range of a double (about 1e-308 to 1e308 in size)", value);
         std::string range;  // "", " above 0", " of at least 0", " in (0, 1)"
         if (std::isinf(lo) && std::isinf(hi)) range = "";
         else if (std::isinf(hi)) range = fmt::format(" {} {:g}", open_lo ? "above" : "of at least", lo);
@@ -66,7 +102,12 @@ std::uint64_t parse_byte_size(std::string_view text) {
   else if (unit == "G") factor = 1024.0 * 1024 * 1024;
   else if (unit == "T") factor = 1024.0 * 1024 * 1024 * 1024;
   else throw std::invalid_argument("unit");
-  return static_cast<std::uint64_t>(v * factor);
+  // 2^64 bytes is 16 EiB: beyond it the conversion would wrap (to "0 B"); below one byte it
+  // would round to 0, which is refused when typed as 0.
+  const double bytes = v * factor;
+  if (!(bytes < 18446744073709551616.0)) throw std::out_of_range("too large");
+  if (bytes < 1) throw std::out_of_range("too small");
+  return static_cast<std::uint64_t>(bytes);
 }
 
 CLI::Validator byte_size() {
@@ -79,6 +120,9 @@ CLI::Validator byte_size() {
           return fmt::format("'{}' is not a size: give bytes, or a number with K, M, G or T "
                              "(powers of 1024), e.g. 8G or 512MiB",
                              value);
+        } catch (const std::out_of_range& e) {
+          return fmt::format("'{}' is {}: give a size from 1 byte to 16 EiB, e.g. 8G or 512MiB", value,
+                             std::string_view(e.what()) == "too large" ? "too large" : "less than one byte");
         }
       },
       "");

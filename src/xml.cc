@@ -1,10 +1,12 @@
 #include "xml.h"
 
+#include "utf8.h"
+
 namespace gf {
 
 std::string xml_escape(std::string_view text) {
   std::string out;
-  for (const char ch : text) {
+  for (const char ch : valid_utf8(text)) {
     switch (ch) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;

@@ -80,5 +80,8 @@ TEST_CASE("a range larger than the run limit is refused before it is expanded") 
   const std::string e = error_of([] { axis_values("seed", AxisKind::integer, {"0:9223372036854775806"}, false, 1000); });
   CHECK(e.find("more than the --max-runs limit of 1000") != std::string::npos);
   CHECK(axis_values("seed", AxisKind::integer, {"0:999"}, false, 1000).size() == 1000);
+  // 2^64 values: the count itself would wrap to 0.
+  CHECK(error_of([] { axis_values("seed", AxisKind::integer, {"-9223372036854775808:9223372036854775807"}, false, 1000); })
+            .find("more than the --max-runs limit") != std::string::npos);
   CHECK_FALSE(error_of([] { axis_values("seed", AxisKind::integer, {"0:1000"}, false, 1000); }).empty());
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     ::dup2(err, 2);
     if (o.close_stdout_early) ::close(early[0]);
     if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) ::_exit(127);
+    if (o.file_size_limit > 0) {
+      const struct rlimit limit {static_cast<rlim_t>(o.file_size_limit), static_cast<rlim_t>(o.file_size_limit)};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
     for (const auto& [k, v] : o.env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -65,8 +70,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     ::close(early[0]);  // the reader is gone before anything is written
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);
   ProcessResult r;
+  r.max_rss_kib = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out_path);
   r.err = read_file(err_path);

@@ -10,6 +10,7 @@ namespace gf::test {
 struct ProcessResult {
   int exit_code = -1;
   std::string out, err;
+  long max_rss_kib = 0;  // the child's peak resident memory (getrusage)
 };
 
 struct ProcessOptions {
@@ -17,6 +18,7 @@ struct ProcessOptions {
   std::map<std::string, std::string> env;  // added to (or replacing in) the environment
   std::string cwd;
   bool close_stdout_early = false;          // stdout is a pipe whose reader closes at once
+  long file_size_limit = 0;                 // RLIMIT_FSIZE in bytes (0: none): a "full disk"
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o = {});

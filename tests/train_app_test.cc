@@ -25,7 +25,7 @@ TEST_CASE("train's flags fill TrainOptions") {
   CHECK(c.optimizer.lr == 0.01);
   CHECK(c.optimizer.beta2 == 0.99);
   CHECK(c.optimizer.weight_decay == 1e-4);
-  CHECK(parse_seeds(o.seeds.front()) == std::vector<std::uint64_t>{1, 2, 3});
+  CHECK(parse_seeds(o.seeds) == std::vector<std::uint64_t>{1, 2, 3});
   CHECK(c.data.data == "blobs");
   CHECK(c.data.n_train == 500);
   CHECK(c.data.n_test == 0);

@@ -206,7 +206,7 @@ TEST_CASE("train: usage errors name the flag, the value and what is allowed") {
        "gradflow: error: --loss random backpropagates a fixed direction and cannot be trained; give xent or mse\n"},
       {{"train", "--n-train", "50"},
        "gradflow: error: --batch 64 is larger than the training set (50 samples); lower --batch or raise --n-train\n"},
-      {{"train", "--seed", "3:1"}, "gradflow: error: --seed 3:1: the range 3:1 is empty; give A <= B\n"},
+      {{"train", "--seed", "3:1"}, "gradflow: error: --seed: '3:1': the range 3:1 is empty; give A <= B\n"},
       {{"train", "--seed", "x"},
        "gradflow: error: --seed: 'x' is not allowed: give a whole number N, a range A:B (A <= B, both included) or a "
        "list N,M,...\n"},

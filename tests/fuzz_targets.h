@@ -1,0 +1,14 @@
+#pragma once
+// The three readers of outside input, as fuzz targets: a --config file (every command's options),
+// a --data CSV file, and the JSONL records of a sweep (read, grouped, pivoted). Each takes any
+// bytes and must either accept them or throw UsageError (caught here); anything else escapes,
+// and the fuzzer (tests/fuzz/, libFuzzer) or the replay (fuzz_test.cc) reports it.
+#include <string_view>
+
+namespace gf::fuzz {
+
+void config(std::string_view bytes);
+void csv(std::string_view bytes);
+void records(std::string_view bytes);
+
+}  // namespace gf::fuzz
