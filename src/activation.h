@@ -2,6 +2,8 @@
 // The activation table: every activation gradflow knows, in one place. --activation's choices,
 // --help, `gradflow list`, the engine's kernels, the theory's integrals and the tests all read
 // it, so adding an activation means adding one struct and one table line in activation.cc.
+#include <cmath>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +20,13 @@ using ActivationKernel = void (*)(const T* h, T* a, T* d, Index n, double param)
 // a = phi(h) alone: the same code with phi' left out (for `gradflow bench`).
 template <class T>
 using ForwardKernel = void (*)(const T* h, T* a, Index n, double param);
+
+// The values phi takes, for bounded activations: saturation by value (--saturated-when V) means
+// |phi(h) - centre| > V x half the range, i.e. |tanh(h)| > V, or sigmoid(h) within (1-V)/2 of 0 or 1.
+struct OutputRange {
+  double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  bool bounded() const { return std::isfinite(lo) && std::isfinite(hi); }
+};
 
 struct Activation {
   std::string_view name;
@@ -36,6 +45,7 @@ struct Activation {
   ActivationKernel<double> kernel_f64;
   ForwardKernel<float> forward_f32;
   ForwardKernel<double> forward_f64;
+  OutputRange range;
 
   template <class T>
   ActivationKernel<T> kernel() const {

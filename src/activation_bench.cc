@@ -67,7 +67,7 @@ struct LayerBuffers {
 template <class T>
 LayerTiming time_layer(const Activation& act, const ActivationBenchConfig& c, LayerBuffers<T>& L) {
   const Index n = c.layer_width;
-  const double sat = 0.1 * act.max_slope(c.leaky_slope);
+  const SaturationTest sat = saturation_test(act, c.leaky_slope, 0.1, std::nullopt);
   auto layer = [&] {
     for_each_block(n, c.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);

@@ -74,7 +74,7 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
   cmd->add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
       ->default_str("0.01")
-      ->check(real_number(-kInf, kInf))
+      ->transform(real_number(-kInf, kInf))
       ->group("Network");
   cmd->add_option("--init", c.init,
                   "Weight initialisation, read as sigma_w2 = fan_in x Var(W) for equal widths (he_normal 2, "
@@ -96,12 +96,12 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       ->group("Initialisation");
   cmd->add_option("--weight-std", c.weight_std, "Fixed weight std S: sigma_w2 = width x S^2")
       ->type_name("S")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Initialisation");
   cmd->add_option("--bias-init", c.bias_init, "A constant added to every bias: the mean of every pre-activation")
       ->type_name("C")
       ->default_str("0")
-      ->check(real_number(-kInf, kInf))
+      ->transform(real_number(-kInf, kInf))
       ->group("Initialisation");
   cmd->add_flag("--phase-diagram", c.phase_diagram,
                 "Evaluate a grid of --sigma-w2 x --sigma-b2: chi_1, xi_c and the phase per cell, and the critical line")
@@ -109,7 +109,7 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
   cmd->add_option("--critical-tol", c.critical_tol, "The phase is critical when |chi_1 - 1| is at most this")
       ->type_name("T")
       ->default_str("0.01")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
       ->group("Theory");
   cmd->add_option("-j,--threads", c.threads, "Threads for --phase-diagram; results are identical for any number")
       ->type_name("N")

@@ -38,7 +38,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // The shared network flags, reworded where training gives them another meaning, and without
 // those that only `analyze` uses.
 void adapt_network_options(CLI::App& cmd) {
-  for (const char* name : {"--seed", "--weights", "--vanishing-below", "--exploding-above", "--not-centred-above"})
+  for (const char* name : {"--seed", "--weights", "--vanishing-below", "--exploding-above", "--not-centred-above",
+                           "--signal-vanishing-below", "--signal-exploding-above", "--grad-below", "--grad-above"})
     cmd.remove_option(cmd.get_option(name));
   cmd.get_option("--width")->default_str("64");
   cmd.get_option("--batch")->description("Mini-batch size: samples per training step");
@@ -165,7 +166,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   for (const BuiltinData& b : builtin_datasets())
     if (b.name != "teacher") noise_help += fmt::format(" {}: {} (default {:g});", b.name, b.noise_meaning, b.default_noise);
   noise_help.pop_back();
-  cmd->add_option("--noise", c.data.noise, noise_help)->type_name("S")->check(real_number(0, kInf))->group("Data");
+  cmd->add_option("--noise", c.data.noise, noise_help)->type_name("S")->transform(real_number(0, kInf))->group("Data");
   cmd->add_option("--teacher-depth", c.data.teacher_depth,
                   fmt::format("Hidden layers of the teacher network (width {}, tanh)", kTeacherWidth))
       ->type_name("D")
@@ -180,7 +181,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--test-frac", c.data.test_frac, "CSV: share of rows held out as the test set, chosen at random")
       ->type_name("F")
       ->default_str("0.2")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Data");
   cmd->add_flag("--standardize", c.data.standardize,
                 "Scale each feature to mean 0 and std 1 (statistics of the training set)")
@@ -208,38 +209,38 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--lr", opt.lr, "Learning rate")
       ->type_name("R")
       ->default_str("0.05 (adam: 0.001)")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Training");
   cmd->add_option("--momentum", opt.momentum, "Momentum mu of --optimizer momentum (and its choice when --optimizer is unset)")
       ->type_name("MU")
       ->default_str("0.9")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Training");
   cmd->add_option("--beta1", opt.beta1, "Adam: decay of the first-moment estimate")
       ->type_name("B")
       ->default_str("0.9")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Training");
   cmd->add_option("--beta2", opt.beta2, "Adam: decay of the second-moment estimate")
       ->type_name("B")
       ->default_str("0.999")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Training");
   cmd->add_option("--adam-eps", opt.eps, "Adam: added to the root of the second moment")
       ->type_name("E")
       ->default_str("1e-08")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Training");
   cmd->add_option("--weight-decay", opt.weight_decay, "L2 penalty: adds this x W to every weight's gradient (not biases)")
       ->type_name("WD")
       ->default_str("0")
-      ->check(real_number(0, kInf))
+      ->transform(real_number(0, kInf))
       ->group("Training");
   cmd->add_option("--target-error", c.target_error,
                   "Training error (on the evaluation batch) whose first log step is the run's steps-to-target")
       ->type_name("F")
       ->default_str("0.25")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
       ->group("Training");
   cmd->add_flag("--stop-at-target", c.stop_at_target, "End each run at the log step that reaches --target-error")
       ->group("Training");

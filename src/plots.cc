@@ -87,6 +87,9 @@ std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryC
       fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail (per sample and unit); dead = flat on "
                   "the whole batch.",
                   c.sat_eps)};
+  if (c.saturated_when)
+    ch.notes.push_back(fmt::format("Bounded activations: saturated = |output - centre| above {:g} x half the range.",
+                                   *c.saturated_when));
   return chart::line_chart(ch);
 }
 
@@ -187,6 +190,9 @@ std::string train_plot(const TrainResult& result) {
                   c.resolved_log_every()),
       fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail, top hidden layer{}.", c.net.sat_eps,
                   any_dead ? "; dead = flat on the whole evaluation batch" : "")};
+  if (c.net.saturated_when)
+    ch.notes.push_back(fmt::format("Bounded activations: saturated = |output - centre| above {:g} x half the range.",
+                                   *c.net.saturated_when));
   if (any_diverged) ch.notes.push_back("A diverged run's line ends where its loss became non-finite; its climb leaves the loss panel at the top.");
   return chart::line_chart(ch);
 }

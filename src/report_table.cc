@@ -101,6 +101,13 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
   return out;
 }
 
+// With --saturated-when, bounded activations are judged by their output instead.
+std::string by_value_note(const AnalysisConfig& c) {
+  if (!c.saturated_when) return "";
+  return fmt::format(",\n  or for bounded activations with |output - centre| above {:g} x half the range (--saturated-when)",
+                     *c.saturated_when);
+}
+
 std::string thinned_note(Index shown, Index depth) {
   if (shown == depth) return "";
   return fmt::format("({} of {} layers shown; --all-layers shows every one)\n", shown, depth);
@@ -142,9 +149,9 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\ngrad: log10 of |dL/dW| relative to the last hidden layer (0: as large, -3: a thousandth)\n"
-      "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included);\n"
+      "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included){};\n"
       "dead%: units whose slope is exactly 0 on the whole batch\n",
-      result.config.sat_eps);
+      result.config.sat_eps, by_value_note(result.config));
   return out + summary_block(result, s) + verdicts(result, s);
 }
 
@@ -172,10 +179,10 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\nh: pre-activations, a: activations; sat%/satU%: unit-samples/units with slope below {:g} x "
-      "max;\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
+      "max{};\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
       "gradient norms;\nrel: log|dW| minus the last layer's; coher: sign coherence of dW rows (1: "
       "one sign per row)\n",
-      result.config.sat_eps);
+      result.config.sat_eps, by_value_note(result.config));
   return out + summary_block(result, s) + verdicts(result, s);
 }
 

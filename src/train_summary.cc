@@ -139,9 +139,10 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
   // Only saturation that training brought about: the state at initialisation is `analyze`'s.
   if (s.top_saturated_peak > c.net.thresholds.saturated_above &&
       s.top_saturated_peak - s.top_saturated_initial > c.net.thresholds.saturated_above / 2)
-    say(fmt::format("top hidden layer {:.0f}% saturated at step {} (slope below {:g} of the maximum; {:.0f}% at the "
+    say(fmt::format("top hidden layer {:.0f}% saturated at step {} ({}; {:.0f}% at the "
                     "start, {:.0f}% at the end; mean activation {:.3f} at the peak)",
-                    percent(s.top_saturated_peak), s.top_saturated_peak_step, c.net.sat_eps,
+                    percent(s.top_saturated_peak), s.top_saturated_peak_step,
+                    saturation_text(c.net, *find_activation(run.activation)),
                     percent(s.top_saturated_initial), percent(s.top_saturated_final), s.top_act_mean_at_peak));
 
   // Sign coherence of the weight updates, mean over the log steps that took a step.

@@ -49,7 +49,7 @@ TEST_CASE("a forward block's statistics match a direct count") {
   fill_normal<double>({1, Stream::user, 2}, 0, W.data(), W.size(), 1.2);
   fill_normal<double>({1, Stream::user, 3}, 0, b.data(), b.size());
   const Mat<double> h_ref = (a_prev * W.transpose()).rowwise() + b.transpose();
-  const ForwardPartial p = layer_forward_block<double>(act, 0, 0.1, a_prev, W, b, h, a);
+  const ForwardPartial p = layer_forward_block<double>(act, 0, saturation_test(act, 0, 0.1, std::nullopt), a_prev, W, b, h, a);
   CHECK(p.preact.mean == doctest::Approx(h_ref.mean()));
   CHECK(p.act.mean == doctest::Approx(h_ref.array().tanh().mean()));
   Index sat = 0, sat_units = 0;

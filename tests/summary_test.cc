@@ -8,6 +8,8 @@ using namespace gf;
 
 namespace {
 
+constexpr const char* kSlope = "slope below 0.1 of the maximum";
+
 // A hand-made pass: gradients decaying by `decades` per layer toward layer 1.
 PassResult pass_with(int depth, double decades_per_layer, double saturated = 0, double inactive = 0,
                      double dead = 0, double act_mean = 0) {
@@ -36,7 +38,7 @@ bool has(const Summary& s, const std::string& v) {
 }  // namespace
 
 TEST_CASE("gradient ratio and factor per layer") {
-  const Summary s = summarize(pass_with(11, 0.5), {}, "x", 0.1, "f32");
+  const Summary s = summarize(pass_with(11, 0.5), {}, "x", kSlope, "f32");
   CHECK(s.grad_first_last_log10 == doctest::Approx(-5.0));
   CHECK(s.grad_factor_per_layer == doctest::Approx(std::pow(10.0, -0.5)));
   CHECK(s.verdict == std::vector<std::string>{"vanishing"});
@@ -44,18 +46,18 @@ TEST_CASE("gradient ratio and factor per layer") {
 }
 
 TEST_CASE("thresholds decide, and can be moved") {
-  CHECK(summarize(pass_with(11, 0.19), {}, "x", 0.1, "f32").verdict == std::vector<std::string>{"healthy"});
-  CHECK(summarize(pass_with(11, 0.21), {}, "x", 0.1, "f32").verdict == std::vector<std::string>{"vanishing"});
-  CHECK(summarize(pass_with(11, -0.21), {}, "x", 0.1, "f32").verdict == std::vector<std::string>{"exploding"});
+  CHECK(summarize(pass_with(11, 0.19), {}, "x", kSlope, "f32").verdict == std::vector<std::string>{"healthy"});
+  CHECK(summarize(pass_with(11, 0.21), {}, "x", kSlope, "f32").verdict == std::vector<std::string>{"vanishing"});
+  CHECK(summarize(pass_with(11, -0.21), {}, "x", kSlope, "f32").verdict == std::vector<std::string>{"exploding"});
   Thresholds strict;
   strict.vanishing_below = 0.5;
-  CHECK(has(summarize(pass_with(11, 0.05), strict, "x", 0.1, "f32"), "vanishing"));
+  CHECK(has(summarize(pass_with(11, 0.05), strict, "x", kSlope, "f32"), "vanishing"));
 }
 
 TEST_CASE("saturation counts flat tails; dead zones count as dead units instead") {
-  const Summary tails = summarize(pass_with(5, 0, 0.5), {}, "tanh", 0.1, "f32");
+  const Summary tails = summarize(pass_with(5, 0, 0.5), {}, "tanh", kSlope, "f32");
   CHECK(has(tails, "saturated"));
-  const Summary relu = summarize(pass_with(5, 0, 0.5, 0.5, 0.1), {}, "relu", 0.1, "f32");
+  const Summary relu = summarize(pass_with(5, 0, 0.5, 0.5, 0.1), {}, "relu", kSlope, "f32");
   CHECK(!has(relu, "saturated"));
   CHECK(has(relu, "dead_units"));
   CHECK(relu.dead_units_frac == doctest::Approx(0.1));
@@ -63,7 +65,7 @@ TEST_CASE("saturation counts flat tails; dead zones count as dead units instead"
 }
 
 TEST_CASE("not zero-centred when activations are offset") {
-  const Summary s = summarize(pass_with(5, 0, 0, 0, 0, 0.5), {}, "sigmoid", 0.1, "f32");
+  const Summary s = summarize(pass_with(5, 0, 0, 0, 0, 0.5), {}, "sigmoid", kSlope, "f32");
   CHECK(s.act_offset_mean == doctest::Approx(0.5 / std::sqrt(0.29)));
   CHECK(has(s, "not_zero_centred"));
   CHECK(s.dw_sign_coherence_mean == doctest::Approx(0.5));
@@ -72,14 +74,14 @@ TEST_CASE("not zero-centred when activations are offset") {
 TEST_CASE("overflow and exact zero gradients get their own sentences") {
   PassResult over = pass_with(5, 0);
   over.overflow_layer = 3;
-  const Summary o = summarize(over, {}, "relu", 0.1, "f32");
+  const Summary o = summarize(over, {}, "relu", kSlope, "f32");
   CHECK(o.verdict == std::vector<std::string>{"exploding"});
   CHECK(o.sentences[0].find("overflowed the f32 range at layer 3") != std::string::npos);
   CHECK(std::isnan(o.grad_first_last_log10));
 
   PassResult zero = pass_with(5, 0);
   zero.zero_grad_layer = 4;
-  const Summary z = summarize(zero, {}, "relu", 0.1, "f32");
+  const Summary z = summarize(zero, {}, "relu", kSlope, "f32");
   CHECK(z.verdict.front() == "vanishing");
   CHECK(z.sentences[0].find("layer 4") != std::string::npos);
 }
