@@ -85,3 +85,37 @@ TEST_CASE("overflow and exact zero gradients get their own sentences") {
   CHECK(z.verdict.front() == "vanishing");
   CHECK(z.sentences[0].find("layer 4") != std::string::npos);
 }
+
+TEST_CASE("the forward signal: RMS of the pre-activations, layer L against layer 1") {
+  PassResult p = pass_with(11, 0);
+  for (LayerStats& l : p.layers) {  // RMS 2 x 0.7^(l-1): mean and std both shrink
+    const double rms = 2 * std::pow(0.7, l.layer - 1);
+    l.preact_mean = 0.6 * rms;
+    l.preact_std = 0.8 * rms;
+  }
+  const Summary s = summarize(p, {}, "relu", kSlope, "f32");
+  CHECK(s.signal_first_last_log10 == doctest::Approx(10 * std::log10(0.7)).epsilon(1e-12));
+  CHECK(s.signal_factor_per_layer == doctest::Approx(0.7).epsilon(1e-12));
+  CHECK(has(s, "signal_vanishing"));  // 0.7^10 = 0.028, below a tenth
+  CHECK(s.sentences[0] == "relu: the pre-activations' RMS goes from 2 in layer 1 to 0.0565 in layer 11 "
+                          "(10^-1.5, x0.70 per layer): the forward signal fades on its way to the head: signal vanishing");
+  Thresholds loose;
+  loose.signal_vanishing_below = 0.01;
+  CHECK_FALSE(has(summarize(p, loose, "relu", kSlope, "f32"), "signal_vanishing"));
+  for (LayerStats& l : p.layers) l.preact_std = 0.8 * 2 * std::pow(1.3, l.layer - 1), l.preact_mean = 0;
+  CHECK(has(summarize(p, {}, "relu", kSlope, "f32"), "signal_exploding"));
+}
+
+TEST_CASE("the absolute gradient scale: the largest layer's |dL/dW|") {
+  PassResult p = pass_with(5, 0);
+  for (LayerStats& l : p.layers) l.grad_weight_log10 = -3.5 - 0.1 * l.layer;
+  const Summary s = summarize(p, {}, "relu", kSlope, "f32");
+  CHECK(s.grad_weight_log10_max == doctest::Approx(-3.6));
+  CHECK(has(s, "grad_small"));
+  CHECK(s.sentences.back().find("layer 1's, is 10^-3.6") != std::string::npos);
+  for (LayerStats& l : p.layers) l.grad_weight_log10 = 3.2 + 0.1 * l.layer;
+  const Summary big = summarize(p, {}, "relu", kSlope, "f32");
+  CHECK(big.grad_weight_log10_max == doctest::Approx(3.7));
+  CHECK(has(big, "grad_large"));
+  CHECK_FALSE(has(summarize(pass_with(5, 0), {}, "relu", kSlope, "f32"), "grad_small"));
+}
