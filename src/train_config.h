@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "dataset.h"
 #include "optimizer.h"
+#include "seed_stats.h"
 
 namespace gf {
 
@@ -44,9 +45,6 @@ struct TrainConfig {
   FeatureScaling scaling() const;
 };
 
-// "7" -> {7}; "0:4" -> {0, 1, 2, 3, 4}; "1,5,9" -> {1, 5, 9}. Throws UsageError naming --seed.
-std::vector<std::uint64_t> parse_seeds(const std::string& text);
-std::string seeds_text(const std::vector<std::uint64_t>& seeds);  // the shortest form back
 
 // Checks what single flags cannot (against each other and the data); throws UsageError.
 void validate(const TrainConfig& c, const Dataset& d);
