@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <optional>
+#include <set>
 #include <cstdio>
 #include <fmt/format.h>
 
@@ -33,13 +34,15 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       ->delimiter(',')
       ->type_name("KEYS")
       ->default_str("every key that varies, seed aside");
-  std::vector<std::string> metric_names;
-  for (const SummaryMetric& m : summary_metrics()) metric_names.emplace_back(m.key);
-  cmd->add_option("-m,--metric", o.metrics, "Summary metrics to describe")
+  cmd->add_option("-m,--metric", o.metrics,
+                  "Metrics to describe: summary metrics, or with --layers per-layer ones (saturated_frac, "
+                  "grad_weight_rel_log10, ...)")
       ->delimiter(',')
       ->type_name("METRICS")
-      ->default_str("grad_first_last_log10")
-      ->check(one_of(metric_names));
+      ->default_str("grad_first_last_log10; with --layers grad_weight_rel_log10");
+  cmd->add_flag("--layers", o.layers,
+                "Per-layer metrics of `sweep --layers` records: every layer of every run is described, `layer` "
+                "joins the keys (--by, --pivot layer,activation)");
   cmd->add_option("--pivot", o.pivot,
                   "A matrix of the metric's mean: rows one key, columns another (e.g. depth,activation); "
                   "each cell averages over every other key")
@@ -56,13 +59,14 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       ->type_name("KEY");
   add_output_options(*cmd, o.format, {"table", "json", "csv"}, o.output, nullptr);
   cmd->footer(
-      "std is the sample standard deviation (n-1). Undefined values (null in a record: the forward\n"
-      "pass overflowed, or a one-layer network has no per-layer factor) are counted as non-finite\n"
-      "and left out of n, mean, std, min and max.\n"
+      "std is the sample standard deviation (n-1), se the standard error of the mean, std/sqrt(n).\n"
+      "Undefined values (null in a record: the forward pass overflowed, or a one-layer network has\n"
+      "no per-layer factor) are counted as non-finite and left out of n, mean, std, se, min and max.\n"
       "Examples:\n"
       "  gradflow summarize runs.jsonl --pivot depth,activation\n"
       "  gradflow summarize shard*.jsonl --by activation,depth --metric grad_first_last_log10,dead_units_frac\n"
-      "  gradflow summarize runs.jsonl --where init=he_normal --pivot depth,activation --format csv");
+      "  gradflow summarize runs.jsonl --where init=he_normal --pivot depth,activation --format csv\n"
+      "  gradflow summarize layers.jsonl --layers --metric saturated_frac --pivot layer,activation");
   return cmd;
 }
 
@@ -105,8 +109,13 @@ std::vector<Record> filter(std::vector<Record> records, const std::vector<std::s
 }
 
 ojson stats_json(const Describe& d) {
-  return {{"n", d.n}, {"nonfinite", d.nonfinite}, {"mean", number_or_null(d.mean)},
-          {"std", number_or_null(d.std)}, {"min", number_or_null(d.min)}, {"max", number_or_null(d.max)}};
+  return {{"n", d.n},
+          {"nonfinite", d.nonfinite},
+          {"mean", number_or_null(d.mean)},
+          {"std", number_or_null(d.std)},
+          {"se", number_or_null(d.se)},
+          {"min", number_or_null(d.min)},
+          {"max", number_or_null(d.max)}};
 }
 
 std::string csv_cell(const ojson& v) {
@@ -121,9 +130,9 @@ std::string csv_cell(const ojson& v) {
   return q + "\"";
 }
 
-std::string cell_text(const Describe& d) {
+std::string cell_text(const Describe& d, const std::string& spec) {
   if (d.n == 0) return d.nonfinite ? "null" : "";
-  return table_number(d.mean) + (d.nonfinite ? "*" : "");
+  return format_number(d.mean, spec) + (d.nonfinite ? "*" : "");
 }
 
 std::string group_report(const std::vector<Group>& groups, const std::vector<std::string>& by,
@@ -148,12 +157,12 @@ std::string group_report(const std::vector<Group>& groups, const std::vector<std
   if (format == "csv") {
     std::string out;
     for (const std::string& k : by) out += k + ",";
-    out += "metric,n,nonfinite,mean,std,min,max\n";
+    out += "metric,n,nonfinite,mean,std,se,min,max\n";
     for (const Group& g : groups) {
       for (const ojson& v : g.key) out += csv_cell(v) + ",";
       const Describe& d = g.stats;
-      out += fmt::format("{},{},{},{},{},{},{}\n", g.metric, d.n, d.nonfinite, csv_cell(d.mean),
-                         csv_cell(d.std), csv_cell(d.min), csv_cell(d.max));
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", g.metric, d.n, d.nonfinite, csv_cell(d.mean),
+                         csv_cell(d.std), csv_cell(d.se), csv_cell(d.min), csv_cell(d.max));
     }
     return out;
   }
@@ -162,7 +171,7 @@ std::string group_report(const std::vector<Group>& groups, const std::vector<std
   TextTable t;
   t.header = by;
   if (many) t.header.push_back("metric");
-  for (const char* h : {"n", "mean", "std", "min", "max"}) t.header.push_back(h);
+  for (const char* h : {"n", "mean", "std", "se", "min", "max"}) t.header.push_back(h);
   if (any_nonfinite) t.header.push_back("non-finite");
   for (std::size_t c = 0; c < t.header.size(); ++c) t.right.push_back(c >= by.size() + (many ? 1 : 0));
   for (std::size_t k = 0; k < by.size(); ++k) t.right[k] = groups.empty() || groups[0].key[k].is_number();
@@ -172,7 +181,7 @@ std::string group_report(const std::vector<Group>& groups, const std::vector<std
     if (many) row.push_back(g.metric);
     const Describe& d = g.stats;
     for (const std::string& cell : {std::to_string(d.n), table_number(d.mean), table_number(d.std),
-                                    table_number(d.min), table_number(d.max)})
+                                    table_number(d.se), table_number(d.min), table_number(d.max)})
       row.push_back(cell);
     if (any_nonfinite) row.push_back(std::to_string(d.nonfinite));
     t.rows.push_back(std::move(row));
@@ -231,6 +240,10 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
                   : fmt::format(", {} to {} records a cell", lo, hi);
   if (!p.averaged.empty()) out += ", averaged over " + join(p.averaged);
   out += " (" + what + ")\n";
+  std::vector<double> means;
+  for (const auto& row : p.cells)
+    for (const Describe& d : row) means.push_back(d.mean);
+  const std::string spec = common_format(means);  // one format for every cell
   TextTable t;
   t.header.push_back(p.row_key);
   t.right.push_back(p.rows.empty() || p.rows[0].is_number());
@@ -240,7 +253,7 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
   }
   for (std::size_t i = 0; i < p.rows.size(); ++i) {
     std::vector<std::string> row{value_text(p.rows[i])};
-    for (const Describe& d : p.cells[i]) row.push_back(cell_text(d));
+    for (const Describe& d : p.cells[i]) row.push_back(cell_text(d, spec));
     t.rows.push_back(std::move(row));
   }
   out += t.render();
@@ -284,20 +297,27 @@ int run_summarize(const SummarizeOptions& o) {
   if (!o.panels.empty() && o.plot.empty()) throw UsageError("--panels arranges a --plot: give --plot FILE.svg too");
   std::optional<ReportSink> plot = open_plot(o.plot, o.output);
   ReportSink sink(o.output);
+  std::vector<std::string> metrics = o.metrics;
+  if (metrics.empty()) metrics = {o.layers ? "grad_weight_rel_log10" : "grad_first_last_log10"};
+  for (const std::string& m : metrics) check_metric(m, o.layers);
   RecordSet set = read_records(o.files);
   for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", note.c_str());
   if (set.records.empty())
     throw UsageError(fmt::format("no records in {}", join(o.files)));
   const std::size_t read = set.records.size();
-  const std::vector<Record> records = filter(std::move(set.records), o.where);
+  const std::vector<Record> records = filter(o.layers ? layer_records(set.records) : std::move(set.records), o.where);
+  std::set<std::string> ids;  // runs: with --layers each run gives a record per layer
+  for (const Record& r : records) ids.insert(r.json["run_id"].get<std::string>());
+  const std::size_t runs = ids.size();
 
-  std::string what = fmt::format("{} record{}", records.size(), records.size() == 1 ? "" : "s");
-  if (records.size() != read) what += fmt::format(" of {} matching --where", read);
+  std::string what = fmt::format("{} record{}", runs, runs == 1 ? "" : "s");
+  if (o.layers) what += fmt::format(", {} layers", records.size());
+  if (runs != read) what += fmt::format(" of {} matching --where", read);
   what += fmt::format(" from {} file{}", o.files.size(), o.files.size() == 1 ? "" : "s");
   if (set.duplicates) what += fmt::format(", {} duplicate{} dropped", set.duplicates, set.duplicates == 1 ? "" : "s");
   ojson head = {{"schema_version", kSchemaVersion}, {"tool", "gradflow"}, {"command", "summarize"},
                 {"files", o.files}, {"records", records.size()}, {"duplicates", set.duplicates},
-                {"where", o.where}};
+                {"where", o.where}, {"layers", o.layers}};
 
   if (!o.pivot.empty()) {
     if (o.pivot.size() != 2)
@@ -305,10 +325,10 @@ int run_summarize(const SummarizeOptions& o) {
     if (o.pivot[0] == o.pivot[1])
       throw UsageError(fmt::format("--pivot: give two different keys, not {} twice", o.pivot[0]));
     if (!o.by.empty()) throw UsageError("--pivot and --by: give one (a pivot's cells average over every other key)");
-    if (o.metrics.size() != 1)
-      throw UsageError(fmt::format("--pivot shows one metric, and --metric gives {}", o.metrics.size()));
+    if (metrics.size() != 1)
+      throw UsageError(fmt::format("--pivot shows one metric, and --metric gives {}", metrics.size()));
     for (const std::string& key : o.pivot) check_key(records, key, "--pivot");
-    const Pivot p = make_pivot(records, o.pivot[0], o.pivot[1], o.metrics[0]);
+    const Pivot p = make_pivot(records, o.pivot[0], o.pivot[1], metrics[0]);
     if (plot) plot->write(pivot_plot(heatmap_panels(records, p, o), what));
     sink.write(pivot_report(p, o.format, head, what));
     return kExitOk;
@@ -320,7 +340,7 @@ int run_summarize(const SummarizeOptions& o) {
     for (const std::string& key : varying_keys(records))
       if (key != "seed") by.push_back(key);
   for (const std::string& key : by) check_key(records, key, "--by");
-  sink.write(group_report(group_records(records, by, o.metrics), by, o.metrics, o.format, head, what));
+  sink.write(group_report(group_records(records, by, metrics), by, metrics, o.format, head, what));
   return kExitOk;
 }
 

@@ -17,7 +17,7 @@ using ojson = nlohmann::ordered_json;
 namespace {
 
 // "-0.57±0.03"; "-" when undefined; the SE left out when there is none (one finite seed).
-std::string pm(const MeanSe& m, std::string_view spec, double scale, const Style& s) {
+std::string pm(const Describe& m, std::string_view spec, double scale, const Style& s) {
   if (!std::isfinite(m.mean)) return "-";
   auto f = [&](double v) { return fmt::format(fmt::runtime(std::string("{:") + std::string(spec) + "}"), scale * v); };
   if (!std::isfinite(m.se)) return f(m.mean);
@@ -33,7 +33,7 @@ std::size_t columns(const std::string& text) {
 }
 
 // The SE to two significant digits and the mean to the same decimal place: 2.3220±0.0038.
-std::string pm_rounded(const MeanSe& m, const Style& s) {
+std::string pm_rounded(const Describe& m, const Style& s) {
   if (!std::isfinite(m.mean)) return "-";
   if (!std::isfinite(m.se) || m.se == 0 || m.se < 1e-9 * std::fabs(m.mean))
     return fmt::format("{:.4g}", m.mean) + (std::isfinite(m.se) ? (s.utf8 ? "±0" : "+-0") : "");
@@ -165,8 +165,8 @@ std::string verdict_lines(const SeedAnalysis& a, const Style& s) {
   return out;
 }
 
-ojson mean_se_json(const MeanSe& m) {
-  return {{"mean", number_or_null(m.mean)}, {"se", number_or_null(m.se)}, {"n", m.n}};
+ojson mean_se_json(const Describe& m) {
+  return {{"mean", number_or_null(m.mean)}, {"se", number_or_null(m.se)}, {"n", m.n}};  // n: finite values
 }
 
 }  // namespace
@@ -233,7 +233,7 @@ std::string seeds_csv(const SeedAnalysis& a) {
     for (std::size_t l = 0; l < s.layers.size(); ++l) {
       const LayerStats& shape = a.run(0, k).pass.layers[l];
       out += fmt::format("{},{},{},{},{}", s.activation, s.init, shape.layer, shape.fan_in, shape.width);
-      for (const MeanSe& m : s.layers[l]) out += fmt::format(",{},{},{}", csv_number(m.mean), csv_number(m.se), m.n);
+      for (const Describe& m : s.layers[l]) out += fmt::format(",{},{},{}", csv_number(m.mean), csv_number(m.se), m.n);
       out += '\n';
     }
   }

@@ -11,21 +11,6 @@
 
 namespace gf {
 
-MeanSe mean_se(std::span<const double> values) {
-  MeanSe m;
-  double sum = 0;
-  for (const double v : values)
-    if (std::isfinite(v)) sum += v, ++m.n;
-  if (m.n == 0) return m;
-  m.mean = sum / static_cast<double>(m.n);
-  if (m.n < 2) return m;
-  double ss = 0;
-  for (const double v : values)
-    if (std::isfinite(v)) ss += (v - m.mean) * (v - m.mean);
-  m.se = std::sqrt(ss / static_cast<double>(m.n - 1) / static_cast<double>(m.n));
-  return m;
-}
-
 SeedStats seed_stats(const std::vector<const RunResult*>& runs) {
   SeedStats s;
   s.activation = runs.front()->activation;
@@ -34,14 +19,14 @@ SeedStats seed_stats(const std::vector<const RunResult*>& runs) {
   std::vector<double> v(runs.size());
   for (const SummaryMetric& m : summary_metrics()) {
     for (std::size_t k = 0; k < runs.size(); ++k) v[k] = runs[k]->summary.*m.field;
-    s.summary.push_back(mean_se(v));
+    s.summary.push_back(describe_finite(v));
   }
   const std::size_t depth = runs.front()->pass.layers.size();
   s.layers.resize(depth);
   for (std::size_t l = 0; l < depth; ++l)
     for (const LayerMetric& m : layer_metrics()) {
       for (std::size_t k = 0; k < runs.size(); ++k) v[k] = runs[k]->pass.layers[l].*m.field;
-      s.layers[l].push_back(mean_se(v));
+      s.layers[l].push_back(describe_finite(v));
     }
   for (const RunResult* r : runs) {
     s.finite += r->pass.overflow_layer == 0;

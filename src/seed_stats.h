@@ -3,28 +3,24 @@
 // the mean and standard error of every metric over the seeds. One seed is one sample; the
 // spread over seeds says how far a single run's number can be trusted.
 //
-// SE is the sample standard deviation (n - 1) over sqrt(n), over the seeds whose value is
-// finite (n); NaN below two. Sums run in seed order, so the result is the same for any -j.
+// Each metric is described as summarize describes one (aggregate.h): mean, and SE = the sample
+// standard deviation (n - 1) over sqrt(n), over the seeds whose value is finite (n); no SE below
+// two. Sums run in seed order, so the result is the same for any -j.
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "aggregate.h"
 #include "analysis.h"
 
 namespace gf {
 
-struct MeanSe {
-  double mean = kNaN, se = kNaN;
-  std::size_t n = 0;  // finite values
-};
-MeanSe mean_se(std::span<const double> values);  // non-finite values are left out
-
 struct SeedStats {
   std::string activation, init;
   std::size_t runs = 0, finite = 0;                     // finite: runs that did not overflow
-  std::vector<MeanSe> summary;                          // one per summary_metrics() entry
-  std::vector<std::vector<MeanSe>> layers;              // [layer - 1][layer_metrics() entry]
+  std::vector<Describe> summary;                        // one per summary_metrics() entry
+  std::vector<std::vector<Describe>> layers;            // [layer - 1][layer_metrics() entry]
   std::vector<std::pair<std::string, std::size_t>> verdicts;  // verdict, runs given it (first seen first)
 };
 

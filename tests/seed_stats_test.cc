@@ -50,13 +50,14 @@ void check_mean_se(const json& stat, const std::vector<json>& values) {
 
 }  // namespace
 
-TEST_CASE("mean_se: finite values only, SE = sd / sqrt(n)") {
-  const MeanSe m = mean_se(std::vector<double>{1, 2, 3, 4, kNaN});
+TEST_CASE("describe_finite: finite values only, SE = sd / sqrt(n)") {
+  const Describe m = describe_finite(std::vector<double>{1, 2, 3, 4, kNaN});
   CHECK(m.n == 4);
+  CHECK(m.nonfinite == 1);
   CHECK(m.mean == 2.5);
   CHECK(m.se == doctest::Approx(std::sqrt(5.0 / 3.0 / 4.0)));
-  CHECK(std::isnan(mean_se(std::vector<double>{7}).se));
-  CHECK(mean_se(std::vector<double>{}).n == 0);
+  CHECK(std::isnan(describe_finite(std::vector<double>{7}).se));
+  CHECK(describe_finite(std::vector<double>{}).n == 0);
   CHECK(parse_seeds("0:30:10") == std::vector<std::uint64_t>{0, 10, 20, 30});
   CHECK(parse_seeds("0:31").size() == 32);
   CHECK(seeds_text({0, 10, 20}) == "0,10,20");
