@@ -82,7 +82,7 @@ class CliObserver : public TrainObserver {
       : c_(c), trace_(trace), progress_(progress), runs_(c.seeds.size() * c.net.activations.size()) {}
 
   void on_log(const TrainRun& run, const LogRecord& r) override {
-    if (trace_) trace_->write_line(trace_line(run, r));
+    if (trace_) trace_->write_line(trace_line(run, r, c_.learning_rates().size() > 1));
     if (!progress_) return;
     const std::lock_guard<std::mutex> lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
@@ -206,10 +206,18 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->default_str("sgd")
       ->transform(enum_choice(optimizer_kind_names()))
       ->group("Training");
-  cmd->add_option("--lr", opt.lr, "Learning rate")
-      ->type_name("R")
+  cmd->add_option("--lr", c.lrs,
+                  "Learning rate, or several (0.003,0.01,0.03): each activation trains at each rate, and the report "
+                  "adds each activation at its own best rate (the fairest speed-up)")
+      ->delimiter(',')
+      ->type_name("R[,R...]")
       ->default_str("0.05 (adam: 0.001)")
       ->transform(real_number(0, kInf, true))
+      ->group("Training");
+  cmd->add_option("--speedup-vs", c.speedup_vs,
+                  "Speed-ups are this activation's steps to target (same seed and learning rate) over each run's")
+      ->type_name("ACT")
+      ->default_str("tanh if trained, else the first activation")
       ->group("Training");
   cmd->add_option("--momentum", opt.momentum, "Momentum mu of --optimizer momentum (and its choice when --optimizer is unset)")
       ->type_name("MU")
@@ -237,12 +245,20 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->transform(real_number(0, kInf))
       ->group("Training");
   cmd->add_option("--target-error", c.target_error,
-                  "Training error (on the evaluation batch) whose first log step is the run's steps-to-target")
+                  "Training error (on the evaluation batch) whose first step at or below it is the run's steps-to-target")
       ->type_name("F")
       ->default_str("0.25")
       ->transform(real_number(0, 1))
       ->group("Training");
-  cmd->add_flag("--stop-at-target", c.stop_at_target, "End each run at the log step that reaches --target-error")
+  cmd->add_option("--target-every", c.target_every,
+                  "Check the target every N steps; by default every step up to 100, then every step/100 steps, so "
+                  "steps-to-target is at most 1% late (1: every step, exact). A check that finds the target replays "
+                  "the steps since the previous one to find the first step at or below it; --log-every plays no part")
+      ->type_name("N")
+      ->default_str("step/100")
+      ->check(whole_number(1, 1'000'000'000))
+      ->group("Training");
+  cmd->add_flag("--stop-at-target", c.stop_at_target, "End each run at the check that finds --target-error reached")
       ->group("Training");
   cmd->add_option("--eval-batch", c.eval_batch,
                   "Size of the fixed evaluation batch (the first training samples) that gives the training error "
@@ -259,7 +275,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->configurable(false)
       ->group("Input");
   cmd->add_option("--log-every", c.log_every,
-                  "Record every N steps (and the last); also the resolution of steps-to-target")
+                  "Record every N steps (and the last); steps-to-target does not depend on it (--target-every)")
       ->type_name("N")
       ->default_str("steps/50")
       ->check(whole_number(1, 1'000'000'000))
@@ -284,6 +300,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       "  gradflow train -a relu --lr 0.5 --data blobs --trace trace.jsonl        # watch units die\n"
       "  gradflow train --config configs/sigmoid-saturation.json --plot saturation.svg\n"
       "  gradflow train --data my.csv --label-col species -a gelu,relu --optimizer adam\n"
+      "  gradflow train --config configs/relu-vs-tanh.json --lr 0.003,0.01,0.03,0.1 --seed 0:2   # each at its best rate\n"
       "Presets: configs/relu-vs-tanh.json, dying-relu.json, sigmoid-saturation.json, zig-zag.json.\n"
       "A run whose loss overflows stops with a message; the others go on. Ctrl-C stops every run\n"
       "cleanly, keeps the trace whole and reports the steps so far (exit 130).");
@@ -300,6 +317,7 @@ int run_train(const TrainOptions& o) {
     else if (c.was_given("beta1") || c.was_given("beta2") || c.was_given("adam-eps")) c.optimizer.kind = OptimizerKind::adam;
   }
   if (c.optimizer.kind == OptimizerKind::adam && !c.was_given("lr")) c.optimizer.lr = 0.001;
+  if (c.lrs.size() == 1) c.optimizer.lr = c.lrs.front();
   check_optimizer_flags(c);
   if (!o.trace.empty() && o.trace == o.output)
     throw UsageError(fmt::format("--trace and --output are both '{}': give two files", o.trace));

@@ -17,6 +17,14 @@ bool TrainConfig::was_given(std::string_view name) const {
   return std::find(given.begin(), given.end(), name) != given.end();
 }
 
+std::vector<double> TrainConfig::learning_rates() const { return lrs.empty() ? std::vector<double>{optimizer.lr} : lrs; }
+
+std::string TrainConfig::speedup_reference() const {
+  if (!speedup_vs.empty()) return speedup_vs;
+  const auto& acts = net.activations;
+  return std::find(acts.begin(), acts.end(), "tanh") != acts.end() ? "tanh" : acts.front();
+}
+
 Index TrainConfig::resolved_log_every() const {
   if (log_every > 0) return log_every;
   return std::max<Index>(1, (steps + 49) / 50);
@@ -82,6 +90,14 @@ Dataset load_dataset(const TrainConfig& c) {
 }
 
 void validate(const TrainConfig& c, const Dataset& d) {
+  const auto& acts = c.net.activations;
+  if (!c.speedup_vs.empty() && std::find(acts.begin(), acts.end(), c.speedup_vs) == acts.end())
+    throw UsageError(fmt::format("--speedup-vs: '{}' is not one of the activations trained ({}){}", c.speedup_vs,
+                                 join(acts), did_you_mean(c.speedup_vs, acts)));
+  std::vector<double> rates = c.lrs;
+  std::sort(rates.begin(), rates.end());
+  if (std::adjacent_find(rates.begin(), rates.end()) != rates.end())
+    throw UsageError("--lr: a learning rate appears twice; each runs once");
   if (c.net.loss == LossKind::random)
     throw UsageError("--loss random backpropagates a fixed direction and cannot be trained; give xent or mse");
   if (c.data.standardize && c.net.input != InputKind::normal)

@@ -28,11 +28,14 @@ struct TrainConfig {
   // Network flags shared with analyze. net.batch is the mini-batch; net.seed is unused (seeds);
   // net.input says how features are scaled (dataset.h's FeatureScaling).
   AnalysisConfig net;
-  std::vector<std::uint64_t> seeds{0};  // one run per (seed, activation)
+  std::vector<std::uint64_t> seeds{0};  // one run per (seed, learning rate, activation)
+  std::vector<double> lrs;              // --lr: one or several; empty: optimizer.lr alone
+  std::string speedup_vs;               // --speedup-vs: "" is tanh when trained, else the first activation
   DataConfig data;
   OptimizerConfig optimizer;
   Index steps = 2000;
   Index log_every = 0;  // 0: about 50 log points per run
+  Index target_every = 0;  // 0: every step to 100, then every step/100 steps (train_run.cc)
   double target_error = 0.25;
   Index eval_batch = 1000;
   bool stop_at_target = false;
@@ -41,6 +44,8 @@ struct TrainConfig {
   std::vector<std::string> given;
 
   bool was_given(std::string_view name) const;
+  std::vector<double> learning_rates() const;  // lrs, or {optimizer.lr}
+  std::string speedup_reference() const;       // the activation speed-ups are measured against
   Index resolved_log_every() const;
   FeatureScaling scaling() const;
 };
