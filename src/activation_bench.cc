@@ -58,7 +58,7 @@ struct LayerBuffers {
   Vec<T> b;
   LayerBuffers(Index B, Index n) : a_prev(B, n), h_d(B, n), a(B, n), W(n, n), b(n) {
     fill_preactivations(a_prev.data(), a_prev.size(), 1);
-    WeightInit init{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}};
+    WeightInit init{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
     draw_weights<T>(init, 0, Stream::bench, 2, W, 1);
     b.setZero();
   }

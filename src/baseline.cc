@@ -10,6 +10,7 @@
 #include "config_file.h"
 #include "errors.h"
 #include "network_options.h"
+#include "records.h"
 #include "report_json.h"
 #include "suggest.h"
 #include "version.h"
@@ -236,11 +237,9 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
 namespace {
 
 // Lists read as typed: "tanh,relu"; a list of one repeated value (every layer's width) as that value.
-std::string value_text(const ojson& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) return fmt::format("{}", v.get<double>());  // 0, not 0.0
-  if (!v.is_array()) return v.dump();
-  if (!v.empty() && std::all_of(v.begin(), v.end(), [&](const ojson& x) { return x == v.front(); }) && v.size() > 1)
+std::string change_text(const ojson& v) {
+  if (!v.is_array()) return value_text(v);
+  if (v.size() > 1 && std::all_of(v.begin(), v.end(), [&](const ojson& x) { return x == v.front(); }))
     return value_text(v.front());
   std::vector<std::string> parts;
   for (const ojson& x : v) parts.push_back(value_text(x));
@@ -250,7 +249,7 @@ std::string value_text(const ojson& v) {
 }  // namespace
 
 std::string ConfigChange::text() const {
-  auto shown = [](const ojson& v) { return v.is_null() ? std::string("unset") : value_text(v); };
+  auto shown = [](const ojson& v) { return v.is_null() ? std::string("unset") : change_text(v); };
   return fmt::format("{}: {} -> {}", key, shown(baseline), shown(now));
 }
 

@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "exit_status.h"
 #include "output.h"
+#include "pivot_overlay.h"
 #include "plots.h"
 #include "report_json.h"
 #include "suggest.h"
@@ -263,10 +264,10 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
   return out;
 }
 
-// The pivot as heatmap panels: one, or one per value of --panels. Both pivot keys must be
-// numbers to be axes.
-std::vector<std::pair<std::string, Pivot>> heatmap_panels(const std::vector<Record>& records, const Pivot& all,
-                                                           const SummarizeOptions& o) {
+// The pivot as heatmap panels: one, or one per value of --panels, each with the mean-field
+// critical line where an axis is sigma-w2. Both pivot keys must be numbers to be axes.
+std::vector<PivotPanel> heatmap_panels(const std::vector<Record>& records, const Pivot& all, const SummarizeOptions& o,
+                                       std::vector<std::string>& notes) {
   for (const auto* axis : {&all.rows, &all.cols})
     for (const ojson& v : *axis)
       if (!v.is_number())
@@ -274,17 +275,27 @@ std::vector<std::pair<std::string, Pivot>> heatmap_panels(const std::vector<Reco
                                      "axis; pivot over two numeric keys, and split by the other with --panels {}",
                                      axis == &all.rows ? all.row_key : all.col_key, value_text(v),
                                      axis == &all.rows ? all.row_key : all.col_key));
-  if (o.panels.empty()) return {{"", all}};
-  check_key(records, o.panels, "--panels");
-  if (o.panels == all.row_key || o.panels == all.col_key)
-    throw UsageError(fmt::format("--panels {}: that key is already an axis of the pivot", o.panels));
-  std::vector<std::pair<std::string, Pivot>> panels;
-  for (const ojson& v : key_values(records, o.panels)) {
-    std::vector<Record> subset;
-    for (const Record& r : records)
-      if (const ojson* k = record_key(r.json, o.panels); k && *k == v) subset.push_back(r);
-    panels.emplace_back(fmt::format("{} {}", o.panels, value_text(v)),
-                        make_pivot(subset, all.row_key, all.col_key, all.metric));
+  std::vector<std::pair<std::string, std::vector<Record>>> subsets;
+  if (o.panels.empty()) {
+    subsets.emplace_back("", records);
+  } else {
+    check_key(records, o.panels, "--panels");
+    if (o.panels == all.row_key || o.panels == all.col_key)
+      throw UsageError(fmt::format("--panels {}: that key is already an axis of the pivot", o.panels));
+    for (const ojson& v : key_values(records, o.panels)) {
+      std::vector<Record> subset;
+      for (const Record& r : records)
+        if (const ojson* k = record_key(r.json, o.panels); k && *k == v) subset.push_back(r);
+      subsets.emplace_back(fmt::format("{} {}", o.panels, value_text(v)), std::move(subset));
+    }
+  }
+  std::vector<PivotPanel> panels;
+  for (const auto& [label, subset] : subsets) {
+    PivotPanel p{label, o.panels.empty() ? all : make_pivot(subset, all.row_key, all.col_key, all.metric), {}};
+    std::string why;
+    if (auto line = critical_line(subset, p.pivot, why)) p.overlays.push_back(std::move(*line));
+    else if (!why.empty() && std::find(notes.begin(), notes.end(), why) == notes.end()) notes.push_back(why);
+    panels.push_back(std::move(p));
   }
   return panels;
 }
@@ -329,7 +340,13 @@ int run_summarize(const SummarizeOptions& o) {
       throw UsageError(fmt::format("--pivot shows one metric, and --metric gives {}", metrics.size()));
     for (const std::string& key : o.pivot) check_key(records, key, "--pivot");
     const Pivot p = make_pivot(records, o.pivot[0], o.pivot[1], metrics[0]);
-    if (plot) plot->write(pivot_plot(heatmap_panels(records, p, o), what));
+    if (plot) {
+      std::vector<std::string> notes;
+      const std::vector<PivotPanel> panels = heatmap_panels(records, p, o, notes);
+      std::vector<std::string> axes = o.pivot;
+      if (!o.panels.empty()) axes.push_back(o.panels);
+      plot->write(pivot_plot(panels, fixed_settings(records, axes) + " (" + what + ")", notes));
+    }
     sink.write(pivot_report(p, o.format, head, what));
     return kExitOk;
   }
