@@ -86,6 +86,15 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
   out += row("factor per layer", [&](const Summary& m) {
     return or_dash(m.grad_factor_per_layer, fmt::format("x{:.2f}", m.grad_factor_per_layer));
   });
+  out += row("signal layer L / 1", [&](const Summary& m) {
+    return or_dash(m.signal_first_last_log10, fmt::format("10^{:+.1f}", m.signal_first_last_log10));
+  });
+  out += row("signal per layer", [&](const Summary& m) {
+    return or_dash(m.signal_factor_per_layer, fmt::format("x{:.2f}", m.signal_factor_per_layer));
+  });
+  out += row("largest |dW|", [&](const Summary& m) {
+    return or_dash(m.grad_weight_log10_max, fmt::format("10^{:+.1f}", m.grad_weight_log10_max));
+  });
   out += row("saturated (tails)", [&](const Summary& m) {
     return or_dash(m.saturated_frac_mean, fmt::format("{:.1f}%", 100 * (m.saturated_frac_mean - m.inactive_frac_mean)));
   });

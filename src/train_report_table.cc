@@ -143,7 +143,7 @@ std::string train_table(const TrainResult& result, const Style& s) {
   const std::string ref = result.config.speedup_reference();
   out += fmt::format(
       "\nsteps: steps taken; to target: first step with train error <= {:g}% (evaluation batch of {}\n"
-      "samples; checked every step to 100, then every step/100 steps: at most 1% late); sec: seconds to it\n"
+      "samples; every step counts, whatever --log-every: see --target-every); sec: seconds to it\n"
       "vs {}: speed-up, {}'s steps to target (same seed{}) / this run's (--speedup-vs)\n"
       "dead%: hidden units dead at the end; topsat%: peak share of the top hidden layer's unit-samples\n"
       "on a flat tail (a dead zone's zeros excluded); coher: mean sign coherence of dW rows, layers 2..L\n",
