@@ -172,18 +172,8 @@ ojson mean_se_json(const Describe& m) {
 }  // namespace
 
 std::string seeds_table(const SeedAnalysis& a, const TableOptions& o) {
-  std::string text = header_line(a, o.style) + "\n" + layer_table(a, o) + summary_rows(a, o.style) + verdict_lines(a, o.style);
-  std::string out;  // no line ends in spaces
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    std::string_view line(text.data() + start, (end == std::string::npos ? text.size() : end) - start);
-    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
-    out += line;
-    out += '\n';
-    start = end == std::string::npos ? text.size() : end + 1;
-  }
-  return out;
+  return trim_line_ends(header_line(a, o.style) + "\n" + layer_table(a, o) + summary_rows(a, o.style) +
+                        verdict_lines(a, o.style));
 }
 
 std::string seeds_json(const SeedAnalysis& a, bool per_seed) {

@@ -212,8 +212,11 @@ std::vector<Index> shown_layers(Index depth, const TableOptions& o) {
 }
 
 std::string analysis_table(const AnalysisResult& result, const TableOptions& o) {
-  const std::string text = result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
-  std::string out;  // columns are padded to their width; no line ends in spaces
+  return trim_line_ends(result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o));
+}
+
+std::string trim_line_ends(std::string_view text) {
+  std::string out;
   std::size_t start = 0;
   while (start < text.size()) {
     const std::size_t end = text.find('\n', start);

@@ -158,22 +158,19 @@ std::string train_json(const TrainResult& result, bool timings) {
   ojson runs = ojson::array();
   for (const TrainRun& r : result.runs) runs.push_back(run_json(r, result.config, timings));
   ojson aggregate = ojson::array();
-  for (const ActivationAggregate& a : result.aggregate)
-    aggregate.push_back({{"activation", a.activation},
-                         {"lr", a.lr},
-                         {"runs", a.runs},
-                         {"reached_target", a.reached},
-                         {"diverged", a.diverged},
-                         {"steps_to_target", spread_json(a.steps_to_target)},
-                         {"speedup", spread_json(a.speedup)}});
+  auto entry = [](const std::string& act, double lr, Index runs, Index reached, const Spread& steps,
+                  const Spread& speedup) {
+    return ojson{{"activation", act}, {"lr", lr}, {"runs", runs}, {"reached_target", reached},
+                 {"steps_to_target", spread_json(steps)}, {"speedup", spread_json(speedup)}};
+  };
+  for (const ActivationAggregate& a : result.aggregate) {
+    ojson j = entry(a.activation, a.lr, a.runs, a.reached, a.steps_to_target, a.speedup);
+    j["diverged"] = a.diverged;
+    aggregate.push_back(std::move(j));
+  }
   ojson best = ojson::array();
   for (const BestRate& b : result.best)
-    best.push_back({{"activation", b.activation},
-                    {"lr", b.lr},
-                    {"runs", b.runs},
-                    {"reached_target", b.reached},
-                    {"steps_to_target", spread_json(b.steps_to_target)},
-                    {"speedup", spread_json(b.speedup)}});
+    best.push_back(entry(b.activation, b.lr, b.runs, b.reached, b.steps_to_target, b.speedup));
   const DatasetInfo& d = result.data;
   const ojson doc = {{"schema_version", kSchemaVersion},
                      {"tool", "gradflow"},
