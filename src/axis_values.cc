@@ -6,7 +6,7 @@
 #include <set>
 
 #include "errors.h"
-#include "validators.h"
+#include "real_text.h"
 
 namespace gf {
 namespace {

@@ -94,6 +94,12 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       ->default_str(fmt::format("0; {} with --phase-diagram", kDefaultSigmaB2Range))
       ->check(number_or_range())
       ->group("Initialisation");
+  cmd->add_option("--gain", c.gain,
+                  "torch.nn.init's gain for the scheme, as in `analyze`: sigma_w2 = G^2 x the scheme's at gain 1 (he_normal "
+                  "--gain G: G^2; --init auto -a tanh --gain 5/3: 25/9)")
+      ->type_name("G")
+      ->transform(real_number(0, kInf, true))
+      ->group("Initialisation");
   cmd->add_option("--weight-std", c.weight_std, "Fixed weight std S: sigma_w2 = width x S^2")
       ->type_name("S")
       ->transform(real_number(0, kInf, true))

@@ -31,20 +31,6 @@ CLI::Validator whole_number(long long lo, long long hi) {
       "");
 }
 
-bool parse_real_text(std::string_view text, double& v) {
-  auto number = [](std::string_view t, double& x) {
-    const char* end = t.data() + t.size();
-    const auto [p, ec] = std::from_chars(t.data(), end, x);
-    return !t.empty() && ec == std::errc() && p == end && std::isfinite(x);
-  };
-  const std::size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return number(text, v);
-  double num = 0, den = 0;
-  if (!number(text.substr(0, slash), num) || !number(text.substr(slash + 1), den) || den == 0) return false;
-  v = num / den;
-  return std::isfinite(v);
-}
-
 CLI::Validator real_number(double lo, double hi, bool open_lo, bool open_hi) {
   return CLI::Validator(
       [=](std::string& value) -> std::string {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "enum_names.h"
+#include "real_text.h"
 #include "suggest.h"
 
 namespace gf {
@@ -19,8 +20,7 @@ CLI::Validator whole_number(long long lo, long long hi);
 // A real number in the interval; open ends exclude the bound. A fraction such as 25/9 or 5/3 is
 // taken too, and handed on as its value: apply with ->transform(), not ->check().
 CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open_hi = false);
-// A finite number, or a fraction P/Q of two (Q not 0). False otherwise.
-bool parse_real_text(std::string_view text, double& v);
+
 // "8GiB", "512M", "1.5G" or plain bytes (K, M, G, T are powers of 1024) -> bytes.
 CLI::Validator byte_size();
 std::uint64_t parse_byte_size(std::string_view text);  // throws std::invalid_argument
