@@ -10,6 +10,7 @@
 #include "config_file.h"
 #include "errors.h"
 #include "network_options.h"
+#include "real_text.h"
 #include "records.h"
 #include "report_json.h"
 #include "suggest.h"
@@ -131,15 +132,7 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
     const std::size_t eq = spec.find('=');
     const std::string metric = spec.substr(0, eq);
     double v = -1;
-    if (eq != std::string::npos) {
-      try {
-        std::size_t used = 0;
-        v = std::stod(spec.substr(eq + 1), &used);
-        if (used != spec.size() - eq - 1) v = -1;
-      } catch (const std::exception&) {
-        v = -1;
-      }
-    }
+    if (eq != std::string::npos && !parse_real_text(spec.substr(eq + 1), v)) v = -1;
     if (eq == std::string::npos || !(v >= 0) || !std::isfinite(v))
       throw UsageError(fmt::format("{}: '{}' is not METRIC=VALUE with a VALUE of at least 0", flag, spec));
     if (std::find(names.begin(), names.end(), metric) == names.end())

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.h"
+#include "real_text.h"
 #include "suggest.h"
 
 namespace gf {
@@ -41,10 +42,7 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-bool parse_double(const std::string& s, double& v) {
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty() && std::isfinite(v);
-}
+bool parse_double(const std::string& s, double& v) { return parse_real_text(s, v); }  // 1/3 too
 
 bool parse_index(const std::string& s, Index& v) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);

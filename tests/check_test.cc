@@ -402,3 +402,31 @@ TEST_CASE("the default rules fail each classic mistake, on the rule that explain
   for (const json& l : relu["layers"]) worst = std::max(worst, l["inactive_frac"].get<double>());
   CHECK(worst > 0.6);
 }
+
+TEST_CASE("the forward-signal and gradient-scale summaries are the per-layer numbers analyze reports") {
+  const json doc = analyze_json({"--config", kMlp, "--seed", "4"});
+  for (const json& run : doc["runs"]) {
+    const json& first = run["layers"].front();
+    const json& last = run["layers"].back();
+    const double rms_first = std::hypot(first["preact_mean"].get<double>(), first["preact_std"].get<double>());
+    const double rms_last = std::hypot(last["preact_mean"].get<double>(), last["preact_std"].get<double>());
+    const double signal = std::log10(rms_last / rms_first);
+    double top = -1e300;
+    for (const json& l : run["layers"]) top = std::max(top, l["grad_weight_log10"].get<double>());
+    const json& s = run["summary"];
+    CAPTURE(run["activation"]);
+    CHECK(s["signal_first_last_log10"].get<double>() == doctest::Approx(signal).epsilon(1e-12));
+    CHECK(s["signal_factor_per_layer"].get<double>() == doctest::Approx(std::pow(10.0, signal / 11)).epsilon(1e-12));
+    CHECK(s["grad_weight_log10_max"].get<double>() == top);
+  }
+  // Rule bounds and tolerances take fractions too.
+  const ProcessResult r = run_gradflow({"check", "--config", kMlp, "-a", "tanh", "--rule", "grad_factor_per_layer >= 7/10"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("PASS  rule grad_factor_per_layer >= 0.7 [--rule]") != std::string::npos);
+  const std::string dir = temp_dir(), base = record_baseline(dir);
+  json doc2 = json::parse(read_file(base));
+  doc2["runs"][0]["summary"]["loss"] = doc2["runs"][0]["summary"]["loss"].get<double>() + 0.0009;
+  write_file(base, doc2.dump());
+  CHECK(run_gradflow({"check", "--baseline", base}).exit_code == 1);
+  CHECK(run_gradflow({"check", "--baseline", base, "--metric-atol", "loss=1/1000"}).exit_code == 0);
+}
