@@ -207,9 +207,24 @@ std::vector<std::string> grid_items(const std::string& name, const nlohmann::ord
 AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
   GridOptions g = o.grid;
   if (o.config_file.empty()) {
+    // Options that set one thing together: a new weight scale or bias replaces the recorded one
+    // whole, so that --init he_normal never meets the baseline's --sigma-w2.
+    const std::vector<std::vector<std::string>> together = {{"init", "sigma-w2", "weight-std", "gain"},
+                                                             {"bias-init", "sigma-b2"}};
+    auto given = [&](const std::string& name) {
+      for (std::size_t k = 0; k < g.names.size(); ++k)
+        if (g.names[k] == name) return !g.given[k].empty();
+      return false;
+    };
+    auto replaced = [&](const std::string& name) {
+      for (const auto& group : together)
+        if (std::find(group.begin(), group.end(), name) != group.end())
+          return std::any_of(group.begin(), group.end(), given);
+      return false;
+    };
     const nlohmann::ordered_json recorded = config_json(b.config);
     for (std::size_t k = 0; k < g.names.size(); ++k)
-      if (g.given[k].empty() && recorded.contains(g.names[k]))
+      if (g.given[k].empty() && recorded.contains(g.names[k]) && !replaced(g.names[k]))
         g.given[k] = grid_items(g.names[k], recorded[g.names[k]], recorded);
   }
   const Grid grid(g, o.max_runs);

@@ -330,6 +330,18 @@ TEST_CASE("check --baseline with network options only: they change the baseline'
   CHECK(r.out.find("compared with the network of command line") != std::string::npos);
   CHECK(r.out.find("config changed: bias-init: 0 -> -0.1") != std::string::npos);
   CHECK(r.out.find("config changed: seed") == std::string::npos);  // the rest is the baseline's (seed 3)
+  // A new weight scale replaces the recorded one whole: no clash with a scale never typed.
+  const std::string scaled = dir + "/scaled.json";
+  std::vector<std::string> rec = {"analyze", "--format", "json", "-o", scaled, "--sigma-w2", "2"};
+  rec.insert(rec.end(), kNet.begin(), kNet.end());
+  REQUIRE(run_gradflow(rec).exit_code == 0);
+  const ProcessResult init = run_gradflow({"check", "--baseline", scaled, "--init", "he_normal"});
+  INFO(init.err);
+  // he_normal draws Var(W) = 2/fan_in, as --sigma-w2 2 did: the same weights, the same numbers
+  CHECK(init.exit_code == 0);
+  CHECK(init.out.find("config changed: sigma-w2: 2 -> unset") != std::string::npos);
+  CHECK(init.out.find("config changed: init (tanh): sigma_w2=2 -> he_normal") != std::string::npos);
+
   // --update accepts the change: the baseline becomes the changed network, which then passes.
   CHECK(run_gradflow({"check", "--baseline", base, "--bias-init=-0.1", "--update"}).exit_code == 0);
   std::vector<std::string> a = {"analyze", "--format", "json", "--bias-init=-0.1"};
