@@ -53,7 +53,9 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       ->type_name("KEY=V[,V...]");
   cmd->add_option("--plot", o.plot,
                   "With --pivot over two numeric keys: draw the mean as a heatmap in FILE.svg (e.g. "
-                  "--pivot depth,sigma-w2)")
+                  "--pivot depth,sigma-w2). A signed metric gets a diverging scale centred on its neutral value "
+                  "(0, or 1 for a factor) and its contour there; a sigma-w2 axis gets the mean-field critical line; "
+                  "the subtitle lists every setting the records share")
       ->type_name("FILE.svg");
   cmd->add_option("--panels", o.panels,
                   "With --plot: one heatmap per value of KEY, side by side on one colour scale (e.g. activation)")

@@ -77,7 +77,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->group("Initialisation");
   cmd.add_option("--sigma-w2", c.sigma_w2,
                  "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "
-                 "gain^2)")
+                 "gain^2). Every number may be written as a fraction: 25/9")
       ->type_name("S")
       ->transform(real_number(0, kInf, true))
       ->group("Initialisation");
