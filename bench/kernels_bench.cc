@@ -83,7 +83,7 @@ void BM_LayerForwardBlock(benchmark::State& state, const Activation* act) {
   const Vec<float> b = Vec<float>::Zero(kCols);
   Mat<float> h_d(kB, kCols), a(kB, kCols);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(layer_forward_block<float>(*act, 0.01, 0.1, a_prev, W.topRows(kCols), b, h_d, a));
+    benchmark::DoNotOptimize(layer_forward_block<float>(*act, 0.01, saturation_test(*act, 0.01, 0.1, std::nullopt), a_prev, W.topRows(kCols), b, h_d, a));
   }
   set_flops(state, 2.0 * kB * kN * kCols);
 }

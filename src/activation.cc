@@ -378,7 +378,8 @@ template <class Act>
 constexpr Activation entry(std::string_view name, std::string_view description,
                            std::string_view formula, double (*max_slope)(double),
                            bool (*dead_zone)(double), std::string_view auto_init,
-                           std::span<const double> kinks = {}, bool uses_param = false) {
+                           std::span<const double> kinks = {}, bool uses_param = false,
+                           OutputRange range = {}) {
   return {name,
           description,
           formula,
@@ -394,8 +395,11 @@ constexpr Activation entry(std::string_view name, std::string_view description,
           slope_exponent_of<Act, float>(),
           slope_exponent_of<Act, double>(),
           scaled_slope_of<Act, float>(),
-          scaled_slope_of<Act, double>()};
+          scaled_slope_of<Act, double>(),
+          range};
 }
+
+constexpr OutputRange kUnitInterval{0, 1}, kSymmetric{-1, 1};
 
 constexpr auto kNever = [](double) { return false; };
 constexpr auto kAlways = [](double) { return true; };
@@ -404,9 +408,9 @@ constexpr auto kSlope = [](double) { return double(Num) / Den; };
 
 const Activation kActivations[] = {
     entry<Sigmoid>("sigmoid", "logistic, squashes to (0,1); slope at most 1/4; not zero-centred",
-                   "1/(1+exp(-x))", kSlope<1, 4>, kNever, "xavier_normal"),
+                   "1/(1+exp(-x))", kSlope<1, 4>, kNever, "xavier_normal", {}, false, kUnitInterval),
     entry<Tanh>("tanh", "squashes to (-1,1); zero-centred, but saturates", "tanh(x)", kSlope<1>,
-                kNever, "xavier_normal"),
+                kNever, "xavier_normal", {}, false, kSymmetric),
     entry<Relu>("relu", "max(0,x): cheap, no saturation for x>0, zero slope for x<0 (dead units)",
                 "max(0,x)", kSlope<1>, kAlways, "he_normal", kAtZero),
     entry<LeakyRelu>(
@@ -427,9 +431,9 @@ const Activation kActivations[] = {
     entry<Softplus>("softplus", "log(1+exp(x)): a smooth relu", "log(1+exp(x))", kSlope<1>, kNever,
                     "xavier_normal"),
     entry<Softsign>("softsign", "x/(1+|x|): like tanh with polynomial tails", "x/(1+|x|)",
-                    kSlope<1>, kNever, "xavier_normal", kAtZero),
+                    kSlope<1>, kNever, "xavier_normal", kAtZero, false, kSymmetric),
     entry<HardTanh>("hard_tanh", "clip(x,-1,1): slope exactly 0 outside (-1,1)", "clip(x,-1,1)",
-                    kSlope<1>, kAlways, "xavier_normal", kAtOnes),
+                    kSlope<1>, kAlways, "xavier_normal", kAtOnes, false, kSymmetric),
     entry<Identity>("identity", "x: a deep linear network, the control", "x", kSlope<1>, kNever,
                     "xavier_normal"),
 };

@@ -2,6 +2,8 @@
 // The activation table: every activation gradflow knows, in one place. --activation's choices,
 // --help, `gradflow list`, the engine's kernels, the theory's integrals and the tests all read
 // it, so adding an activation means adding one struct and one table line in activation.cc.
+#include <cmath>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +29,13 @@ using SlopeExponentKernel = double (*)(const T* h, Index n);
 template <class T>
 using ScaledSlopeKernel = void (*)(const T* h, T* d, Index n, double shift);
 
+// The values phi takes, for bounded activations: saturation by value (--saturated-when V) means
+// |phi(h) - centre| > V x half the range, i.e. |tanh(h)| > V, or sigmoid(h) within (1-V)/2 of 0 or 1.
+struct OutputRange {
+  double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  bool bounded() const { return std::isfinite(lo) && std::isfinite(hi); }
+};
+
 struct Activation {
   std::string_view name;
   std::string_view description;  // one line, for --help and `gradflow list`
@@ -49,6 +58,7 @@ struct Activation {
   SlopeExponentKernel<double> slope_exponent_f64;
   ScaledSlopeKernel<float> scaled_slope_f32;
   ScaledSlopeKernel<double> scaled_slope_f64;
+  OutputRange range;
 
   template <class T>
   ActivationKernel<T> kernel() const {

@@ -58,7 +58,7 @@ struct LayerBuffers {
   Vec<T> b;
   LayerBuffers(Index B, Index n) : a_prev(B, n), h_d(B, n), a(B, n), W(n, n), b(n) {
     fill_preactivations(a_prev.data(), a_prev.size(), 1);
-    WeightInit init{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}};
+    WeightInit init{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
     draw_weights<T>(init, 0, Stream::bench, 2, W, 1);
     b.setZero();
   }
@@ -67,7 +67,7 @@ struct LayerBuffers {
 template <class T>
 LayerTiming time_layer(const Activation& act, const ActivationBenchConfig& c, LayerBuffers<T>& L) {
   const Index n = c.layer_width;
-  const double sat = 0.1 * act.max_slope(c.leaky_slope);
+  const SaturationTest sat = saturation_test(act, c.leaky_slope, 0.1, std::nullopt);
   auto layer = [&] {
     for_each_block(n, c.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);

@@ -24,9 +24,17 @@ Describe describe(const std::vector<double>& v, std::size_t nonfinite) {
   double ss = 0;
   for (const double x : v) ss += (x - d.mean) * (x - d.mean);
   if (v.size() > 1) d.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  d.se = d.std / std::sqrt(static_cast<double>(v.size()));
   d.min = *std::min_element(v.begin(), v.end());
   d.max = *std::max_element(v.begin(), v.end());
   return d;
+}
+
+Describe describe_finite(std::span<const double> values) {
+  std::vector<double> finite;
+  for (const double v : values)
+    if (std::isfinite(v)) finite.push_back(v);
+  return describe(finite, values.size() - finite.size());
 }
 
 namespace {
@@ -129,12 +137,42 @@ void check_key(const std::vector<Record>& records, const std::string& key, const
                                did_you_mean(key, keys), join(keys)));
 }
 
-void check_metric(const std::string& metric) {
-  std::vector<std::string> names;
-  for (const SummaryMetric& m : summary_metrics()) names.emplace_back(m.key);
-  if (std::find(names.begin(), names.end(), metric) != names.end()) return;
-  throw UsageError(fmt::format("--metric: unknown metric '{}'{}; the summary metrics are: {}", metric,
-                               did_you_mean(metric, names), join(names)));
+void check_metric(const std::string& metric, bool layers) {
+  std::vector<std::string> summary, layer;
+  for (const SummaryMetric& m : summary_metrics()) summary.emplace_back(m.key);
+  for (const LayerMetric& m : layer_metrics()) layer.emplace_back(m.key);
+  const auto has = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), metric) != v.end(); };
+  if (has(layers ? layer : summary)) return;
+  if (!layers && has(layer))
+    throw UsageError(fmt::format("--metric: {} is a per-layer metric: add --layers (it reads the per-layer records of "
+                                 "`sweep --layers`)",
+                                 metric));
+  if (layers && has(summary))
+    throw UsageError(fmt::format("--metric: {} is a summary metric, one per run: drop --layers, or give a per-layer "
+                                 "metric: {}",
+                                 metric, join(layer)));
+  const std::vector<std::string>& names = layers ? layer : summary;
+  throw UsageError(fmt::format("--metric: unknown metric '{}'{}; the {} metrics are: {}", metric,
+                               did_you_mean(metric, names), layers ? "per-layer" : "summary", join(names)));
+}
+
+std::vector<Record> layer_records(const std::vector<Record>& records) {
+  std::vector<Record> out;
+  for (const Record& r : records) {
+    const auto it = r.json.find("layers");
+    if (it == r.json.end() || !it->is_array())
+      throw UsageError(fmt::format("--layers: {} has no per-layer metrics: record the sweep with `gradflow sweep "
+                                   "--layers`",
+                                   r.where));
+    for (const ojson& layer : *it) {
+      Record one{r.json, "", r.where};
+      one.json.erase("layers");
+      one.json["config"]["layer"] = layer.value("layer", 0);
+      one.json["summary"] = layer;
+      out.push_back(std::move(one));
+    }
+  }
+  return out;
 }
 
 }  // namespace gf

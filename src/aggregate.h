@@ -3,6 +3,7 @@
 // group (n, mean, std, min, max), or lay its mean out as a matrix over two keys (a pivot).
 // The Pivot is the data a heatmap is drawn from (summarize --plot, issue 6).
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,11 @@ namespace gf {
 struct Describe {
   std::size_t n = 0, nonfinite = 0;
   double mean = kNaN, std = kNaN, min = kNaN, max = kNaN;  // std: sample (n-1), NaN for n < 2
+  double se = kNaN;                                         // standard error of the mean, std / sqrt(n)
 };
 Describe describe(const std::vector<double>& finite_values, std::size_t nonfinite);
+// The same over any values: the non-finite ones are counted in nonfinite, not described.
+Describe describe_finite(std::span<const double> values);
 
 // The values a key takes over the records, in order: numerically when all are numbers, else in
 // order of first appearance (which is grid order for a sweep).
@@ -45,6 +49,12 @@ Pivot make_pivot(const std::vector<Record>& records, const std::string& row_key,
 
 // Throws UsageError when a key or metric is unknown, with the closest name.
 void check_key(const std::vector<Record>& records, const std::string& key, const char* flag);
-void check_metric(const std::string& metric);
+// A summary metric, or with `layers` a per-layer one; the other kind is refused with a hint.
+void check_metric(const std::string& metric, bool layers);
+
+// summarize --layers: each layer of each record (of `sweep --layers`) becomes a record of its
+// own, with `layer` among its config keys and the layer's metrics as its summary. Throws
+// UsageError naming a record that has no layers.
+std::vector<Record> layer_records(const std::vector<Record>& records);
 
 }  // namespace gf

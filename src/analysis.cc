@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "errors.h"
+#include "layer.h"
+#include "suggest.h"
 
 namespace gf {
 
@@ -48,6 +50,8 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
   w.scheme = find_init(name);
   w.dist = w.scheme->dist;
   w.label = std::string(name);
+  w.gain = c.gain;
+  if (c.gain) w.label += fmt::format(" gain={:g}", *c.gain);
   if (c.sigma_w2) {  // orthogonal with a gain
     w.sigma_w2 = c.sigma_w2;
     w.label += fmt::format(" sigma_w2={:g}", *c.sigma_w2);
@@ -101,6 +105,18 @@ void validate(const AnalysisConfig& c) {
     throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
                                  "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
                                  c.init));
+  if (c.gain && (c.sigma_w2 || c.weight_std))
+    throw UsageError(fmt::format("--gain and --{} both set the weight scale: give one",
+                                 c.sigma_w2 ? "sigma-w2" : "weight-std"));
+  if (c.saturated_when) {
+    bool any = false;
+    for (const std::string& name : c.activations)
+      if (const Activation* act = find_activation(name)) any = any || act->range.bounded();
+    if (!any)
+      throw UsageError(fmt::format("--saturated-when tests the output of a bounded activation (sigmoid, tanh, "
+                                   "softsign, hard_tanh), and {} {} unbounded: use --sat-eps (the slope test)",
+                                   join(c.activations), c.activations.size() == 1 ? "is" : "are all"));
+  }
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
   for (const std::string& name : c.activations) {
@@ -108,6 +124,10 @@ void validate(const AnalysisConfig& c) {
     if (!act) throw UsageError(fmt::format("--activation: unknown activation '{}'", name));
     choose_regenerate(c, network_spec(c, *act));
   }
+}
+
+std::string saturation_text(const AnalysisConfig& c, const Activation& act) {
+  return saturation_text(saturation_test(act, c.leaky_slope, c.sat_eps, c.saturated_when), act, c.sat_eps);
 }
 
 NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
@@ -123,6 +143,7 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   s.bias_init = {c.bias_init, c.sigma_b2};
   s.seed = c.seed;
   s.sat_eps = c.sat_eps;
+  s.saturated_when = c.saturated_when;
   s.threads = c.thread_count();
   return s;
 }
@@ -132,14 +153,15 @@ namespace {
 template <class T>
 RunResult run_typed(const AnalysisConfig& c, NetworkSpec spec) {
   RunResult r;
-  r.activation = std::string(spec.activation->name);
+  const Activation& act = *spec.activation;
+  r.activation = std::string(act.name);
   r.init = spec.weight_init.label;
   r.regenerated_weights = spec.regenerate_weights;
   Network<T> net(std::move(spec));
   network_draw(net);
   network_forward(net, r.pass);
   network_backward(net, r.pass);
-  r.summary = summarize(r.pass, c.thresholds, r.activation, c.sat_eps, dtype_name(c.dtype));
+  r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
   return r;
 }
 

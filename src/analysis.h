@@ -27,10 +27,12 @@ struct AnalysisConfig {
   std::string init = "auto";
   std::optional<double> sigma_w2;
   std::optional<double> weight_std;
+  std::optional<double> gain;  // torch.nn.init's gain for the scheme
   double bias_init = 0.0;
   std::optional<double> sigma_b2;
   double leaky_slope = 0.01;
   double sat_eps = 0.1;
+  std::optional<double> saturated_when;  // saturation by |output| for bounded activations
   Dtype dtype = Dtype::f32;
   Thresholds thresholds;
   WeightsMode weights = WeightsMode::automatic;
@@ -49,6 +51,8 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act);
 // Whether that network regenerates its weights (--weights, --max-memory); throws UsageError
 // when it fits neither way.
 bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec);
+// What counts as saturated for this activation, in words ("|tanh| above 0.97").
+std::string saturation_text(const AnalysisConfig& c, const Activation& act);
 
 struct RunResult {
   std::string activation;

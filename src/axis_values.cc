@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "errors.h"
+#include "real_text.h"
 
 namespace gf {
 namespace {
@@ -17,11 +18,7 @@ bool parse_integer(std::string_view text, long long& v) {
   return ec == std::errc() && p == end && !text.empty();
 }
 
-bool parse_real(std::string_view text, double& v) {
-  const char* end = text.data() + text.size();
-  const auto [p, ec] = std::from_chars(text.data(), end, v);
-  return ec == std::errc() && p == end && !text.empty() && std::isfinite(v);
-}
+bool parse_real(std::string_view text, double& v) { return parse_real_text(text, v); }  // 25/9 too
 
 // Numbers get one spelling ("05" -> "5", "1e-3" -> "0.001"), so duplicates are caught and
 // run ids do not depend on how a value was typed. Anything else is left for the validator.

@@ -12,6 +12,8 @@
 #include "errors.h"
 #include "json_io.h"
 #include "network_options.h"
+#include "real_text.h"
+#include "records.h"
 #include "report_json.h"
 #include "suggest.h"
 #include "version.h"
@@ -128,15 +130,7 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
     const std::size_t eq = spec.find('=');
     const std::string metric = spec.substr(0, eq);
     double v = -1;
-    if (eq != std::string::npos) {
-      try {
-        std::size_t used = 0;
-        v = std::stod(spec.substr(eq + 1), &used);
-        if (used != spec.size() - eq - 1) v = -1;
-      } catch (const std::exception&) {
-        v = -1;
-      }
-    }
+    if (eq != std::string::npos && !parse_real_text(spec.substr(eq + 1), v)) v = -1;
     if (eq == std::string::npos || !(v >= 0) || !std::isfinite(v))
       throw UsageError(fmt::format("{}: '{}' is not METRIC=VALUE with a VALUE of at least 0", flag, spec));
     if (std::find(names.begin(), names.end(), metric) == names.end())
@@ -173,7 +167,8 @@ const ojson& field(const ojson& obj, const std::string& key) {
 }  // namespace
 
 std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t,
-                                              std::vector<std::string>& not_in_baseline) {
+                                              std::vector<std::string>& not_in_baseline,
+                                              std::vector<std::string>& not_in_baseline_runs) {
   std::vector<ComparisonGroup> groups;
   auto absent = [&](const ojson& obj, std::string_view key) {
     if (obj.contains(std::string(key))) return false;
@@ -181,10 +176,27 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
       not_in_baseline.emplace_back(key);
     return true;
   };
-  for (std::size_t k = 0; k < now.runs.size(); ++k) {
+  // One count of a count fraction, on whichever side has the layer (the larger, if both).
+  auto quantum = [&](const std::string& metric, Index layer) {
+    double q = 0;
+    for (const AnalysisConfig* c : {&b.config, &now.config})
+      if (layer <= c->depth) q = std::max(q, count_quantum(metric, layer, *c));
+    return q;
+  };
+  for (const RunResult& r : now.runs)
+    if (std::find(b.config.activations.begin(), b.config.activations.end(), r.activation) == b.config.activations.end())
+      not_in_baseline_runs.push_back(r.activation);
+  for (std::size_t k = 0; k < b.config.activations.size(); ++k) {
+    const std::string run = b.config.activations[k];
     const ojson& expected = b.doc["runs"][k];
-    const ojson got = run_json(now.runs[k]);
-    const std::string run = now.runs[k].activation;
+    const auto it = std::find_if(now.runs.begin(), now.runs.end(), [&](const RunResult& r) { return r.activation == run; });
+    if (it == now.runs.end()) {
+      ComparisonGroup g{run, "run", "recorded", 1, {}};
+      g.mismatches.push_back({0, "recorded", "not run now", kNaN, kNaN});
+      groups.push_back(std::move(g));
+      continue;
+    }
+    const ojson got = run_json(*it);
     for (const char* f : kExactFields) {
       ComparisonGroup g{run, "run", f, 0, {}};
       compare_value(g, 0, field(expected, f), field(got, f), t, true);
@@ -194,20 +206,51 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
       if (absent(expected["summary"], m.key)) continue;
       ComparisonGroup g{run, "summary", std::string(m.key), 0, {}};
       compare_value(g, 0, field(expected["summary"], g.metric), field(got["summary"], g.metric), t, false,
-                    count_quantum(g.metric, 0, b.config));
+                    quantum(g.metric, 0));
       groups.push_back(std::move(g));
     }
+    const std::size_t depth = std::max(expected["layers"].size(), got["layers"].size());
+    static const ojson kNoLayer = ojson::object();
     for (const LayerMetric& m : layer_metrics()) {
       if (absent(expected["layers"][0], m.key)) continue;
       ComparisonGroup g{run, "layers", std::string(m.key), 0, {}};
-      for (std::size_t l = 0; l < got["layers"].size(); ++l)
-        compare_value(g, static_cast<Index>(l + 1), field(expected["layers"][l], g.metric),
-                      field(got["layers"][l], g.metric), t, false,
-                      count_quantum(g.metric, static_cast<Index>(l + 1), b.config));
+      for (std::size_t l = 0; l < depth; ++l) {
+        const ojson& e = l < expected["layers"].size() ? expected["layers"][l] : kNoLayer;
+        const ojson& v = l < got["layers"].size() ? got["layers"][l] : kNoLayer;
+        compare_value(g, static_cast<Index>(l + 1), field(e, g.metric), field(v, g.metric), t, false,
+                      quantum(g.metric, static_cast<Index>(l + 1)));
+      }
       groups.push_back(std::move(g));
     }
   }
   return groups;
+}
+
+namespace {
+
+// Lists read as typed: "tanh,relu"; a list of one repeated value (every layer's width) as that value.
+std::string change_text(const ojson& v) {
+  if (!v.is_array()) return value_text(v);
+  if (v.size() > 1 && std::all_of(v.begin(), v.end(), [&](const ojson& x) { return x == v.front(); }))
+    return value_text(v.front());
+  std::vector<std::string> parts;
+  for (const ojson& x : v) parts.push_back(value_text(x));
+  return join(parts, ",");
+}
+
+}  // namespace
+
+std::string ConfigChange::text() const {
+  auto shown = [](const ojson& v) { return v.is_null() ? std::string("unset") : change_text(v); };
+  return fmt::format("{}: {} -> {}", key, shown(baseline), shown(now));
+}
+
+std::vector<ConfigChange> config_changes(const AnalysisConfig& baseline, const AnalysisConfig& now) {
+  const ojson a = config_json(baseline), b = config_json(now);
+  std::vector<ConfigChange> out;
+  for (const auto& [key, value] : a.items())
+    if (!b.contains(key) || b[key] != value) out.push_back({key, value, b.contains(key) ? b[key] : ojson()});
+  return out;
 }
 
 }  // namespace gf

@@ -62,9 +62,22 @@ struct ComparisonGroup {
   std::vector<Mismatch> mismatches;
 };
 
-// Metrics this gradflow computes but the baseline lacks (added since it was recorded) are not
-// compared; their names go to `not_in_baseline`.
+// Runs are matched by activation. `now` is the baseline's own config rerun ("did gradflow
+// change?") or the user's current config ("did my network change?"): then depths and widths may
+// differ, a layer on one side only is a mismatch against null, and a baseline run with no
+// current run fails (group "run"/"recorded"). Current runs the baseline lacks go to
+// `not_in_baseline_runs`. Metrics this gradflow computes but the baseline lacks (added since it
+// was recorded) are not compared; their names go to `not_in_baseline`.
 std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisResult& now, const Tolerance& t,
-                                              std::vector<std::string>& not_in_baseline);
+                                              std::vector<std::string>& not_in_baseline,
+                                              std::vector<std::string>& not_in_baseline_runs);
+
+// A config key whose resolved value differs between the baseline and the current run.
+struct ConfigChange {
+  std::string key;
+  nlohmann::ordered_json baseline, now;
+  std::string text() const;  // "init: he_normal -> xavier_normal"
+};
+std::vector<ConfigChange> config_changes(const AnalysisConfig& baseline, const AnalysisConfig& now);
 
 }  // namespace gf

@@ -12,13 +12,42 @@ namespace {
 
 constexpr double kLeft = 78, kLegendWidth = 220, kTop = 64;
 
+// Text wider than the space it has is wrapped, so that nothing leaves the canvas.
+std::vector<std::string> title_lines(const std::string& title, double width) {
+  return svg::wrap_text(title, width - kLeft - 10, 16, true);
+}
+std::vector<std::string> subtitle_lines(const std::string& subtitle, double width) {
+  return subtitle.empty() ? std::vector<std::string>{} : svg::wrap_text(subtitle, width - kLeft - 10, 12);
+}
+std::vector<std::string> note_lines(const std::vector<std::string>& notes, double width) {
+  std::vector<std::string> lines;
+  for (const std::string& n : notes)
+    for (std::string& l : svg::wrap_text(n, width - kLeft - 10, 11)) lines.push_back(std::move(l));
+  return lines;
+}
+
+// The space a title and subtitle take beyond the one line of each that kTop makes room for.
+double header_extra(const std::string& title, const std::string& subtitle, double width) {
+  const double lines = static_cast<double>(title_lines(title, width).size()) - 1 +
+                       std::max(0.0, static_cast<double>(subtitle_lines(subtitle, width).size()) - 1);
+  return 17 * lines;
+}
+
 void header(Document& doc, const std::string& title, const std::string& subtitle) {
-  doc.text(kLeft, 26, title, 16, Document::Anchor::start, true);
-  if (!subtitle.empty()) doc.text(kLeft, 45, subtitle, 12, Document::Anchor::start, false, 0, "#555555");
+  double y = 26;
+  for (const std::string& line : title_lines(title, doc.width())) {
+    doc.text(kLeft, y, line, 16, Document::Anchor::start, true);
+    y += 17;
+  }
+  y += 2;
+  for (const std::string& line : subtitle_lines(subtitle, doc.width())) {
+    doc.text(kLeft, y, line, 12, Document::Anchor::start, false, 0, "#555555");
+    y += 17;
+  }
 }
 
 double footer(Document& doc, double y, const std::vector<std::string>& notes) {
-  for (const std::string& n : notes) {
+  for (const std::string& n : note_lines(notes, doc.width())) {
     doc.text(kLeft, y, n, 11, Document::Anchor::start, false, 0, "#555555");
     y += 15;
   }
@@ -69,8 +98,9 @@ std::string line_chart(const LineChart& c) {
   const double gap = 44;
   const double n_panels = static_cast<double>(std::max<std::size_t>(1, c.panels.size()));
   const double plot_w = c.width - kLeft - kLegendWidth - 10;
-  const double bottom = 46 + 15 * static_cast<double>(c.notes.size());
-  const double height = kTop + n_panels * c.panel_height + (n_panels - 1) * gap + bottom;
+  const double bottom = 46 + 15 * static_cast<double>(note_lines(c.notes, c.width).size());
+  const double top = kTop + header_extra(c.title, c.subtitle, c.width);
+  const double height = top + n_panels * c.panel_height + (n_panels - 1) * gap + bottom;
   Document doc(c.width, height, c.title, c.subtitle);
   header(doc, c.title, c.subtitle);
 
@@ -86,7 +116,7 @@ std::string line_chart(const LineChart& c) {
   }
   const std::vector<double> x_ticks = svg::nice_ticks(x_lo, x_hi, 8, c.x_integer);
 
-  double y0 = kTop;
+  double y0 = top;
   for (std::size_t pi = 0; pi < c.panels.size(); ++pi) {
     const Panel& p = c.panels[pi];
     const svg::Box box{kLeft, y0, plot_w, c.panel_height};
@@ -109,7 +139,9 @@ std::string line_chart(const LineChart& c) {
   const double x_axis_y = y0 - gap + 36;
   doc.text(kLeft + plot_w / 2, x_axis_y, c.x_label, 12, Document::Anchor::middle);
   const std::vector<svg::LegendEntry> entries = c.legend.empty() ? legend_of(c.panels) : c.legend;
-  svg::draw_legend(doc, kLeft + plot_w + 22, kTop + 6, entries, c.legend_heading);
+  const double legend_x = kLeft + plot_w + 22;  // labels wrap to the room left at the right
+  const auto wrap = static_cast<std::size_t>((c.width - legend_x - 38 - 4) / svg::text_width("x", 11.5));
+  svg::draw_legend(doc, legend_x, top + 6, entries, c.legend_heading, wrap);
   footer(doc, x_axis_y + 22, c.notes);
   return doc.finish();
 }
@@ -133,13 +165,57 @@ std::vector<double> edges(const std::vector<double>& centres) {
 
 }  // namespace
 
+std::vector<std::pair<svg::Point, svg::Point>> contour_segments(const HeatmapPanel& p, double level) {
+  std::vector<std::pair<svg::Point, svg::Point>> out;
+  const std::size_t nx = p.x.size(), ny = p.y.size();
+  auto z = [&](std::size_t ix, std::size_t iy) { return p.z[iy * nx + ix]; };
+  for (std::size_t iy = 0; iy + 1 < ny; ++iy)
+    for (std::size_t ix = 0; ix + 1 < nx; ++ix) {
+      // Corners counter-clockwise from the lower left; edge k runs from corner k to k+1.
+      const svg::Point at[4] = {{p.x[ix], p.y[iy]}, {p.x[ix + 1], p.y[iy]}, {p.x[ix + 1], p.y[iy + 1]}, {p.x[ix], p.y[iy + 1]}};
+      const double v[4] = {z(ix, iy), z(ix + 1, iy), z(ix + 1, iy + 1), z(ix, iy + 1)};
+      if (!std::all_of(std::begin(v), std::end(v), [](double x) { return std::isfinite(x); })) continue;
+      std::vector<int> edges;
+      svg::Point cross[4];
+      for (int k = 0; k < 4; ++k) {
+        const int k2 = (k + 1) % 4;
+        if ((v[k] >= level) == (v[k2] >= level)) continue;
+        const double t = (level - v[k]) / (v[k2] - v[k]);
+        cross[k] = {at[k].x + t * (at[k2].x - at[k].x), at[k].y + t * (at[k2].y - at[k].y)};
+        edges.push_back(k);
+      }
+      if (edges.size() == 2) {
+        out.push_back({cross[edges[0]], cross[edges[1]]});
+      } else if (edges.size() == 4) {  // a saddle: the centre's side decides which corners join
+        const bool joined = ((v[0] + v[1] + v[2] + v[3]) / 4 >= level) == (v[0] >= level);
+        if (joined) out.insert(out.end(), {{cross[0], cross[1]}, {cross[2], cross[3]}});
+        else out.insert(out.end(), {{cross[3], cross[0]}, {cross[1], cross[2]}});
+      }
+    }
+  return out;
+}
+
 std::string heatmap(const Heatmap& h) {
   const double n = static_cast<double>(std::max<std::size_t>(1, h.panels.size()));
-  const double bar_w = 110, gap = 28;
-  const double panel_w = (h.width - kLeft - bar_w - 10 - (n - 1) * gap) / n;
-  const double legend_h = h.legend.empty() ? 0 : 18.0 * static_cast<double>(h.legend.size()) + 8;
   const double plot_h = h.height;
-  const double total_h = kTop + 18 + plot_h + 52 + legend_h + 15 * static_cast<double>(h.notes.size());
+  // The colour bar's label runs down the bar, wrapped to its height, in at most three lines (the
+  // bar's column widens for each), a longer one cut with an ellipsis.
+  std::vector<std::string> label = svg::wrap_text(h.colour_label, plot_h, 12);
+  if (label.size() > 3) {
+    label.resize(3);
+    while (!label[2].empty() && svg::text_width(label[2] + "...", 12) > plot_h) label[2].pop_back();
+    label[2] += "...";
+  }
+  const double bar_w = 110 + 15 * static_cast<double>(label.size() - 1), gap = 28;
+  const double panel_w = (h.width - kLeft - bar_w - 10 - (n - 1) * gap) / n;
+  const auto legend_wrap = static_cast<std::size_t>((h.width - kLeft - 48) / svg::text_width("x", 11.5));
+  double legend_h = 0;
+  if (!h.legend.empty()) {  // measured by drawing it once aside: wrapped labels take more lines
+    Document scratch(h.width, 1, "", "");
+    legend_h = svg::draw_legend(scratch, kLeft, 0, h.legend, "", legend_wrap) + 8;
+  }
+  const double top = kTop + 18 + header_extra(h.title, h.subtitle, h.width);
+  const double total_h = top + plot_h + 52 + legend_h + 15 * static_cast<double>(note_lines(h.notes, h.width).size());
   Document doc(h.width, total_h, h.title, h.subtitle);
   header(doc, h.title, h.subtitle);
 
@@ -151,10 +227,16 @@ std::string heatmap(const Heatmap& h) {
     if (std::isnan(z_lo)) z_lo = lo;
     if (std::isnan(z_hi)) z_hi = hi;
   }
+  const bool signed_scale = std::isfinite(h.centre);
+  if (signed_scale) {  // symmetric about the centre, so that equal colours mean equal distances
+    const double half = std::max(std::fabs(z_lo - h.centre), std::fabs(z_hi - h.centre));
+    z_lo = h.centre - half;
+    z_hi = h.centre + half;
+  }
   if (z_hi <= z_lo) z_hi = z_lo + 1;
-  auto colour_of = [&](double v) { return svg::viridis((v - z_lo) / (z_hi - z_lo)).hex(); };
+  auto colour_at = [&](double t) { return signed_scale ? svg::diverging(t) : svg::viridis(t); };
+  auto colour_of = [&](double v) { return colour_at((v - z_lo) / (z_hi - z_lo)).hex(); };
 
-  const double top = kTop + 18;
   for (std::size_t pi = 0; pi < h.panels.size(); ++pi) {
     const HeatmapPanel& p = h.panels[pi];
     const svg::Box box{kLeft + static_cast<double>(pi) * (panel_w + gap), top, panel_w, plot_h};
@@ -171,6 +253,14 @@ std::string heatmap(const Heatmap& h) {
         doc.rect(x0, y0, x1 - x0 + 0.3, y1 - y0 + 0.3, std::isfinite(v) ? colour_of(v) : "#dddddd");
       }
     doc.end_group();
+    if (signed_scale && h.contour) {
+      doc.begin_group("contour", p.title);
+      for (const auto& [a, b] : contour_segments(p, h.centre)) {
+        const svg::Point seg[2] = {{xs(a.x), ys(a.y)}, {xs(b.x), ys(b.y)}};
+        doc.path(seg, "#000000", 1.5, svg::Dash::dashed);
+      }
+      doc.end_group();
+    }
     const std::vector<double> xt = svg::nice_ticks(xe.front(), xe.back(), std::max(3, static_cast<int>(panel_w / 70)));
     const std::vector<double> yt = svg::nice_ticks(ye.front(), ye.back(), 6);
     // Axes over the cells: only the frame and ticks, no grid.
@@ -208,7 +298,7 @@ std::string heatmap(const Heatmap& h) {
   for (int i = 0; i < kSteps; ++i) {
     const double t0 = static_cast<double>(i) / kSteps;
     const double y = top + plot_h * (1 - t0 - 1.0 / kSteps);
-    doc.rect(bx, y, bw, plot_h / kSteps + 0.3, svg::viridis(t0 + 0.5 / kSteps).hex());
+    doc.rect(bx, y, bw, plot_h / kSteps + 0.3, colour_at(t0 + 0.5 / kSteps).hex());
   }
   doc.rect(bx, top, bw, plot_h, "none", "#444444", 1);
   const svg::Scale zs{z_lo, z_hi, top + plot_h, top};
@@ -218,11 +308,14 @@ std::string heatmap(const Heatmap& h) {
     doc.line(bx + bw, zs(t), bx + bw + 4, zs(t), "#444444", 1);
     doc.text(bx + bw + 7, zs(t) + 4, svg::tick_label(t, zstep), 11);
   }
-  doc.text(bx + bw + 48, top + plot_h / 2, h.colour_label, 12, Document::Anchor::middle, false, 90);
+  // Turned 90 degrees, a line's top faces right: the first line is the rightmost.
+  for (std::size_t k = 0; k < label.size(); ++k)
+    doc.text(bx + bw + 48 + 15 * static_cast<double>(label.size() - 1 - k), top + plot_h / 2, label[k], 12,
+             Document::Anchor::middle, false, 90);
   doc.end_group();
 
   double y = top + plot_h + 58;
-  if (!h.legend.empty()) y += svg::draw_legend(doc, kLeft, y, h.legend, "", 200) + 4;
+  if (!h.legend.empty()) y += svg::draw_legend(doc, kLeft, y, h.legend, "", legend_wrap) + 4;
   footer(doc, y, h.notes);
   return doc.finish();
 }

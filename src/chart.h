@@ -53,11 +53,20 @@ struct Heatmap {
   std::string title, subtitle, x_label, y_label, colour_label;
   std::vector<HeatmapPanel> panels;  // side by side, one colour scale
   double z_min = kAuto, z_max = kAuto;  // colour range; values beyond are clipped to its ends
+  // A signed value: a diverging colour scale centred here (its range symmetric about it), and,
+  // with contour, the line where the value crosses it (0 for a log ratio, 1 for a factor).
+  double centre = kAuto;
+  bool contour = false;
   std::vector<svg::LegendEntry> legend;  // for the overlays
   std::vector<std::string> notes;
   double width = 800, height = 420;
 };
 
+// Long titles, subtitles, notes and the colour bar's label wrap: no text leaves the canvas.
 std::string heatmap(const Heatmap& h);
+
+// Where the value crosses `level`, by marching squares over the cell centres (linear between
+// neighbours; cells without a value break the line): segments in data coordinates.
+std::vector<std::pair<svg::Point, svg::Point>> contour_segments(const HeatmapPanel& p, double level);
 
 }  // namespace gf::chart

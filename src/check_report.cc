@@ -1,5 +1,6 @@
 #include "check_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -32,22 +33,31 @@ namespace {
 std::string num(double v, const char* spec = "{:.6g}") {
   return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : std::string("-");
 }
-std::string num(const ojson& v) { return v.is_number() ? num(v.get<double>()) : "null"; }
+std::string num(const ojson& v) {
+  return v.is_number() ? num(v.get<double>()) : v.is_string() ? v.get<std::string>() : "null";
+}
 std::string layer_text(Index l) { return l ? std::to_string(l) : "-"; }
 
+// One row per metric outside tolerance: at its worst layer (the largest difference against what
+// is allowed), with how many of its values are outside. JSON and JUnit list every value.
 TextTable mismatch_table(const CheckReport& r, std::size_t max_rows, std::size_t& shown, std::size_t& total) {
   TextTable t;
-  t.header = {"run", "layer", "metric", "expected", "got", "difference", "allowed"};
-  t.right = {false, true, false, true, true, true, true};
+  t.header = {"run", "layer", "metric", "outside", "expected", "got", "difference", "allowed"};
+  t.right = {false, true, false, true, true, true, true, true};
   shown = total = 0;
-  for (const ComparisonGroup& g : r.groups)
-    for (const Mismatch& m : g.mismatches) {
-      ++total;
-      if (shown >= max_rows) continue;
-      ++shown;
-      t.rows.push_back({g.run, layer_text(m.layer), g.metric, num(m.expected), num(m.got),
-                        num(m.difference, "{:+.3g}"), num(m.allowed, "{:.2g}")});
-    }
+  for (const ComparisonGroup& g : r.groups) {
+    if (g.mismatches.empty()) continue;
+    ++total;
+    if (shown >= max_rows) continue;
+    ++shown;
+    auto badness = [](const Mismatch& m) {
+      return std::isfinite(m.difference) ? std::fabs(m.difference) / std::max(m.allowed, 1e-300) : INFINITY;
+    };
+    const Mismatch& m = *std::max_element(g.mismatches.begin(), g.mismatches.end(),
+                                          [&](const Mismatch& a, const Mismatch& b) { return badness(a) < badness(b); });
+    t.rows.push_back({g.run, layer_text(m.layer), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
+                      num(m.expected), num(m.got), num(m.difference, "{:+.3g}"), num(m.allowed, "{:.2g}")});
+  }
   return t;
 }
 
@@ -68,9 +78,15 @@ std::string check_table(const CheckReport& r, std::size_t max_rows) {
   std::string out;
   std::vector<std::string> parts;
   if (r.baseline) parts.push_back(fmt::format("baseline {}", r.baseline->path));
+  if (!r.current.empty()) parts.push_back(fmt::format("compared with the network of {}", r.current));
+  else if (r.baseline) parts.push_back("rerun from its own config");
   parts.push_back(fmt::format("{} run{}", r.runs, r.runs == 1 ? "" : "s"));
   if (!r.rules.empty()) parts.push_back(fmt::format("{} rule{}", r.rules.size(), r.rules.size() == 1 ? "" : "s"));
   out += "gradflow check: " + join(parts) + "\n";
+  if (!r.current.empty()) {
+    if (r.changes.empty()) out += "config: as recorded in the baseline\n";
+    for (const ConfigChange& c : r.changes) out += "config changed: " + c.text() + "\n";
+  }
 
   if (r.baseline) {
     std::size_t values = 0, bad = 0, bad_groups = 0;
@@ -88,8 +104,11 @@ std::string check_table(const CheckReport& r, std::size_t max_rows) {
                          r.update ? "DIFF" : "FAIL", bad, values, bad_groups, r.groups.size(), tol);
       std::size_t shown = 0, total = 0;
       out += mismatch_table(r, max_rows, shown, total).render("  ");
-      if (shown < total) out += fmt::format("  ... and {} more (--format json lists every one)\n", total - shown);
+      out += fmt::format("  (one row per metric, at its worst layer; --format json lists every value){}\n",
+                         shown < total ? fmt::format("; {} more metrics not shown", total - shown) : "");
     }
+    if (!r.runs_not_in_baseline.empty())
+      out += fmt::format("  note: runs not in the baseline, so not compared: {}\n", join(r.runs_not_in_baseline));
     if (!r.not_in_baseline.empty())
       out += fmt::format("  note: not in the baseline, so not compared (new since it was recorded; --update "
                          "adds them): {}\n",
@@ -138,7 +157,13 @@ std::string check_json(const CheckReport& r) {
                         {"passed", g.mismatches.empty()}, {"mismatches", std::move(mismatches)}});
     }
     ojson atol_for = r.tol.atol_for, rtol_for = r.tol.rtol_for;
-    doc["baseline"] = {{"file", r.baseline->path}, {"updated", r.update}, {"atol", r.tol.atol},
+    ojson changes = ojson::array();
+    for (const ConfigChange& c : r.changes)
+      changes.push_back({{"key", c.key}, {"baseline", c.baseline}, {"now", c.now}, {"text", c.text()}});
+    doc["baseline"] = {{"file", r.baseline->path}, {"mode", r.current.empty() ? "rerun" : "compare"},
+                       {"current_config", r.current.empty() ? ojson(nullptr) : ojson(r.current)},
+                       {"config_changes", std::move(changes)}, {"runs_not_in_baseline", r.runs_not_in_baseline},
+                       {"updated", r.update}, {"atol", r.tol.atol},
                        {"rtol", r.tol.rtol}, {"count_slack", r.tol.count_slack}, {"metric_atol", atol_for}, {"metric_rtol", rtol_for},
                        {"not_in_baseline", r.not_in_baseline},
                        {"groups", std::move(groups)}};
@@ -164,11 +189,14 @@ std::string check_json(const CheckReport& r) {
 std::string check_junit(const CheckReport& r) {
   std::vector<JUnitSuite> suites;
   if (r.baseline && !r.update) {
-    JUnitSuite s{"baseline " + r.baseline->path, {}};
+    JUnitSuite s{"baseline " + r.baseline->path + (r.current.empty() ? "" : " vs " + r.current), {}};
+    std::string changed;
+    for (const ConfigChange& c : r.changes) changed += "config changed: " + c.text() + "\n";
     for (const ComparisonGroup& g : r.groups) {
       JUnitCase c{"gradflow.baseline." + g.run, g.scope + "." + g.metric, !g.mismatches.empty(), "", ""};
       if (c.failed) {
         c.message = fmt::format("{} of {} values outside tolerance", g.mismatches.size(), g.compared);
+        c.details = changed;
         for (const Mismatch& m : g.mismatches)
           c.details += fmt::format("layer {}: expected {}, got {}, difference {}, allowed {}\n", layer_text(m.layer),
                                    num(m.expected), num(m.got), num(m.difference, "{:+.3g}"),

@@ -16,6 +16,9 @@ struct CheckReport {
   bool update = false;  // the baseline is rewritten: its differences are shown, not failed
   std::vector<ComparisonGroup> groups;
   std::vector<std::string> not_in_baseline;
+  std::string current;                       // compare mode: where the current config came from
+  std::vector<ConfigChange> changes;         // config keys that differ from the baseline's
+  std::vector<std::string> runs_not_in_baseline;
   std::vector<Rule> rules;
   std::vector<RuleOutcome> outcomes;  // one per rule
   std::size_t runs = 0;

@@ -13,7 +13,9 @@
 #include "report_csv.h"
 #include "report_json.h"
 #include "report_table.h"
+#include "report_seeds.h"
 #include "report_theory.h"
+#include "suggest.h"
 #include "validators.h"
 #include "json_io.h"
 
@@ -46,6 +48,16 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       "backpropagate, and report layer by layer how the gradient fares: vanishing or exploding, "
       "saturated units, dead ReLUs, zero-centring. This is what `gradflow` alone runs.");
   add_network_options(*cmd, o.config);
+  // --seed takes a list or range here: several seeds give each metric's mean and standard error.
+  cmd->remove_option(cmd->get_option("--seed"));
+  cmd->add_option("--seed", o.seeds,
+                  "Seed of every random draw (inputs, labels, weights). Several, as a list or range (0:31, "
+                  "0:30:10, 1,5,9): every network once per seed, and per activation and layer the mean and "
+                  "standard error of every metric, the runs spread over --threads")
+      ->delimiter(',')
+      ->type_name("N|A:B|LIST")
+      ->default_str("0")
+      ->group("Initialisation");
   cmd->add_option("--config", o.config_file,
                   "Read options from a JSON file whose keys are the long option names; flags given "
                   "on the command line win")
@@ -59,6 +71,7 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
                 "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
                 "dead units, with a summary of the agreement and notes where the theory does not apply")
       ->group("Output");
+  cmd->add_flag("--per-seed", o.per_seed, "With several --seed: JSON also lists every seed's run")->group("Output");
   cmd->add_option("--plot", o.plot,
                   "Also draw an SVG: weight gradient per layer (one line per activation; dashed: theory, with "
                   "--theory) over a panel of saturated and dead shares")
@@ -71,11 +84,58 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       "  gradflow analyze --config configs/deep-sigmoid.json --depth 60\n"
       "  gradflow analyze -a tanh --sigma-w2 4 -d 10 --format csv\n"
       "  gradflow analyze -a tanh --sigma-w2 1.5 --sigma-b2 0.05 -w 1024 -d 30 --loss random --theory --plot tanh.svg\n"
+      "  gradflow analyze --config configs/ci/mlp.json --seed 0:31            # mean +- SE over 32 seeds\n"
       "`gradflow list` describes every activation and initialisation.");
   return cmd;
 }
 
+namespace {
+
+int run_one_seed(const AnalyzeOptions& o);
+
+// Several seeds: every run, then the statistics over them.
+int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>& seeds) {
+  for (const auto& [given, flag] : {std::pair{o.theory, "--theory"}, std::pair{!o.plot.empty(), "--plot"}})
+    if (given)
+      throw UsageError(fmt::format("{} shows one network: give one --seed (the statistics over {} seeds are in the "
+                                   "table and JSON)",
+                                   flag, seeds.size()));
+  AnalysisConfig c = o.config;
+  validate(c);
+  ReportSink sink(o.output);
+  const bool progress = is_terminal(STDERR_FILENO);
+  const SeedAnalysis a = run_seeds(c, seeds, c.thread_count(), [&](std::size_t done, std::size_t n, std::string_view) {
+    if (progress) std::fprintf(stderr, "\r\x1b[Kgradflow: %zu/%zu runs", done, n);
+  });
+  if (progress) std::fprintf(stderr, "\r\x1b[K");
+  if (o.format == "json") {
+    sink.write(seeds_json(a, o.per_seed));
+  } else if (o.format == "csv") {
+    sink.write(seeds_csv(a));
+  } else {
+    TableOptions t;
+    t.all_layers = o.all_layers;
+    t.style.color = sink.is_stdout() && color_enabled(o.color, STDOUT_FILENO);
+    t.style.utf8 = utf8_locale();
+    sink.write(seeds_table(a, t));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_analyze(const AnalyzeOptions& o) {
+  const std::vector<std::uint64_t> seeds = parse_seeds(join(o.seeds, ","));
+  if (seeds.size() > 1) return run_analyze_seeds(o, seeds);
+  if (o.per_seed) throw UsageError("--per-seed lists the runs of several seeds: give --seed a list or range (0:31)");
+  AnalyzeOptions one = o;
+  one.config.seed = seeds.front();
+  return run_one_seed(one);
+}
+
+namespace {
+
+int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
@@ -111,5 +171,7 @@ int run_analyze(const AnalyzeOptions& o) {
   }
   return kExitOk;
 }
+
+}  // namespace
 
 }  // namespace gf

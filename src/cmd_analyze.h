@@ -17,6 +17,8 @@ struct AnalyzeOptions {
   bool all_layers = false;
   bool theory = false;  // mean-field predictions beside the measurements
   std::string plot;     // FILE.svg
+  std::vector<std::string> seeds{"0"};  // several: statistics over seeds
+  bool per_seed = false;  // JSON: every seed's run beside the statistics
 };
 
 CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o);

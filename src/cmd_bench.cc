@@ -64,7 +64,7 @@ CLI::App* setup_bench(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
       ->default_str("0.01")
-      ->check(real_number(-1e6, 1e6))
+      ->transform(real_number(-1e6, 1e6))
       ->group("Measurement");
   add_output_options(*cmd, o.format, {"table", "json"}, o.output, nullptr);
   cmd->footer(

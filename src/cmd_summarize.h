@@ -10,7 +10,8 @@ namespace gf {
 struct SummarizeOptions {
   std::vector<std::string> files;
   std::vector<std::string> by;  // empty: every config key that varies, seed aside
-  std::vector<std::string> metrics{"grad_first_last_log10"};
+  std::vector<std::string> metrics;  // empty: grad_first_last_log10 (with --layers: grad_weight_rel_log10)
+  bool layers = false;               // per-layer metrics of `sweep --layers` records
   std::vector<std::string> pivot;  // ROW,COL
   std::vector<std::string> where;  // KEY=VALUE[,VALUE...]
   std::string plot;    // FILE.svg: the pivot as a heatmap

@@ -73,7 +73,7 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
   cmd->add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
       ->default_str("0.01")
-      ->check(real_number(-kInf, kInf))
+      ->transform(real_number(-kInf, kInf))
       ->group("Network");
   cmd->add_option("--init", c.init,
                   "Weight initialisation, read as sigma_w2 = fan_in x Var(W) for equal widths (he_normal 2, "
@@ -93,14 +93,20 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       ->default_str(fmt::format("0; {} with --phase-diagram", kDefaultSigmaB2Range))
       ->check(number_or_range())
       ->group("Initialisation");
+  cmd->add_option("--gain", c.gain,
+                  "torch.nn.init's gain for the scheme, as in `analyze`: sigma_w2 = G^2 x the scheme's at gain 1 (he_normal "
+                  "--gain G: G^2; --init auto -a tanh --gain 5/3: 25/9)")
+      ->type_name("G")
+      ->transform(real_number(0, kInf, true))
+      ->group("Initialisation");
   cmd->add_option("--weight-std", c.weight_std, "Fixed weight std S: sigma_w2 = width x S^2")
       ->type_name("S")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Initialisation");
   cmd->add_option("--bias-init", c.bias_init, "A constant added to every bias: the mean of every pre-activation")
       ->type_name("C")
       ->default_str("0")
-      ->check(real_number(-kInf, kInf))
+      ->transform(real_number(-kInf, kInf))
       ->group("Initialisation");
   cmd->add_flag("--phase-diagram", c.phase_diagram,
                 "Evaluate a grid of --sigma-w2 x --sigma-b2: chi_1, xi_c and the phase per cell, and the critical line")
@@ -108,7 +114,7 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
   cmd->add_option("--critical-tol", c.critical_tol, "The phase is critical when |chi_1 - 1| is at most this")
       ->type_name("T")
       ->default_str("0.01")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
       ->group("Theory");
   cmd->add_option("-j,--threads", c.threads, "Threads for --phase-diagram; results are identical for any number")
       ->type_name("N")

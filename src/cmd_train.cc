@@ -37,7 +37,8 @@ namespace {
 // The shared network flags, reworded where training gives them another meaning, and without
 // those that only `analyze` uses.
 void adapt_network_options(CLI::App& cmd) {
-  for (const char* name : {"--seed", "--weights", "--vanishing-below", "--exploding-above", "--not-centred-above"})
+  for (const char* name : {"--seed", "--weights", "--vanishing-below", "--exploding-above", "--not-centred-above",
+                           "--signal-vanishing-below", "--signal-exploding-above", "--grad-below", "--grad-above"})
     cmd.remove_option(cmd.get_option(name));
   cmd.get_option("--width")->default_str("64");
   cmd.get_option("--batch")->description("Mini-batch size: samples per training step");
@@ -80,7 +81,7 @@ class CliObserver : public TrainObserver {
       : c_(c), trace_(trace), progress_(progress), runs_(c.seeds.size() * c.net.activations.size()) {}
 
   void on_log(const TrainRun& run, const LogRecord& r) override {
-    if (trace_) trace_->write_line(trace_line(run, r));
+    if (trace_) trace_->write_line(trace_line(run, r, c_.learning_rates().size() > 1));
     if (!progress_) return;
     const std::lock_guard<std::mutex> lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
@@ -173,7 +174,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   for (const BuiltinData& b : builtin_datasets())
     if (b.name != "teacher") noise_help += fmt::format(" {}: {} (default {:g});", b.name, b.noise_meaning, b.default_noise);
   noise_help.pop_back();
-  cmd->add_option("--noise", c.data.noise, noise_help)->type_name("S")->check(real_number(0, kInf))->group("Data");
+  cmd->add_option("--noise", c.data.noise, noise_help)->type_name("S")->transform(real_number(0, kInf))->group("Data");
   cmd->add_option("--teacher-depth", c.data.teacher_depth,
                   fmt::format("Hidden layers of the teacher network (width {}, tanh)", kTeacherWidth))
       ->type_name("D")
@@ -188,7 +189,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
   cmd->add_option("--test-frac", c.data.test_frac, "CSV: share of rows held out as the test set, chosen at random")
       ->type_name("F")
       ->default_str("0.2")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Data");
   cmd->add_flag("--standardize", c.data.standardize,
                 "Scale each feature to mean 0 and std 1 (statistics of the training set)")
@@ -213,43 +214,59 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->default_str("sgd")
       ->transform(enum_choice(optimizer_kind_names()))
       ->group("Training");
-  cmd->add_option("--lr", opt.lr, "Learning rate")
-      ->type_name("R")
+  cmd->add_option("--lr", c.lrs,
+                  "Learning rate, or several (0.003,0.01,0.03): each activation trains at each rate, and the report "
+                  "adds each activation at its own best rate (the fairest speed-up)")
+      ->delimiter(',')
+      ->type_name("R[,R...]")
       ->default_str("0.05 (adam: 0.001)")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
+      ->group("Training");
+  cmd->add_option("--speedup-vs", c.speedup_vs,
+                  "Speed-ups are this activation's steps to target (same seed and learning rate) over each run's")
+      ->type_name("ACT")
+      ->default_str("tanh if trained, else the first activation")
       ->group("Training");
   cmd->add_option("--momentum", opt.momentum, "Momentum mu of --optimizer momentum (and its choice when --optimizer is unset)")
       ->type_name("MU")
       ->default_str("0.9")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Training");
   cmd->add_option("--beta1", opt.beta1, "Adam: decay of the first-moment estimate")
       ->type_name("B")
       ->default_str("0.9")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Training");
   cmd->add_option("--beta2", opt.beta2, "Adam: decay of the second-moment estimate")
       ->type_name("B")
       ->default_str("0.999")
-      ->check(real_number(0, 1, false, true))
+      ->transform(real_number(0, 1, false, true))
       ->group("Training");
   cmd->add_option("--adam-eps", opt.eps, "Adam: added to the root of the second moment")
       ->type_name("E")
       ->default_str("1e-08")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Training");
   cmd->add_option("--weight-decay", opt.weight_decay, "L2 penalty: adds this x W to every weight's gradient (not biases)")
       ->type_name("WD")
       ->default_str("0")
-      ->check(real_number(0, kInf))
+      ->transform(real_number(0, kInf))
       ->group("Training");
   cmd->add_option("--target-error", c.target_error,
-                  "Training error (on the evaluation batch) whose first log step is the run's steps-to-target")
+                  "Training error (on the evaluation batch) whose first step at or below it is the run's steps-to-target")
       ->type_name("F")
       ->default_str("0.25")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
       ->group("Training");
-  cmd->add_flag("--stop-at-target", c.stop_at_target, "End each run at the log step that reaches --target-error")
+  cmd->add_option("--target-every", c.target_every,
+                  "Check the target every N steps; by default every step up to 100, then every step/100 steps, so "
+                  "steps-to-target is at most 1% late (1: every step, exact). A check that finds the target replays "
+                  "the steps since the previous one to find the first step at or below it; --log-every plays no part")
+      ->type_name("N")
+      ->default_str("step/100")
+      ->check(whole_number(1, 1'000'000'000))
+      ->group("Training");
+  cmd->add_flag("--stop-at-target", c.stop_at_target, "End each run at the check that finds --target-error reached")
       ->group("Training");
   cmd->add_option("--eval-batch", c.eval_batch,
                   "Size of the fixed evaluation batch (the first training samples) that gives the training error "
@@ -266,7 +283,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->configurable(false)
       ->group("Input");
   cmd->add_option("--log-every", c.log_every,
-                  "Record every N steps (and the last); also the resolution of steps-to-target")
+                  "Record every N steps (and the last); steps-to-target does not depend on it (--target-every)")
       ->type_name("N")
       ->default_str("steps/50")
       ->check(whole_number(1, 1'000'000'000))
@@ -291,6 +308,7 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       "  gradflow train -a relu --lr 0.5 --data blobs --trace trace.jsonl        # watch units die\n"
       "  gradflow train --config configs/sigmoid-saturation.json --plot saturation.svg\n"
       "  gradflow train --data my.csv --label-col species -a gelu,relu --optimizer adam\n"
+      "  gradflow train --config configs/relu-vs-tanh.json --lr 0.003,0.01,0.03,0.1 --seed 0:2   # each at its best rate\n"
       "Presets: configs/relu-vs-tanh.json, dying-relu.json, sigmoid-saturation.json, zig-zag.json.\n"
       "A run whose loss overflows stops with a message; the others go on. Ctrl-C stops every run\n"
       "cleanly, keeps the trace whole and reports the steps so far (exit 130).");
@@ -307,6 +325,7 @@ int run_train(const TrainOptions& o) {
     else if (c.was_given("beta1") || c.was_given("beta2") || c.was_given("adam-eps")) c.optimizer.kind = OptimizerKind::adam;
   }
   if (c.optimizer.kind == OptimizerKind::adam && !c.was_given("lr")) c.optimizer.lr = 0.001;
+  if (c.lrs.size() == 1) c.optimizer.lr = c.lrs.front();
   check_optimizer_flags(c);
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);

@@ -86,7 +86,7 @@ void network_forward(Network<T>& net, PassResult& out) {
     st.fan_in = s.widths[l - 1];
     st.width = s.widths[l];
   }
-  const double sat_threshold = s.sat_eps * s.activation->max_slope(s.activation_param);
+  const SaturationTest sat = saturation_test(*s.activation, s.activation_param, s.sat_eps, s.saturated_when);
 
   for (Index l = 1; l <= L; ++l) {
     throw_if_interrupted();
@@ -95,7 +95,7 @@ void network_forward(Network<T>& net, PassResult& out) {
     for_each_block_or_stop(n, s.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       net.forward_parts[blk] = layer_forward_block<T>(
-          *s.activation, s.activation_param, sat_threshold, net.A[l - 1], W.middleRows(c0, cols),
+          *s.activation, s.activation_param, sat, net.A[l - 1], W.middleRows(c0, cols),
           net.b[l].segment(c0, cols), net.D[l].middleCols(c0, cols), net.A[l].middleCols(c0, cols));
     });
     ForwardPartial total;

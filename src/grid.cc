@@ -20,7 +20,9 @@ const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batc
 const std::set<std::string> kRealAxes = {"leaky-slope",     "sigma-w2",        "weight-std",
                                          "bias-init",       "sigma-b2",        "sat-eps",
                                          "vanishing-below", "exploding-above", "saturated-above",
-                                         "dead-above",      "not-centred-above"};
+                                         "dead-above",      "not-centred-above", "gain", "saturated-when",
+                                         "signal-vanishing-below", "signal-exploding-above", "grad-below",
+                                         "grad-above"};
 // Options that never change a result (so are not part of a run's config or run_id): one value.
 const std::set<std::string> kSingleValued = {"weights", "max-memory"};
 // --threads is the sweep's own option: how many threads each run uses.

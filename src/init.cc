@@ -15,9 +15,9 @@ const InitScheme kSchemes[] = {
     {"xavier_uniform", "Glorot & Bengio 2010, uniform on [-a,a]", "2/(fan_in+fan_out)",
      WeightDist::uniform, [](double fi, double fo) { return 2.0 / (fi + fo); }},
     {"he_normal", "He et al. 2015: doubles the variance to make up for relu's zeroed half",
-     "2/fan_in", WeightDist::normal, [](double fi, double) { return 2.0 / fi; }},
+     "2/fan_in", WeightDist::normal, [](double fi, double) { return 2.0 / fi; }, 2},
     {"he_uniform", "He et al. 2015, uniform on [-a,a]", "2/fan_in", WeightDist::uniform,
-     [](double fi, double) { return 2.0 / fi; }},
+     [](double fi, double) { return 2.0 / fi; }, 2},
     {"lecun_normal", "LeCun et al. 1998: unit gain; selu's self-normalising init", "1/fan_in",
      WeightDist::normal, [](double fi, double) { return 1.0 / fi; }},
     {"orthogonal",
@@ -61,12 +61,15 @@ std::vector<std::string> init_names() {
   return names;
 }
 
+double WeightInit::orthogonal_gain() const { return gain ? *gain : std::sqrt(sigma_w2.value_or(1.0)); }
+
 double WeightInit::variance(Index fan_in, Index fan_out) const {
   if (weight_std) return *weight_std * *weight_std;
   if (dist == WeightDist::orthogonal)
-    return sigma_w2.value_or(1.0) / static_cast<double>(std::max(fan_in, fan_out));
+    return orthogonal_gain() * orthogonal_gain() / static_cast<double>(std::max(fan_in, fan_out));
   if (sigma_w2) return *sigma_w2 / static_cast<double>(fan_in);
-  return scheme->variance_of(static_cast<double>(fan_in), static_cast<double>(fan_out));
+  const double v = scheme->variance_of(static_cast<double>(fan_in), static_cast<double>(fan_out));
+  return gain ? *gain * *gain * v / scheme->gain2 : v;
 }
 
 template <class T>
@@ -90,7 +93,7 @@ void draw_weights(const WeightInit& init, std::uint64_t seed, Stream stream, std
       fill_normal<T>(rs, first, out, n, static_cast<T>(std::sqrt(var)));
     }
   });
-  if (init.dist == WeightDist::orthogonal) orthogonalize<T>(W, std::sqrt(init.sigma_w2.value_or(1.0)));
+  if (init.dist == WeightDist::orthogonal) orthogonalize<T>(W, init.orthogonal_gain());
 }
 
 template <class T>

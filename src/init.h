@@ -21,6 +21,9 @@ struct InitScheme {
   std::string_view variance;  // Var(W_ij), as printed by `gradflow list`
   WeightDist dist;
   double (*variance_of)(double fan_in, double fan_out);
+  // The gain^2 built into variance_of: 2 for He's schemes (torch's kaiming_* with the relu gain
+  // sqrt 2), 1 for the others. --gain G replaces it by G^2, as torch.nn.init's gain argument does.
+  double gain2 = 1;
 };
 
 std::span<const InitScheme> init_schemes();
@@ -34,7 +37,9 @@ struct WeightInit {
   const InitScheme* scheme = nullptr;  // set for named schemes
   std::optional<double> sigma_w2;      // Var = sigma_w2 / fan_in (or orthogonal gain^2)
   std::optional<double> weight_std;    // Var = weight_std^2
+  std::optional<double> gain;          // --gain: std = gain x the scheme's std at gain 1 (torch.nn.init)
   double variance(Index fan_in, Index fan_out) const;
+  double orthogonal_gain() const;      // the factor of an orthogonal matrix
 };
 
 struct BiasInit {

@@ -1,5 +1,6 @@
 #include "layer.h"
 
+#include <fmt/format.h>
 #include <limits>
 
 #include "reduce.h"
@@ -27,8 +28,27 @@ void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, Eigen::Ref<const V
 }
 }  // namespace
 
+SaturationTest saturation_test(const Activation& act, double param, double sat_eps,
+                               std::optional<double> saturated_when) {
+  SaturationTest t;
+  t.slope_below = sat_eps * act.max_slope(param);
+  if (saturated_when && act.range.bounded()) {
+    const double centre = 0.5 * (act.range.lo + act.range.hi), half = 0.5 * (act.range.hi - act.range.lo);
+    t.by_value = true;
+    t.value_lo = centre - *saturated_when * half;
+    t.value_hi = centre + *saturated_when * half;
+  }
+  return t;
+}
+
+std::string saturation_text(const SaturationTest& t, const Activation& act, double sat_eps) {
+  if (!t.by_value) return fmt::format("slope below {:g} of the maximum", sat_eps);
+  if (t.value_lo == -t.value_hi) return fmt::format("|{}| above {:g}", act.name, t.value_hi);
+  return fmt::format("{} below {:g} or above {:g}", act.name, t.value_lo, t.value_hi);
+}
+
 template <class T>
-ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
+ForwardPartial layer_forward_block(const Activation& act, double param, const SaturationTest& sat,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a) {
   const Index B = h_d.rows(), cols = h_d.cols(), n = B * cols;
@@ -46,18 +66,24 @@ ForwardPartial layer_forward_block(const Activation& act, double param, double s
   act.kernel<T>()(h_d.data(), a.data(), h_d.data(), n, param);
   p.act = moments_of(a.data(), n);
 
-  const T threshold = static_cast<T>(sat_threshold);
+  const T threshold = static_cast<T>(sat.slope_below);
+  const T lo = static_cast<T>(sat.value_lo), hi = static_cast<T>(sat.value_hi);
   const bool dead_zone = act.has_dead_zone(param);
-  // Slopes below T's normal range: only smooth tails and leaky_relu's parameter can go there,
-  // and only saturated slopes can be that small. A zero in a dead zone is a true zero.
+  // Slopes below T's normal range: only smooth tails and leaky_relu's parameter can go there.
+  // A zero in a dead zone is a true zero.
   const bool tiny_slopes = act.slope_exponent<T>() != nullptr || act.uses_param;
   constexpr T kMinNormal = std::numeric_limits<T>::min();
+  // A column without saturated slopes has none below the normal range, when saturation is judged
+  // by slope with a threshold above that range; otherwise every column is searched.
+  const bool slope_test_finds_tiny = !sat.by_value && threshold >= kMinNormal;
   for (Index j = 0; j < cols; ++j) {
     const T* dj = h_d.col(j).data();
-    const Index sat = reduce::count(dj, B, [threshold](T v) { return std::abs(v) < threshold; });
-    p.saturated += sat;
-    p.saturated_units += sat == B;
-    if (tiny_slopes && sat > 0)
+    const Index flat = sat.by_value
+                           ? reduce::count(a.col(j).data(), B, [lo, hi](T v) { return v < lo || v > hi; })
+                           : reduce::count(dj, B, [threshold](T v) { return std::abs(v) < threshold; });
+    p.saturated += flat;
+    p.saturated_units += flat == B;
+    if (tiny_slopes && (flat > 0 || !slope_test_finds_tiny))
       p.slope_underflow += reduce::count(
           dj, B, [dead_zone](T v) { return std::abs(v) < kMinNormal && (v != T(0) || !dead_zone); });
     if (dead_zone) {
@@ -114,7 +140,7 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
 }
 
 #define GF_INSTANTIATE(T)                                                                         \
-  template ForwardPartial layer_forward_block<T>(const Activation&, double, double, ConstMatRef<T>, \
+  template ForwardPartial layer_forward_block<T>(const Activation&, double, const SaturationTest&, ConstMatRef<T>, \
                                                  ConstWeightsRef<T>, ConstVecRef<T>,       \
                                                  MatRef<T>, MatRef<T>);                               \
   template double preact_again_block<T>(const Activation&, ConstMatRef<T>, ConstWeightsRef<T>,      \

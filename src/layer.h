@@ -2,11 +2,29 @@
 // The kernels of one dense layer, forward and backward side by side, each on one block of
 // units (see parallel.h). Shapes: a_prev (B, n_in), W (n_out, n_in) row-major, b (n_out),
 // h, a, d (B, n_out); a block is `cols` consecutive units starting at unit c0.
+#include <optional>
+#include <string>
+
 #include "activation.h"
 #include "stats.h"
 #include "tensor.h"
 
 namespace gf {
+
+// When a unit-sample counts as saturated: its slope |phi'(h)| is below slope_below (--sat-eps x
+// phi's maximum slope), or, by value (--saturated-when V, for a bounded activation), its output
+// lies outside [value_lo, value_hi], the middle V of phi's range: |tanh(h)| > V. For tanh and
+// sigmoid the two agree when sat_eps = 1 - V^2 (slope = 1 - tanh^2, and 4 sigmoid (1 - sigmoid)).
+struct SaturationTest {
+  double slope_below = 0;
+  bool by_value = false;
+  double value_lo = 0, value_hi = 0;
+};
+// Unbounded activations keep the slope test even when `saturated_when` is set.
+SaturationTest saturation_test(const Activation& act, double param, double sat_eps,
+                               std::optional<double> saturated_when);
+// For sentences: "slope below 0.1 of the maximum", "|tanh| above 0.97".
+std::string saturation_text(const SaturationTest& t, const Activation& act, double sat_eps);
 
 template <class T>
 using ConstWeightsRef = Eigen::Ref<const RowMat<T>>;
@@ -14,7 +32,7 @@ using ConstWeightsRef = Eigen::Ref<const RowMat<T>>;
 // h = a_prev W^T + b; a = phi(h); d = phi'(h), written over h. Returns the block's statistics.
 // W_rows = W[c0:c0+cols, :], b_seg = b[c0:c0+cols], h_d and a = columns c0:c0+cols.
 template <class T>
-ForwardPartial layer_forward_block(const Activation& act, double param, double sat_threshold,
+ForwardPartial layer_forward_block(const Activation& act, double param, const SaturationTest& sat,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a);
 

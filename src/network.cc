@@ -107,7 +107,7 @@ void network_draw(Network<T>& net) {
     draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), net.b[l]);
   }
 
-  WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}};
+  WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
   draw_weights<T>(head, s.seed, Stream::head, 0, net.W_head, s.threads);
 
   Mat<T>& x = net.A[0];

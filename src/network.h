@@ -2,6 +2,7 @@
 // One network to analyse: its specification, and the struct that owns all its memory, sized
 // once for (batch, widths) so that the per-layer loops never allocate (llm.c's GPT2 struct).
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "activation.h"
@@ -26,6 +27,7 @@ struct NetworkSpec {
   BiasInit bias_init;
   std::uint64_t seed = 0;
   double sat_eps = 0.1;
+  std::optional<double> saturated_when;  // --saturated-when: saturation by the output's value
   int threads = 1;
   bool regenerate_weights = false;  // draw each layer's weights again when backward needs them
 

@@ -60,7 +60,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
   cmd.add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
       ->type_name("S")
       ->default_str("0.01")
-      ->check(real_number(-kInf, kInf))
+      ->transform(real_number(-kInf, kInf))
       ->group("Network");
 
   std::string init_help =
@@ -75,22 +75,30 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->group("Initialisation");
   cmd.add_option("--sigma-w2", c.sigma_w2,
                  "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "
-                 "gain^2)")
+                 "gain^2). Every number may be written as a fraction: 25/9")
       ->type_name("S")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
+      ->group("Initialisation");
+  cmd.add_option("--gain", c.gain,
+                 "Scale the init as torch.nn.init's gain does: std = G x the scheme's std at gain 1, "
+                 "so xavier_*: G sqrt(2/(fan_in+fan_out)) (torch's xavier_normal_(gain=G)); he_*, lecun_normal: "
+                 "G/sqrt(fan_in), i.e. W ~ N(0, G^2/fan_in) (torch's kaiming_normal_, whose relu gain sqrt(2) is "
+                 "He's); orthogonal: G x an orthogonal matrix. Fractions work: --gain 5/3 (torch's tanh gain)")
+      ->type_name("G")
+      ->transform(real_number(0, kInf, true))
       ->group("Initialisation");
   cmd.add_option("--weight-std", c.weight_std, "Fixed weight std: W ~ N(0, S^2), e.g. the classic 0.01")
       ->type_name("S")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Initialisation");
   cmd.add_option("--bias-init", c.bias_init, "Every bias set to this constant")
       ->type_name("C")
       ->default_str("0")
-      ->check(real_number(-kInf, kInf))
+      ->transform(real_number(-kInf, kInf))
       ->group("Initialisation");
   cmd.add_option("--sigma-b2", c.sigma_b2, "Random biases instead: b ~ N(0, V)")
       ->type_name("V")
-      ->check(real_number(0, kInf))
+      ->transform(real_number(0, kInf))
       ->group("Initialisation");
   cmd.add_option("--seed", c.seed, "Seed of every random draw (inputs, labels, weights)")
       ->type_name("N")
@@ -102,7 +110,15 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "A unit-sample is saturated when |phi'(h)| < sat-eps x the maximum slope of phi")
       ->type_name("E")
       ->default_str("0.1")
-      ->check(real_number(0, 1, true, true))
+      ->transform(real_number(0, 1, true, true))
+      ->group("Measurement");
+  cmd.add_option("--saturated-when", c.saturated_when,
+                 "Saturation by the output's value instead, for bounded activations: |phi(h) - centre| > V x half "
+                 "phi's range, i.e. |tanh(h)| > V (Karpathy's |tanh| > 0.97 is 0.97), sigmoid within (1-V)/2 of 0 or "
+                 "1; unbounded activations keep the slope test. For tanh and sigmoid it equals --sat-eps 1-V^2 "
+                 "(0.97: 0.0591)")
+      ->type_name("V")
+      ->transform(real_number(0, 1, true, true))
       ->group("Measurement");
   cmd.add_option("--dtype", c.dtype,
                  "Floating-point type of the computation; f64 where a run's note or verdict says "
@@ -117,32 +133,56 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "Verdict 'vanishing' when layer 1's weight gradient is below this fraction of layer L's")
       ->type_name("R")
       ->default_str("0.01")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Verdicts");
   cmd.add_option("--exploding-above", t.exploding_above,
                  "Verdict 'exploding' when layer 1's weight gradient is above this multiple of layer L's")
       ->type_name("R")
       ->default_str("100")
-      ->check(real_number(0, kInf, true))
+      ->transform(real_number(0, kInf, true))
       ->group("Verdicts");
   cmd.add_option("--saturated-above", t.saturated_above,
                  "Verdict 'saturated' when the mean share of unit-samples on a flat tail "
                  "(saturated_frac minus inactive_frac: dead zones count as dead units instead) is above this")
       ->type_name("F")
       ->default_str("0.3")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
       ->group("Verdicts");
   cmd.add_option("--dead-above", t.dead_above,
                  "Verdict 'dead_units' when the share of dead hidden units is above this")
       ->type_name("F")
       ->default_str("0.05")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
       ->group("Verdicts");
   cmd.add_option("--not-centred-above", t.offset_above,
                  "Verdict 'not_zero_centred' when mean |act_mean| / rms(act) is above this")
       ->type_name("F")
       ->default_str("0.3")
-      ->check(real_number(0, 1))
+      ->transform(real_number(0, 1))
+      ->group("Verdicts");
+
+  cmd.add_option("--signal-vanishing-below", t.signal_vanishing_below,
+                 "Verdict 'signal_vanishing' when layer L's pre-activation RMS is below this fraction of layer 1's")
+      ->type_name("R")
+      ->default_str("0.1")
+      ->transform(real_number(0, kInf, true))
+      ->group("Verdicts");
+  cmd.add_option("--signal-exploding-above", t.signal_exploding_above,
+                 "Verdict 'signal_exploding' when layer L's pre-activation RMS is above this multiple of layer 1's")
+      ->type_name("R")
+      ->default_str("10")
+      ->transform(real_number(0, kInf, true))
+      ->group("Verdicts");
+  cmd.add_option("--grad-below", t.grad_below,
+                 "Verdict 'grad_small' when even the largest layer's |dL/dW_l| is below this (the absolute scale)")
+      ->type_name("G")
+      ->default_str("0.001")
+      ->transform(real_number(0, kInf, true))
+      ->group("Verdicts");
+  cmd.add_option("--grad-above", t.grad_above, "Verdict 'grad_large' when the largest layer's |dL/dW_l| is above this")
+      ->type_name("G")
+      ->default_str("1000")
+      ->transform(real_number(0, kInf, true))
       ->group("Verdicts");
 
   cmd.add_option("-j,--threads", c.threads, "Threads; results are identical for any number")

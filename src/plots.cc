@@ -87,6 +87,9 @@ std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryC
       fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail (per sample and unit); dead = flat on "
                   "the whole batch.",
                   c.sat_eps)};
+  if (c.saturated_when)
+    ch.notes.push_back(fmt::format("Bounded activations: saturated = |output - centre| above {:g} x half the range.",
+                                   *c.saturated_when));
   return chart::line_chart(ch);
 }
 
@@ -187,6 +190,9 @@ std::string train_plot(const TrainResult& result) {
                   c.resolved_log_every()),
       fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail, top hidden layer{}.", c.net.sat_eps,
                   any_dead ? "; dead = flat on the whole evaluation batch" : "")};
+  if (c.net.saturated_when)
+    ch.notes.push_back(fmt::format("Bounded activations: saturated = |output - centre| above {:g} x half the range.",
+                                   *c.net.saturated_when));
   if (any_diverged) ch.notes.push_back("A diverged run's line ends where its loss became non-finite; its climb leaves the loss panel at the top.");
   return chart::line_chart(ch);
 }
@@ -226,26 +232,45 @@ std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& d
   return chart::heatmap(h);
 }
 
-std::string pivot_plot(const std::vector<std::pair<std::string, Pivot>>& panels, const std::string& subtitle) {
-  const Pivot& first = panels.front().second;
+std::string pivot_plot(const std::vector<PivotPanel>& panels, const std::string& subtitle,
+                       const std::vector<std::string>& notes) {
+  const Pivot& first = panels.front().pivot;
   chart::Heatmap h;
   h.title = fmt::format("Mean {} over {} and {}", first.metric, first.row_key, first.col_key);
   h.subtitle = subtitle;
   h.x_label = first.col_key;
   h.y_label = first.row_key;
-  for (const SummaryMetric& m : summary_metrics())
-    if (m.key == first.metric) h.colour_label = fmt::format("{} ({})", m.key, m.description);
-  for (const auto& [label, p] : panels) {
+  auto describe = [&](std::string_view key, std::string_view description, double neutral) {
+    if (key != first.metric) return;
+    h.colour_label = fmt::format("{} ({})", key, description);
+    h.centre = neutral;
+  };
+  for (const SummaryMetric& m : summary_metrics()) describe(m.key, m.description, m.neutral);
+  for (const LayerMetric& m : layer_metrics()) describe(m.key, m.description, m.neutral);
+  h.contour = std::isfinite(h.centre);
+  bool any_overlay = false;
+  for (const PivotPanel& p : panels) {
     chart::HeatmapPanel panel;
-    panel.title = label;
-    for (const auto& c : p.cols) panel.x.push_back(c.get<double>());
-    for (const auto& r : p.rows) panel.y.push_back(r.get<double>());
-    for (const auto& row : p.cells)
+    panel.title = p.label;
+    for (const auto& c : p.pivot.cols) panel.x.push_back(c.get<double>());
+    for (const auto& r : p.pivot.rows) panel.y.push_back(r.get<double>());
+    for (const auto& row : p.pivot.cells)
       for (const Describe& d : row) panel.z.push_back(d.mean);
+    panel.overlays = p.overlays;
+    any_overlay = any_overlay || !p.overlays.empty();
     h.panels.push_back(std::move(panel));
   }
+  if (any_overlay)
+    h.legend = {{"mean-field critical line chi_1 = 1: ordered (gradients vanish) at smaller sigma_w2, chaotic (explode) "
+                 "at larger",
+                 kBlack, Dash::solid}};
   if (panels.size() > 1) h.width = std::min(1400.0, 200 + 420.0 * static_cast<double>(panels.size()));
   h.notes.push_back("Each cell is the mean over the runs that share its two values; grey: no finite value.");
+  if (h.contour)
+    h.notes.push_back(fmt::format("Colours diverge from {:g} (light), blue below and red above; dashed: where the mean "
+                                  "crosses {:g}.",
+                                  h.centre, h.centre));
+  h.notes.insert(h.notes.end(), notes.begin(), notes.end());
   return chart::heatmap(h);
 }
 

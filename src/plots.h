@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "aggregate.h"
+#include "chart.h"
 #include "analysis.h"
 #include "theory.h"
 #include "theory_compare.h"
@@ -28,7 +29,15 @@ std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& d
 std::string train_plot(const TrainResult& result);
 
 // summarize --pivot ROW,COL --plot: the pivot's mean as a heatmap over two numeric keys, one
-// panel per (label, pivot), side by side on one colour scale.
-std::string pivot_plot(const std::vector<std::pair<std::string, Pivot>>& panels, const std::string& subtitle);
+// panel per (label, pivot), side by side on one colour scale. A signed metric (one with a
+// neutral value in its declaration: 0 for a log ratio, 1 for a factor) gets a diverging scale
+// centred there and its contour; overlays are drawn over the cells (the critical line).
+struct PivotPanel {
+  std::string label;
+  Pivot pivot;
+  std::vector<chart::Series> overlays;
+};
+std::string pivot_plot(const std::vector<PivotPanel>& panels, const std::string& subtitle,
+                       const std::vector<std::string>& notes);
 
 }  // namespace gf

@@ -137,6 +137,10 @@ std::vector<std::string> record_keys(const json& record) {
   return keys;
 }
 
-std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string value_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());  // 0, not 0.0
+  return v.dump();
+}
 
 }  // namespace gf

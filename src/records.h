@@ -31,7 +31,8 @@ void read_records_from(std::istream& in, const std::string& name, RecordSet& set
 const nlohmann::ordered_json* record_key(const nlohmann::ordered_json& record, const std::string& key);
 // The keys record_key knows, for messages.
 std::vector<std::string> record_keys(const nlohmann::ordered_json& record);
-// A value as text: strings bare, everything else as JSON ("20", "0.5", "[64,32]").
+// A value as text: strings bare, numbers in their shortest form ("20", "0.5", "0"), anything else
+// as JSON ("[64,32]").
 std::string value_text(const nlohmann::ordered_json& v);
 
 }  // namespace gf

@@ -43,16 +43,22 @@ ojson config_json(const AnalysisConfig& c) {
           {"init", c.init},
           {"sigma-w2", optional_json(c.sigma_w2)},
           {"weight-std", optional_json(c.weight_std)},
+          {"gain", optional_json(c.gain)},
           {"bias-init", c.bias_init},
           {"sigma-b2", optional_json(c.sigma_b2)},
           {"leaky-slope", c.leaky_slope},
           {"sat-eps", c.sat_eps},
+          {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)},
           {"vanishing-below", t.vanishing_below},
           {"exploding-above", t.exploding_above},
           {"saturated-above", t.saturated_above},
           {"dead-above", t.dead_above},
-          {"not-centred-above", t.offset_above}};
+          {"not-centred-above", t.offset_above},
+          {"signal-vanishing-below", t.signal_vanishing_below},
+          {"signal-exploding-above", t.signal_exploding_above},
+          {"grad-below", t.grad_below},
+          {"grad-above", t.grad_above}};
 }
 
 ojson summary_json(const Summary& s) {

@@ -87,6 +87,15 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
   out += row("factor per layer", [&](const Summary& m) {
     return or_dash(m.grad_factor_per_layer, "x" + factor_text(m.grad_factor_per_layer));
   });
+  out += row("signal layer L / 1", [&](const Summary& m) {
+    return or_dash(m.signal_first_last_log10, fmt::format("10^{:+.1f}", m.signal_first_last_log10));
+  });
+  out += row("signal per layer", [&](const Summary& m) {
+    return or_dash(m.signal_factor_per_layer, fmt::format("x{:.2f}", m.signal_factor_per_layer));
+  });
+  out += row("largest |dW|", [&](const Summary& m) {
+    return or_dash(m.grad_weight_log10_max, fmt::format("10^{:+.1f}", m.grad_weight_log10_max));
+  });
   out += row("saturated (tails)", [&](const Summary& m) {
     return or_dash(m.saturated_frac_mean, fmt::format("{:.1f}%", 100 * (m.saturated_frac_mean - m.inactive_frac_mean)));
   });
@@ -100,6 +109,13 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
     return or_dash(m.dw_sign_coherence_mean, fmt::format("{:.2f}", m.dw_sign_coherence_mean));
   });
   return out;
+}
+
+// With --saturated-when, bounded activations are judged by their output instead.
+std::string by_value_note(const AnalysisConfig& c) {
+  if (!c.saturated_when) return "";
+  return fmt::format(",\n  or for bounded activations with |output - centre| above {:g} x half the range (--saturated-when)",
+                     *c.saturated_when);
 }
 
 std::string thinned_note(Index shown, Index depth) {
@@ -143,9 +159,9 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\ngrad: log10 of |dL/dW| relative to the last hidden layer (0: as large, -3: a thousandth)\n"
-      "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included);\n"
+      "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included){};\n"
       "dead%: units whose slope is exactly 0 on the whole batch\n",
-      result.config.sat_eps);
+      result.config.sat_eps, by_value_note(result.config));
   return out + summary_block(result, s) + verdicts(result, s);
 }
 
@@ -178,10 +194,10 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
   out += fmt::format(
       "\nh: pre-activations, a: activations; sat%/satU%: unit-samples/units with slope below {:g} x "
-      "max;\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
+      "max{};\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
       "gradient norms;\nrel: log|dW| minus the last layer's; coher: sign coherence of dW rows (1: "
       "one sign per row)\n{}",
-      result.config.sat_eps,
+      result.config.sat_eps, by_value_note(result.config),
       underflow ? fmt::format("uflow%: unit-samples whose slope is below {}'s range (see the note)\n",
                               dtype_name(result.config.dtype))
                 : "");
@@ -205,8 +221,11 @@ std::vector<Index> shown_layers(Index depth, const TableOptions& o) {
 }
 
 std::string analysis_table(const AnalysisResult& result, const TableOptions& o) {
-  const std::string text = result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o);
-  std::string out;  // columns are padded to their width; no line ends in spaces
+  return trim_line_ends(result.runs.size() == 1 ? detailed(result, o) : side_by_side(result, o));
+}
+
+std::string trim_line_ends(std::string_view text) {
+  std::string out;
   std::size_t start = 0;
   while (start < text.size()) {
     const std::size_t end = text.find('\n', start);

@@ -20,4 +20,7 @@ std::vector<Index> shown_layers(Index depth, const TableOptions& o);
 
 std::string analysis_table(const AnalysisResult& result, const TableOptions& o);
 
+// The text with the spaces at the ends of its lines removed (columns are padded to their width).
+std::string trim_line_ends(std::string_view text);
+
 }  // namespace gf

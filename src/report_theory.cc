@@ -60,6 +60,7 @@ ojson theory_config_json(const TheoryConfig& c) {
           {"sigma-w2", text_or_null(c.sigma_w2_text)},
           {"sigma-b2", text_or_null(c.sigma_b2_text)},
           {"weight-std", c.weight_std ? ojson(*c.weight_std) : ojson(nullptr)},
+          {"gain", c.gain ? ojson(*c.gain) : ojson(nullptr)},
           {"bias-init", c.bias_init},
           {"depth", c.depth},
           {"width", c.width},

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "json_io.h"
+#include "real_text.h"
 #include "suggest.h"
 
 namespace gf {
@@ -42,10 +43,7 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-bool parse_double(const std::string& s, double& v) {
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty() && std::isfinite(v);
-}
+bool parse_double(const std::string& s, double& v) { return parse_real_text(s, v); }  // 1/3 too
 
 bool parse_index(const std::string& s, Index& v) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -126,7 +124,29 @@ Rule parse_json_rule(const std::string& spec, const std::string& origin) {
   return from_parts(metric, op, bound, layers, activation, origin);
 }
 
+// Measured over seeds 0..9 (f32), healthy: configs/ci/mlp.json (tanh, relu, gelu), the tanh and
+// relu of configs/default.json, relu he_normal at depth 30, and the networks of the train presets
+// at initialisation; broken: configs/ci/mlp.json with relu xavier_normal, relu bias -0.1, sigmoid
+// at depth 20, tanh sigma_w2 4. Healthy extremes, then broken ones, beside each rule.
+const DefaultRule kDefaultRules[] = {
+    {"grad_factor_per_layer >= 0.7",
+     "the gradient shrinks by at most x0.7 per layer on its way down (healthy: x0.78 at worst; sigmoid: x0.24)"},
+    {"grad_factor_per_layer <= 1.12",
+     "and grows by at most x1.12 per layer (healthy: x1.08 at worst; tanh at sigma_w2 4, chaotic: x1.14 to x1.19)"},
+    {"signal_first_last_log10 >= -1",
+     "the forward signal (pre-activation RMS) reaches layer L with at least a tenth of layer 1's (healthy: "
+     "10^-0.84 at worst; relu with xavier_normal: 10^-1.4 to 10^-2.0 at depth 12)"},
+    {"signal_first_last_log10 <= 1", "and with at most ten times it"},
+    {"inactive_frac <= 0.6 layers=1:",
+     "no layer has more than 60% of its unit-samples in a dead zone (healthy relu: 58% at worst; relu with "
+     "bias -0.1: 63% to 88% in its top layers)"},
+    {"dead_units_frac <= 0.3",
+     "at most 30% of all hidden units are dead on the whole batch (healthy relu: 22% at worst, depth 30)"},
+};
+
 }  // namespace
+
+std::span<const DefaultRule> default_rules() { return kDefaultRules; }
 
 std::string Rule::op_text() const { return gf::op_text(op); }
 

@@ -8,6 +8,7 @@
 // (checked on every layer of the range; layers=A:B is inclusive, A: runs to the last layer, A is
 // one layer). A name that is both (dead_units_frac) means the summary's unless layers= is given.
 // An undefined value (the network overflowed) violates every rule on it: never a silent pass.
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,15 @@ struct RuleOutcome {
 RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs);
 
 bool rule_holds(RuleOp op, double value, double bound);  // false for NaN
+
+// The default rule set (`check --rules default`, or a bare `check --config F`): bounds that a
+// healthy network at initialisation keeps, whatever its activation, and that each classic
+// mistake breaks (relu with Xavier init, a negative relu bias, deep sigmoid, chaotic tanh).
+struct DefaultRule {
+  const char* text;  // as --rule takes it
+  const char* why;   // for --help and the README
+};
+std::span<const DefaultRule> default_rules();
+inline constexpr const char* kDefaultRuleSet = "default";
 
 }  // namespace gf

@@ -68,9 +68,9 @@ void set_forward_stats(LayerStats& s, const ForwardPartial& p) {
 
 namespace {
 const LayerMetric kLayerMetrics[] = {
-    {"preact_mean", &LayerStats::preact_mean, "mean of h_l over all (sample, unit) entries"},
+    {"preact_mean", &LayerStats::preact_mean, "mean of h_l over all (sample, unit) entries", 0},
     {"preact_std", &LayerStats::preact_std, "standard deviation of h_l over all entries"},
-    {"act_mean", &LayerStats::act_mean, "mean of a_l = phi(h_l): 0 when zero-centred"},
+    {"act_mean", &LayerStats::act_mean, "mean of a_l = phi(h_l): 0 when zero-centred", 0},
     {"act_std", &LayerStats::act_std, "standard deviation of a_l"},
     {"saturated_frac", &LayerStats::saturated_frac,
      "share of (sample, unit) pairs with |phi'(h)| < sat_eps x max slope"},
@@ -86,7 +86,7 @@ const LayerMetric kLayerMetrics[] = {
     {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F"},
     {"grad_weight_log10", &LayerStats::grad_weight_log10, "log10 of ||d loss / d W_l||_F"},
     {"grad_weight_rel_log10", &LayerStats::grad_weight_rel_log10,
-     "grad_weight_log10(l) - grad_weight_log10(L): decades below the last hidden layer"},
+     "grad_weight_log10(l) - grad_weight_log10(L): decades below the last hidden layer", 0},
     {"weight_log10", &LayerStats::weight_log10, "log10 of ||W_l||_F"},
     {"dw_sign_coherence", &LayerStats::dw_sign_coherence,
      "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row has one sign"},

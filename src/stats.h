@@ -70,6 +70,7 @@ struct LayerMetric {
   std::string_view key;
   double LayerStats::*field;
   std::string_view description;
+  double neutral = kNaN;  // signed metrics: the value that means "neither" (0 for a log ratio or a mean)
 };
 std::span<const LayerMetric> layer_metrics();
 

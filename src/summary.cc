@@ -71,9 +71,15 @@ Index worst_layer(const std::vector<LayerStats>& layers, double LayerStats::*fie
 const SummaryMetric kSummaryMetrics[] = {
     {"loss", &Summary::loss, "the loss at initialisation"},
     {"grad_first_last_log10", &Summary::grad_first_last_log10,
-     "grad_weight_log10 of layer 1 minus that of layer L"},
+     "grad_weight_log10 of layer 1 minus that of layer L", 0},
     {"grad_factor_per_layer", &Summary::grad_factor_per_layer,
-     "10^(grad_first_last_log10 / (L-1)): below 1 vanishing, above 1 exploding"},
+     "10^(grad_first_last_log10 / (L-1)): below 1 vanishing, above 1 exploding", 1},
+    {"signal_first_last_log10", &Summary::signal_first_last_log10,
+     "log10 of the pre-activations' RMS in layer L minus that in layer 1: below 0 the forward signal shrinks", 0},
+    {"signal_factor_per_layer", &Summary::signal_factor_per_layer,
+     "10^(signal_first_last_log10 / (L-1)): the forward signal's factor per layer", 1},
+    {"grad_weight_log10_max", &Summary::grad_weight_log10_max,
+     "the absolute gradient scale: the largest grad_weight_log10 of any layer"},
     {"saturated_frac_mean", &Summary::saturated_frac_mean, "mean over layers of saturated_frac"},
     {"saturated_frac_max", &Summary::saturated_frac_max, "largest saturated_frac of any layer"},
     {"inactive_frac_mean", &Summary::inactive_frac_mean, "mean over layers of inactive_frac"},
@@ -154,7 +160,7 @@ void rounding_note(Summary& s, const std::vector<LayerStats>& layers, std::strin
 std::span<const SummaryMetric> summary_metrics() { return kSummaryMetrics; }
 
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
-                  double sat_eps, std::string_view dtype) {
+                  std::string_view saturation, std::string_view dtype) {
   Summary s;
   const auto& layers = pass.layers;
   const auto L = static_cast<Index>(layers.size());
@@ -201,6 +207,16 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
   if (coherence_n > 0) s.dw_sign_coherence_mean = coherence_sum / static_cast<double>(coherence_n);
   s.grad_first_last_log10 = layers.front().grad_weight_log10 - layers.back().grad_weight_log10;
   if (L > 1) s.grad_factor_per_layer = std::pow(10.0, s.grad_first_last_log10 / static_cast<double>(L - 1));
+  const double rms_first = std::hypot(layers.front().preact_mean, layers.front().preact_std);
+  const double rms_last = std::hypot(layers.back().preact_mean, layers.back().preact_std);
+  if (rms_first > 0 && rms_last > 0) s.signal_first_last_log10 = std::log10(rms_last) - std::log10(rms_first);
+  if (L > 1) s.signal_factor_per_layer = std::pow(10.0, s.signal_first_last_log10 / static_cast<double>(L - 1));
+  Index loudest = 0;  // the layer with the largest weight gradient
+  for (const LayerStats& l : layers)
+    if (std::isfinite(l.grad_weight_log10) && (loudest == 0 || l.grad_weight_log10 > s.grad_weight_log10_max)) {
+      s.grad_weight_log10_max = l.grad_weight_log10;
+      loudest = l.layer;
+    }
 
   // The gradient verdict, from the ratio where it is defined; where not, saying why.
   if (pass.inexact_layer != 0) {
@@ -223,6 +239,25 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
   } else if (s.grad_first_last_log10 > std::log10(t.exploding_above)) {
     say("exploding", fmt::format("the first layer's gradient is {}: exploding", ratio_phrase(s)));
   }
+  if (s.signal_first_last_log10 < std::log10(t.signal_vanishing_below) ||
+      s.signal_first_last_log10 > std::log10(t.signal_exploding_above)) {
+    const bool down = s.signal_first_last_log10 < 0;
+    say(down ? "signal_vanishing" : "signal_exploding",
+        fmt::format("the pre-activations' RMS goes from {:.3g} in layer 1 to {:.3g} in layer {} (10^{:+.1f}, x{:.2f} per "
+                    "layer): the forward signal {}: signal {}",
+                    rms_first, rms_last, L, s.signal_first_last_log10, s.signal_factor_per_layer,
+                    down ? "fades on its way to the head" : "grows on its way to the head",
+                    down ? "vanishing" : "exploding"));
+  }
+  if (s.grad_weight_log10_max < std::log10(t.grad_below)) {
+    say("grad_small", fmt::format("the largest weight gradient, layer {}'s, is 10^{:.1f} (|dL/dW|): every layer "
+                                  "learns slowly at a usual learning rate: small gradients",
+                                  loudest, s.grad_weight_log10_max));
+  } else if (s.grad_weight_log10_max > std::log10(t.grad_above)) {
+    say("grad_large", fmt::format("the largest weight gradient, layer {}'s, is 10^{:+.1f} (|dL/dW|): a usual learning "
+                                  "rate would throw the weights far: large gradients",
+                                  loudest, s.grad_weight_log10_max));
+  }
   // Saturation means a flat tail (sigmoid, tanh far from 0), where the slope is small but not
   // zero. Unit-samples in a dead zone (relu's x < 0) have zero slope: they count in
   // saturated_frac, but are judged by the dead-units verdict, not this one.
@@ -230,9 +265,8 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
   if (tail > t.saturated_above) {
     const Index w = worst_layer(layers, &LayerStats::saturated_frac);
     say("saturated",
-        fmt::format("{} of unit-samples sit on a flat tail (slope below {:g} of the maximum), "
-                    "worst in layer {} ({}): saturated",
-                    percent(tail), sat_eps, w,
+        fmt::format("{} of unit-samples sit on a flat tail ({}), worst in layer {} ({}): saturated",
+                    percent(tail), saturation, w,
                     percent(layers[static_cast<std::size_t>(w - 1)].saturated_frac)));
   }
   if (s.dead_units_frac > t.dead_above) {

@@ -17,6 +17,10 @@ struct Thresholds {
   double saturated_above = 0.3;   // mean saturated_frac minus mean inactive_frac (see summarize)
   double dead_above = 0.05;       // share of all hidden units that are dead
   double offset_above = 0.3;      // mean over layers of |act_mean| / rms(act)
+  double signal_vanishing_below = 0.1;  // last layer's pre-activation RMS / first layer's
+  double signal_exploding_above = 10;
+  double grad_below = 1e-3;       // the largest layer's |dL/dW_l|: the absolute gradient scale
+  double grad_above = 1e3;
 };
 
 struct Summary {
@@ -29,26 +33,34 @@ struct Summary {
   double dead_units_frac_max = kNaN;    // worst layer
   double dw_sign_coherence_mean = kNaN; // layers 2..L (layer 1 sees the data, not activations)
   double act_offset_mean = kNaN;        // mean over layers of |act_mean| / sqrt(act_mean^2 + act_std^2)
-  std::vector<std::string> verdict;     // vanishing, exploding, saturated, dead_units,
+  // The forward signal: log10 of the pre-activations' RMS, sqrt(mean^2 + std^2), in layer L minus
+  // that in layer 1 (below 0 the signal shrinks on its way up), and the factor per layer.
+  double signal_first_last_log10 = kNaN;
+  double signal_factor_per_layer = kNaN;
+  double grad_weight_log10_max = kNaN;  // the absolute gradient scale: the largest layer's log10 |dL/dW_l|
+  std::vector<std::string> verdict;     // vanishing, exploding, signal_vanishing, signal_exploding,
+                                        // grad_small, grad_large, saturated, dead_units,
                                         // not_zero_centred, inexact, or healthy
   std::vector<std::string> sentences;   // one per verdict, prefixed "<activation>: "
   std::vector<std::string> notes;       // what qualifies the numbers (slopes below the dtype's
                                         // range), prefixed "<activation>: "
 };
 
-// sat_eps and dtype only shape the sentences.
 // The summary's numbers, in output order (JSON keys, CSV columns, README).
 struct SummaryMetric {
   std::string_view key;
   double Summary::*field;
   std::string_view description;
+  double neutral = kNaN;  // signed metrics: the value that means "neither" (0 for a log ratio, 1 for a factor)
 };
 std::span<const SummaryMetric> summary_metrics();
 
 // "0.24", or "1.1e-87" where two decimals would say nothing.
 std::string factor_text(double v);
 
+// `saturation` (what counts as saturated, "slope below 0.1 of the maximum") and dtype only
+// shape the sentences.
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
-                  double sat_eps, std::string_view dtype);
+                  std::string_view saturation, std::string_view dtype);
 
 }  // namespace gf

@@ -27,6 +27,23 @@ constexpr Rgb kOkabeIto[] = {
 constexpr Rgb kViridis[] = {{68, 1, 84},    {71, 44, 122},  {59, 81, 139},  {44, 113, 142}, {33, 144, 141},
                             {39, 173, 129}, {92, 200, 99},  {170, 220, 50}, {253, 231, 37}};
 
+// Paul Tol's BuRd, 9 steps from blue to red through a light grey (personal.sron.nl/~pault).
+constexpr Rgb kBuRd[] = {{0x21, 0x66, 0xAC}, {0x43, 0x93, 0xC3}, {0x92, 0xC5, 0xDE}, {0xD1, 0xE5, 0xF0}, {0xF7, 0xF7, 0xF7},
+                         {0xFD, 0xDB, 0xC7}, {0xF4, 0xA5, 0x82}, {0xD6, 0x60, 0x4D}, {0xB2, 0x18, 0x2B}};
+
+template <std::size_t N>
+Rgb interpolate(const Rgb (&stops)[N], double t) {
+  if (!std::isfinite(t)) t = 0;
+  t = std::clamp(t, 0.0, 1.0) * (N - 1);
+  const int i = std::min(static_cast<int>(N) - 2, static_cast<int>(t));
+  const double f = t - i;
+  const Rgb a = stops[i], b = stops[i + 1];
+  auto mix = [f](std::uint8_t x, std::uint8_t y) {
+    return static_cast<std::uint8_t>(std::lround(x + f * (static_cast<double>(y) - x)));
+  };
+  return {mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)};
+}
+
 const char* dash_attr(Dash d) {
   switch (d) {
     case Dash::solid: return "";
@@ -54,16 +71,27 @@ Rgb palette_colour(int i) {
   return kOkabeIto[((i % n) + n) % n];
 }
 
-Rgb viridis(double t) {
-  if (!std::isfinite(t)) t = 0;
-  t = std::clamp(t, 0.0, 1.0) * 8;
-  const int i = std::min(7, static_cast<int>(t));
-  const double f = t - i;
-  const Rgb a = kViridis[i], b = kViridis[i + 1];
-  auto mix = [f](std::uint8_t x, std::uint8_t y) {
-    return static_cast<std::uint8_t>(std::lround(x + f * (static_cast<double>(y) - x)));
-  };
-  return {mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)};
+Rgb viridis(double t) { return interpolate(kViridis, t); }
+
+Rgb diverging(double t) { return interpolate(kBuRd, t); }
+
+double text_width(std::string_view s, double size, bool bold) {
+  std::size_t chars = 0;
+  for (const unsigned char ch : s) chars += (ch & 0xC0) != 0x80;  // UTF-8: one per character
+  return 0.62 * size * static_cast<double>(chars) * (bold ? 1.1 : 1.0);
+}
+
+std::vector<std::string> wrap_text(std::string_view s, double width, double size, bool bold) {
+  std::vector<std::string> lines;
+  const auto max_chars = static_cast<std::size_t>(std::max(1.0, std::floor(width / text_width("x", size, bold))));
+  while (text_width(s, size, bold) > width) {
+    std::size_t cut = s.rfind(' ', max_chars);
+    if (cut == std::string_view::npos || cut == 0) cut = max_chars;
+    lines.emplace_back(s.substr(0, cut));
+    s.remove_prefix(std::min(s.size(), s[std::min(cut, s.size() - 1)] == ' ' ? cut + 1 : cut));
+  }
+  if (!s.empty() || lines.empty()) lines.emplace_back(s);
+  return lines;
 }
 
 std::string num(double v) {
@@ -257,9 +285,12 @@ double draw_legend(Document& doc, double x, double y, std::span<const LegendEntr
                    std::string_view heading, std::size_t wrap) {
   doc.begin_group("legend");
   double cy = y;
-  if (!heading.empty()) {
-    doc.text(x, cy + 4, heading, 12, Document::Anchor::start, true);
-    cy += 18;
+  if (!heading.empty()) {  // wrapped to the labels' column
+    for (const std::string& line : wrap_text(heading, 38 + text_width(std::string(wrap, 'x'), 11.5), 12, true)) {
+      doc.text(x, cy + 4, line, 12, Document::Anchor::start, true);
+      cy += 16;
+    }
+    cy += 2;
   }
   for (const LegendEntry& e : entries) {
     const std::string colour = palette_colour(e.colour).hex();

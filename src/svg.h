@@ -27,6 +27,16 @@ Rgb palette_colour(int i);  // cycles
 // so it reads in grey too. t in [0, 1].
 Rgb viridis(double t);
 
+// A diverging map for signed values, t = 0.5 at the centre (light grey), blue below, red above:
+// Paul Tol's BuRd (colour-blind safe), interpolated linearly. t in [0, 1].
+Rgb diverging(double t);
+
+// How wide text is drawn, estimated: 0.62 em a character (DejaVu Sans averages under 0.6 em),
+// bold 10% wider. Layout wraps and fits text with it, so that nothing leaves the canvas.
+double text_width(std::string_view s, double size, bool bold = false);
+// Lines of at most `width` pixels at `size`, broken at spaces (a longer word is cut).
+std::vector<std::string> wrap_text(std::string_view s, double width, double size, bool bold = false);
+
 std::string num(double v);            // two decimals, "-0.00" printed as "0.00"
 
 enum class Dash { solid, dashed, dotted, dash_dot };

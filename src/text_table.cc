@@ -11,6 +11,25 @@ std::string table_number(double v) {
   return fmt::format("{:.4g}", v);
 }
 
+std::string common_format(const std::vector<double>& values) {
+  double top = 0;
+  bool whole = true;
+  for (const double v : values)
+    if (std::isfinite(v)) {
+      top = std::max(top, std::fabs(v));
+      whole = whole && v == std::round(v);
+    }
+  if (whole && top < 1e5) return ".0f";
+  if (top >= 1e5 || top < 1e-3) return ".3e";
+  const int decimals = std::clamp(3 - static_cast<int>(std::floor(std::log10(top))), 0, 6);
+  return fmt::format(".{}f", decimals);
+}
+
+std::string format_number(double v, const std::string& spec) {
+  if (!std::isfinite(v)) return "-";
+  return fmt::format(fmt::runtime("{:" + spec + "}"), v);
+}
+
 std::string TextTable::render(const std::string& indent) const {
   std::vector<std::size_t> width(header.size(), 0);
   for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();

@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "init.h"
+#include "real_text.h"
 #include "interrupt.h"
 
 namespace gf {
@@ -26,11 +27,9 @@ int thread_count(int t) {
 std::vector<double> parse_range(const std::string& text) {
   auto number = [](std::string_view s) {
     double v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc::result_out_of_range)
+    if (beyond_double_range(s))
       throw std::invalid_argument("'" + std::string(s) + "' is out of the range of a double");
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-      throw std::invalid_argument("'" + std::string(s) + "' is not a number");
+    if (!parse_real_text(s, v)) throw std::invalid_argument("'" + std::string(s) + "' is not a number");
     return v;
   };
   const auto c1 = text.find(':');
@@ -65,6 +64,9 @@ void validate(const TheoryConfig& c) {
   const bool named_init = c.init != "auto";
   if (!c.sigma_w2.empty() && c.weight_std)
     throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
+  if (c.gain && (!c.sigma_w2.empty() || c.weight_std))
+    throw UsageError(fmt::format("--gain and --{} both set the weight scale: give one",
+                                 c.weight_std ? "weight-std" : "sigma-w2"));
   if (named_init && c.weight_std)
     throw UsageError(fmt::format("--init {} and --weight-std both set the weights: give one", c.init));
   if (named_init && !c.sigma_w2.empty() && c.init != "orthogonal")
@@ -81,8 +83,8 @@ void validate(const TheoryConfig& c) {
     if (c.sigma_b2.size() > 1)
       throw UsageError("--sigma-b2: a range of values needs --phase-diagram; give one number");
   } else {
-    if (named_init || c.weight_std)
-      throw UsageError("--phase-diagram sweeps --sigma-w2 itself: drop --init and --weight-std");
+    if (named_init || c.weight_std || c.gain)
+      throw UsageError("--phase-diagram sweeps --sigma-w2 itself: drop --init, --gain and --weight-std");
     const std::size_t cells = std::max<std::size_t>(1, c.sigma_w2.size()) * std::max<std::size_t>(1, c.sigma_b2.size());
     if (cells * c.activations.size() > kMaxCells)
       throw UsageError(fmt::format("--phase-diagram: {} cells is too many (at most {}): use a coarser "
@@ -109,7 +111,9 @@ double resolve_sigma_w2(const TheoryConfig& c, const Activation& act, std::strin
   WeightInit w;
   w.scheme = find_init(name);
   w.dist = w.scheme->dist;
+  w.gain = c.gain;
   label = std::string(name);
+  if (c.gain) label += fmt::format(" gain={:g}", *c.gain);
   if (!c.sigma_w2.empty()) {
     w.sigma_w2 = c.sigma_w2[0];
     label += fmt::format(" sigma_w2={:g}", c.sigma_w2[0]);

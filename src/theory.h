@@ -16,6 +16,7 @@ struct TheoryConfig {
   std::vector<double> sigma_b2;   // empty: 0 (with --phase-diagram 0:0.3:0.01)
   std::string sigma_w2_text, sigma_b2_text;  // as given, for the report's config
   std::optional<double> weight_std;
+  std::optional<double> gain;  // torch.nn.init's gain for the scheme, as in analyze
   double bias_init = 0;
   Index depth = 20;
   Index width = 256;

@@ -18,6 +18,14 @@ bool TrainConfig::was_given(std::string_view name) const {
   return std::find(given.begin(), given.end(), name) != given.end();
 }
 
+std::vector<double> TrainConfig::learning_rates() const { return lrs.empty() ? std::vector<double>{optimizer.lr} : lrs; }
+
+std::string TrainConfig::speedup_reference() const {
+  if (!speedup_vs.empty()) return speedup_vs;
+  const auto& acts = net.activations;
+  return std::find(acts.begin(), acts.end(), "tanh") != acts.end() ? "tanh" : acts.front();
+}
+
 Index TrainConfig::resolved_log_every() const {
   if (log_every > 0) return log_every;
   return std::max<Index>(1, (steps + 49) / 50);
@@ -33,16 +41,6 @@ FeatureScaling TrainConfig::scaling() const {
 }
 
 namespace {
-
-std::uint64_t parse_seed(std::string_view s, const std::string& whole) {
-  std::uint64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
-    throw UsageError(fmt::format("--seed: '{}' is not allowed: give a whole number N, a range A:B "
-                                 "(A <= B, both included) or a list N,M,...",
-                                 whole));
-  return v;
-}
 
 // Features must be finite after scaling and within the dtype's range: an input that overflows is
 // the data's fault, said at load time with the column, not a divergence at step 1 blamed on --lr.
@@ -76,37 +74,6 @@ void check_feature_range(const Dataset& d, const TrainConfig& c) {
 }
 
 }  // namespace
-
-std::vector<std::uint64_t> parse_seeds(const std::string& text) {
-  std::vector<std::uint64_t> seeds;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string_view item = std::string_view(text).substr(start, comma - start);
-    if (const std::size_t colon = item.find(':'); colon != item.npos) {
-      const std::uint64_t a = parse_seed(item.substr(0, colon), text), b = parse_seed(item.substr(colon + 1), text);
-      if (a > b) throw UsageError(fmt::format("--seed: '{}': the range {}:{} is empty; give A <= B", text, a, b));
-      if (b - a >= 10000)
-        throw UsageError(fmt::format("--seed: '{}': {} seeds is too many; give at most 10000", text, b - a + 1));
-      for (std::uint64_t s = a; s <= b; ++s) seeds.push_back(s);
-    } else {
-      seeds.push_back(parse_seed(item, text));
-    }
-    start = comma + 1;
-  }
-  std::vector<std::uint64_t> sorted = seeds;
-  std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-    throw UsageError(fmt::format("--seed: '{}': a seed appears twice; each seed runs once", text));
-  return seeds;
-}
-
-std::string seeds_text(const std::vector<std::uint64_t>& seeds) {
-  bool consecutive = seeds.size() > 2;
-  for (std::size_t i = 1; i < seeds.size(); ++i) consecutive = consecutive && seeds[i] == seeds[i - 1] + 1;
-  if (consecutive) return fmt::format("{}:{}", seeds.front(), seeds.back());
-  return fmt::format("{}", fmt::join(seeds, ","));
-}
 
 Dataset load_dataset(const TrainConfig& c) {
   const DataConfig& dc = c.data;
@@ -172,6 +139,14 @@ void validate(const TrainConfig& c, const Dataset& d) {
                                  "(--optimizer {}) the decay alone makes the weights grow without bound, whatever "
                                  "the data; lower --weight-decay or --lr",
                                  o.weight_decay, o.lr, decay, stable, optimizer_name(o.kind)));
+  const auto& acts = c.net.activations;
+  if (!c.speedup_vs.empty() && std::find(acts.begin(), acts.end(), c.speedup_vs) == acts.end())
+    throw UsageError(fmt::format("--speedup-vs: '{}' is not one of the activations trained ({}){}", c.speedup_vs,
+                                 join(acts), did_you_mean(c.speedup_vs, acts)));
+  std::vector<double> rates = c.lrs;
+  std::sort(rates.begin(), rates.end());
+  if (std::adjacent_find(rates.begin(), rates.end()) != rates.end())
+    throw UsageError("--lr: a learning rate appears twice; each runs once");
   if (c.net.loss == LossKind::random)
     throw UsageError("--loss random backpropagates a fixed direction and cannot be trained; give xent or mse");
   if (c.data.standardize && c.net.input != InputKind::normal)

@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "dataset.h"
 #include "optimizer.h"
+#include "seed_stats.h"
 
 namespace gf {
 
@@ -27,11 +28,14 @@ struct TrainConfig {
   // Network flags shared with analyze. net.batch is the mini-batch; net.seed is unused (seeds);
   // net.input says how features are scaled (dataset.h's FeatureScaling).
   AnalysisConfig net;
-  std::vector<std::uint64_t> seeds{0};  // one run per (seed, activation)
+  std::vector<std::uint64_t> seeds{0};  // one run per (seed, learning rate, activation)
+  std::vector<double> lrs;              // --lr: one or several; empty: optimizer.lr alone
+  std::string speedup_vs;               // --speedup-vs: "" is tanh when trained, else the first activation
   DataConfig data;
   OptimizerConfig optimizer;
   Index steps = 2000;
   Index log_every = 0;  // 0: about 50 log points per run
+  Index target_every = 0;  // 0: every step to 100, then every step/100 steps (train_run.cc)
   double target_error = 0.25;
   Index eval_batch = 1000;
   bool stop_at_target = false;
@@ -40,13 +44,12 @@ struct TrainConfig {
   std::vector<std::string> given;
 
   bool was_given(std::string_view name) const;
+  std::vector<double> learning_rates() const;  // lrs, or {optimizer.lr}
+  std::string speedup_reference() const;       // the activation speed-ups are measured against
   Index resolved_log_every() const;
   FeatureScaling scaling() const;
 };
 
-// "7" -> {7}; "0:4" -> {0, 1, 2, 3, 4}; "1,5,9" -> {1, 5, 9}. Throws UsageError naming --seed.
-std::vector<std::uint64_t> parse_seeds(const std::string& text);
-std::string seeds_text(const std::vector<std::uint64_t>& seeds);  // the shortest form back
 
 // Checks what single flags cannot (against each other and the data); throws UsageError.
 void validate(const TrainConfig& c, const Dataset& d);

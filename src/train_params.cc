@@ -22,7 +22,7 @@ Params<T> initial_params(const NetworkSpec& s) {
     draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), p.W[l], 1);
     draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), p.b[l]);
   }
-  const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}};
+  const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
   draw_weights<T>(head, s.seed, Stream::head, 0, p.W[L + 1], 1);
   return p;
 }

@@ -38,7 +38,7 @@ void Workspace<T>::load(const Mat<double>& x, const std::vector<std::uint32_t>& 
 template <class T>
 ForwardOutcome train_forward(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, int threads) {
   const Index L = s.depth();
-  const double sat_threshold = s.sat_eps * s.activation->max_slope(s.activation_param);
+  const SaturationTest sat = saturation_test(*s.activation, s.activation_param, s.sat_eps, s.saturated_when);
   ForwardOutcome out;
   out.layers.resize(static_cast<std::size_t>(L));
   for (Index l = 1; l <= L; ++l) {
@@ -46,7 +46,7 @@ ForwardOutcome train_forward(const NetworkSpec& s, const Params<T>& p, Workspace
     for_each_block_or_stop(n, threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n);
       ws.parts[static_cast<std::size_t>(blk)] = layer_forward_block<T>(
-          *s.activation, s.activation_param, sat_threshold, ws.A[l - 1], p.W[l].middleRows(c0, cols),
+          *s.activation, s.activation_param, sat, ws.A[l - 1], p.W[l].middleRows(c0, cols),
           p.b[l].segment(c0, cols), ws.D[l].middleCols(c0, cols), ws.A[l].middleCols(c0, cols));
     });
     ForwardPartial& total = out.layers[static_cast<std::size_t>(l - 1)];

@@ -34,7 +34,10 @@ std::string_view run_end_name(RunEnd e) {
 }
 
 std::string TrainRun::label(bool with_seed) const {
-  return with_seed ? fmt::format("{} seed {}", activation, seed) : activation;
+  std::string out = activation;
+  if (lr_in_label) out += fmt::format(" lr {:g}", lr);
+  if (with_seed) out += fmt::format(" seed {}", seed);
+  return out;
 }
 
 }  // namespace gf

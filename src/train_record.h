@@ -53,7 +53,7 @@ struct Divergence {
 // The few numbers that say what happened over a run (train_summary.h fills them in).
 struct RunSummary {
   double final_loss = kNaN, final_train_error = kNaN, final_test_error = kNaN;
-  double speedup = kNaN;  // against the slowest run of the same seed that reached the target
+  double speedup = kNaN;  // the reference activation's steps to target (same seed and lr) / this run's
   // The largest rise of a layer's dead fraction from an earlier log step to a later one.
   Index dying_layer = 0, dying_from_step = 0, dying_to_step = 0;
   double dying_from = kNaN, dying_to = kNaN;
@@ -71,17 +71,21 @@ struct RunSummary {
 struct TrainRun {
   std::string activation;
   std::uint64_t seed = 0;
+  double lr = kNaN;            // its learning rate
+  bool lr_in_label = false;    // several learning rates were trained: labels name this one's
   std::string init;            // resolved, as `analyze` reports it
   RunEnd end = RunEnd::completed;
   Index steps_done = 0;
-  Index steps_to_target = -1;  // first log step with train error <= --target-error; -1: not reached
+  // First step with train error <= --target-error, checked every step up to 100, then every
+  // floor(step / 100) steps and at each log step: at most 1% late; -1: not reached.
+  Index steps_to_target = -1;
   double seconds_to_target = kNaN, seconds = kNaN;  // wall-clock: in tables, never in JSON
   Divergence divergence;       // when end == diverged
   std::vector<LogRecord> log;  // every log step, in order; the last is the final state
   RunSummary summary;
 
   bool reached() const { return steps_to_target >= 0; }
-  std::string label(bool with_seed) const;  // "relu" or "relu seed 3"
+  std::string label(bool with_seed) const;  // "relu", "relu seed 3", "relu lr 0.01 seed 3"
 };
 
 }  // namespace gf

@@ -43,10 +43,12 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
           {"init", n.init},
           {"sigma-w2", optional_json(n.sigma_w2)},
           {"weight-std", optional_json(n.weight_std)},
+          {"gain", optional_json(n.gain)},
           {"bias-init", n.bias_init},
           {"sigma-b2", optional_json(n.sigma_b2)},
           {"leaky-slope", n.leaky_slope},
           {"sat-eps", n.sat_eps},
+          {"saturated-when", optional_json(n.saturated_when)},
           {"dtype", dtype_name(n.dtype)},
           {"saturated-above", n.thresholds.saturated_above},
           {"dead-above", n.thresholds.dead_above},
@@ -61,16 +63,18 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
           {"data-seed", dc.seed},
           {"steps", c.steps},
           {"optimizer", optimizer_name(o.kind)},
-          {"lr", o.lr},
+          {"lr", c.lrs.size() > 1 ? ojson(c.lrs) : ojson(o.lr)},
           {"momentum", o.kind == OptimizerKind::momentum ? ojson(o.momentum) : ojson(nullptr)},
           {"beta1", adam ? ojson(o.beta1) : ojson(nullptr)},
           {"beta2", adam ? ojson(o.beta2) : ojson(nullptr)},
           {"adam-eps", adam ? ojson(o.eps) : ojson(nullptr)},
           {"weight-decay", o.weight_decay},
           {"log-every", c.resolved_log_every()},
+          {"target-every", c.target_every > 0 ? ojson(c.target_every) : ojson(nullptr)},
           {"target-error", c.target_error},
           {"eval-batch", std::min(c.eval_batch, d.n_train)},
-          {"stop-at-target", c.stop_at_target}};
+          {"stop-at-target", c.stop_at_target},
+          {"speedup-vs", c.speedup_reference()}};
 }
 
 ojson log_record_json(const LogRecord& r) {
@@ -88,8 +92,9 @@ ojson log_record_json(const LogRecord& r) {
           {"layers", std::move(layers)}};
 }
 
-std::string trace_line(const TrainRun& run, const LogRecord& r) {
+std::string trace_line(const TrainRun& run, const LogRecord& r, bool with_lr) {
   ojson j = {{"activation", run.activation}, {"seed", run.seed}};
+  if (with_lr) j["lr"] = run.lr;
   const ojson record = log_record_json(r);
   for (const auto& [k, v] : record.items()) j[k] = v;
   return dump_json(j) + "\n";
@@ -109,6 +114,7 @@ ojson run_json(const TrainRun& r, const TrainConfig& c, bool timings) {
                   {"message", divergence_text(r, c)}};
   ojson j = {{"activation", r.activation},
              {"seed", r.seed},
+             {"lr", r.lr},
              {"init", r.init},
              {"end", run_end_name(r.end)},
              {"steps_done", r.steps_done},
@@ -148,13 +154,19 @@ std::string train_json(const TrainResult& result, bool timings) {
   ojson runs = ojson::array();
   for (const TrainRun& r : result.runs) runs.push_back(run_json(r, result.config, timings));
   ojson aggregate = ojson::array();
-  for (const ActivationAggregate& a : result.aggregate)
-    aggregate.push_back({{"activation", a.activation},
-                         {"runs", a.runs},
-                         {"reached_target", a.reached},
-                         {"diverged", a.diverged},
-                         {"steps_to_target", spread_json(a.steps_to_target)},
-                         {"speedup", spread_json(a.speedup)}});
+  auto entry = [](const std::string& act, double lr, Index runs, Index reached, const Spread& steps,
+                  const Spread& speedup) {
+    return ojson{{"activation", act}, {"lr", lr}, {"runs", runs}, {"reached_target", reached},
+                 {"steps_to_target", spread_json(steps)}, {"speedup", spread_json(speedup)}};
+  };
+  for (const ActivationAggregate& a : result.aggregate) {
+    ojson j = entry(a.activation, a.lr, a.runs, a.reached, a.steps_to_target, a.speedup);
+    j["diverged"] = a.diverged;
+    aggregate.push_back(std::move(j));
+  }
+  ojson best = ojson::array();
+  for (const BestRate& b : result.best)
+    best.push_back(entry(b.activation, b.lr, b.runs, b.reached, b.steps_to_target, b.speedup));
   const DatasetInfo& d = result.data;
   const ojson doc = {{"schema_version", kSchemaVersion},
                      {"tool", "gradflow"},
@@ -171,7 +183,9 @@ std::string train_json(const TrainResult& result, bool timings) {
                        {"feature_names", d.feature_names},
                        {"class_names", d.class_names}}},
                      {"interrupted", result.interrupted},
+                     {"speedup_vs", result.config.speedup_reference()},
                      {"aggregate", std::move(aggregate)},
+                     {"best_lr", std::move(best)},
                      {"runs", std::move(runs)}};
   return dump_json(doc, 2) + "\n";
 }

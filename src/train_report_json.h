@@ -12,7 +12,7 @@ namespace gf {
 nlohmann::ordered_json train_config_json(const TrainConfig& c, const DatasetInfo& d);
 nlohmann::ordered_json log_record_json(const LogRecord& r);
 // One --trace line: the run's identity, then the record.
-std::string trace_line(const TrainRun& run, const LogRecord& r);
+std::string trace_line(const TrainRun& run, const LogRecord& r, bool with_lr = false);  // with_lr: several rates
 std::string train_json(const TrainResult& result, bool timings);
 
 }  // namespace gf

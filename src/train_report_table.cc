@@ -24,11 +24,13 @@ std::string header(const TrainResult& r) {
   std::string opt = std::string(optimizer_name(o.kind));
   if (o.kind == OptimizerKind::momentum) opt += fmt::format(" {:g}", o.momentum);
   if (o.weight_decay > 0) opt += fmt::format(", weight decay {:g}", o.weight_decay);
+  const std::vector<double> lrs = c.learning_rates();
   return fmt::format(
       "gradflow train: {} ({} classes, {} features; {} train, {} test), depth {}, {}, loss {}, {}\n"
-      "{}, lr {:g}, batch {}, {} steps, log every {}, target train error {:g}%, seed{} {}{}\n",
+      "{}, lr {}, batch {}, {} steps, log every {}, target train error {:g}%, seed{} {}{}\n",
       d.name, d.classes, d.features, d.n_train, d.n_test, c.net.depth, widths, loss_name(c.net.loss),
-      dtype_name(c.net.dtype), opt, o.lr, c.net.batch, c.steps, c.resolved_log_every(), 100 * c.target_error,
+      dtype_name(c.net.dtype), opt, fmt::format("{:g}", fmt::join(lrs, ",")), c.net.batch, c.steps,
+      c.resolved_log_every(), 100 * c.target_error,
       c.seeds.size() > 1 ? "s" : "", seeds_text(c.seeds), c.stop_at_target ? ", stop at target" : "");
 }
 
@@ -40,6 +42,7 @@ std::string target_cell(const TrainRun& r) {
 
 std::string runs_table(const TrainResult& result, const Style& s) {
   const bool seeds = result.several_seeds();
+  const std::string vs = "vs " + result.config.speedup_reference();
   std::size_t name_w = 3, init_w = 4;
   for (const TrainRun& r : result.runs) {
     name_w = std::max(name_w, r.label(seeds).size());
@@ -47,7 +50,7 @@ std::string runs_table(const TrainResult& result, const Style& s) {
   }
   std::string out = s.paint(fmt::format("{:<{}}  {:<{}}  {:>9} {:>11} {:>7} {:>8} {:>7} {:>7} {:>8} {:>6} {:>8} {:>6}",
                                         "run", name_w, "init", init_w, "steps", "to target", "sec", "loss", "train%",
-                                        "test%", "speedup", "dead%", "topsat%", "coher"),
+                                        "test%", vs, "dead%", "topsat%", "coher"),
                             Tone::bold) +
                     "\n";
   for (const TrainRun& r : result.runs) {
@@ -72,27 +75,59 @@ std::string spread_cell(const Spread& sp, std::string_view spec, std::string_vie
                      num(sp.min, spec), num(sp.max, spec));
 }
 
-std::string seeds_table(const TrainResult& result, const Style& s) {
-  std::string out(1, '\n');  // (not "\n" + string: GCC 12 warns falsely, -Wrestrict)
-  out += s.paint(fmt::format("over {} seeds ({}):", result.config.seeds.size(), seeds_text(result.config.seeds)),
-                 Tone::bold);
+// One row per activation (and learning rate, when several): runs that reached the target, and
+// the spread over seeds of steps to target and speed-up.
+struct SpreadRow {
+  std::string activation;
+  double lr;
+  Index reached, runs;
+  const Spread &steps, &speedup;
+};
+
+std::string spread_rows(const std::vector<SpreadRow>& rows, bool with_lr, const std::string& lr_title,
+                        const std::string& vs, const Style& s) {
   const std::string pm = s.utf8 ? "±" : "+-";
   std::vector<std::string> steps, speedups;
   std::size_t width = 0;
-  for (const ActivationAggregate& a : result.aggregate) {
-    steps.push_back(spread_cell(a.steps_to_target, ".0f", "", s));
-    speedups.push_back(spread_cell(a.speedup, ".2f", "x", s));
+  for (const SpreadRow& r : rows) {
+    steps.push_back(spread_cell(r.steps, ".0f", "", s));
+    speedups.push_back(spread_cell(r.speedup, ".2f", "x", s));
     width = std::max(width, steps.back().size());
   }
   const std::string steps_title = fmt::format("steps to target: mean {} sd (min..max)", pm);
   width = std::max(width, steps_title.size());
-  out += fmt::format("\n{:<11} {:>8}  {:<{}}  speed-up: mean {} sd (min..max)\n", "activation", "reached", steps_title,
-                     width, pm);
-  for (std::size_t i = 0; i < result.aggregate.size(); ++i) {
-    const ActivationAggregate& a = result.aggregate[i];
-    out += fmt::format("{:<11} {:>8}  {:<{}}  {}\n", a.activation, fmt::format("{}/{}", a.reached, a.runs), steps[i],
-                       width, speedups[i]);
+  const std::string lr_head = with_lr ? fmt::format(" {:>8}", lr_title) : "";
+  std::string out = fmt::format("{:<11}{} {:>8}  {:<{}}  speed-up {}: mean {} sd (min..max)\n", "activation", lr_head,
+                                "reached", steps_title, width, vs, pm);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const SpreadRow& r = rows[i];
+    out += fmt::format("{:<11}{} {:>8}  {:<{}}  {}\n", r.activation, with_lr ? fmt::format(" {:>8g}", r.lr) : "",
+                       fmt::format("{}/{}", r.reached, r.runs), steps[i], width, speedups[i]);
   }
+  return out;
+}
+
+std::string seeds_table(const TrainResult& result, const Style& s) {
+  std::string out(1, '\n');  // (not "\n" + string: GCC 12 warns falsely, -Wrestrict)
+  out += s.paint(fmt::format("over {} seeds ({}):", result.config.seeds.size(), seeds_text(result.config.seeds)),
+                 Tone::bold);
+  out += '\n';
+  std::vector<SpreadRow> rows;
+  for (const ActivationAggregate& a : result.aggregate)
+    rows.push_back({a.activation, a.lr, a.reached, a.runs, a.steps_to_target, a.speedup});
+  const std::string vs = "vs " + result.config.speedup_reference();
+  out += spread_rows(rows, result.several_lrs(), "lr", vs, s);
+  return out;
+}
+
+std::string best_table(const TrainResult& result, const Style& s) {
+  std::string out(1, '\n');
+  out += s.paint("each activation at its own best learning rate (the most seeds at the target, then the fewest steps):",
+                 Tone::bold);
+  out += '\n';
+  std::vector<SpreadRow> rows;
+  for (const BestRate& b : result.best) rows.push_back({b.activation, b.lr, b.reached, b.runs, b.steps_to_target, b.speedup});
+  out += spread_rows(rows, true, "best lr", "vs " + result.config.speedup_reference() + " at its best", s);
   return out;
 }
 
@@ -103,14 +138,17 @@ std::string train_table(const TrainResult& result, const Style& s) {
   if (result.interrupted) out += s.paint("interrupted: every run stopped early; this covers the steps taken\n", Tone::warn);
   out += '\n';
   out += runs_table(result, s);
-  if (result.several_seeds()) out += seeds_table(result, s);
+  if (result.several_seeds() || result.several_lrs()) out += seeds_table(result, s);
+  if (!result.best.empty()) out += best_table(result, s);
+  const std::string ref = result.config.speedup_reference();
   out += fmt::format(
-      "\nsteps: steps taken; to target: first log step with train error <= {:g}% (evaluation batch of {}\n"
-      "samples); sec: wall-clock seconds to the target\n"
-      "speedup: steps of the slowest run (same seed) that reached the target / this run's\n"
+      "\nsteps: steps taken; to target: first step with train error <= {:g}% (evaluation batch of {}\n"
+      "samples; every step counts, whatever --log-every: see --target-every); sec: seconds to it\n"
+      "vs {}: speed-up, {}'s steps to target (same seed{}) / this run's (--speedup-vs)\n"
       "dead%: hidden units dead at the end; topsat%: peak share of the top hidden layer's unit-samples\n"
       "on a flat tail (a dead zone's zeros excluded); coher: mean sign coherence of dW rows, layers 2..L\n",
-      100 * result.config.target_error, std::min(result.config.eval_batch, result.data.n_train));
+      100 * result.config.target_error, std::min(result.config.eval_batch, result.data.n_train), ref, ref,
+      result.several_lrs() ? ", same learning rate" : "");
   std::string sentences;
   for (const TrainRun& r : result.runs)
     for (const std::string& line : r.summary.sentences) {

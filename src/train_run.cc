@@ -62,6 +62,9 @@ class Trainer {
   void steps() {
     const Index log_every = c_.resolved_log_every();
     record(0, kNaN, nullptr);
+    if (run_.log.back().train_error <= c_.target_error) run_.steps_to_target = 0, run_.seconds_to_target = 0;
+    else keep_state(0), schedule_next_check(0, run_.log.back().train_error);
+    Index last_logged = 0;
     for (Index step = 1; step <= c_.steps; ++step) {
       if (interrupt_requested()) {
         run_.end = RunEnd::interrupted;
@@ -81,12 +84,17 @@ class Trainer {
                                             : fmt::format("layer {} weight gradient", bad));
         break;
       }
+      const bool check = !run_.reached() && target_check_step(step);
       const bool log = step % log_every == 0 || step == c_.steps;
-      opt_.step(p_, g_, log ? &norms_ : nullptr);
+      opt_.step(p_, g_, log || check ? &norms_ : nullptr);
       run_.steps_done = step;
-      if (!log) continue;
-      if (!record(step, fo.loss, &norms_)) break;
+      if (log) {
+        last_logged = step;
+        if (!record(step, fo.loss, &norms_)) break;
+      }
+      if (check) check_target(step);
       if (run_.reached() && c_.stop_at_target) {
+        if (!log && !record(step, fo.loss, &norms_)) break;  // the last record: where it stopped
         run_.end = RunEnd::stopped_at_target;
         break;
       }
@@ -102,6 +110,84 @@ class Trainer {
     run_.end = RunEnd::diverged;
     run_.divergence = {step, layer, std::move(where), run_.steps_done == 0,
                        d_.x_train.size() > 0 ? d_.x_train.cwiseAbs().maxCoeff() : 0.0};
+  }
+
+  // Steps to target: the first step whose error on the evaluation batch is at or below the
+  // target. Checking every step costs a forward pass of the evaluation batch per step, so the
+  // checks thin out where the target cannot be near: after a check at step s with error e, the
+  // next is at most max(1, s/100) steps later (1% of the count), and at most (e - target) / (2 M)
+  // steps later, M the largest fall of the error between two consecutive steps seen so far
+  // (every step is checked up to 100): the error would have to fall twice as fast as it ever
+  // did to reach the target unseen. A check that finds the target reached also replays the steps
+  // since the previous check, one at a time, from a copy of the state that check left. So the
+  // count is exact (checked against every step in the tests) unless the error falls faster than
+  // twice its fastest fall so far. --target-every N checks every N steps instead (1: all). Log
+  // records take no part: --log-every changes nothing.
+  bool target_check_step(Index step) const { return step == c_.steps || step >= next_check_; }
+
+  void schedule_next_check(Index step, double error) {
+    if (step == last_checked_ + 1 && std::isfinite(last_error_)) max_fall_ = std::max(max_fall_, last_error_ - error);
+    last_checked_ = step;
+    last_error_ = error;
+    Index every = c_.target_every > 0 ? c_.target_every : std::max<Index>(1, step / 100);
+    if (c_.target_every == 0) {
+      const double room = max_fall_ > 0 ? (error - c_.target_error) / (2 * max_fall_) : 1;
+      every = std::clamp<Index>(static_cast<Index>(std::floor(room)), 1, every);
+    }
+    next_check_ = step + every;
+  }
+
+  double eval_error() {
+    if (!std::isfinite(train_forward(s_, p_, eval_ws_, threads_).loss)) return kNaN;  // the log says why
+    return static_cast<double>(count_errors(eval_ws_)) / static_cast<double>(eval_ws_.batch);
+  }
+
+  // Everything a step changes, to step again from there.
+  struct State {
+    Index step = 0;
+    Params<T> p, g;
+    Optimizer<T> opt;
+    BatchOrder order;
+  };
+
+  void keep_state(Index step) {
+    if (!kept_) {
+      kept_.emplace(State{step, p_, g_, opt_, order_});
+      return;
+    }
+    kept_->step = step;
+    kept_->p = p_;  // assignments reuse the copy's memory
+    kept_->opt = opt_;
+    kept_->order = order_;
+  }
+
+  void check_target(Index step) {
+    const double error = eval_error();
+    if (!(error <= c_.target_error)) {
+      schedule_next_check(step, std::isfinite(error) ? error : 1.0);
+      return keep_state(step);
+    }
+    run_.steps_to_target = step;
+    run_.seconds_to_target = seconds();
+    if (!kept_ || step - kept_->step < 2) return;
+    State now{step, p_, g_, opt_, order_};
+    p_ = kept_->p;
+    opt_ = kept_->opt;
+    order_ = kept_->order;
+    for (Index s = kept_->step + 1; s < step; ++s) {  // the same steps again: the same numbers
+      train_ws_.load(d_.x_train, d_.y_train, order_.next());
+      train_forward(s_, p_, train_ws_, threads_);
+      train_backward(s_, p_, train_ws_, g_, threads_);
+      opt_.step(p_, g_, nullptr);
+      if (eval_error() <= c_.target_error) {
+        run_.steps_to_target = s;
+        break;
+      }
+    }
+    p_ = std::move(now.p);
+    g_ = std::move(now.g);
+    opt_ = std::move(now.opt);
+    order_ = std::move(now.order);
   }
 
   Index nonfinite_gradient_layer() const {
@@ -160,10 +246,6 @@ class Trainer {
       r.test_error = test_error();
     }
     run_.log.push_back(r);
-    if (finite && !run_.reached() && r.train_error <= c_.target_error) {
-      run_.steps_to_target = step;
-      run_.seconds_to_target = seconds();
-    }
     if (obs_) obs_->on_log(run_, run_.log.back());
     if (!finite) {
       diverge(step, fo.nonfinite_layer, fo.nonfinite_layer > L
@@ -187,6 +269,9 @@ class Trainer {
   std::optional<Workspace<T>> test_ws_, test_tail_ws_;
   BatchOrder order_;
   UpdateNorms norms_;
+  std::optional<State> kept_;  // the state after the last check that found the target not reached
+  Index next_check_ = 1, last_checked_ = 0;
+  double last_error_ = kNaN, max_fall_ = 0;
   Clock::time_point start_;
 };
 

@@ -140,9 +140,10 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
   // Only saturation that training brought about: the state at initialisation is `analyze`'s.
   if (s.top_saturated_peak > c.net.thresholds.saturated_above &&
       s.top_saturated_peak - s.top_saturated_initial > c.net.thresholds.saturated_above / 2)
-    say(fmt::format("top hidden layer {:.0f}% saturated at step {} (slope below {:g} of the maximum; {:.0f}% at the "
+    say(fmt::format("top hidden layer {:.0f}% saturated at step {} ({}; {:.0f}% at the "
                     "start, {:.0f}% at the end; mean activation {:.3f} at the peak)",
-                    as_percent(s.top_saturated_peak), s.top_saturated_peak_step, c.net.sat_eps,
+                    as_percent(s.top_saturated_peak), s.top_saturated_peak_step,
+                    saturation_text(c.net, *find_activation(run.activation)),
                     as_percent(s.top_saturated_initial), as_percent(s.top_saturated_final), s.top_act_mean_at_peak));
 
   // Sign coherence of the weight updates, mean over the log steps that took a step.
@@ -174,36 +175,75 @@ void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool wit
                     chance_hidden));
 }
 
-void set_speedups(std::vector<TrainRun>& runs) {
-  std::map<std::uint64_t, Index> slowest;
+void set_speedups(std::vector<TrainRun>& runs, const std::string& reference) {
+  std::map<std::pair<std::uint64_t, double>, Index> ref;  // (seed, lr) -> the reference's steps
   for (const TrainRun& r : runs)
-    if (r.reached()) slowest[r.seed] = std::max(slowest[r.seed], r.steps_to_target);
-  for (TrainRun& r : runs)
-    r.summary.speedup = r.reached() && r.steps_to_target > 0
-                            ? static_cast<double>(slowest[r.seed]) / static_cast<double>(r.steps_to_target)
+    if (r.activation == reference && r.reached()) ref[{r.seed, r.lr}] = r.steps_to_target;
+  for (TrainRun& r : runs) {
+    const auto it = ref.find({r.seed, r.lr});
+    r.summary.speedup = r.reached() && r.steps_to_target > 0 && it != ref.end()
+                            ? static_cast<double>(it->second) / static_cast<double>(r.steps_to_target)
                             : kNaN;
+  }
 }
 
+namespace {
+
+bool same_lr(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+}  // namespace
+
 std::vector<ActivationAggregate> aggregate_runs(const std::vector<TrainRun>& runs,
-                                                const std::vector<std::string>& activations) {
+                                                const std::vector<std::string>& activations,
+                                                const std::vector<double>& lrs) {
   std::vector<ActivationAggregate> out;
-  for (const std::string& act : activations) {
-    ActivationAggregate a;
-    a.activation = act;
-    std::vector<double> steps, speedups;
-    for (const TrainRun& r : runs) {
-      if (r.activation != act) continue;
-      ++a.runs;
-      a.diverged += r.end == RunEnd::diverged;
-      if (r.reached()) {
-        ++a.reached;
-        steps.push_back(static_cast<double>(r.steps_to_target));
+  for (const double lr : lrs)
+    for (const std::string& act : activations) {
+      ActivationAggregate a;
+      a.activation = act;
+      a.lr = lr;
+      std::vector<double> steps, speedups;
+      for (const TrainRun& r : runs) {
+        if (r.activation != act || !same_lr(r.lr, lr)) continue;
+        ++a.runs;
+        a.diverged += r.end == RunEnd::diverged;
+        if (r.reached()) {
+          ++a.reached;
+          steps.push_back(static_cast<double>(r.steps_to_target));
+        }
+        if (std::isfinite(r.summary.speedup)) speedups.push_back(r.summary.speedup);
       }
-      if (std::isfinite(r.summary.speedup)) speedups.push_back(r.summary.speedup);
+      a.steps_to_target = spread_of(steps);
+      a.speedup = spread_of(speedups);
+      out.push_back(std::move(a));
     }
-    a.steps_to_target = spread_of(steps);
-    a.speedup = spread_of(speedups);
-    out.push_back(std::move(a));
+  return out;
+}
+
+std::vector<BestRate> best_rates(const std::vector<ActivationAggregate>& aggregate, const std::vector<TrainRun>& runs,
+                                 const std::string& reference) {
+  std::vector<BestRate> out;
+  for (const ActivationAggregate& a : aggregate) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const BestRate& b) { return b.activation == a.activation; });
+    const auto better = [&](const BestRate& b) {
+      if (a.reached != b.reached) return a.reached > b.reached;
+      return a.reached > 0 && a.steps_to_target.mean < b.steps_to_target.mean;
+    };
+    if (it == out.end()) out.push_back({a.activation, a.lr, a.runs, a.reached, a.steps_to_target, {}});
+    else if (better(*it)) *it = {a.activation, a.lr, a.runs, a.reached, a.steps_to_target, {}};
+  }
+  const auto ref = std::find_if(out.begin(), out.end(), [&](const BestRate& b) { return b.activation == reference; });
+  if (ref == out.end()) return out;
+  std::map<std::uint64_t, Index> ref_steps;  // seed -> the reference's steps at its best rate
+  for (const TrainRun& r : runs)
+    if (r.activation == reference && same_lr(r.lr, ref->lr) && r.reached()) ref_steps[r.seed] = r.steps_to_target;
+  for (BestRate& b : out) {
+    std::vector<double> speedups;
+    for (const TrainRun& r : runs)
+      if (r.activation == b.activation && same_lr(r.lr, b.lr) && r.reached() && r.steps_to_target > 0)
+        if (const auto it = ref_steps.find(r.seed); it != ref_steps.end())
+          speedups.push_back(static_cast<double>(it->second) / static_cast<double>(r.steps_to_target));
+    b.speedup = spread_of(speedups);
   }
   return out;
 }
@@ -219,7 +259,7 @@ std::string divergence_text(const TrainRun& run, const TrainConfig& c) {
                        noisy ? fmt::format(", lower --noise (now {:g})", *c.data.noise) : std::string(),
                        c.net.dtype == Dtype::f32 ? ", or train with --dtype f64" : "");
   }
-  std::string hint = fmt::format("lower --lr (now {:g})", c.optimizer.lr);
+  std::string hint = fmt::format("lower --lr (now {:g})", std::isfinite(run.lr) ? run.lr : c.optimizer.lr);
   if (c.optimizer.kind == OptimizerKind::momentum && c.optimizer.momentum >= 0.95)
     hint += fmt::format(" or --momentum (now {:g})", c.optimizer.momentum);
   if (c.optimizer.weight_decay * c.optimizer.lr >= 0.1)

@@ -29,6 +29,7 @@ Spread spread_of(std::span<const double> values);
 
 struct ActivationAggregate {
   std::string activation;
+  double lr = kNaN;
   Index runs = 0, reached = 0, diverged = 0;
   Spread steps_to_target;  // over the runs that reached the target
   Spread speedup;          // over the seeds where it is defined
@@ -42,10 +43,25 @@ std::vector<Index> hidden_widths(const TrainConfig& c, Index features);
 
 // Fills run.summary (not the speed-up); `features` is n_0; `with_seed` puts the seed in sentences.
 void summarize_run(TrainRun& run, const TrainConfig& c, Index features, bool with_seed);
-// Speed-ups within each seed, against the slowest run of that seed that reached the target.
-void set_speedups(std::vector<TrainRun>& runs);
+// Speed-ups within each (seed, learning rate): the `reference` activation's steps to target over
+// each run's; undefined when either did not reach the target.
+void set_speedups(std::vector<TrainRun>& runs, const std::string& reference);
+// Per learning rate (in order), then activation.
 std::vector<ActivationAggregate> aggregate_runs(const std::vector<TrainRun>& runs,
-                                                const std::vector<std::string>& activations);
+                                                const std::vector<std::string>& activations,
+                                                const std::vector<double>& lrs);
+
+// Each activation at its own best learning rate: the one where the most seeds reached the target,
+// then the fewest steps on average (then the first given). The speed-up, seed by seed, is the
+// reference's steps at its best rate over this activation's at its best rate.
+struct BestRate {
+  std::string activation;
+  double lr = kNaN;
+  Index runs = 0, reached = 0;
+  Spread steps_to_target, speedup;
+};
+std::vector<BestRate> best_rates(const std::vector<ActivationAggregate>& aggregate, const std::vector<TrainRun>& runs,
+                                 const std::string& reference);
 
 // "diverged at step 57: layer 3 pre-activations became non-finite; lower --lr (now 0.5)"
 std::string divergence_text(const TrainRun& run, const TrainConfig& c);

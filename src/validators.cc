@@ -69,12 +69,12 @@ CLI::Validator real_number(double lo, double hi, bool open_lo, bool open_hi) {
   return CLI::Validator(
       [=](std::string& value) -> std::string {
         double v = 0;
-        const char* end = value.data() + value.size();
-        const auto [p, ec] = std::from_chars(value.data(), end, v);
-        const bool ok = ec == std::errc() && p == end && std::isfinite(v) &&
-                        (open_lo ? v > lo : v >= lo) && (open_hi ? v < hi : v <= hi);
-        if (ok) return "";
-        if (ec == std::errc::result_out_of_range && p == end)
+        const bool ok = parse_real_text(value, v) && (open_lo ? v > lo : v >= lo) && (open_hi ? v < hi : v <= hi);
+        if (ok) {
+          if (value.find('/') != std::string::npos) value = fmt::format("{}", v);  // shortest text that round-trips
+          return "";
+        }
+        if (beyond_double_range(value))
           return fmt::format("'{}' is out of the range of a double (about 1e-308 to 1e308 in size)", value);
         std::string range;  // "", " above 0", " of at least 0", " in (0, 1)"
         if (std::isinf(lo) && std::isinf(hi)) range = "";

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "enum_names.h"
+#include "real_text.h"
 #include "suggest.h"
 
 namespace gf {
@@ -51,8 +52,10 @@ CLI::Option* add_list_option(CLI::App& cmd, const std::string& flags, std::vecto
 // `listed`: show the choices next to the option in --help (off when the help text lists them).
 CLI::Validator one_of(std::vector<std::string> names, bool listed = true);
 CLI::Validator whole_number(long long lo, long long hi);
-// A real number in the interval; open ends exclude the bound.
+// A real number in the interval; open ends exclude the bound. A fraction such as 25/9 or 5/3 is
+// taken too, and handed on as its value: apply with ->transform(), not ->check().
 CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open_hi = false);
+
 // "8GiB", "512M", "1.5G" or plain bytes (K, M, G, T are powers of 1024) -> bytes.
 CLI::Validator byte_size();
 std::uint64_t parse_byte_size(std::string_view text);  // throws invalid_argument, out_of_range (not 1 B..16 EiB)

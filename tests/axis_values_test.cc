@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,6 +24,15 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+std::string fmt_value(double v) {  // the shortest text that reads back as v
+  char buf[64];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::stod(buf) == v) break;
+  }
+  return buf;
 }
 
 }  // namespace
@@ -50,6 +60,13 @@ TEST_CASE("real ranges hit their end points without rounding noise") {
   const Values v = reals({"0.1:2.9:0.1"});
   REQUIRE(v.size() == 29);
   for (std::size_t k = 0; k < v.size(); ++k) CHECK(std::stod(v[k]) == doctest::Approx(0.1 + 0.1 * k).epsilon(1e-12));
+}
+
+TEST_CASE("fractions are numbers: 25/9 is the value, spelled once, in lists and ranges") {
+  CHECK(reals({"25/9"}) == Values{fmt_value(25.0 / 9.0)});
+  CHECK(reals({"1/2,5/3"}) == Values{"0.5", fmt_value(5.0 / 3.0)});
+  CHECK(reals({"0:1:1/4"}) == Values{"0", "0.25", "0.5", "0.75", "1"});
+  CHECK(error_of([] { reals({"1/2,0.5"}); }).find("the value 0.5 is given twice") != std::string::npos);
 }
 
 TEST_CASE("per-layer widths in brackets are one value") {

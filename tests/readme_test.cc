@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "process.h"
+#include "rules.h"
 #include "stats.h"
 #include "summary.h"
 
@@ -13,9 +14,11 @@ TEST_CASE("README explains every metric, verdict and preset") {
   const std::string readme = test::read_file(std::string(GRADFLOW_SOURCE_DIR) + "/README.md");
   for (const LayerMetric& m : layer_metrics()) CHECK(readme.find("`" + std::string(m.key) + "`") != std::string::npos);
   for (const SummaryMetric& m : summary_metrics()) CHECK(readme.find(std::string(m.key)) != std::string::npos);
-  for (const char* v : {"vanishing", "exploding", "saturated", "dead_units", "not_zero_centred", "inexact", "healthy"})
+  for (const char* v : {"vanishing", "exploding", "saturated", "dead_units", "not_zero_centred", "inexact", "healthy",
+                        "signal_vanishing", "signal_exploding", "grad_small", "grad_large"})
     CHECK(readme.find(std::string("`") + v + "`") != std::string::npos);
   for (const char* k : {"`notes`", "`inexact_layer`", "`uflow%`"}) CHECK(readme.find(k) != std::string::npos);
+  for (const DefaultRule& r : default_rules()) CHECK(readme.find(std::string("`") + r.text + "`") != std::string::npos);
   for (const auto& e : std::filesystem::directory_iterator(std::string(GRADFLOW_SOURCE_DIR) + "/configs"))
     if (e.path().extension() == ".json") CHECK(readme.find(e.path().filename().string()) != std::string::npos);
 }

@@ -49,7 +49,7 @@ TEST_CASE("a forward block's statistics match a direct count") {
   fill_normal<double>({1, Stream::user, 2}, 0, W.data(), W.size(), 1.2);
   fill_normal<double>({1, Stream::user, 3}, 0, b.data(), b.size());
   const Mat<double> h_ref = (a_prev * W.transpose()).rowwise() + b.transpose();
-  const ForwardPartial p = layer_forward_block<double>(act, 0, 0.1, a_prev, W, b, h, a);
+  const ForwardPartial p = layer_forward_block<double>(act, 0, saturation_test(act, 0, 0.1, std::nullopt), a_prev, W, b, h, a);
   CHECK(p.preact.mean == doctest::Approx(h_ref.mean()));
   CHECK(p.act.mean == doctest::Approx(h_ref.array().tanh().mean()));
   Index sat = 0, sat_units = 0;
@@ -152,4 +152,59 @@ TEST_CASE("a layer with no gradient stops it there; the layers above keep their 
     CHECK(r.summary.verdict.front() == "vanishing");
   }
   CHECK(found);
+}
+
+TEST_CASE("--saturated-when counts outputs past the value, on tanh and sigmoid, as a direct count does") {
+  const Index B = 33, n_in = 9, cols = 13;
+  Mat<double> a_prev(B, n_in), h(B, cols), a(B, cols);
+  RowMat<double> W(cols, n_in);
+  Vec<double> b = Vec<double>::Zero(cols);
+  fill_normal<double>({2, Stream::user, 1}, 0, a_prev.data(), a_prev.size());
+  fill_normal<double>({2, Stream::user, 2}, 0, W.data(), W.size(), 1.0);  // |h| up to ~8: both sides
+  const Mat<double> h_ref = a_prev * W.transpose();
+  for (const char* name : {"tanh", "sigmoid", "softsign"}) {
+    CAPTURE(name);
+    const Activation& act = *find_activation(name);
+    const SaturationTest t = saturation_test(act, 0, 0.1, 0.97);
+    REQUIRE(t.by_value);
+    const ForwardPartial p = layer_forward_block<double>(act, 0, t, a_prev, W, b, h, a);
+    Index sat = 0, units = 0;
+    for (Index j = 0; j < cols; ++j) {
+      Index s = 0;
+      for (Index i = 0; i < B; ++i) {
+        const double x = h_ref(i, j);
+        const double y = name[0] == 't' ? std::tanh(x) : name[1] == 'i' ? 1 / (1 + std::exp(-x)) : x / (1 + std::abs(x));
+        // |tanh| > 0.97; sigmoid within 0.015 of 0 or 1 (the middle 97% of (0,1)); |softsign| > 0.97
+        s += name[1] == 'i' ? (y > 0.985 || y < 0.015) : std::abs(y) > 0.97;
+      }
+      sat += s;
+      units += s == B;
+    }
+    if (name[1] != 'o') CHECK(sat > 0);  // softsign reaches 0.97 only past |h| = 32
+    CHECK(p.saturated == sat);
+    CHECK(p.saturated_units == units);
+  }
+  // Unbounded activations keep the slope test; the sentence says which test was used.
+  CHECK_FALSE(saturation_test(*find_activation("relu"), 0, 0.1, 0.97).by_value);
+  CHECK(saturation_text(saturation_test(*find_activation("tanh"), 0, 0.1, 0.97), *find_activation("tanh"), 0.1) ==
+        "|tanh| above 0.97");
+  CHECK(saturation_text(saturation_test(*find_activation("sigmoid"), 0, 0.1, 0.97), *find_activation("sigmoid"), 0.1) ==
+        "sigmoid below 0.015 or above 0.985");
+}
+
+TEST_CASE("--saturated-when 0.97 on tanh is --sat-eps 1 - 0.97^2 (Karpathy's |tanh| > 0.97)") {
+  AnalysisConfig c = small("tanh");
+  c.sigma_w2 = 25.0 / 9.0;
+  c.dtype = Dtype::f64;
+  c.saturated_when = 0.97;
+  const RunResult by_value = run_one(c, *find_activation("tanh"));
+  c.saturated_when.reset();
+  c.sat_eps = 1 - 0.97 * 0.97;
+  const RunResult by_slope = run_one(c, *find_activation("tanh"));
+  for (std::size_t l = 0; l < by_value.pass.layers.size(); ++l) {
+    const double pairs = static_cast<double>(c.batch * 96);
+    // the same unit-samples, but for one that sits within rounding of the threshold
+    CHECK(std::abs(by_value.pass.layers[l].saturated_frac - by_slope.pass.layers[l].saturated_frac) <= 1.0 / pairs);
+  }
+  CHECK(by_value.pass.layers[2].saturated_frac > 0.05);
 }

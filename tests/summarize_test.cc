@@ -70,14 +70,18 @@ TEST_CASE("summarize: n, mean, std, min, max per group, against hand-computed va
   const ProcessResult t = run_gradflow({"summarize", f, "--by", "activation"});
   REQUIRE(t.exit_code == 0);
   CHECK(t.out.find("grad_first_last_log10, by activation (10 records from 1 file)") == 0);
-  CHECK(t.out.find("\ntanh        5   3.6  2.702    1    8           0\n") != std::string::npos);  // (1+2+3+4+8)/5
+  // (1+2+3+4+8)/5 = 3.6, std 2.702, se 2.702/sqrt(5) = 1.208
+  CHECK(t.out.find("\ntanh        5   3.6  2.702  1.208    1    8           0\n") != std::string::npos);
   CHECK(t.out.find("non-finite") != std::string::npos);
   // CSV has full precision.
   const ProcessResult c = run_gradflow({"summarize", f, "--by", "depth", "--format", "csv"});
   // depth 5: 1, 2, 3, 10 and a null -> mean 4, std sqrt(50/3)
-  CHECK(c.out.rfind("depth,metric,n,nonfinite,mean,std,min,max\n5,grad_first_last_log10,4,1,4,", 0) == 0);
+  CHECK(c.out.rfind("depth,metric,n,nonfinite,mean,std,se,min,max\n5,grad_first_last_log10,4,1,4,", 0) == 0);
   const std::string std5 = c.out.substr(c.out.find(",4,1,4,") + 7);
   CHECK(std::stod(std5) == doctest::Approx(std::sqrt(50.0 / 3.0)).epsilon(1e-14));
+  const std::string se5 = std5.substr(std5.find(',') + 1);
+  CHECK(std::stod(se5) == doctest::Approx(std::sqrt(50.0 / 3.0 / 4.0)).epsilon(1e-14));
+  CHECK(g[0]["se"].get<double>() == doctest::Approx(1.0 / std::sqrt(3.0)).epsilon(1e-15));
 }
 
 TEST_CASE("summarize --pivot: rows one key, columns the other, cells the mean") {
@@ -182,4 +186,71 @@ TEST_CASE("summarize --plot: a heatmap of the pivot, one panel per --panels valu
   CHECK(!file_exists(dir + "/q.svg"));
   CHECK(run_gradflow({"summarize", f, "--plot", dir + "/q.svg"}).exit_code == 2);
   CHECK(run_gradflow({"summarize", f, "--pivot", "depth,seed", "--panels", "activation"}).exit_code == 2);
+}
+
+TEST_CASE("summarize --layers: per-layer metrics of sweep --layers records, by layer, against hand-computed values") {
+  const std::string dir = temp_dir(), f = dir + "/layers.jsonl";
+  // Two activations x three seeds x two layers; saturated_frac = (layer + seed) / 10 for tanh,
+  // and a null (overflow) in relu's seed 2, layer 2.
+  std::string text;
+  int id = 0;
+  for (const char* act : {"tanh", "relu"})
+    for (int seed = 0; seed < 3; ++seed) {
+      json rec = json::parse(record(fmt::format("{:016x}", ++id), act, 2, seed, 0.0));
+      rec["layers"] = json::array();
+      for (int l = 1; l <= 2; ++l) {
+        json v = std::string(act) == "tanh" ? json((l + seed) / 10.0) : json(0.5 + 0.01 * seed);
+        if (std::string(act) == "relu" && seed == 2 && l == 2) v = nullptr;
+        rec["layers"].push_back({{"layer", l}, {"fan_in", 8}, {"width", 8}, {"saturated_frac", v}});
+      }
+      text += rec.dump() + "\n";
+    }
+  write_file(f, text);
+  const ProcessResult r = run_gradflow({"summarize", f, "--layers", "--metric", "saturated_frac", "--format", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json doc = json::parse(r.out);
+  CHECK(doc["by"] == json({"activation", "layer"}));  // layer joins the keys that vary
+  const json& g = doc["groups"];
+  REQUIRE(g.size() == 4);
+  CHECK(g[0]["key"] == json({{"activation", "tanh"}, {"layer", 1}}));
+  CHECK(g[0]["mean"].get<double>() == doctest::Approx(0.2).epsilon(1e-15));  // 0.1, 0.2, 0.3
+  CHECK(g[0]["std"].get<double>() == doctest::Approx(0.1).epsilon(1e-14));
+  CHECK(g[0]["se"].get<double>() == doctest::Approx(0.1 / std::sqrt(3.0)).epsilon(1e-14));
+  CHECK(g[1]["mean"].get<double>() == doctest::Approx(0.3).epsilon(1e-15));  // 0.2, 0.3, 0.4
+  CHECK(g[3]["key"] == json({{"activation", "relu"}, {"layer", 2}}));
+  CHECK(g[3]["n"] == 2);
+  CHECK(g[3]["nonfinite"] == 1);
+  CHECK(g[3]["mean"].get<double>() == doctest::Approx(0.505).epsilon(1e-15));
+  // A pivot over layer, one format for the whole table.
+  const ProcessResult p = run_gradflow({"summarize", f, "--layers", "--metric", "saturated_frac", "--pivot", "layer,activation"});
+  REQUIRE(p.exit_code == 0);
+  CHECK(p.out.find("(6 records, 12 layers from 1 file)") != std::string::npos);
+  CHECK(p.out.find("\n    1  0.2000   0.5100\n") != std::string::npos);
+  CHECK(p.out.find("\n    2  0.3000  0.5050*\n") != std::string::npos);
+  // Without --layers the per-layer metric is refused with the way out; records without layers too.
+  const ProcessResult no = run_gradflow({"summarize", f, "--metric", "saturated_frac"});
+  CHECK(no.exit_code == 2);
+  CHECK(no.err.find("saturated_frac is a per-layer metric: add --layers") != std::string::npos);
+  write_file(dir + "/plain.jsonl", hand_made());
+  CHECK(run_gradflow({"summarize", dir + "/plain.jsonl", "--layers"}).err.find("record the sweep with `gradflow sweep --layers`") !=
+        std::string::npos);
+}
+
+TEST_CASE("a pivot table prints one number format in every cell") {
+  const std::string dir = temp_dir(), f = dir + "/runs.jsonl";
+  std::string text;
+  int id = 0;
+  const double values[] = {-12.0734, 0.5, 0.0003, 1.25};
+  for (const char* act : {"tanh", "relu"})
+    for (int depth : {5, 10}) {
+      text += record(fmt::format("{:016x}", id + 1), act, depth, 0, values[id]);
+      ++id;
+    }
+  write_file(f, text);
+  const ProcessResult t = run_gradflow({"summarize", f, "--pivot", "depth,activation"});
+  REQUIRE(t.exit_code == 0);
+  // 4 significant digits for the largest magnitude (12.07): two decimals everywhere
+  CHECK(t.out.find("\n    5  -12.07  0.00\n") != std::string::npos);
+  CHECK(t.out.find("\n   10    0.50  1.25\n") != std::string::npos);
 }

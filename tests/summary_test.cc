@@ -8,6 +8,8 @@ using namespace gf;
 
 namespace {
 
+constexpr const char* kSlope = "slope below 0.1 of the maximum";
+
 // A hand-made pass: gradients decaying by `decades` per layer toward layer 1.
 PassResult pass_with(int depth, double decades_per_layer, double saturated = 0, double inactive = 0,
                      double dead = 0, double act_mean = 0) {
@@ -36,7 +38,7 @@ bool has(const Summary& s, const std::string& v) {
 }  // namespace
 
 TEST_CASE("gradient ratio and factor per layer") {
-  const Summary s = summarize(pass_with(11, 0.5), {}, "x", 0.1, "f32");
+  const Summary s = summarize(pass_with(11, 0.5), {}, "x", kSlope, "f32");
   CHECK(s.grad_first_last_log10 == doctest::Approx(-5.0));
   CHECK(s.grad_factor_per_layer == doctest::Approx(std::pow(10.0, -0.5)));
   CHECK(s.verdict == std::vector<std::string>{"vanishing"});
@@ -44,18 +46,18 @@ TEST_CASE("gradient ratio and factor per layer") {
 }
 
 TEST_CASE("thresholds decide, and can be moved") {
-  CHECK(summarize(pass_with(11, 0.19), {}, "x", 0.1, "f32").verdict == std::vector<std::string>{"healthy"});
-  CHECK(summarize(pass_with(11, 0.21), {}, "x", 0.1, "f32").verdict == std::vector<std::string>{"vanishing"});
-  CHECK(summarize(pass_with(11, -0.21), {}, "x", 0.1, "f32").verdict == std::vector<std::string>{"exploding"});
+  CHECK(summarize(pass_with(11, 0.19), {}, "x", kSlope, "f32").verdict == std::vector<std::string>{"healthy"});
+  CHECK(summarize(pass_with(11, 0.21), {}, "x", kSlope, "f32").verdict == std::vector<std::string>{"vanishing"});
+  CHECK(summarize(pass_with(11, -0.21), {}, "x", kSlope, "f32").verdict == std::vector<std::string>{"exploding"});
   Thresholds strict;
   strict.vanishing_below = 0.5;
-  CHECK(has(summarize(pass_with(11, 0.05), strict, "x", 0.1, "f32"), "vanishing"));
+  CHECK(has(summarize(pass_with(11, 0.05), strict, "x", kSlope, "f32"), "vanishing"));
 }
 
 TEST_CASE("saturation counts flat tails; dead zones count as dead units instead") {
-  const Summary tails = summarize(pass_with(5, 0, 0.5), {}, "tanh", 0.1, "f32");
+  const Summary tails = summarize(pass_with(5, 0, 0.5), {}, "tanh", kSlope, "f32");
   CHECK(has(tails, "saturated"));
-  const Summary relu = summarize(pass_with(5, 0, 0.5, 0.5, 0.1), {}, "relu", 0.1, "f32");
+  const Summary relu = summarize(pass_with(5, 0, 0.5, 0.5, 0.1), {}, "relu", kSlope, "f32");
   CHECK(!has(relu, "saturated"));
   CHECK(has(relu, "dead_units"));
   CHECK(relu.dead_units_frac == doctest::Approx(0.1));
@@ -63,7 +65,7 @@ TEST_CASE("saturation counts flat tails; dead zones count as dead units instead"
 }
 
 TEST_CASE("not zero-centred when activations are offset") {
-  const Summary s = summarize(pass_with(5, 0, 0, 0, 0, 0.5), {}, "sigmoid", 0.1, "f32");
+  const Summary s = summarize(pass_with(5, 0, 0, 0, 0, 0.5), {}, "sigmoid", kSlope, "f32");
   CHECK(s.act_offset_mean == doctest::Approx(0.5 / std::sqrt(0.29)));
   CHECK(has(s, "not_zero_centred"));
   CHECK(s.dw_sign_coherence_mean == doctest::Approx(0.5));
@@ -72,14 +74,14 @@ TEST_CASE("not zero-centred when activations are offset") {
 TEST_CASE("overflow and exact zero gradients get their own sentences") {
   PassResult over = pass_with(5, 0);
   over.overflow_layer = 3;
-  const Summary o = summarize(over, {}, "relu", 0.1, "f32");
+  const Summary o = summarize(over, {}, "relu", kSlope, "f32");
   CHECK(o.verdict == std::vector<std::string>{"exploding"});
   CHECK(o.sentences[0].find("overflowed the f32 range at layer 3") != std::string::npos);
   CHECK(std::isnan(o.grad_first_last_log10));
 
   PassResult zero = pass_with(5, 0);
   zero.zero_grad_layer = 4;
-  const Summary z = summarize(zero, {}, "relu", 0.1, "f32");
+  const Summary z = summarize(zero, {}, "relu", kSlope, "f32");
   CHECK(z.verdict.front() == "vanishing");
   CHECK(z.sentences[0].find("layer 4") != std::string::npos);
 }
@@ -89,7 +91,7 @@ TEST_CASE("a ratio that is undefined is explained, never called healthy") {
   PassResult p = pass_with(5, 0.1);
   for (int l = 3; l <= 5; ++l) p.layers[l - 1].grad_weight_log10 = kNaN;
   p.layers[1].act_mean = p.layers[1].act_std = 0;
-  const Summary s = summarize(p, {}, "tanh", 0.1, "f32");
+  const Summary s = summarize(p, {}, "tanh", kSlope, "f32");
   CHECK(std::isnan(s.grad_first_last_log10));
   CHECK(s.verdict.front() == "vanishing");
   CHECK(s.sentences.front() ==
@@ -102,7 +104,7 @@ TEST_CASE("a ratio that is undefined is explained, never called healthy") {
 TEST_CASE("sign coherence that was not measured is said so, not printed as nan") {
   PassResult one = pass_with(1, 0, 0, 0, 0, 0.5);
   one.layers[0].dw_sign_coherence = 0.8;  // layer 1 sees the data: not counted
-  const Summary s = summarize(one, {}, "relu", 0.1, "f32");
+  const Summary s = summarize(one, {}, "relu", kSlope, "f32");
   REQUIRE(has(s, "not_zero_centred"));
   CHECK(std::isnan(s.dw_sign_coherence_mean));
   CHECK(s.sentences.back().find("sign coherence is measured from layer 2 on, and there is one layer") !=
@@ -114,7 +116,7 @@ TEST_CASE("factors far from 1 keep their digits") {
   CHECK(factor_text(0.24) == "0.24");
   CHECK(factor_text(6.4e-88) == "6.4e-88");
   CHECK(factor_text(2.5e7) == "2.5e+07");
-  const Summary s = summarize(pass_with(4, 87), {}, "tanh", 0.1, "f32");
+  const Summary s = summarize(pass_with(4, 87), {}, "tanh", kSlope, "f32");
   CHECK(s.sentences.front().find("(x1e-87 per layer)") != std::string::npos);
 }
 
@@ -122,7 +124,7 @@ TEST_CASE("underflow and rounding notes, from the layer figures") {
   PassResult p = pass_with(4, 0.1);
   p.layers[2].slope_underflow_frac = 0.87;
   p.layers[2].slope_scale_log10 = -40;
-  const Summary s = summarize(p, {}, "tanh", 0.1, "f32");
+  const Summary s = summarize(p, {}, "tanh", kSlope, "f32");
   REQUIRE(!s.notes.empty());
   CHECK(s.notes[0] ==
         "tanh: f32 cannot represent the slope of 87.0% of layer 3's unit-samples (below 1.2e-38, "
@@ -133,7 +135,7 @@ TEST_CASE("underflow and rounding notes, from the layer figures") {
   inexact.layers[2].slope_underflow_frac = 0.87;
   inexact.inexact_layer = 3;
   for (int l = 1; l <= 3; ++l) inexact.layers[l - 1].grad_weight_log10 = kNaN;
-  const Summary i = summarize(inexact, {}, "leaky_relu", 0.1, "f32");
+  const Summary i = summarize(inexact, {}, "leaky_relu", kSlope, "f32");
   CHECK(i.verdict.front() == "inexact");
   CHECK(i.sentences.front() ==
         "leaky_relu: f32 cannot represent leaky_relu's slope on 87.0% of layer 3's unit-samples "
@@ -150,12 +152,46 @@ TEST_CASE("underflow and rounding notes, from the layer figures") {
     chaos.layers[l - 1].preact_mean = 0;
     chaos.layers[l - 1].preact_std = 2;
   }
-  const Summary c32 = summarize(chaos, {}, "tanh", 0.1, "f32");
+  const Summary c32 = summarize(chaos, {}, "tanh", kSlope, "f32");
   REQUIRE(c32.notes.size() == 1);
   CHECK(c32.notes[0].find("layer 1's pre-activations reaches layer 5 multiplied by about 10^6.0") != std::string::npos);
   CHECK(c32.notes[0].find("--dtype f64 is exact here") != std::string::npos);
-  CHECK(summarize(chaos, {}, "tanh", 0.1, "f64").notes.empty());
+  CHECK(summarize(chaos, {}, "tanh", kSlope, "f64").notes.empty());
   // A linear network whose signal grows as fast as its gradient amplifies nothing.
   for (int l = 1; l <= 5; ++l) chaos.layers[l - 1].preact_std = std::pow(10.0, 1.5 * l);
-  CHECK(summarize(chaos, {}, "identity", 0.1, "f32").notes.empty());
+  CHECK(summarize(chaos, {}, "identity", kSlope, "f32").notes.empty());
+}
+
+TEST_CASE("the forward signal: RMS of the pre-activations, layer L against layer 1") {
+  PassResult p = pass_with(11, 0);
+  for (LayerStats& l : p.layers) {  // RMS 2 x 0.7^(l-1): mean and std both shrink
+    const double rms = 2 * std::pow(0.7, l.layer - 1);
+    l.preact_mean = 0.6 * rms;
+    l.preact_std = 0.8 * rms;
+  }
+  const Summary s = summarize(p, {}, "relu", kSlope, "f32");
+  CHECK(s.signal_first_last_log10 == doctest::Approx(10 * std::log10(0.7)).epsilon(1e-12));
+  CHECK(s.signal_factor_per_layer == doctest::Approx(0.7).epsilon(1e-12));
+  CHECK(has(s, "signal_vanishing"));  // 0.7^10 = 0.028, below a tenth
+  CHECK(s.sentences[0] == "relu: the pre-activations' RMS goes from 2 in layer 1 to 0.0565 in layer 11 "
+                          "(10^-1.5, x0.70 per layer): the forward signal fades on its way to the head: signal vanishing");
+  Thresholds loose;
+  loose.signal_vanishing_below = 0.01;
+  CHECK_FALSE(has(summarize(p, loose, "relu", kSlope, "f32"), "signal_vanishing"));
+  for (LayerStats& l : p.layers) l.preact_std = 0.8 * 2 * std::pow(1.3, l.layer - 1), l.preact_mean = 0;
+  CHECK(has(summarize(p, {}, "relu", kSlope, "f32"), "signal_exploding"));
+}
+
+TEST_CASE("the absolute gradient scale: the largest layer's |dL/dW|") {
+  PassResult p = pass_with(5, 0);
+  for (LayerStats& l : p.layers) l.grad_weight_log10 = -3.5 - 0.1 * l.layer;
+  const Summary s = summarize(p, {}, "relu", kSlope, "f32");
+  CHECK(s.grad_weight_log10_max == doctest::Approx(-3.6));
+  CHECK(has(s, "grad_small"));
+  CHECK(s.sentences.back().find("layer 1's, is 10^-3.6") != std::string::npos);
+  for (LayerStats& l : p.layers) l.grad_weight_log10 = 3.2 + 0.1 * l.layer;
+  const Summary big = summarize(p, {}, "relu", kSlope, "f32");
+  CHECK(big.grad_weight_log10_max == doctest::Approx(3.7));
+  CHECK(has(big, "grad_large"));
+  CHECK_FALSE(has(summarize(pass_with(5, 0), {}, "relu", kSlope, "f32"), "grad_small"));
 }

@@ -171,3 +171,19 @@ TEST_CASE("--plot: unwritable or same as --output is refused before any work") {
   expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.svg", "-o", "a.svg"}, "give two files");
   expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.pdf"}, "does not end in .svg");
 }
+
+TEST_CASE("theory --gain and fractions: torch's gain, sigma_w2 = G^2 for the schemes at gain 1") {
+  auto sigma_w2 = [](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"theory", "-d", "3", "--format", "json"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    const auto r = run_gradflow(a);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out)["results"][0]["sigma_w2"].get<double>();
+  };
+  CHECK(sigma_w2({"-a", "tanh", "--sigma-w2", "25/9"}) == 25.0 / 9.0);
+  CHECK(sigma_w2({"-a", "tanh", "--gain", "5/3"}) == doctest::Approx(25.0 / 9.0).epsilon(1e-15));  // xavier, equal widths
+  CHECK(sigma_w2({"-a", "relu", "--gain", "1"}) == doctest::Approx(1.0).epsilon(1e-15));  // he_normal's sqrt 2 replaced
+  CHECK(sigma_w2({"-a", "relu"}) == doctest::Approx(2.0).epsilon(1e-15));
+  expect_usage_error({"theory", "-a", "tanh", "--gain", "2", "--sigma-w2", "2"}, "--gain and --sigma-w2 both set");
+  expect_usage_error({"theory", "-a", "tanh", "--sigma-w2", "1/0"}, "--sigma-w2: '1/0'");
+}

@@ -22,7 +22,7 @@ TEST_CASE("train's flags fill TrainOptions") {
   CHECK(c.net.batch == 16);
   CHECK(c.net.input == InputKind::positive);
   CHECK(c.optimizer.kind == OptimizerKind::adam);
-  CHECK(c.optimizer.lr == 0.01);
+  CHECK(c.lrs == std::vector<double>{0.01});
   CHECK(c.optimizer.beta2 == 0.99);
   CHECK(c.optimizer.weight_decay == 1e-4);
   CHECK(parse_seeds(o.seeds) == std::vector<std::uint64_t>{1, 2, 3});

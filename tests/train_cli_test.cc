@@ -40,7 +40,8 @@ TEST_CASE("train: table report with a row per run and the sentences") {
   CHECK(r.out.starts_with("gradflow train: spirals (3 classes, 2 features; 200 train, 50 test), depth 2, width 16"));
   CHECK(r.out.find("\ntanh  ") != std::string::npos);
   CHECK(r.out.find("\nrelu  ") != std::string::npos);
-  CHECK(r.out.find("to target: first log step with train error <= 25%") != std::string::npos);
+  CHECK(r.out.find("to target: first step with train error <= 25%") != std::string::npos);
+  CHECK(r.out.find("vs tanh: speed-up, tanh's steps to target (same seed) / this run's") != std::string::npos);
 }
 
 TEST_CASE("train: JSON report, byte-identical for any -j, with a spread over seeds") {
@@ -264,4 +265,108 @@ TEST_CASE("train --help teaches: presets, examples, exit codes") {
   for (const char* s : {"--optimizer NAME:{sgd,momentum,adam}=sgd", "--target-error F=0.25", "--trace FILE",
                         "configs/relu-vs-tanh.json", "(exit 130)", "--seed SEEDS=0"})
     CHECK(r.out.find(s) != std::string::npos);
+}
+
+// --- steps to target, the speed-up's reference, learning-rate lists ----------------------------
+
+namespace {
+
+json train_json(std::vector<std::string> args) {
+  args.insert(args.begin(), {"train", "-d", "3", "-w", "32", "--n-train", "300", "--n-test", "0", "--batch", "30",
+                             "--format", "json"});
+  const ProcessResult r = run_gradflow(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("train: steps to target is the first step at or below it, whatever --log-every") {
+  // Momentum makes the error on the evaluation batch jump by a few points a step near the
+  // target, dipping below it before it stays: the count must find the first dip.
+  const std::vector<std::string> net = {"-a", "tanh,relu", "--seed", "0:1", "--optimizer", "momentum", "--lr", "0.05",
+                                        "--steps", "600", "--target-error", "0.2"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = net;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return train_json(a);
+  };
+  const json brute = with({"--log-every", "1"});  // a log record, with its error, at every step
+  const json by_default = with({});
+  const json every_7 = with({"--log-every", "7"});
+  const json every_step = with({"--target-every", "1"});
+  int reached = 0;
+  for (std::size_t k = 0; k < brute["runs"].size(); ++k) {
+    // The brute-force answer, read off every step's record here.
+    json first = nullptr;
+    for (const json& rec : brute["runs"][k]["log"])
+      if (rec["train_error"].is_number() && rec["train_error"].get<double>() <= 0.2) {
+        first = rec["step"];
+        break;
+      }
+    CAPTURE(k);
+    CHECK(brute["runs"][k]["steps_to_target"] == first);
+    CHECK(by_default["runs"][k]["steps_to_target"] == first);
+    CHECK(every_7["runs"][k]["steps_to_target"] == first);
+    CHECK(every_step["runs"][k]["steps_to_target"] == first);
+    reached += first.is_number();
+  }
+  CHECK(reached >= 3);
+}
+
+TEST_CASE("train --speedup-vs: the reference is named, and every speed-up is its steps over the run's") {
+  const json d = train_json({"-a", "sigmoid,relu,tanh", "--steps", "400", "--lr", "0.3"});
+  CHECK(d["speedup_vs"] == "tanh");  // tanh when trained, wherever it is in the list
+  auto steps = [&](const std::string& act) {
+    for (const json& r : d["runs"])
+      if (r["activation"] == act) return r["steps_to_target"];
+    return json();
+  };
+  REQUIRE(steps("tanh").is_number());
+  for (const json& r : d["runs"]) {
+    if (!r["steps_to_target"].is_number()) continue;
+    CHECK(r["speedup"].get<double>() == doctest::Approx(steps("tanh").get<double>() / r["steps_to_target"].get<double>()));
+  }
+  const json first = train_json({"-a", "relu,sigmoid", "--steps", "100"});
+  CHECK(first["speedup_vs"] == "relu");  // no tanh: the first activation
+  const ProcessResult t = run_gradflow(small({"-a", "sigmoid,relu", "--speedup-vs", "relu", "--color", "never"}));
+  CHECK(t.out.find(" vs relu ") != std::string::npos);
+  CHECK(t.out.find("vs relu: speed-up, relu's steps to target") != std::string::npos);
+  const ProcessResult bad = run_gradflow(small({"-a", "sigmoid,relu", "--speedup-vs", "tanh"}));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--speedup-vs: 'tanh' is not one of the activations trained (sigmoid, relu)") != std::string::npos);
+}
+
+TEST_CASE("train --lr R1,R2: each activation at each rate, and at its own best rate") {
+  const json d = train_json({"-a", "tanh,relu", "--seed", "0:1", "--lr", "0.02,0.2", "--steps", "300"});
+  CHECK(d["config"]["lr"] == json({0.02, 0.2}));
+  REQUIRE(d["runs"].size() == 8);  // 2 seeds x 2 rates x 2 activations
+  CHECK(d["runs"][2]["lr"] == 0.2);
+  CHECK(d["runs"][4]["seed"] == 1);
+  REQUIRE(d["aggregate"].size() == 4);
+  // The best rate of each activation, worked out here: most seeds at the target, then fewest steps.
+  for (const json& best : d["best_lr"]) {
+    const std::string act = best["activation"];
+    double best_lr = 0;
+    int best_reached = -1;
+    double best_mean = 1e300;
+    for (const double lr : {0.02, 0.2}) {
+      int n = 0;
+      double sum = 0;
+      for (const json& r : d["runs"])
+        if (r["activation"] == act && r["lr"] == lr && r["steps_to_target"].is_number())
+          ++n, sum += r["steps_to_target"].get<double>();
+      const double mean = n ? sum / n : 1e300;
+      if (n > best_reached || (n == best_reached && mean < best_mean)) best_lr = lr, best_reached = n, best_mean = mean;
+    }
+    CAPTURE(act);
+    CHECK(best["lr"] == best_lr);
+    CHECK(best["reached_target"] == best_reached);
+  }
+  const ProcessResult t = run_gradflow(small({"-a", "tanh,relu", "--lr", "0.02,0.2", "--color", "never"}));
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.find("\ntanh lr 0.02  ") != std::string::npos);
+  CHECK(t.out.find("each activation at its own best learning rate") != std::string::npos);
+  CHECK(run_gradflow(small({"--lr", "0.1,0.1"})).err.find("--lr: a learning rate appears twice") != std::string::npos);
 }

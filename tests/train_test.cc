@@ -232,28 +232,68 @@ TEST_CASE("update_ratio_log10 is log10 of lr ||dW|| / ||W|| for one sgd step") {
   }
 }
 
-TEST_CASE("summaries: speed-ups within a seed and their spread over seeds") {
+TEST_CASE("summaries: speed-ups against the reference activation, within a seed, and their spread") {
   std::vector<TrainRun> runs(4);
   const std::pair<const char*, Index> setup[] = {{"tanh", 900}, {"relu", 300}, {"tanh", 1000}, {"relu", 200}};
   for (std::size_t i = 0; i < 4; ++i) {
     runs[i].activation = setup[i].first;
     runs[i].seed = i / 2;
+    runs[i].lr = 0.05;
     runs[i].steps_to_target = setup[i].second;
   }
-  set_speedups(runs);
+  set_speedups(runs, "tanh");
   CHECK(runs[0].summary.speedup == 1.0);
   CHECK(runs[1].summary.speedup == 3.0);
   CHECK(runs[3].summary.speedup == 5.0);
-  const auto agg = aggregate_runs(runs, {"tanh", "relu"});
+  const auto agg = aggregate_runs(runs, {"tanh", "relu"}, {0.05});
   CHECK(agg[1].speedup.mean == 4.0);
   CHECK(agg[1].speedup.sd == doctest::Approx(std::sqrt(2.0)));
   CHECK(agg[0].steps_to_target.mean == 950);
   CHECK(agg[0].steps_to_target.min == 900);
   CHECK(agg[0].steps_to_target.max == 1000);
-  runs[2].steps_to_target = -1;  // tanh seed 1 never got there: relu is the slowest that did
-  set_speedups(runs);
-  CHECK(runs[3].summary.speedup == 1.0);
+  set_speedups(runs, "relu");  // the other way round: tanh is 1/3 and 1/5 as fast
+  CHECK(runs[0].summary.speedup == doctest::Approx(1.0 / 3));
+  CHECK(runs[2].summary.speedup == doctest::Approx(0.2));
+  runs[2].steps_to_target = -1;  // tanh seed 1 never got there: no reference for seed 1
+  set_speedups(runs, "tanh");
+  CHECK(std::isnan(runs[3].summary.speedup));
   CHECK(std::isnan(runs[2].summary.speedup));
+}
+
+TEST_CASE("summaries: learning-rate lists, each activation at its own best rate") {
+  // seed, lr, activation, steps (-1: not reached)
+  struct Row {
+    std::uint64_t seed;
+    double lr;
+    const char* act;
+    Index steps;
+  };
+  const Row rows[] = {{0, 0.01, "tanh", 1000}, {0, 0.01, "relu", 200}, {0, 0.1, "tanh", 500},  {0, 0.1, "relu", -1},
+                      {1, 0.01, "tanh", 1200}, {1, 0.01, "relu", 300}, {1, 0.1, "tanh", 700},  {1, 0.1, "relu", 100}};
+  std::vector<TrainRun> runs;
+  for (const Row& r : rows) {
+    TrainRun t;
+    t.seed = r.seed;
+    t.lr = r.lr;
+    t.activation = r.act;
+    t.steps_to_target = r.steps;
+    runs.push_back(t);
+  }
+  set_speedups(runs, "tanh");
+  CHECK(runs[1].summary.speedup == 5.0);  // same seed and lr: 1000 / 200
+  CHECK(runs[7].summary.speedup == 7.0);  // 700 / 100
+  const auto agg = aggregate_runs(runs, {"tanh", "relu"}, {0.01, 0.1});
+  REQUIRE(agg.size() == 4);
+  CHECK(agg[3].lr == 0.1);
+  CHECK(agg[3].reached == 1);
+  const auto best = best_rates(agg, runs, "tanh");
+  REQUIRE(best.size() == 2);
+  CHECK(best[0].lr == 0.1);   // tanh: both seeds reach at either rate; fewer steps at 0.1 (600 vs 1100)
+  CHECK(best[1].lr == 0.01);  // relu: only lr 0.01 reaches on both seeds
+  // best vs best, seed by seed: tanh at 0.1 (500, 700) over relu at 0.01 (200, 300)
+  CHECK(best[1].speedup.n == 2);
+  CHECK(best[1].speedup.mean == doctest::Approx((500.0 / 200 + 700.0 / 300) / 2));
+  CHECK(best[0].speedup.mean == 1.0);
 }
 
 TEST_CASE("chance_coherence is E|sum of n random signs| / n") {

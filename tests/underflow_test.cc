@@ -105,7 +105,7 @@ Checked run_and_check(const AnalysisConfig& c, const std::string& act, double de
   Checked out;
   network_forward(net, out.pass);
   network_backward(net, out.pass);
-  out.summary = summarize(out.pass, c.thresholds, act, c.sat_eps, dtype_name(c.dtype));
+  out.summary = summarize(out.pass, c.thresholds, act, saturation_text(c, a), dtype_name(c.dtype));
   const Figures ref = reference(net, act, static_cast<T>(c.leaky_slope));
   for (Index l = 1; l <= c.depth; ++l) {
     CAPTURE(l);

@@ -18,7 +18,7 @@ done
 work=$(mktemp -d /tmp/gradflow-install-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-commands=$("$build/gradflow" --help | awk '/^Subcommands:/ {on = 1; next} on && /^ *[a-z]+ / {print $1} on && /^$/ {on = 0}')
+commands=$("$build/gradflow" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]+ / {print $1} on && /^$/ {on = 0}')
 [ -n "$commands" ] || fail "found no commands in gradflow --help"
 activations=$("$build/gradflow" list --format json | python3 -c 'import json, sys; print(" ".join(a["name"] for a in json.load(sys.stdin)["activations"]))')
 inits=$("$build/gradflow" list --format json | python3 -c 'import json, sys; print(" ".join(a["name"] for a in json.load(sys.stdin)["inits"]))')
