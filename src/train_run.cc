@@ -64,7 +64,6 @@ class Trainer {
     record(0, kNaN, nullptr);
     if (run_.log.back().train_error <= c_.target_error) run_.steps_to_target = 0, run_.seconds_to_target = 0;
     else keep_state(0), schedule_next_check(0, run_.log.back().train_error);
-    Index last_logged = 0;
     for (Index step = 1; step <= c_.steps; ++step) {
       if (interrupt_requested()) {
         run_.end = RunEnd::interrupted;
@@ -88,10 +87,7 @@ class Trainer {
       const bool log = step % log_every == 0 || step == c_.steps;
       opt_.step(p_, g_, log || check ? &norms_ : nullptr);
       run_.steps_done = step;
-      if (log) {
-        last_logged = step;
-        if (!record(step, fo.loss, &norms_)) break;
-      }
+      if (log && !record(step, fo.loss, &norms_)) break;
       if (check) check_target(step);
       if (run_.reached() && c_.stop_at_target) {
         if (!log && !record(step, fo.loss, &norms_)) break;  // the last record: where it stopped
