@@ -62,8 +62,14 @@ class Trainer {
   void steps() {
     const Index log_every = c_.resolved_log_every();
     record(0, kNaN, nullptr);
-    if (run_.log.back().train_error <= c_.target_error) run_.steps_to_target = 0, run_.seconds_to_target = 0;
-    else keep_state(0), schedule_next_check(0, run_.log.back().train_error);
+    if (run_.log.back().train_error <= c_.target_error) {
+      run_.steps_to_target = 0, run_.seconds_to_target = 0;
+      // Met before any step: stopping here also keeps the loop below from a last record whose
+      // update norms no step computed.
+      if (c_.stop_at_target) return void(run_.end = RunEnd::stopped_at_target);
+    } else {
+      keep_state(0), schedule_next_check(0, run_.log.back().train_error);
+    }
     for (Index step = 1; step <= c_.steps; ++step) {
       if (interrupt_requested()) {
         run_.end = RunEnd::interrupted;

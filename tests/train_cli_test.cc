@@ -370,3 +370,25 @@ TEST_CASE("train --lr R1,R2: each activation at each rate, and at its own best r
   CHECK(t.out.find("each activation at its own best learning rate") != std::string::npos);
   CHECK(run_gradflow(small({"--lr", "0.1,0.1"})).err.find("--lr: a learning rate appears twice") != std::string::npos);
 }
+
+TEST_CASE("train --stop-at-target: a target the initial network meets stops at step 0, and one met later at its step") {
+  // blobs at 256 samples: the initial tanh network already misclassifies fewer than 30%, so a
+  // target of 0.3 holds at step 0 (this used to crash: the last record read update norms that no
+  // step had computed); 0.1 takes a few steps.
+  for (const std::string target : {"0.3", "0.1"}) {
+    CAPTURE(target);
+    const ProcessResult r = run_gradflow({"train", "-a", "tanh", "-d", "2", "-w", "32", "-b", "32", "--data", "blobs",
+                                          "--n-train", "256", "--eval-batch", "256", "--steps", "200", "--target-error",
+                                          target, "--stop-at-target", "--format", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const json run = json::parse(r.out)["runs"][0];
+    REQUIRE(run["steps_to_target"].is_number());
+    const json& last = run["log"].back();
+    CHECK(last["step"] == run["steps_to_target"]);
+    CHECK(last["train_error"].get<double>() <= std::stod(target));
+    CHECK(run["end"] == "stopped_at_target");
+    if (target == "0.3") CHECK(run["log"].size() == 1);
+    else CHECK(run["steps_to_target"].get<int>() > 0);
+  }
+}
