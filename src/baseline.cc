@@ -35,6 +35,8 @@ std::vector<std::string> comparable_metrics() {
   return names;
 }
 
+}  // namespace
+
 AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   AnalysisConfig c;
   CLI::App app{"baseline config", "gradflow"};
@@ -51,8 +53,6 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   }
   return c;
 }
-
-}  // namespace
 
 Baseline load_baseline(const std::string& path) {
   Baseline b;

@@ -27,6 +27,11 @@ struct Baseline {
   AnalysisConfig config;  // what the document's config block resolves to
 };
 
+// The network an analyze document's config block describes (its keys are the long option names),
+// as analyze resolves it; throws UsageError, prefixed by `where`, for a config this gradflow
+// cannot reproduce.
+AnalysisConfig reproduce_config(const nlohmann::ordered_json& config, const std::string& where);
+
 // Throws UsageError (exit 2) saying why: unreadable, not JSON, not an analyze document, another
 // schema version, or a config this gradflow cannot reproduce.
 Baseline load_baseline(const std::string& path);
