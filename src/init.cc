@@ -97,7 +97,7 @@ void draw_weights(const WeightInit& init, std::uint64_t seed, Stream stream, std
 }
 
 template <class T>
-void draw_biases(const BiasInit& init, std::uint64_t seed, std::uint32_t layer, Eigen::Ref<Vec<T>> b) {
+void draw_biases(const BiasInit& init, std::uint64_t seed, std::uint32_t layer, VecRef<T> b) {
   if (init.sigma_b2) {
     fill_normal<T>({seed, Stream::biases, layer}, 0, b.data(), static_cast<std::size_t>(b.size()),
                    static_cast<T>(std::sqrt(*init.sigma_b2)));
@@ -110,7 +110,7 @@ template void draw_weights<float>(const WeightInit&, std::uint64_t, Stream, std:
                                   RowMatRef<float>, int);
 template void draw_weights<double>(const WeightInit&, std::uint64_t, Stream, std::uint32_t,
                                    RowMatRef<double>, int);
-template void draw_biases<float>(const BiasInit&, std::uint64_t, std::uint32_t, Eigen::Ref<Vec<float>>);
-template void draw_biases<double>(const BiasInit&, std::uint64_t, std::uint32_t, Eigen::Ref<Vec<double>>);
+template void draw_biases<float>(const BiasInit&, std::uint64_t, std::uint32_t, VecRef<float>);
+template void draw_biases<double>(const BiasInit&, std::uint64_t, std::uint32_t, VecRef<double>);
 
 }  // namespace gf

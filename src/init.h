@@ -53,6 +53,6 @@ template <class T>
 void draw_weights(const WeightInit& init, std::uint64_t seed, Stream stream, std::uint32_t layer,
                   RowMatRef<T> W, int threads);
 template <class T>
-void draw_biases(const BiasInit& init, std::uint64_t seed, std::uint32_t layer, Eigen::Ref<Vec<T>> b);
+void draw_biases(const BiasInit& init, std::uint64_t seed, std::uint32_t layer, VecRef<T> b);
 
 }  // namespace gf

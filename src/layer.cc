@@ -22,7 +22,7 @@ namespace {
 
 namespace {
 template <class T>
-void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h) {
+void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h) {
   h.noalias() = a_prev * W_rows.transpose();
   h.rowwise() += b_seg.transpose();
 }
@@ -97,7 +97,7 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
 
 template <class T>
 double preact_again_block(const Activation& act, ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
-                          Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d) {
+                          ConstVecRef<T> b_seg, MatRef<T> h_d) {
   preact<T>(a_prev, W_rows, b_seg, h_d);
   return act.slope_exponent<T>()(h_d.data(), h_d.size());  // a block is contiguous (B rows)
 }
@@ -144,7 +144,7 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
                                                  ConstWeightsRef<T>, ConstVecRef<T>,       \
                                                  MatRef<T>, MatRef<T>);                               \
   template double preact_again_block<T>(const Activation&, ConstMatRef<T>, ConstWeightsRef<T>,      \
-                                        Eigen::Ref<const Vec<T>>, MatRef<T>);                     \
+                                        ConstVecRef<T>, MatRef<T>);                     \
   template Index scaled_slope_block<T>(const Activation&, double, MatRef<T>);                       \
   template double preact_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);                  \
   template WeightGradPartial weight_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>, T);    \

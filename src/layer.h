@@ -40,7 +40,7 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
 // layer_forward_block's, written over the block's slopes; returns max g(h) (activation.h).
 template <class T>
 double preact_again_block(const Activation& act, ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
-                          Eigen::Ref<const Vec<T>> b_seg, MatRef<T> h_d);
+                          ConstVecRef<T> b_seg, MatRef<T> h_d);
 
 // Then phi'(h) e^shift over h; returns how many of them are still below T's normal range.
 template <class T>

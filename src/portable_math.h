@@ -159,7 +159,7 @@ inline T scale_or_flush(Reduced<T> red) {
   constexpr T kFar = sizeof(T) == 4 ? T(-300) : T(-2000);  // below any normal, above the wrap
   const U k = static_cast<U>(red.k) + static_cast<U>(j);
   const T v = std::bit_cast<T>(std::bit_cast<U>(T(1) + red.p) + (k << C::kMantissa));
-  return (red.m >= kFar) & (v >= std::numeric_limits<T>::min()) ? v : T(0);  // & not &&: no branch
+  return ((red.m >= kFar) & (v >= std::numeric_limits<T>::min())) ? v : T(0);  // & not &&: no branch
 }
 
 // max and min as the instructions compute them (NaN stays NaN here): one instruction each.

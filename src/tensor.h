@@ -27,6 +27,8 @@ using ConstRowMatRef = Eigen::Ref<const RowMat<T>>;
 // defaulted argument of Ref<const Vec<T>> two ways, and the fuzz build (tests/fuzz) cannot link.
 template <class T>
 using ConstVecRef = Eigen::Ref<const Vec<T>, 0, Eigen::InnerStride<1>>;
+template <class T>
+using VecRef = Eigen::Ref<Vec<T>, 0, Eigen::InnerStride<1>>;
 
 // A flat buffer seen as a (rows, cols) column-major matrix: the ping-pong gradient buffers are
 // sized once for the widest layer and reused at every width.
