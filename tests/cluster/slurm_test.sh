@@ -74,11 +74,14 @@ array=$(echo "$out" | sed -n 's/^sweep array \([0-9]*\), merge \([0-9]*\):.*/\1/
 merge=$(echo "$out" | sed -n 's/^sweep array \([0-9]*\), merge \([0-9]*\):.*/\2/p')
 # Cancel task 1 once it has written its first record, while it still runs.
 task="${array}_1"
+# While the array is pending as a whole, `scontrol show job` of one task may list every task (one
+# state a line), so only an ended state stops the wait early.
 for ((t = 0; t < 600; t++)); do
   [ -s slow/shard-1.jsonl ] && break
-  [ "$(states "$task")" = RUNNING ] || [ "$(states "$task")" = PENDING ] || break
+  case "$(states "$task" | tr '\n' ' ')" in *COMPLETED* | *FAILED* | *CANCELLED* | *TIMEOUT*) break ;; esac
   sleep 0.1
 done
+[ -s slow/shard-1.jsonl ] || fail "task $task wrote no record within 60 s: $(states "$task" | tr '\n' ' ')"
 [ "$(states "$task")" = RUNNING ] || fail "task $task was not running when it should be cancelled: $(states "$task")"
 scancel "$task"
 wait_done "$task" 60
