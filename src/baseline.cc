@@ -38,12 +38,20 @@ std::vector<std::string> comparable_metrics() {
 }  // namespace
 
 AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
+  // A document of `analyze --seed A:B` holds statistics over seeds, not runs to compare.
+  if (const auto seed = config.find("seed"); seed != config.end() && seed->is_string())
+    throw UsageError(fmt::format("{}: recorded with --seed {}, it holds statistics over seeds; a baseline is one "
+                                 "seed's runs: record it with a single --seed",
+                                 where, seed->get<std::string>()));
+  // --theory only adds predictions beside the measurements: the networks are the same.
+  nlohmann::json network = nlohmann::json::parse(config.dump());
+  network.erase("theory");
   AnalysisConfig c;
   CLI::App app{"baseline config", "gradflow"};
   add_network_options(app, c);
   try {
     app.parse(std::vector<std::string>{});
-    apply_config_json(app, nlohmann::json::parse(config.dump()), "config");
+    apply_config_json(app, network, "config");
     validate(c);
   } catch (const std::exception& e) {  // CLI::ParseError or UsageError
     std::string what = e.what();

@@ -179,6 +179,27 @@ TEST_CASE("check --baseline: baselines this build cannot honour are input errors
   CHECK(run_gradflow({"check"}).err.find("nothing to check") != std::string::npos);
 }
 
+TEST_CASE("check --baseline: a document of analyze --theory is a baseline; one of --seed A:B is refused, saying why") {
+  const std::string dir = temp_dir();
+  const std::vector<std::string> net = {"-a", "tanh,relu", "-d", "4", "-w", "16", "-b", "8", "--format", "json"};
+  std::vector<std::string> theory = {"analyze", "--theory", "-o", dir + "/theory.json"};
+  theory.insert(theory.end(), net.begin(), net.end());
+  REQUIRE(run_gradflow(theory).exit_code == 0);
+  const ProcessResult same = run_gradflow({"check", "--baseline", dir + "/theory.json", "--atol", "0", "--rtol", "0"});
+  INFO(same.err);
+  CHECK(same.exit_code == 0);
+  // The network it reruns is the recorded one: another init changes the numbers and fails.
+  CHECK(run_gradflow({"check", "--baseline", dir + "/theory.json", "--init", "he_normal"}).exit_code == 1);
+
+  std::vector<std::string> seeds = {"analyze", "--seed", "0:2", "-o", dir + "/seeds.json"};
+  seeds.insert(seeds.end(), net.begin(), net.end());
+  REQUIRE(run_gradflow(seeds).exit_code == 0);
+  const ProcessResult r = run_gradflow({"check", "--baseline", dir + "/seeds.json"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("recorded with --seed 0:2, it holds statistics over seeds; a baseline is one seed's runs") !=
+        std::string::npos);
+}
+
 TEST_CASE("check rules: exactly the values analyze reports outside the bounds are violations") {
   std::vector<std::string> a = {"analyze", "--format", "json", "-d", "6"};
   a.insert(a.end(), kNet.begin(), kNet.end());
