@@ -5,19 +5,20 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "exit_status.h"
-#include "network_options.h"
 #include "errors.h"
+#include "exit_status.h"
+#include "json_io.h"
+#include "network_options.h"
 #include "output.h"
 #include "plots.h"
 #include "report_csv.h"
 #include "report_json.h"
-#include "report_table.h"
 #include "report_seeds.h"
+#include "report_table.h"
 #include "report_theory.h"
+#include "seed_list.h"
 #include "suggest.h"
 #include "validators.h"
-#include "json_io.h"
 
 namespace gf {
 

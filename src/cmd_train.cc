@@ -16,6 +16,7 @@
 #include "network_options.h"
 #include "output.h"
 #include "plots.h"
+#include "seed_list.h"
 #include "suggest.h"
 #include "train.h"
 #include "train_report_json.h"

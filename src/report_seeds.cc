@@ -7,6 +7,7 @@
 #include "loss.h"
 #include "report_csv.h"
 #include "report_json.h"
+#include "seed_list.h"
 #include "suggest.h"
 #include "version.h"
 

@@ -40,10 +40,4 @@ SeedAnalysis run_seeds(const AnalysisConfig& c, const std::vector<std::uint64_t>
                        const RunProgress& on_run = {});
 SeedStats seed_stats(const std::vector<const RunResult*>& runs);  // runs of one activation
 
-// --seed of analyze and train: "7" -> {7}; "0:4" -> {0, 1, 2, 3, 4}; "0:30:10" -> {0, 10, 20, 30};
-// "1,5,9" -> {1, 5, 9}. Throws UsageError naming --seed.
-std::vector<std::uint64_t> parse_seeds(const std::string& text);
-// The shortest form back: "0:31", "1,5,9", "3".
-std::string seeds_text(const std::vector<std::uint64_t>& seeds);
-
 }  // namespace gf

@@ -9,7 +9,7 @@
 #include "analysis.h"
 #include "dataset.h"
 #include "optimizer.h"
-#include "seed_stats.h"
+#include "seed_list.h"
 
 namespace gf {
 

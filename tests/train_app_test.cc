@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "errors.h"
 #include "parse_cli.h"
+#include "seed_list.h"
 
 using namespace gf;
 using gf::test::parse;
