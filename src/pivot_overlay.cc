@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "mean_field.h"
-#include "seed_stats.h"
+#include "seed_list.h"
 #include "suggest.h"
 
 namespace gf {

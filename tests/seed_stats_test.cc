@@ -58,9 +58,6 @@ TEST_CASE("describe_finite: finite values only, SE = sd / sqrt(n)") {
   CHECK(m.se == doctest::Approx(std::sqrt(5.0 / 3.0 / 4.0)));
   CHECK(std::isnan(describe_finite(std::vector<double>{7}).se));
   CHECK(describe_finite(std::vector<double>{}).n == 0);
-  CHECK(parse_seeds("0:30:10") == std::vector<std::uint64_t>{0, 10, 20, 30});
-  CHECK(parse_seeds("0:31").size() == 32);
-  CHECK(seeds_text({0, 10, 20}) == "0,10,20");
 }
 
 TEST_CASE("analyze --seed 0:11: per activation and layer, mean and SE of every metric over the seeds") {
