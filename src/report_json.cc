@@ -4,6 +4,7 @@
 
 #include "build_info.h"
 #include "loss.h"
+#include "metrics.h"
 #include "version.h"
 #include "json_io.h"
 

@@ -80,13 +80,18 @@ const SummaryMetric kSummaryMetrics[] = {
      "10^(signal_first_last_log10 / (L-1)): the forward signal's factor per layer", 1},
     {"grad_weight_log10_max", &Summary::grad_weight_log10_max,
      "the absolute gradient scale: the largest grad_weight_log10 of any layer"},
-    {"saturated_frac_mean", &Summary::saturated_frac_mean, "mean over layers of saturated_frac"},
-    {"saturated_frac_max", &Summary::saturated_frac_max, "largest saturated_frac of any layer"},
-    {"inactive_frac_mean", &Summary::inactive_frac_mean, "mean over layers of inactive_frac"},
-    {"dead_units_frac", &Summary::dead_units_frac, "share of all hidden units that are dead"},
-    {"dead_units_frac_max", &Summary::dead_units_frac_max, "largest dead_units_frac of any layer"},
+    {"saturated_frac_mean", &Summary::saturated_frac_mean, "mean over layers of saturated_frac", kNaN,
+     "saturated_frac", OverLayers::mean},
+    {"saturated_frac_max", &Summary::saturated_frac_max, "largest saturated_frac of any layer", kNaN,
+     "saturated_frac", OverLayers::max},
+    {"inactive_frac_mean", &Summary::inactive_frac_mean, "mean over layers of inactive_frac", kNaN,
+     "inactive_frac", OverLayers::mean},
+    {"dead_units_frac", &Summary::dead_units_frac, "share of all hidden units that are dead", kNaN,
+     "dead_units_frac", OverLayers::pooled},
+    {"dead_units_frac_max", &Summary::dead_units_frac_max, "largest dead_units_frac of any layer", kNaN,
+     "dead_units_frac", OverLayers::max},
     {"dw_sign_coherence_mean", &Summary::dw_sign_coherence_mean,
-     "mean dw_sign_coherence of layers 2..L"},
+     "mean dw_sign_coherence of layers 2..L", kNaN, "dw_sign_coherence", OverLayers::mean_from_2},
     {"act_offset_mean", &Summary::act_offset_mean,
      "mean over layers of |act_mean| / sqrt(act_mean^2 + act_std^2): 0 zero-centred, 1 one-signed"},
 };
@@ -158,6 +163,12 @@ void rounding_note(Summary& s, const std::vector<LayerStats>& layers, std::strin
 }  // namespace
 
 std::span<const SummaryMetric> summary_metrics() { return kSummaryMetrics; }
+
+const SummaryMetric* find_summary_metric(std::string_view key) {
+  for (const SummaryMetric& m : kSummaryMetrics)
+    if (m.key == key) return &m;
+  return nullptr;
+}
 
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
                   std::string_view saturation, std::string_view dtype) {

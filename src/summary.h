@@ -46,14 +46,22 @@ struct Summary {
                                         // range), prefixed "<activation>: "
 };
 
+// How a summary metric reduces a per-layer metric over the layers (for what one count changes
+// it by: baseline.cc's count_quantum): the mean over layers 1..L or 2..L, the largest, or
+// pooled over all hidden units.
+enum class OverLayers { none, mean, mean_from_2, max, pooled };
+
 // The summary's numbers, in output order (JSON keys, CSV columns, README).
 struct SummaryMetric {
   std::string_view key;
   double Summary::*field;
   std::string_view description;
   double neutral = kNaN;  // signed metrics: the value that means "neither" (0 for a log ratio, 1 for a factor)
+  std::string_view of = {};  // the per-layer metric it reduces, if it is one's reduction
+  OverLayers over = OverLayers::none;
 };
 std::span<const SummaryMetric> summary_metrics();
+const SummaryMetric* find_summary_metric(std::string_view key);
 
 // "0.24", or "1.1e-87" where two decimals would say nothing.
 std::string factor_text(double v);

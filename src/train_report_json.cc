@@ -81,7 +81,7 @@ ojson log_record_json(const LogRecord& r) {
   ojson layers = ojson::array();
   for (std::size_t l = 0; l < r.layers.size(); ++l) {
     ojson j = {{"layer", l + 1}};
-    for (const TrainLayerMetric& m : train_layer_metrics()) j[std::string(m.key)] = number_or_null(r.layers[l].*m.field);
+    for (const LayerMetric& m : train_layer_metrics()) j[std::string(m.key)] = number_or_null(r.layers[l].*m.field);
     layers.push_back(std::move(j));
   }
   return {{"step", r.step},
