@@ -101,6 +101,10 @@ Baseline load_baseline(const std::string& path) {
   return b;
 }
 
+std::size_t baseline_metrics_per_run() {
+  return std::size(kExactFields) + summary_metrics().size() + layer_metrics().size();
+}
+
 double Tolerance::allowed(const std::string& metric, double expected, double count_quantum) const {
   const auto a = atol_for.find(metric), r = rtol_for.find(metric);
   return (a != atol_for.end() ? a->second : atol) + (r != rtol_for.end() ? r->second : rtol) * std::fabs(expected) +

@@ -43,6 +43,10 @@ struct Tolerance {
   double allowed(const std::string& metric, double expected, double count_quantum) const;
 };
 
+// The metrics compare_baseline compares for each run of a baseline written by this gradflow:
+// the exact fields, the summary metrics and the per-layer metrics.
+std::size_t baseline_metrics_per_run();
+
 // What one count changes a count-fraction metric by, for a network of this config (layer 0:
 // the summary's value); 0 for metrics that are not counts. From what each metric counts
 // (metrics.h) and how a summary metric reduces it over layers (summary.h).

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "metrics.h"
 #include "process.h"
 #include "rules.h"
 #include "stats.h"
