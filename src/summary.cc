@@ -164,6 +164,33 @@ void rounding_note(Summary& s, const std::vector<LayerStats>& layers, std::strin
 
 std::span<const SummaryMetric> summary_metrics() { return kSummaryMetrics; }
 
+namespace {
+const ThresholdFlag kThresholdFlags[] = {
+    {"vanishing-below", &Thresholds::vanishing_below, "vanishing",
+     "Verdict 'vanishing' when layer 1's weight gradient is below this fraction of layer L's", "R"},
+    {"exploding-above", &Thresholds::exploding_above, "exploding",
+     "Verdict 'exploding' when layer 1's weight gradient is above this multiple of layer L's", "R"},
+    {"saturated-above", &Thresholds::saturated_above, "saturated",
+     "Verdict 'saturated' when the mean share of unit-samples on a flat tail "
+     "(saturated_frac minus inactive_frac: dead zones count as dead units instead) is above this",
+     "F", true, true},
+    {"dead-above", &Thresholds::dead_above, "dead_units",
+     "Verdict 'dead_units' when the share of dead hidden units is above this", "F", true, true},
+    {"not-centred-above", &Thresholds::offset_above, "not_zero_centred",
+     "Verdict 'not_zero_centred' when mean |act_mean| / rms(act) is above this", "F", true},
+    {"signal-vanishing-below", &Thresholds::signal_vanishing_below, "signal_vanishing",
+     "Verdict 'signal_vanishing' when layer L's pre-activation RMS is below this fraction of layer 1's", "R"},
+    {"signal-exploding-above", &Thresholds::signal_exploding_above, "signal_exploding",
+     "Verdict 'signal_exploding' when layer L's pre-activation RMS is above this multiple of layer 1's", "R"},
+    {"grad-below", &Thresholds::grad_below, "grad_small",
+     "Verdict 'grad_small' when even the largest layer's |dL/dW_l| is below this (the absolute scale)", "G"},
+    {"grad-above", &Thresholds::grad_above, "grad_large",
+     "Verdict 'grad_large' when the largest layer's |dL/dW_l| is above this", "G"},
+};
+}  // namespace
+
+std::span<const ThresholdFlag> threshold_flags() { return kThresholdFlags; }
+
 const SummaryMetric* find_summary_metric(std::string_view key) {
   for (const SummaryMetric& m : kSummaryMetrics)
     if (m.key == key) return &m;

@@ -23,6 +23,21 @@ struct Thresholds {
   double grad_above = 1e3;
 };
 
+// The threshold flags, in flag and config-key order: each verdict's flag, its help, its
+// placeholder and range (a fraction in [0,1], or a ratio or scale in (0, inf)), and whether
+// `train` has it too (its sentences on dying and saturating units). Flags, config keys, sweep
+// axes, `train`'s flags and the README's verdict table (tests/readme_test.cc) read this list.
+struct ThresholdFlag {
+  std::string_view name;  // flag without "--"; also the config key
+  double Thresholds::*field;
+  std::string_view verdict;
+  std::string_view help;
+  std::string_view type_name;  // R: a ratio, F: a fraction, G: a gradient norm
+  bool fraction = false;
+  bool in_train = false;
+};
+std::span<const ThresholdFlag> threshold_flags();
+
 struct Summary {
   double loss = kNaN;
   double grad_first_last_log10 = kNaN;  // grad_weight_log10(1) - grad_weight_log10(L)
