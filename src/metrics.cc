@@ -9,7 +9,7 @@ namespace {
 using R = Recorded;
 using C = Counts;
 
-const LayerMetric kLayerMetrics[] = {
+constexpr LayerMetric kLayerMetrics[] = {
     {"preact_mean", &LayerStats::preact_mean, "mean of h_l over all (sample, unit) entries", "h", R::analyze,
      C::none, 0, {"h mean", 8, "+.3f"}},
     {"preact_std", &LayerStats::preact_std, "standard deviation of h_l over all entries", "h", R::analyze, C::none,

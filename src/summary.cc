@@ -68,7 +68,7 @@ Index worst_layer(const std::vector<LayerStats>& layers, double LayerStats::*fie
   return it->layer;
 }
 
-const SummaryMetric kSummaryMetrics[] = {
+constexpr SummaryMetric kSummaryMetrics[] = {
     {"loss", &Summary::loss, "the loss at initialisation"},
     {"grad_first_last_log10", &Summary::grad_first_last_log10,
      "grad_weight_log10 of layer 1 minus that of layer L", 0},
@@ -165,7 +165,7 @@ void rounding_note(Summary& s, const std::vector<LayerStats>& layers, std::strin
 std::span<const SummaryMetric> summary_metrics() { return kSummaryMetrics; }
 
 namespace {
-const ThresholdFlag kThresholdFlags[] = {
+constexpr ThresholdFlag kThresholdFlags[] = {
     {"vanishing-below", &Thresholds::vanishing_below, "vanishing",
      "Verdict 'vanishing' when layer 1's weight gradient is below this fraction of layer L's", "R"},
     {"exploding-above", &Thresholds::exploding_above, "exploding",
