@@ -6,6 +6,7 @@
 #include <map>
 
 #include "errors.h"
+#include "metrics.h"
 #include "suggest.h"
 #include "summary.h"
 

@@ -11,6 +11,7 @@
 #include "config_file.h"
 #include "errors.h"
 #include "json_io.h"
+#include "metrics.h"
 #include "network_options.h"
 #include "real_text.h"
 #include "records.h"
@@ -100,6 +101,10 @@ Baseline load_baseline(const std::string& path) {
   return b;
 }
 
+std::size_t baseline_metrics_per_run() {
+  return std::size(kExactFields) + summary_metrics().size() + layer_metrics().size();
+}
+
 double Tolerance::allowed(const std::string& metric, double expected, double count_quantum) const {
   const auto a = atol_for.find(metric), r = rtol_for.find(metric);
   return (a != atol_for.end() ? a->second : atol) + (r != rtol_for.end() ? r->second : rtol) * std::fabs(expected) +
@@ -110,11 +115,16 @@ double count_quantum(const std::string& metric, Index layer, const AnalysisConfi
   const std::vector<Index> w = c.widths();
   const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.depth);
   if (layer > 0) {
+    const LayerMetric* m = find_layer_metric(metric);
+    if (!m) return 0;
     const auto n = static_cast<double>(w[static_cast<std::size_t>(layer)]);
     const auto n_in = static_cast<double>(w[static_cast<std::size_t>(layer - 1)]);
-    if (metric == "saturated_frac" || metric == "inactive_frac") return 1 / (B * n);  // per (sample, unit)
-    if (metric == "saturated_units_frac" || metric == "dead_units_frac") return 1 / n;  // per unit
-    if (metric == "dw_sign_coherence") return 2 / (n_in * n);  // a sign flips: |pos - neg| moves by 2
+    switch (m->counts) {
+      case Counts::none: return 0;
+      case Counts::unit_samples: return 1 / (B * n);
+      case Counts::units: return 1 / n;
+      case Counts::weight_signs: return 2 / (n_in * n);  // a sign flips: |pos - neg| moves by 2
+    }
     return 0;
   }
   // A summary over layers moves most when the count changes in the narrowest layer.
@@ -124,11 +134,19 @@ double count_quantum(const std::string& metric, Index layer, const AnalysisConfi
     units += static_cast<double>(w[l]);
     if (l >= 2) fan_min = std::min(fan_min, static_cast<double>(w[l - 1] * w[l]));
   }
-  if (metric == "saturated_frac_mean" || metric == "inactive_frac_mean") return 1 / (L * B * n_min);
-  if (metric == "saturated_frac_max") return 1 / (B * n_min);
-  if (metric == "dead_units_frac") return 1 / units;
-  if (metric == "dead_units_frac_max") return 1 / n_min;
-  if (metric == "dw_sign_coherence_mean" && c.depth > 1) return 2 / ((L - 1) * fan_min);
+  const SummaryMetric* s = find_summary_metric(metric);
+  const LayerMetric* m = s && !s->of.empty() ? find_layer_metric(s->of) : nullptr;
+  if (!m || m->counts == Counts::none) return 0;
+  // One count in the narrowest layer: num / den (products of integers, exact in double).
+  const double num = m->counts == Counts::weight_signs ? 2 : 1;  // a sign flips: |pos - neg| moves by 2
+  const double den = m->counts == Counts::unit_samples ? B * n_min : m->counts == Counts::units ? n_min : fan_min;
+  switch (s->over) {
+    case OverLayers::mean: return num / (L * den);
+    case OverLayers::mean_from_2: return c.depth > 1 ? num / ((L - 1) * den) : 0;
+    case OverLayers::max: return num / den;
+    case OverLayers::pooled: return m->counts == Counts::units ? 1 / units : 0;
+    case OverLayers::none: return 0;
+  }
   return 0;
 }
 

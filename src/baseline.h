@@ -43,9 +43,13 @@ struct Tolerance {
   double allowed(const std::string& metric, double expected, double count_quantum) const;
 };
 
+// The metrics compare_baseline compares for each run of a baseline written by this gradflow:
+// the exact fields, the summary metrics and the per-layer metrics.
+std::size_t baseline_metrics_per_run();
+
 // What one count changes a count-fraction metric by, for a network of this config (layer 0:
-// the summary's value); 0 for metrics that are not counts. From the definitions in stats.h,
-// layer.cc and summary.cc.
+// the summary's value); 0 for metrics that are not counts. From what each metric counts
+// (metrics.h) and how a summary metric reduces it over layers (summary.h).
 double count_quantum(const std::string& metric, Index layer, const AnalysisConfig& c);
 // "metric=value" overrides; throws UsageError naming the flag for unknown metrics.
 void add_overrides(std::map<std::string, double>& into, const std::vector<std::string>& specs,

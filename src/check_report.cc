@@ -135,7 +135,12 @@ std::string check_table(const CheckReport& r, std::size_t max_rows) {
       out += fmt::format("  ... and {} more (--format json lists every one)\n", res.violations.size() - max_rows);
   }
   const std::size_t failed = r.failed_groups() + r.failed_rules();
-  if (r.update) out += fmt::format("gradflow check: baseline {} updated\n", r.baseline->path);
+  if (r.update) {
+    const std::size_t per_run = baseline_metrics_per_run();
+    out += fmt::format("gradflow check: baseline rewritten: {}, {} run{}, {} metrics ({} per run)\n", r.baseline->path,
+                       r.runs, r.runs == 1 ? "" : "s", r.runs * per_run, per_run);
+    if (r.checks() == 0) return out;  // nothing else was checked
+  }
   out += failed ? fmt::format("gradflow check: FAILED: {} of {} checks\n", failed, r.checks())
                 : fmt::format("gradflow check: passed: {} check{}\n", r.checks(), r.checks() == 1 ? "" : "s");
   return out;

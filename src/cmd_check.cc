@@ -315,6 +315,10 @@ int run_check(const CheckOptions& o) {
       for (const RunResult& r : results)
         if (r.activation == baseline->config.activations[k] && runs[k].value("init", "") != r.init)
           report.changes.push_back({fmt::format("init ({})", r.activation), runs[k].value("init", ""), r.init});
+    // Said once: the resolved init per run says more than the option ("auto -> xavier_normal").
+    const auto per_run = [](const ConfigChange& c) { return c.key.rfind("init (", 0) == 0; };
+    if (std::any_of(report.changes.begin(), report.changes.end(), per_run))
+      std::erase_if(report.changes, [](const ConfigChange& c) { return c.key == "init"; });
   }
   if (baseline) {
     report.baseline = &*baseline;

@@ -18,6 +18,7 @@
 #include "plots.h"
 #include "seed_list.h"
 #include "suggest.h"
+#include "summary.h"
 #include "train.h"
 #include "train_report_json.h"
 #include "train_report_table.h"
@@ -38,9 +39,9 @@ namespace {
 // The shared network flags, reworded where training gives them another meaning, and without
 // those that only `analyze` uses.
 void adapt_network_options(CLI::App& cmd) {
-  for (const char* name : {"--seed", "--weights", "--vanishing-below", "--exploding-above", "--not-centred-above",
-                           "--signal-vanishing-below", "--signal-exploding-above", "--grad-below", "--grad-above"})
-    cmd.remove_option(cmd.get_option(name));
+  for (const char* name : {"--seed", "--weights"}) cmd.remove_option(cmd.get_option(name));
+  for (const ThresholdFlag& f : threshold_flags())
+    if (!f.in_train) cmd.remove_option(cmd.get_option("--" + std::string(f.name)));
   cmd.get_option("--width")->default_str("64");
   cmd.get_option("--batch")->description("Mini-batch size: samples per training step");
   cmd.get_option("--classes")

@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "network_options.h"
 #include "suggest.h"
+#include "summary.h"
 
 namespace gf {
 namespace {
@@ -17,12 +18,9 @@ namespace {
 // Options whose ranges are numeric. A new numeric network option adds its name here to get
 // ranges; any other option takes lists of names.
 const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batch", "classes", "seed"};
-const std::set<std::string> kRealAxes = {"leaky-slope",     "sigma-w2",        "weight-std",
-                                         "bias-init",       "sigma-b2",        "sat-eps",
-                                         "vanishing-below", "exploding-above", "saturated-above",
-                                         "dead-above",      "not-centred-above", "gain", "saturated-when",
-                                         "signal-vanishing-below", "signal-exploding-above", "grad-below",
-                                         "grad-above"};
+// The threshold flags (summary.h) are real axes too.
+const std::set<std::string> kRealAxes = {"leaky-slope", "sigma-w2", "weight-std", "bias-init", "sigma-b2",
+                                         "sat-eps",     "gain",     "saturated-when"};
 // Options that never change a result (so are not part of a run's config or run_id): one value.
 const std::set<std::string> kSingleValued = {"weights", "max-memory"};
 // --threads is the sweep's own option: how many threads each run uses.
@@ -31,6 +29,8 @@ const std::set<std::string> kNotMirrored = {"help", "threads"};
 AxisKind kind_of(const std::string& name) {
   if (kIntegerAxes.count(name)) return AxisKind::integer;
   if (kRealAxes.count(name)) return AxisKind::real;
+  for (const ThresholdFlag& f : threshold_flags())
+    if (name == f.name) return AxisKind::real;
   return AxisKind::text;
 }
 

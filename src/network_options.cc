@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <limits>
 
+#include "summary.h"
 #include "validators.h"
 
 namespace gf {
@@ -128,62 +129,12 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->transform(enum_choice(dtype_names()))
       ->group("Measurement");
 
-  Thresholds& t = c.thresholds;
-  cmd.add_option("--vanishing-below", t.vanishing_below,
-                 "Verdict 'vanishing' when layer 1's weight gradient is below this fraction of layer L's")
-      ->type_name("R")
-      ->default_str("0.01")
-      ->transform(real_number(0, kInf, true))
-      ->group("Verdicts");
-  cmd.add_option("--exploding-above", t.exploding_above,
-                 "Verdict 'exploding' when layer 1's weight gradient is above this multiple of layer L's")
-      ->type_name("R")
-      ->default_str("100")
-      ->transform(real_number(0, kInf, true))
-      ->group("Verdicts");
-  cmd.add_option("--saturated-above", t.saturated_above,
-                 "Verdict 'saturated' when the mean share of unit-samples on a flat tail "
-                 "(saturated_frac minus inactive_frac: dead zones count as dead units instead) is above this")
-      ->type_name("F")
-      ->default_str("0.3")
-      ->transform(real_number(0, 1))
-      ->group("Verdicts");
-  cmd.add_option("--dead-above", t.dead_above,
-                 "Verdict 'dead_units' when the share of dead hidden units is above this")
-      ->type_name("F")
-      ->default_str("0.05")
-      ->transform(real_number(0, 1))
-      ->group("Verdicts");
-  cmd.add_option("--not-centred-above", t.offset_above,
-                 "Verdict 'not_zero_centred' when mean |act_mean| / rms(act) is above this")
-      ->type_name("F")
-      ->default_str("0.3")
-      ->transform(real_number(0, 1))
-      ->group("Verdicts");
-
-  cmd.add_option("--signal-vanishing-below", t.signal_vanishing_below,
-                 "Verdict 'signal_vanishing' when layer L's pre-activation RMS is below this fraction of layer 1's")
-      ->type_name("R")
-      ->default_str("0.1")
-      ->transform(real_number(0, kInf, true))
-      ->group("Verdicts");
-  cmd.add_option("--signal-exploding-above", t.signal_exploding_above,
-                 "Verdict 'signal_exploding' when layer L's pre-activation RMS is above this multiple of layer 1's")
-      ->type_name("R")
-      ->default_str("10")
-      ->transform(real_number(0, kInf, true))
-      ->group("Verdicts");
-  cmd.add_option("--grad-below", t.grad_below,
-                 "Verdict 'grad_small' when even the largest layer's |dL/dW_l| is below this (the absolute scale)")
-      ->type_name("G")
-      ->default_str("0.001")
-      ->transform(real_number(0, kInf, true))
-      ->group("Verdicts");
-  cmd.add_option("--grad-above", t.grad_above, "Verdict 'grad_large' when the largest layer's |dL/dW_l| is above this")
-      ->type_name("G")
-      ->default_str("1000")
-      ->transform(real_number(0, kInf, true))
-      ->group("Verdicts");
+  for (const ThresholdFlag& f : threshold_flags())
+    cmd.add_option("--" + std::string(f.name), c.thresholds.*f.field, std::string(f.help))
+        ->type_name(std::string(f.type_name))
+        ->default_str(fmt::format("{:g}", Thresholds{}.*f.field))
+        ->transform(f.fraction ? real_number(0, 1) : real_number(0, kInf, true))
+        ->group("Verdicts");
 
   cmd.add_option("-j,--threads", c.threads, "Threads; results are identical for any number")
       ->type_name("N")

@@ -7,6 +7,7 @@
 #include "mean_field.h"
 #include "seed_list.h"
 #include "suggest.h"
+#include "summary.h"
 
 namespace gf {
 
@@ -22,9 +23,8 @@ std::optional<ojson> single_value(const std::vector<Record>& records, const std:
 }
 
 bool is_threshold(const std::string& key) {
-  for (const char* t : {"vanishing-below", "exploding-above", "saturated-above", "dead-above", "not-centred-above",
-                        "signal-vanishing-below", "signal-exploding-above", "grad-below", "grad-above"})
-    if (key == t) return true;
+  for (const ThresholdFlag& f : threshold_flags())
+    if (key == f.name) return true;
   return false;
 }
 

@@ -6,6 +6,7 @@
 
 #include "chart.h"
 #include "loss.h"
+#include "metrics.h"
 #include "optimizer.h"
 
 namespace gf {

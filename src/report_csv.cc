@@ -1,4 +1,5 @@
 #include "report_csv.h"
+#include "metrics.h"
 
 #include <cmath>
 #include <fmt/format.h>

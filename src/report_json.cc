@@ -4,6 +4,8 @@
 
 #include "build_info.h"
 #include "loss.h"
+#include "metrics.h"
+#include "summary.h"
 #include "version.h"
 #include "json_io.h"
 
@@ -30,8 +32,7 @@ ojson context_json(Dtype dtype) {
 // are left out, so that documents compare byte for byte.
 ojson config_json(const AnalysisConfig& c) {
   std::vector<Index> widths = c.widths();
-  const Thresholds& t = c.thresholds;
-  return {{"activation", c.activations},
+  ojson j = {{"activation", c.activations},
           {"depth", c.depth},
           {"width", std::vector<Index>(widths.begin() + 1, widths.end())},
           {"input-dim", widths[0]},
@@ -49,16 +50,9 @@ ojson config_json(const AnalysisConfig& c) {
           {"leaky-slope", c.leaky_slope},
           {"sat-eps", c.sat_eps},
           {"saturated-when", optional_json(c.saturated_when)},
-          {"dtype", dtype_name(c.dtype)},
-          {"vanishing-below", t.vanishing_below},
-          {"exploding-above", t.exploding_above},
-          {"saturated-above", t.saturated_above},
-          {"dead-above", t.dead_above},
-          {"not-centred-above", t.offset_above},
-          {"signal-vanishing-below", t.signal_vanishing_below},
-          {"signal-exploding-above", t.signal_exploding_above},
-          {"grad-below", t.grad_below},
-          {"grad-above", t.grad_above}};
+          {"dtype", dtype_name(c.dtype)}};
+  for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
+  return j;
 }
 
 ojson summary_json(const Summary& s) {

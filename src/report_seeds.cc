@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "loss.h"
+#include "metrics.h"
 #include "report_csv.h"
 #include "report_json.h"
 #include "seed_list.h"
@@ -48,22 +49,16 @@ std::size_t metric_index(std::string_view key) {
   return 0;
 }
 
-// How each per-layer metric is shown: header, format, scale (percentages).
-struct Column {
-  const char* header;
-  std::string_view key;
-  const char* spec;
-  double scale;
-};
-const Column kColumns[] = {
-    {"h mean", "preact_mean", "+.3f", 1},   {"h std", "preact_std", ".3f", 1},
-    {"a mean", "act_mean", "+.3f", 1},      {"a std", "act_std", ".3f", 1},
-    {"sat%", "saturated_frac", ".1f", 100}, {"satU%", "saturated_units_frac", ".1f", 100},
-    {"inact%", "inactive_frac", ".1f", 100}, {"dead%", "dead_units_frac", ".1f", 100},
-    {"log|dh|", "grad_preact_log10", ".2f", 1}, {"log|dW|", "grad_weight_log10", ".2f", 1},
-    {"rel", "grad_weight_rel_log10", "+.2f", 1}, {"log|W|", "weight_log10", ".2f", 1},
-    {"coher", "dw_sign_coherence", ".3f", 1},
-};
+// The per-layer metrics shown in the one-activation table: the detailed table's columns (metrics.h),
+// without those shown only when nonzero.
+std::vector<std::size_t> seed_columns() {
+  std::vector<std::size_t> out;
+  for (std::size_t k = 0; k < layer_metrics().size(); ++k) {
+    const TableColumn& c = layer_metrics()[k].column;
+    if (!c.header.empty() && !c.when_nonzero) out.push_back(k);
+  }
+  return out;
+}
 
 std::string header_line(const SeedAnalysis& a, const Style& s) {
   const AnalysisConfig& c = a.config;
@@ -105,12 +100,14 @@ std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
   if (one) {
     out += o.style.paint(fmt::format("{} ({})", a.stats[0].activation, a.stats[0].init), Tone::bold) + "\n";
     std::vector<std::string> head{"layer"};
-    for (const Column& c : kColumns) head.push_back(c.header);
+    for (std::size_t k : seed_columns()) head.emplace_back(layer_metrics()[k].column.header);
     rows.push_back(head);
     for (Index l : shown) {
       std::vector<std::string> row{std::to_string(l)};
-      for (const Column& c : kColumns)
-        row.push_back(pm(a.stats[0].layers[static_cast<std::size_t>(l - 1)][metric_index(c.key)], c.spec, c.scale, o.style));
+      for (std::size_t k : seed_columns()) {
+        const TableColumn& c = layer_metrics()[k].column;
+        row.push_back(pm(a.stats[0].layers[static_cast<std::size_t>(l - 1)][k], c.spec, c.percent ? 100 : 1, o.style));
+      }
       rows.push_back(row);
     }
   } else {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "loss.h"
+#include "metrics.h"
 
 namespace gf {
 namespace {
@@ -165,42 +166,54 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   return out + summary_block(result, s) + verdicts(result, s);
 }
 
+// The detailed table's columns: each metric's declared column, those shown only when nonzero
+// last and only where some layer has a value above 0.
+std::vector<const LayerMetric*> detailed_columns(const std::vector<LayerStats>& layers) {
+  std::vector<const LayerMetric*> out;
+  for (const bool rare : {false, true})
+    for (const LayerMetric& m : layer_metrics()) {
+      if (m.column.header.empty() || m.column.when_nonzero != rare) continue;
+      if (rare && std::none_of(layers.begin(), layers.end(), [&](const LayerStats& l) { return l.*m.field > 0; }))
+        continue;
+      out.push_back(&m);
+    }
+  return out;
+}
+
+std::string column_cell(const LayerMetric& m, double v) {
+  return m.column.percent ? pct(v, m.column.width) : cell(v, m.column.spec, m.column.width);
+}
+
 std::string detailed(const AnalysisResult& result, const TableOptions& o) {
   const Style& s = o.style;
   const RunResult& r = result.runs.front();
   const std::vector<Index> rows = shown_layers(result.config.depth, o);
+  const std::vector<const LayerMetric*> columns = detailed_columns(r.pass.layers);
   std::string out = header_line(result.config);
   out += '\n';
   out += s.paint(fmt::format("{} ({})", r.activation, r.init), Tone::bold);
   out += '\n';
-  // Slopes below the dtype's range are rare: their column appears only where there are some.
-  bool underflow = false;
-  for (const LayerStats& l : r.pass.layers) underflow |= l.slope_underflow_frac > 0;
-  out += fmt::format("{:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>7} {:>7} {:>6}",
-                     "layer", "width", "h mean", "h std", "a mean", "a std", "sat%", "satU%",
-                     "inact%", "dead%", "log|dh|", "log|dW|", "rel", "log|W|", "coher");
-  out += underflow ? fmt::format(" {:>6}\n", "uflow%") : "\n";
+  out += fmt::format("{:>5} {:>6}", "layer", "width");
+  for (const LayerMetric* m : columns) out += fmt::format(" {:>{}}", m->column.header, m->column.width);
+  out += '\n';
   for (Index layer : rows) {
     const LayerStats& l = r.pass.layers[static_cast<std::size_t>(layer - 1)];
-    out += fmt::format("{:>5} {:>6} ", l.layer, l.width) + cell(l.preact_mean, "+.3f", 8) + " " +
-           cell(l.preact_std, ".3f", 7) + " " + cell(l.act_mean, "+.3f", 7) + " " +
-           cell(l.act_std, ".3f", 7) + " " + pct(l.saturated_frac, 6) + " " +
-           pct(l.saturated_units_frac, 6) + " " + pct(l.inactive_frac, 6) + " " +
-           pct(l.dead_units_frac, 6) + " " + cell(l.grad_preact_log10, ".2f", 8) + " " +
-           cell(l.grad_weight_log10, ".2f", 8) + " " + cell(l.grad_weight_rel_log10, "+.2f", 7) +
-           " " + cell(l.weight_log10, ".2f", 7) + " " + cell(l.dw_sign_coherence, ".3f", 6) +
-           (underflow ? " " + pct(l.slope_underflow_frac, 6) : "") + "\n";
+    out += fmt::format("{:>5} {:>6}", l.layer, l.width);
+    for (const LayerMetric* m : columns) out += " " + column_cell(*m, l.*m->field);
+    out += '\n';
   }
   out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
+  // The key: one paragraph for the first columns, then a line per column that declares its own.
   out += fmt::format(
       "\nh: pre-activations, a: activations; sat%/satU%: unit-samples/units with slope below {:g} x "
       "max{};\ninact%/dead%: unit-samples/units with slope exactly 0; log|dh|, log|dW|: log10 of "
       "gradient norms;\nrel: log|dW| minus the last layer's; coher: sign coherence of dW rows (1: "
-      "one sign per row)\n{}",
-      result.config.sat_eps, by_value_note(result.config),
-      underflow ? fmt::format("uflow%: unit-samples whose slope is below {}'s range (see the note)\n",
-                              dtype_name(result.config.dtype))
-                : "");
+      "one sign per row)\n",
+      result.config.sat_eps, by_value_note(result.config));
+  for (const LayerMetric* m : columns)
+    if (!m->column.legend.empty())
+      out += fmt::format("{}: {}\n", m->column.header,
+                         fmt::format(fmt::runtime(m->column.legend), fmt::arg("dtype", dtype_name(result.config.dtype))));
   return out + summary_block(result, s) + verdicts(result, s);
 }
 

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "json_io.h"
+#include "metrics.h"
 #include "real_text.h"
 #include "suggest.h"
 
@@ -22,18 +23,6 @@ const char* op_text(RuleOp op) {
     case RuleOp::ge: return ">=";
   }
   return "?";
-}
-
-const SummaryMetric* find_summary_metric(std::string_view name) {
-  for (const SummaryMetric& m : summary_metrics())
-    if (m.key == name) return &m;
-  return nullptr;
-}
-
-const LayerMetric* find_layer_metric(std::string_view name) {
-  for (const LayerMetric& m : layer_metrics())
-    if (m.key == name) return &m;
-  return nullptr;
 }
 
 std::string trim(std::string_view s) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "metrics.h"
 #include "report_csv.h"
 #include "report_json.h"
 #include "json_io.h"

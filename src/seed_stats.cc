@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "interrupt.h"
+#include "metrics.h"
 #include "run_pool.h"
 
 namespace gf {

@@ -66,33 +66,4 @@ void set_forward_stats(LayerStats& s, const ForwardPartial& p) {
   s.weight_log10 = 0.5 * std::log10(p.weight_sumsq);
 }
 
-namespace {
-const LayerMetric kLayerMetrics[] = {
-    {"preact_mean", &LayerStats::preact_mean, "mean of h_l over all (sample, unit) entries", 0},
-    {"preact_std", &LayerStats::preact_std, "standard deviation of h_l over all entries"},
-    {"act_mean", &LayerStats::act_mean, "mean of a_l = phi(h_l): 0 when zero-centred", 0},
-    {"act_std", &LayerStats::act_std, "standard deviation of a_l"},
-    {"saturated_frac", &LayerStats::saturated_frac,
-     "share of (sample, unit) pairs with |phi'(h)| < sat_eps x max slope"},
-    {"saturated_units_frac", &LayerStats::saturated_units_frac,
-     "share of units saturated on every sample of the batch"},
-    {"inactive_frac", &LayerStats::inactive_frac,
-     "share of pairs with phi'(h) exactly 0 (0 for smooth activations)"},
-    {"dead_units_frac", &LayerStats::dead_units_frac,
-     "share of units with phi'(h) exactly 0 on every sample (dead ReLUs)"},
-    {"slope_underflow_frac", &LayerStats::slope_underflow_frac,
-     "share of pairs whose slope is not 0 but below the dtype's smallest normal number (f32: "
-     "1.2e-38): stored as 0 or a subnormal; see the run's notes for whether that cost exactness"},
-    {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F"},
-    {"grad_weight_log10", &LayerStats::grad_weight_log10, "log10 of ||d loss / d W_l||_F"},
-    {"grad_weight_rel_log10", &LayerStats::grad_weight_rel_log10,
-     "grad_weight_log10(l) - grad_weight_log10(L): decades below the last hidden layer", 0},
-    {"weight_log10", &LayerStats::weight_log10, "log10 of ||W_l||_F"},
-    {"dw_sign_coherence", &LayerStats::dw_sign_coherence,
-     "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row has one sign"},
-};
-}  // namespace
-
-std::span<const LayerMetric> layer_metrics() { return kLayerMetrics; }
-
 }  // namespace gf

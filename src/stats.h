@@ -4,8 +4,6 @@
 // on how blocks were spread over threads.
 #include <cmath>
 #include <limits>
-#include <span>
-#include <string_view>
 
 #include "tensor.h"
 
@@ -44,7 +42,8 @@ struct WeightGradPartial {
   void merge(const WeightGradPartial& o);
 };
 
-// The per-layer record (JSON keys in comments). Logs are NaN when the quantity is exactly 0
+// The per-layer record, of analyze and of train's log steps; metrics.h declares which output
+// carries which field. Logs are NaN when the quantity is exactly 0
 // or was not computed (the forward pass overflowed before this layer).
 struct LayerStats {
   Index layer = 0, fan_in = 0, width = 0;
@@ -55,6 +54,7 @@ struct LayerStats {
   double grad_preact_log10 = kNaN, grad_weight_log10 = kNaN, grad_weight_rel_log10 = kNaN;
   double weight_log10 = kNaN;
   double dw_sign_coherence = kNaN;
+  double update_ratio_log10 = kNaN;  // train only: ||delta W_l|| / ||W_l|| of the step just taken
   // What the backward pass needs to know of the stored slopes (engine.cc): log10 of the factor
   // they carry (not 0 where underflowing slopes were computed again, scaled), and how many are
   // still below T's normal range.
@@ -63,15 +63,5 @@ struct LayerStats {
 };
 
 void set_forward_stats(LayerStats& s, const ForwardPartial& p);
-
-// The measured per-layer metrics, in output order: JSON keys, CSV columns, table columns and
-// the README's table all come from this list.
-struct LayerMetric {
-  std::string_view key;
-  double LayerStats::*field;
-  std::string_view description;
-  double neutral = kNaN;  // signed metrics: the value that means "neither" (0 for a log ratio or a mean)
-};
-std::span<const LayerMetric> layer_metrics();
 
 }  // namespace gf

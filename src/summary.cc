@@ -68,7 +68,7 @@ Index worst_layer(const std::vector<LayerStats>& layers, double LayerStats::*fie
   return it->layer;
 }
 
-const SummaryMetric kSummaryMetrics[] = {
+constexpr SummaryMetric kSummaryMetrics[] = {
     {"loss", &Summary::loss, "the loss at initialisation"},
     {"grad_first_last_log10", &Summary::grad_first_last_log10,
      "grad_weight_log10 of layer 1 minus that of layer L", 0},
@@ -80,13 +80,18 @@ const SummaryMetric kSummaryMetrics[] = {
      "10^(signal_first_last_log10 / (L-1)): the forward signal's factor per layer", 1},
     {"grad_weight_log10_max", &Summary::grad_weight_log10_max,
      "the absolute gradient scale: the largest grad_weight_log10 of any layer"},
-    {"saturated_frac_mean", &Summary::saturated_frac_mean, "mean over layers of saturated_frac"},
-    {"saturated_frac_max", &Summary::saturated_frac_max, "largest saturated_frac of any layer"},
-    {"inactive_frac_mean", &Summary::inactive_frac_mean, "mean over layers of inactive_frac"},
-    {"dead_units_frac", &Summary::dead_units_frac, "share of all hidden units that are dead"},
-    {"dead_units_frac_max", &Summary::dead_units_frac_max, "largest dead_units_frac of any layer"},
+    {"saturated_frac_mean", &Summary::saturated_frac_mean, "mean over layers of saturated_frac", kNaN,
+     "saturated_frac", OverLayers::mean},
+    {"saturated_frac_max", &Summary::saturated_frac_max, "largest saturated_frac of any layer", kNaN,
+     "saturated_frac", OverLayers::max},
+    {"inactive_frac_mean", &Summary::inactive_frac_mean, "mean over layers of inactive_frac", kNaN,
+     "inactive_frac", OverLayers::mean},
+    {"dead_units_frac", &Summary::dead_units_frac, "share of all hidden units that are dead", kNaN,
+     "dead_units_frac", OverLayers::pooled},
+    {"dead_units_frac_max", &Summary::dead_units_frac_max, "largest dead_units_frac of any layer", kNaN,
+     "dead_units_frac", OverLayers::max},
     {"dw_sign_coherence_mean", &Summary::dw_sign_coherence_mean,
-     "mean dw_sign_coherence of layers 2..L"},
+     "mean dw_sign_coherence of layers 2..L", kNaN, "dw_sign_coherence", OverLayers::mean_from_2},
     {"act_offset_mean", &Summary::act_offset_mean,
      "mean over layers of |act_mean| / sqrt(act_mean^2 + act_std^2): 0 zero-centred, 1 one-signed"},
 };
@@ -158,6 +163,39 @@ void rounding_note(Summary& s, const std::vector<LayerStats>& layers, std::strin
 }  // namespace
 
 std::span<const SummaryMetric> summary_metrics() { return kSummaryMetrics; }
+
+namespace {
+constexpr ThresholdFlag kThresholdFlags[] = {
+    {"vanishing-below", &Thresholds::vanishing_below, "vanishing",
+     "Verdict 'vanishing' when layer 1's weight gradient is below this fraction of layer L's", "R"},
+    {"exploding-above", &Thresholds::exploding_above, "exploding",
+     "Verdict 'exploding' when layer 1's weight gradient is above this multiple of layer L's", "R"},
+    {"saturated-above", &Thresholds::saturated_above, "saturated",
+     "Verdict 'saturated' when the mean share of unit-samples on a flat tail "
+     "(saturated_frac minus inactive_frac: dead zones count as dead units instead) is above this",
+     "F", true, true},
+    {"dead-above", &Thresholds::dead_above, "dead_units",
+     "Verdict 'dead_units' when the share of dead hidden units is above this", "F", true, true},
+    {"not-centred-above", &Thresholds::offset_above, "not_zero_centred",
+     "Verdict 'not_zero_centred' when mean |act_mean| / rms(act) is above this", "F", true},
+    {"signal-vanishing-below", &Thresholds::signal_vanishing_below, "signal_vanishing",
+     "Verdict 'signal_vanishing' when layer L's pre-activation RMS is below this fraction of layer 1's", "R"},
+    {"signal-exploding-above", &Thresholds::signal_exploding_above, "signal_exploding",
+     "Verdict 'signal_exploding' when layer L's pre-activation RMS is above this multiple of layer 1's", "R"},
+    {"grad-below", &Thresholds::grad_below, "grad_small",
+     "Verdict 'grad_small' when even the largest layer's |dL/dW_l| is below this (the absolute scale)", "G"},
+    {"grad-above", &Thresholds::grad_above, "grad_large",
+     "Verdict 'grad_large' when the largest layer's |dL/dW_l| is above this", "G"},
+};
+}  // namespace
+
+std::span<const ThresholdFlag> threshold_flags() { return kThresholdFlags; }
+
+const SummaryMetric* find_summary_metric(std::string_view key) {
+  for (const SummaryMetric& m : kSummaryMetrics)
+    if (m.key == key) return &m;
+  return nullptr;
+}
 
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
                   std::string_view saturation, std::string_view dtype) {

@@ -23,6 +23,21 @@ struct Thresholds {
   double grad_above = 1e3;
 };
 
+// The threshold flags, in flag and config-key order: each verdict's flag, its help, its
+// placeholder and range (a fraction in [0,1], or a ratio or scale in (0, inf)), and whether
+// `train` has it too (its sentences on dying and saturating units). Flags, config keys, sweep
+// axes, `train`'s flags and the README's verdict table (tests/readme_test.cc) read this list.
+struct ThresholdFlag {
+  std::string_view name;  // flag without "--"; also the config key
+  double Thresholds::*field;
+  std::string_view verdict;
+  std::string_view help;
+  std::string_view type_name;  // R: a ratio, F: a fraction, G: a gradient norm
+  bool fraction = false;
+  bool in_train = false;
+};
+std::span<const ThresholdFlag> threshold_flags();
+
 struct Summary {
   double loss = kNaN;
   double grad_first_last_log10 = kNaN;  // grad_weight_log10(1) - grad_weight_log10(L)
@@ -46,14 +61,22 @@ struct Summary {
                                         // range), prefixed "<activation>: "
 };
 
+// How a summary metric reduces a per-layer metric over the layers (for what one count changes
+// it by: baseline.cc's count_quantum): the mean over layers 1..L or 2..L, the largest, or
+// pooled over all hidden units.
+enum class OverLayers { none, mean, mean_from_2, max, pooled };
+
 // The summary's numbers, in output order (JSON keys, CSV columns, README).
 struct SummaryMetric {
   std::string_view key;
   double Summary::*field;
   std::string_view description;
   double neutral = kNaN;  // signed metrics: the value that means "neither" (0 for a log ratio, 1 for a factor)
+  std::string_view of = {};  // the per-layer metric it reduces, if it is one's reduction
+  OverLayers over = OverLayers::none;
 };
 std::span<const SummaryMetric> summary_metrics();
+const SummaryMetric* find_summary_metric(std::string_view key);
 
 // "0.24", or "1.1e-87" where two decimals would say nothing.
 std::string factor_text(double v);

@@ -1,35 +1,21 @@
 #pragma once
 // What `gradflow train` records every --log-every steps for each run, and the run itself. The
 // trace (JSON Lines), the JSON report, the table and any plot read these records; the per-layer
-// keys come from one table, train_layer_metrics().
+// keys come from the one metric list, train_layer_metrics() (metrics.h).
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "stats.h"
+#include "metrics.h"
 
 namespace gf {
 
-// Hidden layer l at one log step. Gradient and update: of the step just taken (on its
-// mini-batch); the rest: on the fixed evaluation batch after that step.
-struct LayerRecord {
-  double grad_weight_log10 = kNaN;
-  double update_ratio_log10 = kNaN;
-  double saturated_frac = kNaN;
-  double inactive_frac = kNaN;
-  double dead_units_frac = kNaN;
-  double act_mean = kNaN;
-  double dw_sign_coherence = kNaN;
-};
-
-struct TrainLayerMetric {
-  std::string_view key;
-  double LayerRecord::*field;
-  std::string_view description;
-};
-std::span<const TrainLayerMetric> train_layer_metrics();
+// Hidden layer l at one log step: the fields of LayerStats that train_layer_metrics() names.
+// Gradient and update: of the step just taken (on its mini-batch); the rest: on the fixed
+// evaluation batch after that step.
+using LayerRecord = LayerStats;
 
 struct LogRecord {
   Index step = 0;           // updates taken so far (0: the initial network)

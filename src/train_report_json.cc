@@ -3,6 +3,7 @@
 #include "dataset_builtin.h"
 #include "loss.h"
 #include "report_json.h"
+#include "summary.h"
 #include "version.h"
 #include "json_io.h"
 
@@ -31,7 +32,7 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
   ojson seed = c.seeds.size() == 1 ? ojson(c.seeds.front()) : ojson(seeds_text(c.seeds));
   ojson noise = nullptr;
   if (builtin && builtin->name != "teacher") noise = dc.noise.value_or(builtin->default_noise);
-  return {{"activation", n.activations},
+  ojson j = {{"activation", n.activations},
           {"depth", n.depth},
           {"width", std::vector<Index>(widths.begin() + 1, widths.end())},
           {"input-dim", builtin ? ojson(d.features) : ojson(nullptr)},
@@ -49,10 +50,10 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
           {"leaky-slope", n.leaky_slope},
           {"sat-eps", n.sat_eps},
           {"saturated-when", optional_json(n.saturated_when)},
-          {"dtype", dtype_name(n.dtype)},
-          {"saturated-above", n.thresholds.saturated_above},
-          {"dead-above", n.thresholds.dead_above},
-          {"data", dc.data},
+          {"dtype", dtype_name(n.dtype)}};
+  for (const ThresholdFlag& f : threshold_flags())
+    if (f.in_train) j[std::string(f.name)] = n.thresholds.*f.field;
+  const ojson data = {{"data", dc.data},
           {"n-train", builtin ? ojson(dc.n_train) : ojson(nullptr)},
           {"n-test", builtin ? ojson(dc.n_test) : ojson(nullptr)},
           {"noise", noise},
@@ -75,13 +76,15 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
           {"eval-batch", std::min(c.eval_batch, d.n_train)},
           {"stop-at-target", c.stop_at_target},
           {"speedup-vs", c.speedup_reference()}};
+  j.insert(data.begin(), data.end());
+  return j;
 }
 
 ojson log_record_json(const LogRecord& r) {
   ojson layers = ojson::array();
   for (std::size_t l = 0; l < r.layers.size(); ++l) {
     ojson j = {{"layer", l + 1}};
-    for (const TrainLayerMetric& m : train_layer_metrics()) j[std::string(m.key)] = number_or_null(r.layers[l].*m.field);
+    for (const LayerMetric& m : train_layer_metrics()) j[std::string(m.key)] = number_or_null(r.layers[l].*m.field);
     layers.push_back(std::move(j));
   }
   return {{"step", r.step},

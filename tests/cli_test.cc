@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "metrics.h"
 #include "process.h"
 #include "stats.h"
 #include "summary.h"

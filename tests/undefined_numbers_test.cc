@@ -98,7 +98,7 @@ TEST_CASE("slopes below f32's range: counted per layer in JSON, CSV and the tabl
   args[2] = "table";
   const ProcessResult table = run_gradflow(args);
   REQUIRE(table.exit_code == 0);
-  CHECK(std::regex_search(table.out, std::regex(R"(coher uflow%\n)")));
+  CHECK(std::regex_search(table.out, std::regex(R"( uflow%\n)")));  // the last column: shown only when nonzero
   CHECK(std::regex_search(table.out, std::regex(R"(\n    4 .* 100\.0\n)")));
   CHECK(table.out.find("\nnote: tanh: f32 cannot represent the slope") != std::string::npos);
   // Without such slopes the column is not there.
