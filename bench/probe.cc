@@ -1,5 +1,6 @@
 // gradflow_probe: the measurements behind bench/targets, each printed as one JSON object.
-//   efficiency  target 1: the analysis' FLOP rate over the GEMM library's on the same shapes,
+//   efficiency  target 1: the analysis' FLOP rate over the fastest GEMM's on the same shapes
+//               (Eigen, serial OpenBLAS or serial BLIS, whichever measured fastest, named),
 //               for the first run of a fresh process (cold: its memory is new pages the kernel
 //               must fault in and zero) and for a run after others (warm: as the second
 //               activation of `analyze`, or a sweep's runs)
