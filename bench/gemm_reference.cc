@@ -6,10 +6,9 @@
 #include <chrono>
 #include <omp.h>
 
-#ifdef GRADFLOW_HAVE_OPENBLAS
-#include <cblas.h>
-extern "C" void openblas_set_num_threads(int);
-#endif
+#include <dlfcn.h>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -53,48 +52,95 @@ void eigen_blocks(Layer& L, int threads) {
   });
 }
 
-#ifdef GRADFLOW_HAVE_OPENBLAS
-// Column-major throughout: W row-major (n_out, n_in) is W^T column-major (n_in, n_out).
-void blas_products(Layer& L, long c0, long cols, long i0, long icols, float* dWt_block) {
+// A serial BLAS opened at run time. CBLAS's enums are fixed by the standard (cblas.h), so the
+// prototype needs neither library's header.
+constexpr int kColMajor = 102, kNoTrans = 111, kTrans = 112;
+using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int,
+                            float, float*, int);
+
+struct Blas {
+  CblasSgemm sgemm = nullptr;
+  std::string library;  // what it is, or why it is missing
+};
+
+Blas open_blas(const char* dir, const char* file) {
+  Blas b;
+  const std::string path = std::string(GRADFLOW_LIBDIR) + "/" + dir + "/" + file;
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    b.library = "unavailable: " + std::string(dlerror());
+    return b;
+  }
+  b.sgemm = reinterpret_cast<CblasSgemm>(dlsym(h, "cblas_sgemm"));
+  if (auto config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"))) {
+    auto core = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_corename"));
+    b.library = std::string(config()) + ", kernels " + (core ? core() : "?");
+  } else if (auto version = reinterpret_cast<const char* (*)()>(dlsym(h, "bli_info_get_version_str"))) {
+    auto arch_id = reinterpret_cast<int (*)()>(dlsym(h, "bli_arch_query_id"));
+    auto arch = reinterpret_cast<const char* (*)(int)>(dlsym(h, "bli_arch_string"));
+    b.library = "BLIS " + std::string(version()) + " serial, kernels " +
+                (arch_id && arch ? arch(arch_id()) : "?");
+  }
+  if (!b.sgemm) b.library = "unavailable: no cblas_sgemm in " + path;
+  return b;
+}
+
+const Blas& openblas() {
+  static const Blas b = open_blas("openblas-serial", "libopenblas.so.0");
+  return b;
+}
+const Blas& blis() {
+  static const Blas b = open_blas("blis-serial", "libblis.so.4");
+  return b;
+}
+
+// One block's products, as gradflow forms them. Column-major throughout: W row-major
+// (n_out, n_in) is W^T column-major (n_in, n_out).
+void blas_products(CblasSgemm sgemm, Layer& L, long c0, long cols, long i0, long icols, float* dWt_block) {
   const int B = static_cast<int>(L.a.rows()), n_in = static_cast<int>(L.a.cols()),
             n_out = static_cast<int>(L.h.cols());
+  const int nc = static_cast<int>(cols), ni = static_cast<int>(icols);
   if (cols > 0) {
-    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, B, cols, n_in, 1.f, L.a.data(), B,
-                L.W.data() + c0 * n_in, n_in, 0.f, L.h.data() + c0 * B, B);
-    cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, n_in, cols, B, 1.f, L.a.data(), B,
-                L.dh.data() + c0 * B, B, 0.f, dWt_block, n_in);
+    sgemm(kColMajor, kNoTrans, kNoTrans, B, nc, n_in, 1.f, L.a.data(), B, L.W.data() + c0 * n_in, n_in, 0.f,
+          L.h.data() + c0 * B, B);
+    sgemm(kColMajor, kTrans, kNoTrans, n_in, nc, B, 1.f, L.a.data(), B, L.dh.data() + c0 * B, B, 0.f,
+          dWt_block, n_in);
   }
   if (icols > 0)  // da[:, i0:] = dh W[:, i0:]; W[:, i0:] is rows i0.. of W^T (n_in, n_out)
-    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, B, icols, n_out, 1.f, L.dh.data(), B,
-                L.W.data() + i0, n_in, 0.f, L.da.data() + i0 * B, B);
+    sgemm(kColMajor, kNoTrans, kTrans, B, ni, n_out, 1.f, L.dh.data(), B, L.W.data() + i0, n_in, 0.f,
+          L.da.data() + i0 * B, B);
 }
 
-void openblas_whole(Layer& L, int threads) {
-  openblas_set_num_threads(threads);
-  blas_products(L, 0, L.h.cols(), 0, L.a.cols(), L.dWt.data());
-  openblas_set_num_threads(1);  // as gradflow_core keeps it, in the same process
-}
-
-void openblas_blocks(Layer& L, int threads) {
-  openblas_set_num_threads(1);
+void blas_blocks(CblasSgemm sgemm, Layer& L, int threads) {
   const long n_out = L.h.cols(), n_in = L.a.cols();
   for_blocks(n_out, threads, [&](long c0, long cols) {
-    blas_products(L, c0, cols, 0, 0, L.scratch[omp_get_thread_num()].data());
+    blas_products(sgemm, L, c0, cols, 0, 0, L.scratch[omp_get_thread_num()].data());
   });
-  for_blocks(n_in, threads, [&](long c0, long cols) {
-    blas_products(L, 0, 0, c0, cols, nullptr);
-  });
+  for_blocks(n_in, threads, [&](long c0, long cols) { blas_products(sgemm, L, 0, 0, c0, cols, nullptr); });
 }
-#endif
+
+void openblas_blocks(Layer& L, int threads) { blas_blocks(openblas().sgemm, L, threads); }
+void blis_blocks(Layer& L, int threads) { blas_blocks(blis().sgemm, L, threads); }
 
 }  // namespace
 
-extern "C" int gemm_reference_has_openblas(void) {
-#ifdef GRADFLOW_HAVE_OPENBLAS
-  return 1;
-#else
-  return 0;
-#endif
+extern "C" const char* gemm_reference_name(int mode) {
+  static const char* const names[kGemmModes] = {"eigen_parallel", "eigen_blocks", "openblas_blocks",
+                                                "blis_blocks"};
+  return mode >= 0 && mode < kGemmModes ? names[mode] : "unknown";
+}
+
+extern "C" const char* gemm_reference_library(int mode) {
+  static const std::string eigen = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                   std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                   std::to_string(EIGEN_MINOR_VERSION) + ", " + Eigen::SimdInstructionSetsInUse();
+  switch (mode) {
+    case kGemmEigenParallel:
+    case kGemmEigenBlocks: return eigen.c_str();
+    case kGemmOpenBlasBlocks: return openblas().library.c_str();
+    case kGemmBlisBlocks: return blis().library.c_str();
+    default: return "unknown mode";
+  }
 }
 
 extern "C" double gemm_reference_seconds(int mode, long batch, long n_in, long n_out, int threads,
@@ -103,12 +149,11 @@ extern "C" double gemm_reference_seconds(int mode, long batch, long n_in, long n
   switch (mode) {
     case kGemmEigenParallel: run = eigen_parallel; break;
     case kGemmEigenBlocks: run = eigen_blocks; break;
-#ifdef GRADFLOW_HAVE_OPENBLAS
-    case kGemmOpenBlas: run = openblas_whole; break;
-    case kGemmOpenBlasBlocks: run = openblas_blocks; break;
-#endif
-    default: return -1;
+    case kGemmOpenBlasBlocks: run = openblas().sgemm ? openblas_blocks : nullptr; break;
+    case kGemmBlisBlocks: run = blis().sgemm ? blis_blocks : nullptr; break;
+    default: break;
   }
+  if (!run) return -1;
   Layer L(batch, n_in, n_out, threads);
   run(L, threads);
   const auto t0 = std::chrono::steady_clock::now();

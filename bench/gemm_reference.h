@@ -1,9 +1,12 @@
 #pragma once
-// The yardstick of target 1: how fast the GEMM library itself runs one dense layer's three
-// products (forward h = a W^T; weight gradient dW^T = a^T dh; input gradient da = dh W), f32, on
-// the same shapes and thread count as the analysis. Built as a shared library with hidden
-// symbols (bench/CMakeLists.txt): it lets Eigen thread its own products, which gradflow_core
-// forbids, and its Eigen instantiations must not be merged with gradflow_core's.
+// The yardstick of target 1: how fast a GEMM library runs one dense layer's three products
+// (forward h = a W^T; weight gradient dW^T = a^T dh; input gradient da = dh W), f32, on the same
+// shapes and thread count as the analysis. The libraries: Eigen (compiled in), and the serial
+// builds of OpenBLAS and BLIS from Debian (libopenblas0-serial, libblis4-serial), each opened at
+// run time with dlopen(RTLD_LOCAL), so both can be measured in one process although they export
+// the same cblas_sgemm, and a missing one is reported rather than failing the build. Built as a
+// shared library with hidden symbols (bench/CMakeLists.txt): it lets Eigen thread its own
+// products, which gradflow_core forbids, and its Eigen must not be merged with gradflow_core's.
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -11,12 +14,16 @@ extern "C" {
 enum GemmReferenceMode {
   kGemmEigenParallel = 0,  // Eigen's own product on whole matrices, Eigen::setNbThreads(threads)
   kGemmEigenBlocks = 1,    // gradflow's fixed 64-column blocks over OpenMP, Eigen single-threaded inside
-  kGemmOpenBlas = 2,       // OpenBLAS cblas_sgemm on whole matrices with `threads` threads
-  kGemmOpenBlasBlocks = 3  // OpenBLAS single-threaded inside gradflow's blocks
+  kGemmOpenBlasBlocks = 2, // serial OpenBLAS's cblas_sgemm inside gradflow's blocks
+  kGemmBlisBlocks = 3,     // serial BLIS's cblas_sgemm inside gradflow's blocks
+  kGemmModes = 4
 };
 
-// 1 when the library was built with OpenBLAS (modes 2 and 3), else 0.
-__attribute__((visibility("default"))) int gemm_reference_has_openblas(void);
+// A short name of the mode ("eigen_parallel", "openblas_blocks", ...).
+__attribute__((visibility("default"))) const char* gemm_reference_name(int mode);
+// What the mode runs: library, version and the kernels it chose for this CPU (OpenBLAS's
+// openblas_get_corename, BLIS's bli_arch_string), or why it is unavailable.
+__attribute__((visibility("default"))) const char* gemm_reference_library(int mode);
 
 // Seconds taken by `calls` consecutive calls of the three products for one layer of
 // (batch, n_in -> n_out), after one untimed call; < 0 if the mode is unavailable.

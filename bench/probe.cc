@@ -1,11 +1,12 @@
 // gradflow_probe: the measurements behind bench/targets, each printed as one JSON object.
-//   efficiency  target 1: the analysis' FLOP rate over the GEMM library's on the same shapes,
+//   efficiency  target 1: the analysis' FLOP rate over the fastest GEMM's on the same shapes
+//               (Eigen, serial OpenBLAS or serial BLIS, whichever measured fastest, named),
 //               for the first run of a fresh process (cold: its memory is new pages the kernel
 //               must fault in and zero) and for a run after others (warm: as the second
 //               activation of `analyze`, or a sweep's runs)
 //   once        one analysis run, timed, in this fresh process (what `efficiency` spawns)
 //   rng         target 2: N(0,1) f32 samples per second
-//   gemm        the GEMM libraries side by side (the OpenBLAS decision in docs/performance.md)
+//   gemm        the GEMM libraries side by side (Eigen, serial OpenBLAS, serial BLIS)
 // Every figure is a ratio measured within one process, repetitions interleaved, medians.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "analysis.h"
+#include "build_info.h"
 #include "gemm_reference.h"
 #include "rng.h"
 #include "timing.h"
@@ -25,12 +27,6 @@ using namespace gf;
 using json = nlohmann::ordered_json;
 
 namespace {
-
-#ifdef GRADFLOW_OPENBLAS
-constexpr bool kOpenBlas = true;  // gradflow_core hands its products to OpenBLAS
-#else
-constexpr bool kOpenBlas = false;
-#endif
 
 int all_cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
@@ -80,9 +76,9 @@ double spawn_once(const AnalysisConfig& c) {
   const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (len <= 0) throw std::runtime_error("cannot find /proc/self/exe");
   exe[len] = 0;
-  // This program links OpenBLAS for `gemm`, whose threads start with the process and compete
-  // with the analysis' own for the cores (a fifth of the first runs took 100 ms longer); the
-  // gradflow binary has no such threads, so neither may the run that stands for it.
+  // A gradflow built with -DGRADFLOW_OPENBLAS=ON and Debian's threaded OpenBLAS would start
+  // OpenBLAS's threads with the process, to compete with the analysis' own for the cores (a
+  // fifth of the first runs took 100 ms longer); `gradflow` asks for one, so does this run.
   const std::string cmd = "OPENBLAS_NUM_THREADS=1 " + std::string(exe) + " once -a " + c.activations[0] + " -d " + std::to_string(c.depth) +
                           " -w " + std::to_string(c.width[0]) + " -b " + std::to_string(c.batch) + " -j " +
                           std::to_string(c.threads) + " --weights " + std::string(weights_mode_name(c.weights));
@@ -93,6 +89,32 @@ double spawn_once(const AnalysisConfig& c) {
   return seconds;
 }
 
+// Every GEMM mode that is available here, with its medians over the repetitions.
+struct GemmModes {
+  std::vector<int> modes;
+  std::vector<std::vector<double>> seconds;  // per mode, per repetition
+  GemmModes() {
+    for (int m = 0; m < kGemmModes; ++m)
+      if (gemm_reference_seconds(m, 8, 8, 8, 1, 1) >= 0) modes.push_back(m);
+    seconds.resize(modes.size());
+  }
+  // The reference: the mode with the smallest median.
+  std::size_t best() const {
+    std::size_t b = 0;
+    for (std::size_t i = 1; i < modes.size(); ++i)
+      if (median(seconds[i]) < median(seconds[b])) b = i;
+    return b;
+  }
+  json describe(double flops) const {
+    json out = json::object();
+    for (std::size_t i = 0; i < modes.size(); ++i)
+      out[gemm_reference_name(modes[i])] = {{"gflops", flops / median(seconds[i]) / 1e9},
+                                            {"library", gemm_reference_library(modes[i])},
+                                            {"seconds", seconds[i]}};
+    return out;
+  }
+};
+
 int efficiency(const AnalysisConfig& c, int repeat) {
   const Activation& act = *find_activation(c.activations[0]);
   double flops = 0;
@@ -101,21 +123,18 @@ int efficiency(const AnalysisConfig& c, int repeat) {
     flops += 6.0 * static_cast<double>(w[l]) * static_cast<double>(w[l - 1]) * static_cast<double>(c.batch);
 
   run_one(c, act);  // warm-up: the heap, OpenMP's threads, the caches
-  std::vector<double> cold, warm, eigen_parallel, eigen_blocks, blas_parallel, blas_blocks;
+  GemmModes gemm;
+  std::vector<double> cold, warm;
   for (int r = 0; r < repeat; ++r) {  // interleaved, so a noisy moment hits every figure alike
     cold.push_back(spawn_once(c));
     warm.push_back(time_once([&] { run_one(c, act); }));
-    eigen_parallel.push_back(reference_seconds(kGemmEigenParallel, c));
-    eigen_blocks.push_back(reference_seconds(kGemmEigenBlocks, c));
-    if (kOpenBlas) {
-      blas_parallel.push_back(reference_seconds(kGemmOpenBlas, c));
-      blas_blocks.push_back(reference_seconds(kGemmOpenBlasBlocks, c));
-    }
+    for (std::size_t i = 0; i < gemm.modes.size(); ++i)
+      gemm.seconds[i].push_back(reference_seconds(gemm.modes[i], c));
   }
-  const double t_c = median(cold), t_w = median(warm), t_p = median(eigen_parallel), t_b = median(eigen_blocks);
-  // The library gradflow was built with, at its best on these shapes: its own threading, or
-  // gradflow's blocks.
-  const double t_ref = kOpenBlas ? std::min(median(blas_parallel), median(blas_blocks)) : std::min(t_p, t_b);
+  const double t_c = median(cold), t_w = median(warm);
+  // The reference: the fastest GEMM on these shapes, whichever library and threading that is.
+  const std::size_t best = gemm.best();
+  const double t_ref = median(gemm.seconds[best]);
   json out{{"measure", "efficiency"},
            {"activation", c.activations[0]},
            {"depth", c.depth},
@@ -125,17 +144,14 @@ int efficiency(const AnalysisConfig& c, int repeat) {
            {"weights", weights_mode_name(c.weights)},
            {"repeat", repeat},
            {"gflop", flops / 1e9},
+           {"gradflow_gemm", gemm_text()},
            {"cold_s", cold},
            {"warm_s", warm},
-           {"eigen_parallel_s", eigen_parallel},
-           {"eigen_blocks_s", eigen_blocks},
            {"cold_gflops", flops / t_c / 1e9},
            {"warm_gflops", flops / t_w / 1e9},
-           {"eigen_parallel_gflops", flops / t_p / 1e9},
-           {"eigen_blocks_gflops", flops / t_b / 1e9},
-           {"gemm_library", kOpenBlas ? "openblas" : "eigen"},
-           {"openblas_parallel_s", blas_parallel},
-           {"openblas_blocks_s", blas_blocks},
+           {"gemm", gemm.describe(flops)},
+           {"reference", gemm_reference_name(gemm.modes[best])},
+           {"reference_library", gemm_reference_library(gemm.modes[best])},
            {"reference_gflops", flops / t_ref / 1e9},
            {"efficiency_cold", t_ref / t_c},
            {"efficiency_warm", t_ref / t_w}};
@@ -166,17 +182,12 @@ int rng(int threads, std::size_t samples, int repeat) {
 
 int gemm(long batch, long width, int threads, int calls, int repeat) {
   const double flops = 6.0 * static_cast<double>(batch) * static_cast<double>(width) * static_cast<double>(width) * calls;
-  json modes = json::object();
-  const char* names[] = {"eigen_parallel", "eigen_blocks", "openblas", "openblas_blocks"};
-  std::vector<std::vector<double>> secs(4);
+  GemmModes gemm;
   for (int r = 0; r < repeat; ++r)
-    for (int m = 0; m < 4; ++m) secs[m].push_back(gemm_reference_seconds(m, batch, width, width, threads, calls));
-  for (int m = 0; m < 4; ++m) {
-    const double t = median(secs[m]);
-    modes[names[m]] = t > 0 ? json(flops / t / 1e9) : json(nullptr);
-  }
-  json out{{"measure", "gemm"}, {"batch", batch}, {"width", width}, {"threads", threads},
-           {"repeat", repeat}, {"gflops", modes}};
+    for (std::size_t i = 0; i < gemm.modes.size(); ++i)
+      gemm.seconds[i].push_back(gemm_reference_seconds(gemm.modes[i], batch, width, width, threads, calls));
+  json out{{"measure", "gemm"}, {"batch", batch}, {"width", width}, {"threads", threads}, {"repeat", repeat},
+           {"gemm", gemm.describe(flops)}, {"fastest", gemm_reference_name(gemm.modes[gemm.best()])}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
