@@ -74,7 +74,7 @@ void backward_pass(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, c
 template <class T>
 struct Network {
   explicit Network(NetworkSpec s)
-      : spec(std::move(s)), params(spec), ws(spec, spec.batch, std::max(1, spec.threads)) {}
+      : spec(std::move(s)), params(spec, false), ws(spec, spec.batch, std::max(1, spec.threads)) {}
   NetworkSpec spec;
   Params<T> params;
   Workspace<T> ws;

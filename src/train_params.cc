@@ -5,14 +5,15 @@
 namespace gf {
 
 template <class T>
-Params<T>::Params(const NetworkSpec& s) {
+Params<T>::Params(const NetworkSpec& s, bool zeroed) {
   const Index L = s.depth();
   W.resize(static_cast<std::size_t>(L + 2));
   b.resize(static_cast<std::size_t>(L + 2));
   for (Index l = 1; l <= L + 1; ++l) {
     const Index rows = l <= L ? s.widths[l] : s.classes;
-    if (l > L || !s.regenerate_weights) W[l] = RowMat<T>::Zero(rows, s.widths[l - 1]);
-    b[l] = Vec<T>::Zero(rows);
+    if (l > L || !s.regenerate_weights) W[l].resize(rows, s.widths[l - 1]);
+    b[l].resize(rows);
+    if (zeroed) W[l].setZero(), b[l].setZero();
   }
 }
 
@@ -27,11 +28,12 @@ void draw_params(const NetworkSpec& s, Params<T>& p) {
   }
   const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
   draw_weights<T>(head, s.seed, Stream::head, 0, p.W[L + 1], s.threads);
+  p.b[L + 1].setZero();
 }
 
 template <class T>
 Params<T> initial_params(const NetworkSpec& s) {
-  Params<T> p(s);
+  Params<T> p(s, false);
   draw_params(s, p);
   return p;
 }

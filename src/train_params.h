@@ -15,9 +15,11 @@ struct Params {
   std::vector<Vec<T>> b;     // b[l] (n_l); b[L+1] (C)
 
   Params() = default;
-  // Shaped for s, every entry 0. With s.regenerate_weights the hidden W[l] stay empty: the pass
-  // draws each again when it needs it (layer_weights).
-  explicit Params(const NetworkSpec& s);
+  // Shaped for s, every entry 0, or left undefined (`zeroed` false) for a store that
+  // draw_params fills at once: zeroing gigabytes first would cost seconds that Ctrl-C could not
+  // interrupt. With s.regenerate_weights the hidden W[l] stay empty: the pass draws each again
+  // when it needs it (layer_weights).
+  explicit Params(const NetworkSpec& s, bool zeroed = true);
   Index layers() const { return static_cast<Index>(W.size()) - 1; }  // L + 1
 };
 
