@@ -50,8 +50,6 @@ std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenera
   return params_bytes(spec, dtype, regenerate) + workspace_bytes(spec, dtype, spec.batch, spec.threads) + qr;
 }
 
-namespace {
-
 // Memory freed by one network stays in the process for the next one (the next activation of
 // `analyze`, the next run of a sweep), instead of going back to the kernel and returning as
 // fresh pages, which the kernel must fault in and zero: 0.4 ms per MiB here, a fifth of a
@@ -66,8 +64,6 @@ void keep_freed_memory() {
   (void)done;
 #endif
 }
-
-}  // namespace
 
 template <class T>
 Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads) : batch(batch_) {

@@ -45,6 +45,10 @@ std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate
 // its own copies to the same two figures (estimate_train_bytes).
 std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate);
 
+// Keeps freed memory in the process for the next network (network.cc); called before a
+// parameter store or workspace allocates.
+void keep_freed_memory();
+
 // Everything one pass over one batch writes, sized once for (spec, batch): the pass's only
 // memory besides the parameters (llm.c's activation memory). Both commands use it: `analyze`
 // one for its drawn batch, `train` one per batch size (training, evaluation, test).

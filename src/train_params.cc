@@ -6,6 +6,7 @@ namespace gf {
 
 template <class T>
 Params<T>::Params(const NetworkSpec& s, bool zeroed) {
+  keep_freed_memory();
   const Index L = s.depth();
   W.resize(static_cast<std::size_t>(L + 2));
   b.resize(static_cast<std::size_t>(L + 2));
