@@ -117,19 +117,24 @@ double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
 }
 
 template <class T>
-WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch,
-                                    T square_scale) {
-  scratch.noalias() = a_prev.transpose() * d_h_cols;
-  if (square_scale != T(1)) scratch *= square_scale;
+void weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> d_W_T) {
+  d_W_T.noalias() = a_prev.transpose() * d_h_cols;
+}
+
+template <class T>
+WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale) {
+  if (square_scale != T(1)) d_W_T *= square_scale;
   WeightGradPartial p;
-  const Index fan_in = scratch.rows();
-  p.rows = scratch.cols();
-  for (Index i = 0; i < scratch.cols(); ++i) {  // column i of d_W^T = row i of d_W
-    const T* row = scratch.col(i).data();
+  const Index fan_in = d_W_T.rows();
+  p.rows = d_W_T.cols();
+  p.fan_in = fan_in;
+  for (Index i = 0; i < d_W_T.cols(); ++i) {  // column i of d_W^T = row i of d_W
+    const T* row = d_W_T.col(i).data();
     p.sumsq += reduce::sum_squares(row, fan_in);
     const Index pos = reduce::count(row, fan_in, [](T v) { return v > T(0); });
     const Index neg = reduce::count(row, fan_in, [](T v) { return v < T(0); });
     p.coherence_sum += static_cast<double>(std::abs(pos - neg)) / static_cast<double>(fan_in);
+    p.sign_excess += std::abs(pos - neg);
   }
   return p;
 }
@@ -147,7 +152,8 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
                                         ConstVecRef<T>, MatRef<T>);                     \
   template Index scaled_slope_block<T>(const Activation&, double, MatRef<T>);                       \
   template double preact_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);                  \
-  template WeightGradPartial weight_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>, T);    \
+  template void weight_grad_block<T>(ConstMatRef<T>, ConstMatRef<T>, MatRef<T>);                   \
+  template WeightGradPartial weight_grad_stats<T>(MatRef<T>, T);                                    \
   template void input_grad_block<T>(ConstMatRef<T>, ConstWeightsRef<T>, T, MatRef<T>);
 GF_INSTANTIATE(float)
 GF_INSTANTIATE(double)

@@ -50,14 +50,18 @@ Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d);
 template <class T>
 double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h);
 
-// Backward of h = a_prev W^T, for W: d_W[c0:c0+cols, :]^T = a_prev^T d_h[:, c0:c0+cols],
-// formed in `scratch` (n_in, cols) and reduced at once to norm and sign coherence, so the whole
-// d_W never exists.
-// `square_scale` (a power of 2) multiplies d_W before its squares are summed in double, so that
-// tiny activations (f64 below 1e-154) do not make them underflow; the norm carries it.
+// Backward of h = a_prev W^T, for W: d_W[c0:c0+cols, :]^T = a_prev^T d_h[:, c0:c0+cols], into
+// d_W_T (n_in, cols): `train` points it at the rows of its stored gradient (a row-major block
+// of d_W seen transposed), `analyze` at a per-thread scratch block, so the whole d_W never exists.
 template <class T>
-WeightGradPartial weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> scratch,
-                                    T square_scale = T(1));
+void weight_grad_block(ConstMatRef<T> a_prev, ConstMatRef<T> d_h_cols, MatRef<T> d_W_T);
+
+// That block reduced to its norm and sign coherence, for both commands.
+// `square_scale` (a power of 2) multiplies d_W_T (in place) before its squares are summed in
+// double, so that tiny activations (f64 below 1e-154) do not make them underflow; the norm
+// carries it. Only `analyze`, whose d_W_T is scratch, passes anything but 1.
+template <class T>
+WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale = T(1));
 
 // Backward of h = a_prev W^T, for a_prev: d_a_prev[:, c0:c0+cols] = scale * d_h W[:, c0:c0+cols].
 // `scale` carries the renormalisation of the backward pass (see engine.cc).

@@ -13,11 +13,23 @@ namespace gf {
 
 Index NetworkSpec::max_width() const { return *std::max_element(widths.begin(), widths.end()); }
 
-std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate) {
+std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch, int scratch_threads) {
   const std::uint64_t s = dtype == Dtype::f32 ? 4 : 8;
-  const auto B = static_cast<std::uint64_t>(spec.batch);
+  const auto B = static_cast<std::uint64_t>(batch);
   const auto C = static_cast<std::uint64_t>(spec.classes);
   const auto n_max = static_cast<std::uint64_t>(spec.max_width());
+  std::uint64_t units = 0;
+  for (Index l = 1; l <= spec.depth(); ++l) units += static_cast<std::uint64_t>(spec.widths[l]);
+  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.widths[0]) + 2 * units);
+  const std::uint64_t targets = spec.loss == LossKind::xent ? 0 : B * C;
+  const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets +
+                                n_max * kBlockCols * static_cast<std::uint64_t>(scratch_threads);
+  return s * (activations + scratch) + 4 * B;  // + the labels
+}
+
+std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate) {
+  const std::uint64_t s = dtype == Dtype::f32 ? 4 : 8;
+  const auto C = static_cast<std::uint64_t>(spec.classes);
   std::uint64_t weights = 0, units = 0, biggest_layer = 0;
   for (Index l = 1; l <= spec.depth(); ++l) {
     const auto layer = static_cast<std::uint64_t>(spec.widths[l] * spec.widths[l - 1]);
@@ -25,16 +37,18 @@ std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenera
     biggest_layer = std::max(biggest_layer, layer);
     units += static_cast<std::uint64_t>(spec.widths[l]);
   }
-  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.widths[0]) + 2 * units);
-  const std::uint64_t scratch = 2 * B * n_max + 3 * B * C + C * n_max +
-                                n_max * kBlockCols * static_cast<std::uint64_t>(spec.threads);
-  // Orthogonal init factorises each layer in f64.
-  const std::uint64_t qr =
-      spec.weight_init.dist == WeightDist::orthogonal ? 2 * biggest_layer * 8 / s : 0;
-  return s * ((regenerate ? biggest_layer : weights) + activations + scratch + qr + units);
+  const auto n_L = static_cast<std::uint64_t>(spec.widths.back());
+  return s * ((regenerate ? biggest_layer : weights) + units + C * n_L + C);
 }
 
-namespace {
+std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate) {
+  std::uint64_t biggest_layer = 0;
+  for (Index l = 1; l <= spec.depth(); ++l)
+    biggest_layer = std::max(biggest_layer, static_cast<std::uint64_t>(spec.widths[l] * spec.widths[l - 1]));
+  // Orthogonal init factorises each layer in f64.
+  const std::uint64_t qr = spec.weight_init.dist == WeightDist::orthogonal ? 2 * biggest_layer * 8 : 0;
+  return params_bytes(spec, dtype, regenerate) + workspace_bytes(spec, dtype, spec.batch, spec.threads) + qr;
+}
 
 // Memory freed by one network stays in the process for the next one (the next activation of
 // `analyze`, the next run of a sweep), instead of going back to the kernel and returning as
@@ -51,34 +65,27 @@ void keep_freed_memory() {
 #endif
 }
 
-}  // namespace
-
 template <class T>
-Network<T>::Network(NetworkSpec s) : spec(std::move(s)) {
+Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads) : batch(batch_) {
   keep_freed_memory();
-  const Index L = spec.depth(), B = spec.batch, C = spec.classes, n_max = spec.max_width();
-  W.resize(L + 1);
-  b.resize(L + 1);
-  A.resize(L + 1);
-  D.resize(L + 1);
-  A[0].resize(B, spec.widths[0]);
+  const Index L = s.depth(), B = batch, C = s.classes, n_max = s.max_width();
+  A.resize(static_cast<std::size_t>(L + 1));
+  D.resize(static_cast<std::size_t>(L + 1));
+  A[0].resize(B, s.widths[0]);
   Index biggest = 0;
   for (Index l = 1; l <= L; ++l) {
-    if (!spec.regenerate_weights) W[l].resize(spec.widths[l], spec.widths[l - 1]);
-    biggest = std::max(biggest, spec.widths[l] * spec.widths[l - 1]);
-    b[l].resize(spec.widths[l]);
-    A[l].resize(B, spec.widths[l]);
-    D[l].resize(B, spec.widths[l]);
+    biggest = std::max(biggest, s.widths[l] * s.widths[l - 1]);
+    A[l].resize(B, s.widths[l]);
+    D[l].resize(B, s.widths[l]);
   }
-  if (spec.regenerate_weights) W_scratch.resize(biggest);
-  W_head.resize(C, spec.widths[L]);
+  if (s.regenerate_weights) W_scratch.resize(biggest);
   Z.resize(B, C);
   dZ.resize(B, C);
-  targets.resize(B, C);
+  targets = Mat<T>::Zero(s.loss == LossKind::xent ? 0 : B, C);
   labels.resize(static_cast<std::size_t>(B));
   grad_a.resize(B * n_max);
   grad_h.resize(B * n_max);
-  dW_scratch.resize(static_cast<std::size_t>(std::max(1, spec.threads)));
+  dW_scratch.resize(static_cast<std::size_t>(scratch_threads));
   for (Mat<T>& m : dW_scratch) m.resize(n_max, kBlockCols);
   const auto blocks = static_cast<std::size_t>(block_count(n_max));
   forward_parts.resize(blocks);
@@ -87,30 +94,19 @@ Network<T>::Network(NetworkSpec s) : spec(std::move(s)) {
 }
 
 template <class T>
-Eigen::Map<const RowMat<T>> Network<T>::weights(Index l) {
-  const Index rows = spec.widths[l], cols = spec.widths[l - 1];
-  if (!spec.regenerate_weights) return {W[l].data(), rows, cols};
-  Eigen::Map<RowMat<T>> w(W_scratch.data(), rows, cols);
-  draw_weights<T>(spec.weight_init, spec.seed, Stream::weights, static_cast<std::uint32_t>(l), w,
-                  spec.threads);
-  return {W_scratch.data(), rows, cols};
+void Workspace<T>::load(const Mat<double>& x, const std::vector<std::uint32_t>& y, const std::uint32_t* rows) {
+  for (Index j = 0; j < x.cols(); ++j)
+    for (Index i = 0; i < batch; ++i) A[0](i, j) = static_cast<T>(x(rows[i], j));
+  for (Index i = 0; i < batch; ++i) labels[static_cast<std::size_t>(i)] = y[rows[i]];
+  if (targets.rows() > 0) {
+    targets.setZero();
+    for (Index i = 0; i < batch; ++i) targets(i, labels[static_cast<std::size_t>(i)]) = T(1);
+  }
 }
 
 template <class T>
-void network_draw(Network<T>& net) {
-  const NetworkSpec& s = net.spec;
-  for (Index l = 1; l <= s.depth(); ++l) {
-    throw_if_interrupted();
-    if (!s.regenerate_weights)
-      draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), net.W[l],
-                      s.threads);
-    draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), net.b[l]);
-  }
-
-  WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
-  draw_weights<T>(head, s.seed, Stream::head, 0, net.W_head, s.threads);
-
-  Mat<T>& x = net.A[0];
+void draw_batch(const NetworkSpec& s, Workspace<T>& ws) {
+  Mat<T>& x = ws.A[0];
   const auto n_x = static_cast<std::size_t>(x.size());
   const RandomStream input{s.seed, Stream::input, 0};
   switch (s.input) {
@@ -118,17 +114,17 @@ void network_draw(Network<T>& net) {
     case InputKind::uniform: fill_uniform<T>(input, 0, x.data(), n_x, T(-1), T(1)); break;
     case InputKind::positive: fill_uniform<T>(input, 0, x.data(), n_x, T(0), T(1)); break;
   }
-  std::vector<std::uint32_t> bits(net.labels.size());
+  std::vector<std::uint32_t> bits(ws.labels.size());
   fill_bits({s.seed, Stream::labels, 0}, 0, bits.data(), bits.size());
   for (std::size_t i = 0; i < bits.size(); ++i)
-    net.labels[i] = uniform_int(bits[i], static_cast<std::uint32_t>(s.classes));
+    ws.labels[i] = uniform_int(bits[i], static_cast<std::uint32_t>(s.classes));
   const Stream t = s.loss == LossKind::random ? Stream::direction : Stream::targets;
-  fill_normal<T>({s.seed, t, 0}, 0, net.targets.data(), static_cast<std::size_t>(net.targets.size()));
+  fill_normal<T>({s.seed, t, 0}, 0, ws.targets.data(), static_cast<std::size_t>(ws.targets.size()));
 }
 
-template struct Network<float>;
-template struct Network<double>;
-template void network_draw<float>(Network<float>&);
-template void network_draw<double>(Network<double>&);
+template struct Workspace<float>;
+template struct Workspace<double>;
+template void draw_batch<float>(const NetworkSpec&, Workspace<float>&);
+template void draw_batch<double>(const NetworkSpec&, Workspace<double>&);
 
 }  // namespace gf

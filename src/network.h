@@ -1,6 +1,6 @@
 #pragma once
-// One network to analyse: its specification, and the struct that owns all its memory, sized
-// once for (batch, widths) so that the per-layer loops never allocate (llm.c's GPT2 struct).
+// A network's specification, and the one struct that owns a pass's memory, sized once for
+// (batch, widths) so that the per-layer loops never allocate (llm.c's GPT2 struct).
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -35,37 +35,46 @@ struct NetworkSpec {
   Index max_width() const;
 };
 
-// Bytes the engine will allocate for this spec (weights stored or regenerated).
+// Bytes of one Workspace (below) for `batch` samples; `scratch_threads` blocks of d W^T for
+// passes that reduce d W to statistics (analyze), 0 where it is stored (train).
+std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch, int scratch_threads);
+// Bytes of one parameter store (train_params.h): hidden layers (only the largest when
+// regenerated), biases and the head.
+std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate);
+// Bytes `analyze` will allocate for this spec: its parameters and one workspace. `train` adds
+// its own copies to the same two figures (estimate_train_bytes).
 std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate);
 
-template <class T>
-struct Network {
-  explicit Network(NetworkSpec s);
+// Keeps freed memory in the process for the next network (network.cc); called before a
+// parameter store or workspace allocates.
+void keep_freed_memory();
 
-  NetworkSpec spec;
-  // Hidden layer l = 1..L (index 0 unused). W[l] (n_l, n_{l-1}); empty when regenerating.
-  std::vector<RowMat<T>> W;
-  Vec<T> W_scratch;                   // regenerate mode: room for the largest layer
-  std::vector<Vec<T>> b;              // b[l] (n_l)
-  RowMat<T> W_head;                   // (C, n_L), lecun_normal
+// Everything one pass over one batch writes, sized once for (spec, batch): the pass's only
+// memory besides the parameters (llm.c's activation memory). Both commands use it: `analyze`
+// one for its drawn batch, `train` one per batch size (training, evaluation, test).
+template <class T>
+struct Workspace {
+  Workspace(const NetworkSpec& s, Index batch, int scratch_threads);
+  Index batch;
   std::vector<Mat<T>> A;              // A[0] = x (B, n_0); A[l] = phi(h_l) (B, n_l)
   std::vector<Mat<T>> D;              // D[l] = phi'(h_l) (B, n_l); holds h_l until phi runs
   Mat<T> Z, dZ;                       // logits and d loss / d logits (B, C)
   std::vector<std::uint32_t> labels;  // xent: class of each sample
-  Mat<T> targets;                     // mse: targets; random: the direction (B, C)
+  Mat<T> targets;                     // mse: targets; random: the direction (B, C); xent: empty
   Vec<T> grad_a, grad_h;              // B * n_max each: d loss / d a_l and / d h_l, ping-pong
   std::vector<Mat<T>> dW_scratch;     // per thread: one block of d W^T (n_max, kBlockCols)
+  Vec<T> W_scratch;                   // regenerated weights: room for the largest layer
   // Per-block partial results of the layer in hand, merged in block order.
   std::vector<ForwardPartial> forward_parts;
   std::vector<double> sumsq_parts;
   std::vector<WeightGradPartial> weight_grad_parts;
 
-  // The weights of layer l: stored, or drawn again into W_scratch.
-  Eigen::Map<const RowMat<T>> weights(Index l);
+  // Copies rows `rows` of x and y into A[0] and labels (mse: one-hot targets).
+  void load(const Mat<double>& x, const std::vector<std::uint32_t>& y, const std::uint32_t* rows);
 };
 
-// Draws weights, biases, head, inputs, labels and targets for a freshly built network.
+// Draws `analyze`'s batch: inputs, labels and targets (or the random direction).
 template <class T>
-void network_draw(Network<T>& net);
+void draw_batch(const NetworkSpec& s, Workspace<T>& ws);
 
 }  // namespace gf

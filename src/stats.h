@@ -38,7 +38,8 @@ struct ForwardPartial {
 struct WeightGradPartial {
   double sumsq = 0;          // squared Frobenius norm, at the scale of the block's d h
   double coherence_sum = 0;  // sum over rows of |sum_j sign(dW_ij)| / fan_in
-  Index rows = 0;
+  Index sign_excess = 0;     // sum over rows of |sum_j sign(dW_ij)|, exact (train's coherence)
+  Index rows = 0, fan_in = 0;
   void merge(const WeightGradPartial& o);
 };
 

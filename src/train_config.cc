@@ -183,24 +183,14 @@ NetworkSpec train_network_spec(const TrainConfig& c, const Dataset& d, const Act
 }
 
 std::uint64_t estimate_train_bytes(const TrainConfig& c, const Dataset& d) {
-  AnalysisConfig net = c.net;
-  net.input_dim = d.features;
-  net.classes = d.classes;
-  const std::vector<Index> w = net.widths();
-  std::uint64_t params = 0, units = 0;
-  for (std::size_t l = 1; l < w.size(); ++l) {
-    params += static_cast<std::uint64_t>((w[l] + 1) * w[l - 1]);
-    units += static_cast<std::uint64_t>(w[l]);
-  }
-  params += static_cast<std::uint64_t>((w.back() + 1) * d.classes);
+  // The engine's own figures (network.h): parameter stores (the parameters, their gradients and
+  // the optimiser's moments) and the workspaces of a training batch, the evaluation batch and a
+  // chunk of the test set. Sizes do not depend on the activation.
+  NetworkSpec s = train_network_spec(c, d, *find_activation(c.net.activations.front()), 0);
   const std::uint64_t copies = c.optimizer.kind == OptimizerKind::adam ? 4 : c.optimizer.kind == OptimizerKind::momentum ? 3 : 2;
-  const auto n_max = static_cast<std::uint64_t>(*std::max_element(w.begin(), w.end()));
-  const std::uint64_t per_sample = static_cast<std::uint64_t>(w[0]) + 2 * units + 2 * n_max +
-                                   3 * static_cast<std::uint64_t>(d.classes);
-  const auto eval = static_cast<std::uint64_t>(std::min(c.eval_batch, d.n_train()));
-  const std::uint64_t samples = static_cast<std::uint64_t>(c.net.batch) + 2 * eval;
-  const std::uint64_t scalar = c.net.dtype == Dtype::f32 ? 4 : 8;
-  return scalar * (copies * params + samples * per_sample);
+  const Index eval = std::min(c.eval_batch, d.n_train());
+  return copies * params_bytes(s, c.net.dtype, false) + workspace_bytes(s, c.net.dtype, c.net.batch, 0) +
+         2 * workspace_bytes(s, c.net.dtype, eval, 0);
 }
 
 }  // namespace gf

@@ -1,7 +1,7 @@
 #pragma once
-// The trainable parameters of a network: hidden layers l = 1..L and the linear head as layer
-// L+1. The same struct holds gradients and the optimizer's moment estimates, so an update is
-// one loop over (W, b) pairs.
+// The parameters of a network, the one store both commands use: hidden layers l = 1..L and
+// the linear head as layer L+1. `train` keeps its gradients and the optimizer's moment
+// estimates in the same struct, so an update is one loop over (W, b) pairs.
 #include <vector>
 
 #include "network.h"
@@ -15,13 +15,26 @@ struct Params {
   std::vector<Vec<T>> b;     // b[l] (n_l); b[L+1] (C)
 
   Params() = default;
-  explicit Params(const NetworkSpec& s);  // shaped for s, every entry 0
+  // Shaped for s, every entry 0, or left undefined (`zeroed` false) for a store that
+  // draw_params fills at once: zeroing gigabytes first would cost seconds that Ctrl-C could not
+  // interrupt. With s.regenerate_weights the hidden W[l] stay empty: the pass draws each again
+  // when it needs it (layer_weights).
+  explicit Params(const NetworkSpec& s, bool zeroed = true);
   Index layers() const { return static_cast<Index>(W.size()) - 1; }  // L + 1
 };
 
-// Initial parameters, drawn exactly as `analyze` draws the same spec (Stream::weights and
-// Stream::biases for hidden layers; Stream::head, lecun_normal, for the head); head bias 0.
+// The one weight drawer: hidden layers from Stream::weights and Stream::biases, the head from
+// Stream::head with lecun_normal, head bias 0. Fills what `p` stores (see Params(s)).
+template <class T>
+void draw_params(const NetworkSpec& s, Params<T>& p);
+
+// Params(s) drawn by draw_params.
 template <class T>
 Params<T> initial_params(const NetworkSpec& s);
+
+// The weights of hidden layer l (1..L): stored, or drawn again into `scratch`, which holds the
+// largest layer (Workspace::W_scratch).
+template <class T>
+Eigen::Map<const RowMat<T>> layer_weights(const NetworkSpec& s, const Params<T>& p, Index l, Vec<T>& scratch);
 
 }  // namespace gf

@@ -8,7 +8,7 @@
 
 #include "interrupt.h"
 #include "shuffle.h"
-#include "train_pass.h"
+#include "engine.h"
 
 namespace gf {
 namespace {
@@ -17,32 +17,21 @@ using Clock = std::chrono::steady_clock;
 
 double log10_or_nan(double v) { return v > 0 && std::isfinite(v) ? std::log10(v) : kNaN; }
 
-// Mean over the rows of d W of |#positive - #negative| / fan_in (as weight_grad_block counts).
-template <class T>
-double sign_coherence(const RowMat<T>& dW) {
-  double sum = 0;
-  for (Index i = 0; i < dW.rows(); ++i) {
-    const auto row = dW.row(i).array();
-    sum += static_cast<double>(std::abs((row > T(0)).count() - (row < T(0)).count()));
-  }
-  return sum / static_cast<double>(dW.rows() * dW.cols());
-}
-
 template <class T>
 class Trainer {
  public:
   Trainer(const TrainConfig& c, const Dataset& d, const NetworkSpec& spec, int threads, TrainRun& run,
           TrainObserver* obs)
       : c_(c), d_(d), s_(spec), threads_(threads), run_(run), obs_(obs), p_(initial_params<T>(spec)), g_(spec),
-        opt_(c.optimizer, spec), train_ws_(spec, c.net.batch),
-        eval_ws_(spec, std::min(c.eval_batch, d.n_train())),
+        opt_(c.optimizer, spec), train_ws_(spec, c.net.batch, 0),
+        eval_ws_(spec, std::min(c.eval_batch, d.n_train()), 0),
         order_(spec.seed, static_cast<std::uint32_t>(d.n_train()), static_cast<std::uint32_t>(c.net.batch)) {
     std::vector<std::uint32_t> rows(static_cast<std::size_t>(eval_ws_.batch));
     std::iota(rows.begin(), rows.end(), 0u);
     eval_ws_.load(d.x_train, d.y_train, rows.data());  // the evaluation batch never changes
     const Index n_test = d.n_test(), chunk = std::min(eval_ws_.batch, n_test);
-    if (n_test > 0) test_ws_.emplace(spec, chunk);
-    if (n_test > 0 && n_test % chunk != 0) test_tail_ws_.emplace(spec, n_test % chunk);
+    if (n_test > 0) test_ws_.emplace(spec, chunk, 0);
+    if (n_test > 0 && n_test % chunk != 0) test_tail_ws_.emplace(spec, n_test % chunk, 0);
   }
 
   void run() {
@@ -75,22 +64,23 @@ class Trainer {
         run_.end = RunEnd::interrupted;
         break;
       }
+      const bool check = !run_.reached() && target_check_step(step);
+      const bool log = step % log_every == 0 || step == c_.steps;
       train_ws_.load(d_.x_train, d_.y_train, order_.next());
-      const ForwardOutcome fo = train_forward(s_, p_, train_ws_, threads_);
+      PassResult& fo = step_pass_;
+      forward_pass(s_, p_, train_ws_, pass(log || check), fo);
       if (!std::isfinite(fo.loss)) {
-        diverge(step, fo.nonfinite_layer, fo.nonfinite_layer > s_.depth()
-                                              ? std::string("the logits")
-                                              : fmt::format("layer {} pre-activations", fo.nonfinite_layer));
+        diverge(step, fo.overflow_layer, fo.overflow_layer > s_.depth()
+                                             ? std::string("the logits")
+                                             : fmt::format("layer {} pre-activations", fo.overflow_layer));
         break;
       }
-      train_backward(s_, p_, train_ws_, g_, threads_);
+      backward_pass(s_, p_, train_ws_, pass(log || check), fo);
       if (const Index bad = nonfinite_gradient_layer(); bad != 0) {
         diverge(step, bad, bad > s_.depth() ? std::string("the head's weight gradient")
                                             : fmt::format("layer {} weight gradient", bad));
         break;
       }
-      const bool check = !run_.reached() && target_check_step(step);
-      const bool log = step % log_every == 0 || step == c_.steps;
       opt_.step(p_, g_, log || check ? &norms_ : nullptr);
       run_.steps_done = step;
       if (log && !record(step, fo.loss, &norms_)) break;
@@ -105,6 +95,9 @@ class Trainer {
     // take seconds on a wide one, and Ctrl-C must end gradflow within one; the report says how
     // many steps were taken (steps_done) and shows the last log step's measurements.
   }
+
+  // Training's pass: gradients into g_, and d W's statistics only for a step whose record may be written.
+  PassPolicy<T> pass(bool weight_stats) { return train_policy<T>(threads_, g_, weight_stats); }
 
   double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
@@ -140,7 +133,7 @@ class Trainer {
   }
 
   double eval_error() {
-    if (!std::isfinite(train_forward(s_, p_, eval_ws_, threads_).loss)) return kNaN;  // the log says why
+    if (!std::isfinite(forward(eval_ws_).loss)) return kNaN;  // the log says why
     return static_cast<double>(count_errors(eval_ws_)) / static_cast<double>(eval_ws_.batch);
   }
 
@@ -178,8 +171,9 @@ class Trainer {
     order_ = kept_->order;
     for (Index s = kept_->step + 1; s < step; ++s) {  // the same steps again: the same numbers
       train_ws_.load(d_.x_train, d_.y_train, order_.next());
-      train_forward(s_, p_, train_ws_, threads_);
-      train_backward(s_, p_, train_ws_, g_, threads_);
+      PassResult& fo = step_pass_;
+      forward_pass(s_, p_, train_ws_, pass(false), fo);
+      backward_pass(s_, p_, train_ws_, pass(false), fo);
       opt_.step(p_, g_, nullptr);
       if (eval_error() <= c_.target_error) {
         run_.steps_to_target = s;
@@ -208,11 +202,17 @@ class Trainer {
       rows.resize(static_cast<std::size_t>(ws.batch));
       std::iota(rows.begin(), rows.end(), static_cast<std::uint32_t>(first));
       ws.load(d_.x_test, d_.y_test, rows.data());
-      if (!std::isfinite(train_forward(s_, p_, ws, threads_).loss)) return kNaN;
+      if (!std::isfinite(forward(ws).loss)) return kNaN;
       errors += count_errors(ws);
       first += ws.batch;
     }
     return static_cast<double>(errors) / static_cast<double>(n);
+  }
+
+  // A forward pass of an evaluation batch (its statistics stay in eval_pass_).
+  const PassResult& forward(Workspace<T>& ws) {
+    forward_pass(s_, p_, ws, pass(false), eval_pass_);
+    return eval_pass_;
   }
 
   // The log record after `step` updates; false if the network no longer gives finite outputs.
@@ -222,13 +222,11 @@ class Trainer {
     r.step = step;
     r.batch_loss = batch_loss;
     r.layers.resize(static_cast<std::size_t>(L));
-    const ForwardOutcome fo = train_forward(s_, p_, eval_ws_, threads_);
+    const PassResult& fo = forward(eval_ws_);
     for (Index l = 1; l <= L; ++l) {
       LayerRecord& lr = r.layers[static_cast<std::size_t>(l - 1)];
-      if (l <= static_cast<Index>(fo.layers.size()) && fo.layers[static_cast<std::size_t>(l - 1)].pairs > 0 &&
-          (fo.nonfinite_layer == 0 || l < fo.nonfinite_layer)) {
-        LayerStats st;
-        set_forward_stats(st, fo.layers[static_cast<std::size_t>(l - 1)]);
+      if (fo.overflow_layer == 0 || l < fo.overflow_layer) {
+        const LayerStats& st = fo.layers[static_cast<std::size_t>(l - 1)];
         lr.saturated_frac = st.saturated_frac;
         lr.inactive_frac = st.inactive_frac;
         lr.dead_units_frac = st.dead_units_frac;
@@ -236,7 +234,7 @@ class Trainer {
       }
       if (norms) {  // the step just taken
         lr.grad_weight_log10 = 0.5 * log10_or_nan(g_.W[l].template cast<double>().squaredNorm());
-        lr.dw_sign_coherence = sign_coherence(g_.W[l]);
+        lr.dw_sign_coherence = step_pass_.layers[static_cast<std::size_t>(l - 1)].dw_sign_coherence;
         lr.update_ratio_log10 = 0.5 * log10_or_nan(norms->update_sumsq[static_cast<std::size_t>(l)] /
                                                    norms->weight_sumsq[static_cast<std::size_t>(l)]);
       }
@@ -250,10 +248,10 @@ class Trainer {
     run_.log.push_back(r);
     if (obs_) obs_->on_log(run_, run_.log.back());
     if (!finite) {
-      diverge(step, fo.nonfinite_layer, fo.nonfinite_layer > L
-                                            ? std::string("the logits on the evaluation batch")
-                                            : fmt::format("layer {} pre-activations on the evaluation batch",
-                                                          fo.nonfinite_layer));
+      diverge(step, fo.overflow_layer, fo.overflow_layer > L
+                                           ? std::string("the logits on the evaluation batch")
+                                           : fmt::format("layer {} pre-activations on the evaluation batch",
+                                                         fo.overflow_layer));
       return false;
     }
     return true;
@@ -271,6 +269,7 @@ class Trainer {
   std::optional<Workspace<T>> test_ws_, test_tail_ws_;
   BatchOrder order_;
   UpdateNorms norms_;
+  PassResult step_pass_, eval_pass_;  // the last training step's pass; the last evaluation's
   std::optional<State> kept_;  // the state after the last check that found the target not reached
   Index next_check_ = 1, last_checked_ = 0;
   double last_error_ = kNaN, max_fall_ = 0;

@@ -84,12 +84,12 @@ TEST_CASE("d loss / d W_l and d loss / d h_l agree with finite differences, ever
       network_forward(net, pass);
       network_backward(net, pass, &tap);
 
-      Reference ref{std::string(act.name), loss, {}, {}, net.W_head, net.A[0], net.targets, net.labels};
+      Reference ref{std::string(act.name), loss, {}, {}, net.params.W.back(), net.ws.A[0], net.ws.targets, net.ws.labels};
       ref.W.resize(5);
       ref.b.resize(5);
       for (int l = 1; l <= 4; ++l) {
-        ref.W[l] = net.W[l];
-        ref.b[l] = net.b[l];
+        ref.W[l] = net.params.W[l];
+        ref.b[l] = net.params.b[l];
       }
       CHECK(rel_err(pass.loss, ref.loss_value()) < 1e-12);
 
@@ -143,7 +143,7 @@ TEST_CASE("reported gradient norms are the norms of the true gradients") {
       const LayerStats& s = pass.layers[l - 1];
       CHECK(s.grad_preact_log10 == doctest::Approx(std::log10(tap.d_h[l].norm())).epsilon(1e-12));
       CHECK(s.grad_weight_log10 == doctest::Approx(std::log10(tap.d_W[l].norm())).epsilon(1e-12));
-      CHECK(s.weight_log10 == doctest::Approx(std::log10(net.W[l].norm())).epsilon(1e-12));
+      CHECK(s.weight_log10 == doctest::Approx(std::log10(net.params.W[l].norm())).epsilon(1e-12));
       double coherence = 0;
       for (Index i = 0; i < tap.d_W[l].rows(); ++i)
         coherence += std::abs(tap.d_W[l].row(i).array().sign().sum()) / static_cast<double>(tap.d_W[l].cols());

@@ -6,7 +6,8 @@
 #include <cmath>
 
 #include "closed_forms.h"
-#include "train_pass.h"
+#include "engine.h"
+#include "enum_names.h"
 
 using namespace gf;
 using namespace gf::test;
@@ -103,7 +104,7 @@ TEST_CASE("training gradients of every W and b agree with finite differences, ev
       const NetworkSpec s = tiny_spec(act, loss, 6, 3);
       Params<double> p = initial_params<double>(s);
       p.b[4].setConstant(0.2);  // a non-zero head bias exercises its path
-      Workspace<double> ws(s, 3);
+      Workspace<double> ws(s, 3, 0);
       Reference ref{std::string(act.name), loss, {}, {}, {}, {}};
       ref.W.resize(5);
       ref.b.resize(5);
@@ -121,10 +122,11 @@ TEST_CASE("training gradients of every W and b agree with finite differences, ev
         if (ref.min_abs_preact() > 0.01) break;
       }
       REQUIRE(data_seed < 111);
-      const ForwardOutcome fo = train_forward(s, p, ws, 1);
-      REQUIRE(fo.nonfinite_layer == 0);
       Params<double> g(s);
-      train_backward(s, p, ws, g, 1);
+      PassResult fo;
+      forward_pass(s, p, ws, train_policy(1, g, true), fo);
+      REQUIRE(fo.overflow_layer == 0);
+      backward_pass(s, p, ws, train_policy(1, g, true), fo);
       CHECK(rel_err(fo.loss, ref.loss_value()) < 1e-12);
 
       double worst = 0;
@@ -159,17 +161,20 @@ TEST_CASE("training forward, backward and errors are identical for any thread co
   for (const char* name : {"tanh", "relu"}) {
     const NetworkSpec s = tiny_spec(*find_activation(name), LossKind::xent, 150, 7);  // three blocks, one partial
     const Params<double> p = initial_params<double>(s);
-    Workspace<double> ws1(s, 7), ws2(s, 7);
+    Workspace<double> ws1(s, 7, 0), ws2(s, 7, 0);
     fill_batch(ws1, s.classes, 5);
     fill_batch(ws2, s.classes, 5);
-    const ForwardOutcome f1 = train_forward(s, p, ws1, 1), f2 = train_forward(s, p, ws2, 3);
-    CHECK(f1.loss == f2.loss);
     Params<double> g1(s), g2(s);
-    train_backward(s, p, ws1, g1, 1);
-    train_backward(s, p, ws2, g2, 3);
+    PassResult f1, f2;
+    forward_pass(s, p, ws1, train_policy(1, g1, true), f1);
+    forward_pass(s, p, ws2, train_policy(3, g2, true), f2);
+    CHECK(f1.loss == f2.loss);
+    backward_pass(s, p, ws1, train_policy(1, g1, true), f1);
+    backward_pass(s, p, ws2, train_policy(3, g2, true), f2);
     for (int l = 1; l <= 4; ++l) {
       CHECK(g1.W[l] == g2.W[l]);
       CHECK(g1.b[l] == g2.b[l]);
+      if (l <= 3) CHECK(f1.layers[l - 1].dw_sign_coherence == f2.layers[l - 1].dw_sign_coherence);
     }
     CHECK(count_errors(ws1) == count_errors(ws2));
   }
@@ -177,7 +182,7 @@ TEST_CASE("training forward, backward and errors are identical for any thread co
 
 TEST_CASE("count_errors counts samples whose largest logit is not their label") {
   const NetworkSpec s = tiny_spec(*find_activation("tanh"), LossKind::xent, 6, 3);
-  Workspace<double> ws(s, 3);
+  Workspace<double> ws(s, 3, 0);
   ws.Z << 1, 2, 0, 0,   // argmax 1
       5, 0, 0, 0,       // argmax 0
       0, 0, 0, 3;       // argmax 3

@@ -47,22 +47,22 @@ template <class T>
 Figures reference(const Network<T>& net, const std::string& act, long double leak) {
   const Index L = net.spec.depth(), B = net.spec.batch;
   std::vector<MatL> H(static_cast<std::size_t>(L + 1)), A(static_cast<std::size_t>(L + 1));
-  A[0] = net.A[0].template cast<long double>();
+  A[0] = net.ws.A[0].template cast<long double>();
   for (Index l = 1; l <= L; ++l) {
-    const MatL W = net.W[static_cast<std::size_t>(l)].template cast<long double>();
+    const MatL W = net.params.W[static_cast<std::size_t>(l)].template cast<long double>();
     MatL h = A[static_cast<std::size_t>(l - 1)] * W.transpose();
-    h.rowwise() += net.b[static_cast<std::size_t>(l)].template cast<long double>().transpose();
+    h.rowwise() += net.params.b[static_cast<std::size_t>(l)].template cast<long double>().transpose();
     H[static_cast<std::size_t>(l)] = h;
     A[static_cast<std::size_t>(l)] = h.unaryExpr([&](long double v) { return phi_ld(act, v, leak); });
   }
-  const MatL W_head = net.W_head.template cast<long double>();
+  const MatL W_head = net.params.W.back().template cast<long double>();
   const MatL z = A[static_cast<std::size_t>(L)] * W_head.transpose();
   MatL d_z(z.rows(), z.cols());
   for (Index i = 0; i < B; ++i) {
     const long double m = z.row(i).maxCoeff();
     const auto e = (z.row(i).array() - m).exp();
     d_z.row(i) = e / e.sum();
-    d_z(i, net.labels[static_cast<std::size_t>(i)]) -= 1;
+    d_z(i, net.ws.labels[static_cast<std::size_t>(i)]) -= 1;
   }
   d_z /= static_cast<long double>(B);
   MatL d_a = d_z * W_head;
@@ -75,7 +75,7 @@ Figures reference(const Network<T>& net, const std::string& act, long double lea
     const MatL d_W = d_h.transpose() * A[static_cast<std::size_t>(l - 1)];
     f.grad_preact_log10[static_cast<std::size_t>(l - 1)] = std::log10(d_h.norm());
     f.grad_weight_log10[static_cast<std::size_t>(l - 1)] = std::log10(d_W.norm());
-    d_a = d_h * net.W[static_cast<std::size_t>(l)].template cast<long double>();
+    d_a = d_h * net.params.W[static_cast<std::size_t>(l)].template cast<long double>();
   }
   return f;
 }
