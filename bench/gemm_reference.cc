@@ -14,7 +14,7 @@ namespace {
 
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-constexpr long kBlockCols = 64;  // as src/parallel.h
+constexpr long kBlockCols = 64;  // as src/base/parallel.h
 
 struct Layer {
   Mat a, h, dh, da, dWt;  // a (B, n_in), h and dh (B, n_out), da (B, n_in), dW^T (n_in, n_out)

@@ -1,16 +1,16 @@
 // Micro-benchmarks of the kernels analyze spends its time in, next to raw Eigen products of the
 // same shapes. Run: build/bench/gradflow_microbench [--benchmark_filter=REGEX].
-// Shapes: batch 256, width 1024 (target 1's large network), blocks of 64 units as src/parallel.h.
+// Shapes: batch 256, width 1024 (target 1's large network), blocks of 64 units as src/base/parallel.h.
 #include <benchmark/benchmark.h>
 
 #include <vector>
 
-#include "activation.h"
-#include "analysis.h"
-#include "layer.h"
-#include "parallel.h"
-#include "rng.h"
-#include "stats.h"
+#include "base/parallel.h"
+#include "core/activation.h"
+#include "core/analysis.h"
+#include "core/layer.h"
+#include "core/rng.h"
+#include "core/stats.h"
 
 using namespace gf;
 

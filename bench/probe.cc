@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "analysis.h"
-#include "build_info.h"
+#include "base/build_info.h"
+#include "base/timing.h"
+#include "core/analysis.h"
+#include "core/rng.h"
 #include "gemm_reference.h"
-#include "rng.h"
-#include "timing.h"
 
 using namespace gf;
 using json = nlohmann::ordered_json;

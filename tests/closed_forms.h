@@ -1,6 +1,6 @@
 #pragma once
 // Every activation and its derivative from the textbook formulas, written independently of
-// src/activation.cc: the reference the activation, gradient and training tests check against.
+// src/core/activation.cc: the reference the activation, gradient and training tests check against.
 #include <algorithm>
 #include <cmath>
 #include <functional>

@@ -4,18 +4,18 @@
 #include <algorithm>
 #include <sstream>
 
-#include "aggregate.h"
-#include "cli.h"
-#include "config_file.h"
-#include "dataset_csv.h"
-#include "errors.h"
-#include "grid.h"
-#include "json_io.h"
-#include "records.h"
-#include "rules.h"
-#include "run_record.h"
-#include "theory.h"
-#include "train_config.h"
+#include "base/errors.h"
+#include "base/json_io.h"
+#include "batch/aggregate.h"
+#include "batch/grid.h"
+#include "batch/records.h"
+#include "batch/rules.h"
+#include "batch/run_record.h"
+#include "cli/cli.h"
+#include "config/config_file.h"
+#include "theory/theory.h"
+#include "train/dataset_csv.h"
+#include "train/train_config.h"
 
 namespace gf::fuzz {
 

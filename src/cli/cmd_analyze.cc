@@ -1,0 +1,178 @@
+#include "cli/cmd_analyze.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "base/errors.h"
+#include "base/exit_status.h"
+#include "base/json_io.h"
+#include "base/output.h"
+#include "base/seed_list.h"
+#include "base/suggest.h"
+#include "config/network_options.h"
+#include "config/validators.h"
+#include "report/plots.h"
+#include "report/report_csv.h"
+#include "report/report_json.h"
+#include "report/report_seeds.h"
+#include "report/report_table.h"
+#include "report/report_theory.h"
+
+namespace gf {
+
+void add_output_options(CLI::App& cmd, std::string& format, const std::vector<std::string>& formats,
+                        std::string& output, ColorMode* color) {
+  cmd.add_option("--format", format, "Report format on stdout or in --output")
+      ->type_name("FORMAT")
+      ->default_str(format)
+      ->check(one_of(formats))
+      ->group("Output");
+  cmd.add_option("-o,--output", output, "Write the report to FILE (atomically) instead of stdout; - is stdout")
+      ->type_name("FILE")
+      ->default_str("-")
+      ->group("Output");
+  if (color)
+    cmd.add_option("--color", *color, "Colour in tables: auto (only on a terminal, and never with NO_COLOR set)")
+        ->type_name("WHEN")
+        ->default_str("auto")
+        ->transform(enum_choice(color_mode_names()))
+        ->group("Output")
+        ->configurable(false);
+}
+
+CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
+  CLI::App* cmd = app.add_subcommand(
+      "analyze",
+      "Build a deep stack of dense layers for each activation, push a random batch through it, "
+      "backpropagate, and report layer by layer how the gradient fares: vanishing or exploding, "
+      "saturated units, dead ReLUs, zero-centring. This is what `gradflow` alone runs.");
+  add_network_options(*cmd, o.config);
+  // --seed takes a list or range here: several seeds give each metric's mean and standard error.
+  cmd->remove_option(cmd->get_option("--seed"));
+  cmd->add_option("--seed", o.seeds,
+                  "Seed of every random draw (inputs, labels, weights). Several, as a list or range (0:31, "
+                  "0:30:10, 1,5,9): every network once per seed, and per activation and layer the mean and "
+                  "standard error of every metric, the runs spread over --threads")
+      ->delimiter(',')
+      ->type_name("N|A:B|LIST")
+      ->default_str("0")
+      ->group("Initialisation");
+  cmd->add_option("--config", o.config_file,
+                  "Read options from a JSON file whose keys are the long option names; flags given "
+                  "on the command line win")
+      ->type_name("FILE")
+      ->configurable(false)
+      ->group("Input");
+  add_output_options(*cmd, o.format, {"table", "json", "csv"}, o.output, &o.color);
+  cmd->add_flag("--all-layers", o.all_layers, "Table: show every layer (past 25 rows are thinned evenly)")
+      ->group("Output");
+  cmd->add_flag("--theory", o.theory,
+                "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
+                "dead units, with a summary of the agreement and notes where the theory does not apply")
+      ->group("Output");
+  cmd->add_flag("--per-seed", o.per_seed, "With several --seed: JSON also lists every seed's run")->group("Output");
+  cmd->add_option("--plot", o.plot,
+                  "Also draw an SVG: weight gradient per layer (one line per activation; dashed: theory, with "
+                  "--theory) over a panel of saturated and dead shares")
+      ->type_name("FILE.svg")
+      ->group("Output");
+  cmd->footer(
+      "Examples:\n"
+      "  gradflow analyze -a sigmoid,tanh,relu -d 20 -w 256 -b 256\n"
+      "  gradflow analyze -a relu --init he_normal --bias-init -0.5 -d 30 --format json -o relu.json\n"
+      "  gradflow analyze --config configs/deep-sigmoid.json --depth 60\n"
+      "  gradflow analyze -a tanh --sigma-w2 4 -d 10 --format csv\n"
+      "  gradflow analyze -a tanh --sigma-w2 1.5 --sigma-b2 0.05 -w 1024 -d 30 --loss random --theory --plot tanh.svg\n"
+      "  gradflow analyze --config configs/ci/mlp.json --seed 0:31            # mean +- SE over 32 seeds\n"
+      "`gradflow list` describes every activation and initialisation.");
+  return cmd;
+}
+
+namespace {
+
+int run_one_seed(const AnalyzeOptions& o);
+
+// Several seeds: every run, then the statistics over them.
+int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>& seeds) {
+  for (const auto& [given, flag] : {std::pair{o.theory, "--theory"}, std::pair{!o.plot.empty(), "--plot"}})
+    if (given)
+      throw UsageError(fmt::format("{} shows one network: give one --seed (the statistics over {} seeds are in the "
+                                   "table and JSON)",
+                                   flag, seeds.size()));
+  AnalysisConfig c = o.config;
+  validate(c);
+  ReportSink sink(o.output);
+  const bool progress = is_terminal(STDERR_FILENO);
+  const SeedAnalysis a = run_seeds(c, seeds, c.thread_count(), [&](std::size_t done, std::size_t n, std::string_view) {
+    if (progress) std::fprintf(stderr, "\r\x1b[Kgradflow: %zu/%zu runs", done, n);
+  });
+  if (progress) std::fprintf(stderr, "\r\x1b[K");
+  if (o.format == "json") {
+    sink.write(seeds_json(a, o.per_seed));
+  } else if (o.format == "csv") {
+    sink.write(seeds_csv(a));
+  } else {
+    TableOptions t;
+    t.all_layers = o.all_layers;
+    t.style.color = sink.is_stdout() && color_enabled(o.color, STDOUT_FILENO);
+    t.style.utf8 = utf8_locale();
+    sink.write(seeds_table(a, t));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_analyze(const AnalyzeOptions& o) {
+  const std::vector<std::uint64_t> seeds = parse_seeds(join(o.seeds, ","));
+  if (seeds.size() > 1) return run_analyze_seeds(o, seeds);
+  if (o.per_seed) throw UsageError("--per-seed lists the runs of several seeds: give --seed a list or range (0:31)");
+  AnalyzeOptions one = o;
+  one.config.seed = seeds.front();
+  return run_one_seed(one);
+}
+
+namespace {
+
+int run_one_seed(const AnalyzeOptions& o) {
+  validate(o.config);
+  ReportSink sink(o.output);
+  std::optional<ReportSink> plot = open_plot(o.plot, sink);
+  // Progress on stderr, only on a terminal; the line is erased before the report is written.
+  const bool progress = is_terminal(STDERR_FILENO);
+  const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {
+    if (progress) std::fprintf(stderr, "\r\x1b[Kgradflow: analysing %.*s (%zu/%zu)", static_cast<int>(act.size()), act.data(), i + 1, n);
+  });
+  if (progress) std::fprintf(stderr, "\r\x1b[K");
+  std::vector<TheoryComparison> theory;
+  if (o.theory)
+    for (const RunResult& r : result.runs) theory.push_back(compare_with_theory(o.config, r));
+  if (plot) plot->write(analyze_plot(result, o.theory ? &theory : nullptr));
+  if (o.format == "json") {
+    if (!o.theory) {
+      sink.write(analysis_json(result));
+    } else {
+      nlohmann::ordered_json doc = analysis_document(result);
+      add_theory_json(doc, theory);
+      sink.write(dump_json(doc, 2) + "\n");
+    }
+  } else if (o.format == "csv") {
+    const ExtraColumns extra = theory_columns(theory);
+    sink.write(analysis_csv(result, o.theory ? &extra : nullptr));
+  } else {
+    TableOptions t;
+    t.all_layers = o.all_layers;
+    t.style.color = sink.is_stdout() && color_enabled(o.color, STDOUT_FILENO);
+    t.style.utf8 = utf8_locale();
+    std::string text = analysis_table(result, t);
+    if (o.theory) text += comparison_table(result, theory, t);
+    sink.write(text);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+}  // namespace gf

@@ -1,0 +1,102 @@
+#include "config/config_file.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/errors.h"
+#include "base/json_io.h"
+#include "base/suggest.h"
+
+namespace gf {
+namespace {
+
+// A value as the command line would give it. An array is a list: its elements joined by
+// commas (validators.h's rule), an inner array in brackets ([[64,32,16]] is one per-layer
+// width list in a sweep).
+std::string value_text(const nlohmann::json& v, const std::string& source, const std::string& key) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number()) return v.dump();  // integers stay integers, reals round-trip
+  if (v.is_array()) {
+    std::string out;
+    bool first = true;
+    for (const auto& item : v) {
+      const std::string text = value_text(item, source, key);
+      out += (first ? "" : ",") + (item.is_array() ? "[" + text + "]" : text);
+      first = false;
+    }
+    return out;
+  }
+  throw UsageError(fmt::format("{}: key '{}' takes a value or a list, not {}", source, key,
+                               v.is_object() ? "an object" : "null inside a list"));
+}
+
+std::vector<std::string> configurable_keys(const CLI::App& command) {
+  std::vector<std::string> keys{"description"};
+  for (const CLI::Option* opt : command.get_options())
+    if (opt->get_configurable() && !opt->get_lnames().empty()) keys.push_back(opt->get_lnames().front());
+  return keys;
+}
+
+// CLI11 puts the option's name before a validator's message.
+std::string with_flag(const CLI::Option& opt, const std::string& message) {
+  return fmt::format("{}: {}", opt.get_name(), message);
+}
+
+// Runs the option's validators on a value without storing it: a config value that a flag
+// overrides is checked all the same, so a broken file fails whatever flags come with it.
+void check_only(CLI::Option& opt, std::string text) {
+  for (int k = 0;; ++k) {
+    CLI::Validator* v = nullptr;
+    try {
+      v = opt.get_validator(k);
+    } catch (const CLI::OptionNotFound&) {
+      return;  // no more validators
+    }
+    if (const std::string error = (*v)(text); !error.empty()) throw CLI::ValidationError(with_flag(opt, error));
+  }
+}
+
+}  // namespace
+
+void apply_config_file(CLI::App& command, const std::string& path) {
+  const std::string text = read_input_file(path, "--config");
+  apply_config_json(command, parse_json_strict(text, "--config " + path), "--config " + path);
+}
+
+void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::string& source) {
+  if (!doc.is_object())
+    throw UsageError(fmt::format("{}: expected a JSON object of option names and values", source));
+
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "description") continue;
+    CLI::Option* opt = key.empty() ? nullptr : command.get_option_no_throw("--" + key);
+    if (!opt || !opt->get_configurable() || key == "config")
+      throw UsageError(fmt::format("{}: unknown key '{}'{}", source, key,
+                                   did_you_mean(key, configurable_keys(command))));
+    if (value.is_null()) continue;  // null: unset
+
+    // A repeatable option (--rule) takes an array's elements one by one; any other option takes
+    // one value, and an array is its list.
+    std::vector<std::string> results;
+    if (value.is_array() && opt->get_expected_max() > 1) {
+      for (const auto& item : value)
+        results.push_back(item.is_object() || item.is_array() ? item.dump() : value_text(item, source, key));
+    } else {
+      results.push_back(value_text(value, source, key));
+    }
+    try {
+      if (opt->count() > 0) {  // the command line wins, but the value must still be valid
+        for (const std::string& r : results) check_only(*opt, r);
+        continue;
+      }
+      for (const std::string& r : results) opt->add_result(r);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      throw UsageError(fmt::format("{}: {}", source, e.what()));
+    }
+  }
+}
+
+}  // namespace gf

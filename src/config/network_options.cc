@@ -1,0 +1,159 @@
+#include "config/network_options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <limits>
+
+#include "config/validators.h"
+#include "core/summary.h"
+
+namespace gf {
+
+void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::string act_help = "Activations to compare, comma-separated:";
+  for (const Activation& a : activations()) act_help += fmt::format("\n  {:<11} {}", a.name, a.description);
+
+  add_list_option(cmd, "-a,--activation", c.activations, act_help, one_of(activation_names(), false))
+      ->type_name("LIST")
+      ->default_str("sigmoid,tanh,relu")
+      ->group("Network");
+  cmd.add_option("-d,--depth", c.depth, "Number of hidden layers L")
+      ->type_name("L")
+      ->default_str(std::to_string(c.depth))
+      ->check(whole_number(1, 100000))
+      ->group("Network");
+  add_list_option(cmd, "-w,--width", c.width, "Units per hidden layer: one number, or a comma list of L",
+                  whole_number(1, 1 << 20))
+      ->type_name("N[,N...]")
+      ->default_str("256")
+      ->group("Network");
+  cmd.add_option("--input-dim", c.input_dim, "Input features n_0")
+      ->type_name("N")
+      ->default_str("the first width")
+      ->check(whole_number(1, 1 << 20))
+      ->group("Network");
+  cmd.add_option("-b,--batch", c.batch, "Samples per batch B")
+      ->type_name("B")
+      ->default_str(std::to_string(c.batch))
+      ->check(whole_number(1, 1 << 24))
+      ->group("Network");
+  cmd.add_option("--classes", c.classes, "Outputs of the linear head (and classes of the labels)")
+      ->type_name("C")
+      ->default_str(std::to_string(c.classes))
+      ->check(whole_number(2, 1 << 20))
+      ->group("Network");
+  cmd.add_option("--input", c.input,
+                 "Input distribution: normal N(0,1), uniform U[-1,1], positive U[0,1] (all-positive "
+                 "inputs, for the zero-centring question)")
+      ->type_name("KIND")
+      ->default_str("normal")
+      ->transform(enum_choice(input_kind_names()))
+      ->group("Network");
+  cmd.add_option("--loss", c.loss,
+                 "Loss on the head: xent (softmax cross-entropy, random labels), mse (N(0,1) "
+                 "targets), random (backpropagate a fixed Gaussian direction: mean-field theory's "
+                 "assumption)")
+      ->type_name("KIND")
+      ->default_str("xent")
+      ->transform(enum_choice(loss_kind_names()))
+      ->group("Network");
+  cmd.add_option("--leaky-slope", c.leaky_slope, "Slope of leaky_relu for x < 0")
+      ->type_name("S")
+      ->default_str("0.01")
+      ->transform(real_number(-kInf, kInf))
+      ->group("Network");
+
+  std::string init_help =
+      "Weight initialisation, one of auto or:";
+  for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);
+  init_help += "\nauto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
+      "lecun_normal for selu, xavier_normal otherwise";
+  cmd.add_option("--init", c.init, init_help)
+      ->type_name("SCHEME")
+      ->default_str("auto")
+      ->check(one_of(init_names(), false))
+      ->group("Initialisation");
+  cmd.add_option("--sigma-w2", c.sigma_w2,
+                 "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "
+                 "gain^2). Every number may be written as a fraction: 25/9")
+      ->type_name("S")
+      ->transform(real_number(0, kInf, true))
+      ->group("Initialisation");
+  cmd.add_option("--gain", c.gain,
+                 "Scale the init as torch.nn.init's gain does: std = G x the scheme's std at gain 1, "
+                 "so xavier_*: G sqrt(2/(fan_in+fan_out)) (torch's xavier_normal_(gain=G)); he_*, lecun_normal: "
+                 "G/sqrt(fan_in), i.e. W ~ N(0, G^2/fan_in) (torch's kaiming_normal_, whose relu gain sqrt(2) is "
+                 "He's); orthogonal: G x an orthogonal matrix. Fractions work: --gain 5/3 (torch's tanh gain)")
+      ->type_name("G")
+      ->transform(real_number(0, kInf, true))
+      ->group("Initialisation");
+  cmd.add_option("--weight-std", c.weight_std, "Fixed weight std: W ~ N(0, S^2), e.g. the classic 0.01")
+      ->type_name("S")
+      ->transform(real_number(0, kInf, true))
+      ->group("Initialisation");
+  cmd.add_option("--bias-init", c.bias_init, "Every bias set to this constant")
+      ->type_name("C")
+      ->default_str("0")
+      ->transform(real_number(-kInf, kInf))
+      ->group("Initialisation");
+  cmd.add_option("--sigma-b2", c.sigma_b2, "Random biases instead: b ~ N(0, V)")
+      ->type_name("V")
+      ->transform(real_number(0, kInf))
+      ->group("Initialisation");
+  cmd.add_option("--seed", c.seed, "Seed of every random draw (inputs, labels, weights)")
+      ->type_name("N")
+      ->default_str("0")
+      ->check(whole_number(0, std::numeric_limits<long long>::max()))
+      ->group("Initialisation");
+
+  cmd.add_option("--sat-eps", c.sat_eps,
+                 "A unit-sample is saturated when |phi'(h)| < sat-eps x the maximum slope of phi")
+      ->type_name("E")
+      ->default_str("0.1")
+      ->transform(real_number(0, 1, true, true))
+      ->group("Measurement");
+  cmd.add_option("--saturated-when", c.saturated_when,
+                 "Saturation by the output's value instead, for bounded activations: |phi(h) - centre| > V x half "
+                 "phi's range, i.e. |tanh(h)| > V (Karpathy's |tanh| > 0.97 is 0.97), sigmoid within (1-V)/2 of 0 or "
+                 "1; unbounded activations keep the slope test. For tanh and sigmoid it equals --sat-eps 1-V^2 "
+                 "(0.97: 0.0591)")
+      ->type_name("V")
+      ->transform(real_number(0, 1, true, true))
+      ->group("Measurement");
+  cmd.add_option("--dtype", c.dtype,
+                 "Floating-point type of the computation; f64 where a run's note or verdict says "
+                 "f32's range or rounding limits it")
+      ->type_name("TYPE")
+      ->default_str("f32")
+      ->transform(enum_choice(dtype_names()))
+      ->group("Measurement");
+
+  for (const ThresholdFlag& f : threshold_flags())
+    cmd.add_option("--" + std::string(f.name), c.thresholds.*f.field, std::string(f.help))
+        ->type_name(std::string(f.type_name))
+        ->default_str(fmt::format("{:g}", Thresholds{}.*f.field))
+        ->transform(f.fraction ? real_number(0, 1) : real_number(0, kInf, true))
+        ->group("Verdicts");
+
+  cmd.add_option("-j,--threads", c.threads, "Threads; results are identical for any number")
+      ->type_name("N")
+      ->default_str("all cores")
+      ->check(whole_number(1, 4096))
+      ->group("Resources");
+  cmd.add_option("--weights", c.weights,
+                 "Keep every layer's weights (store), or draw them again for the backward pass "
+                 "(regenerate: memory grows with activations only); auto stores when it fits "
+                 "--max-memory. Results are identical")
+      ->type_name("MODE")
+      ->default_str("auto")
+      ->transform(enum_choice(weights_mode_names()))
+      ->group("Resources");
+  cmd.add_option("--max-memory", c.max_memory, "Refuse networks estimated to need more memory")
+      ->type_name("SIZE")
+      ->default_str("8G")
+      ->transform(byte_size())
+      ->group("Resources");
+}
+
+}  // namespace gf

@@ -1,0 +1,187 @@
+#include "core/analysis.h"
+
+#include <fmt/format.h>
+#include <thread>
+
+#include "base/errors.h"
+#include "base/suggest.h"
+#include "core/layer.h"
+
+namespace gf {
+
+std::string format_bytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::vector<Index> AnalysisConfig::widths() const {
+  std::vector<Index> w(static_cast<std::size_t>(depth + 1));
+  for (Index l = 1; l <= depth; ++l)
+    w[static_cast<std::size_t>(l)] = width.size() == 1 ? width[0] : width[static_cast<std::size_t>(l - 1)];
+  w[0] = input_dim > 0 ? input_dim : w[1];
+  return w;
+}
+
+int AnalysisConfig::thread_count() const {
+  return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+namespace {
+
+WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
+  WeightInit w;
+  if (c.weight_std) {
+    w.label = fmt::format("weight_std={:g}", *c.weight_std);
+    w.weight_std = c.weight_std;
+    return w;
+  }
+  if (c.sigma_w2 && c.init != "orthogonal") {
+    w.label = fmt::format("sigma_w2={:g}", *c.sigma_w2);
+    w.sigma_w2 = c.sigma_w2;
+    return w;
+  }
+  const std::string_view name = c.init == "auto" ? act.auto_init : std::string_view(c.init);
+  w.scheme = find_init(name);
+  w.dist = w.scheme->dist;
+  w.label = std::string(name);
+  w.gain = c.gain;
+  if (c.gain) w.label += fmt::format(" gain={:g}", *c.gain);
+  if (c.sigma_w2) {  // orthogonal with a gain
+    w.sigma_w2 = c.sigma_w2;
+    w.label += fmt::format(" sigma_w2={:g}", *c.sigma_w2);
+  }
+  return w;
+}
+
+}  // namespace
+
+bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
+  const std::uint64_t store = estimate_bytes(spec, c.dtype, false);
+  const std::uint64_t regen = estimate_bytes(spec, c.dtype, true);
+  const std::string limit = fmt::format("--max-memory is {}", format_bytes(c.max_memory));
+  switch (c.weights) {
+    case WeightsMode::store:
+      if (store > c.max_memory)
+        throw UsageError(fmt::format("--weights store needs about {} and {}; raise --max-memory or "
+                                     "use --weights regenerate ({})",
+                                     format_bytes(store), limit, format_bytes(regen)));
+      return false;
+    case WeightsMode::regenerate:
+      if (regen > c.max_memory)
+        throw UsageError(fmt::format("this network needs about {} even with --weights regenerate, "
+                                     "and {}; lower --batch, --width or --depth",
+                                     format_bytes(regen), limit));
+      return true;
+    case WeightsMode::automatic:
+      if (store <= c.max_memory) return false;
+      if (regen <= c.max_memory) return true;
+      throw UsageError(fmt::format("this network needs about {} ({} with its weights regenerated "
+                                   "instead of stored), and {}; lower --batch, --width or --depth, "
+                                   "or raise --max-memory",
+                                   format_bytes(store), format_bytes(regen), limit));
+  }
+  return false;
+}
+
+void validate(const AnalysisConfig& c) {
+  if (c.activations.empty()) throw UsageError("--activation: give at least one activation");
+  if (c.width.size() != 1 && static_cast<Index>(c.width.size()) != c.depth)
+    throw UsageError(fmt::format("--width has {} values but --depth is {}: give one width for "
+                                 "every layer, or a single width",
+                                 c.width.size(), c.depth));
+  if (c.sigma_w2 && c.weight_std)
+    throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
+  const bool named_init = c.init != "auto";
+  if (named_init && c.weight_std)
+    throw UsageError(fmt::format("--init {} and --weight-std both set the weights: give one",
+                                 c.init));
+  if (named_init && c.sigma_w2 && c.init != "orthogonal")
+    throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
+                                 "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
+                                 c.init));
+  if (c.gain && (c.sigma_w2 || c.weight_std))
+    throw UsageError(fmt::format("--gain and --{} both set the weight scale: give one",
+                                 c.sigma_w2 ? "sigma-w2" : "weight-std"));
+  if (c.saturated_when) {
+    bool any = false;
+    for (const std::string& name : c.activations)
+      if (const Activation* act = find_activation(name)) any = any || act->range.bounded();
+    if (!any)
+      throw UsageError(fmt::format("--saturated-when tests the output of a bounded activation (sigmoid, tanh, "
+                                   "softsign, hard_tanh), and {} {} unbounded: use --sat-eps (the slope test)",
+                                   join(c.activations), c.activations.size() == 1 ? "is" : "are all"));
+  }
+  if (c.sigma_b2 && c.bias_init != 0.0)
+    throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
+  for (const std::string& name : c.activations) {
+    const Activation* act = find_activation(name);
+    if (!act) throw UsageError(fmt::format("--activation: unknown activation '{}'", name));
+    choose_regenerate(c, network_spec(c, *act));
+  }
+}
+
+std::string saturation_text(const AnalysisConfig& c, const Activation& act) {
+  return saturation_text(saturation_test(act, c.leaky_slope, c.sat_eps, c.saturated_when), act, c.sat_eps);
+}
+
+NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
+  NetworkSpec s;
+  s.activation = &act;
+  s.activation_param = c.leaky_slope;
+  s.widths = c.widths();
+  s.classes = c.classes;
+  s.batch = c.batch;
+  s.input = c.input;
+  s.loss = c.loss;
+  s.weight_init = resolve_init(c, act);
+  s.bias_init = {c.bias_init, c.sigma_b2};
+  s.seed = c.seed;
+  s.sat_eps = c.sat_eps;
+  s.saturated_when = c.saturated_when;
+  s.threads = c.thread_count();
+  return s;
+}
+
+namespace {
+
+template <class T>
+RunResult run_typed(const AnalysisConfig& c, NetworkSpec spec) {
+  RunResult r;
+  const Activation& act = *spec.activation;
+  r.activation = std::string(act.name);
+  r.init = spec.weight_init.label;
+  r.regenerated_weights = spec.regenerate_weights;
+  Network<T> net(std::move(spec));
+  network_draw(net);
+  network_forward(net, r.pass);
+  network_backward(net, r.pass);
+  r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
+  return r;
+}
+
+}  // namespace
+
+RunResult run_one(const AnalysisConfig& c, const Activation& act) {
+  NetworkSpec spec = network_spec(c, act);
+  spec.regenerate_weights = choose_regenerate(c, spec);
+  return c.dtype == Dtype::f32 ? run_typed<float>(c, std::move(spec))
+                               : run_typed<double>(c, std::move(spec));
+}
+
+AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run) {
+  validate(c);
+  AnalysisResult result{c, {}};
+  for (std::size_t i = 0; i < c.activations.size(); ++i) {
+    if (on_run) on_run(i, c.activations.size(), c.activations[i]);
+    result.runs.push_back(run_one(c, *find_activation(c.activations[i])));
+  }
+  return result;
+}
+
+}  // namespace gf

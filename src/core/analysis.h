@@ -1,0 +1,78 @@
+#pragma once
+// `analyze` as a library call: a fully resolved configuration in, one result per activation
+// out. The CLI, config files, sweeps and baselines all go through AnalysisConfig.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+#include "core/enum_names.h"
+#include "core/network.h"
+#include "core/summary.h"
+
+namespace gf {
+
+struct AnalysisConfig {
+  std::vector<std::string> activations{"sigmoid", "tanh", "relu"};
+  Index depth = 20;
+  std::vector<Index> width{256};  // one width for every layer, or one per layer
+  Index input_dim = 0;            // 0: the first hidden width
+  Index batch = 256;
+  Index classes = 10;
+  std::uint64_t seed = 0;
+  InputKind input = InputKind::normal;
+  LossKind loss = LossKind::xent;
+  std::string init = "auto";
+  std::optional<double> sigma_w2;
+  std::optional<double> weight_std;
+  std::optional<double> gain;  // torch.nn.init's gain for the scheme
+  double bias_init = 0.0;
+  std::optional<double> sigma_b2;
+  double leaky_slope = 0.01;
+  double sat_eps = 0.1;
+  std::optional<double> saturated_when;  // saturation by |output| for bounded activations
+  Dtype dtype = Dtype::f32;
+  Thresholds thresholds;
+  WeightsMode weights = WeightsMode::automatic;
+  std::uint64_t max_memory = std::uint64_t{8} << 30;
+  int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
+
+  std::vector<Index> widths() const;  // n_0 .. n_L
+  int thread_count() const;
+};
+
+// Checks what the flags cannot check one by one; throws UsageError naming the flags.
+void validate(const AnalysisConfig& c);
+
+// The network for one activation of the config: init resolved, weights path chosen.
+NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act);
+// Whether that network regenerates its weights (--weights, --max-memory); throws UsageError
+// when it fits neither way.
+bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec);
+// What counts as saturated for this activation, in words ("|tanh| above 0.97").
+std::string saturation_text(const AnalysisConfig& c, const Activation& act);
+
+struct RunResult {
+  std::string activation;
+  std::string init;  // resolved: "he_normal", "sigma_w2=4", "weight_std=0.01"
+  bool regenerated_weights = false;
+  PassResult pass;
+  Summary summary;
+};
+
+struct AnalysisResult {
+  AnalysisConfig config;
+  std::vector<RunResult> runs;
+};
+
+// One run per activation, in order. Every run sees the same inputs, labels and weight draws.
+// `on_run(i, n, activation)` is called before run i of n (for progress displays).
+using RunProgress = std::function<void(std::size_t, std::size_t, std::string_view)>;
+AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run = {});
+RunResult run_one(const AnalysisConfig& c, const Activation& act);
+
+std::string format_bytes(std::uint64_t bytes);
+
+}  // namespace gf

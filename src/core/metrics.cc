@@ -1,0 +1,86 @@
+#include "core/metrics.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace gf {
+namespace {
+
+using R = Recorded;
+using C = Counts;
+
+constexpr LayerMetric kLayerMetrics[] = {
+    {"preact_mean", &LayerStats::preact_mean, "mean of h_l over all (sample, unit) entries", "h", R::analyze,
+     C::none, 0, {"h mean", 8, "+.3f"}},
+    {"preact_std", &LayerStats::preact_std, "standard deviation of h_l over all entries", "h", R::analyze, C::none,
+     kNaN, {"h std", 7, ".3f"}},
+    {"act_mean", &LayerStats::act_mean, "mean of a_l = phi(h_l): 0 when zero-centred", "a", R::both, C::none, 0,
+     {"a mean", 7, "+.3f"}, 5, "mean of a_l = phi(h_l) over the evaluation batch"},
+    {"act_std", &LayerStats::act_std, "standard deviation of a_l", "a", R::analyze, C::none, kNaN,
+     {"a std", 7, ".3f"}},
+    {"saturated_frac", &LayerStats::saturated_frac,
+     "share of (sample, unit) pairs with |phi'(h)| < sat_eps x max slope", "1", R::both, C::unit_samples, kNaN,
+     {"sat%", 6, ".1f", true}, 2,
+     "share of (sample, unit) pairs of the evaluation batch with |phi'(h)| < sat_eps x max slope"},
+    {"saturated_units_frac", &LayerStats::saturated_units_frac, "share of units saturated on every sample of the batch",
+     "1", R::analyze, C::units, kNaN, {"satU%", 6, ".1f", true}},
+    {"inactive_frac", &LayerStats::inactive_frac, "share of pairs with phi'(h) exactly 0 (0 for smooth activations)",
+     "1", R::both, C::unit_samples, kNaN, {"inact%", 6, ".1f", true}, 3,
+     "share of (sample, unit) pairs of the evaluation batch with phi'(h) exactly 0 (relu's off half)"},
+    {"dead_units_frac", &LayerStats::dead_units_frac,
+     "share of units with phi'(h) exactly 0 on every sample (dead ReLUs)", "1", R::both, C::units, kNaN,
+     {"dead%", 6, ".1f", true}, 4, "share of units with phi'(h) exactly 0 on every sample of the evaluation batch"},
+    {"slope_underflow_frac", &LayerStats::slope_underflow_frac,
+     "share of pairs whose slope is not 0 but below the dtype's smallest normal number (f32: "
+     "1.2e-38): stored as 0 or a subnormal; see the run's notes for whether that cost exactness",
+     "1", R::analyze, C::none, kNaN, {"uflow%", 6, ".1f", true, true,
+      "unit-samples whose slope is below {dtype}'s range (see the note)"}},
+    {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F", "log10", R::analyze,
+     C::none, kNaN, {"log|dh|", 8, ".2f"}},
+    {"grad_weight_log10", &LayerStats::grad_weight_log10, "log10 of ||d loss / d W_l||_F", "log10", R::both, C::none,
+     kNaN, {"log|dW|", 8, ".2f"}, 0, "log10 of ||d loss / d W_l||_F on the step's mini-batch"},
+    {"grad_weight_rel_log10", &LayerStats::grad_weight_rel_log10,
+     "grad_weight_log10(l) - grad_weight_log10(L): decades below the last hidden layer", "log10", R::analyze,
+     C::none, 0, {"rel", 7, "+.2f"}},
+    {"weight_log10", &LayerStats::weight_log10, "log10 of ||W_l||_F", "log10", R::analyze, C::none, kNaN,
+     {"log|W|", 7, ".2f"}},
+    {"dw_sign_coherence", &LayerStats::dw_sign_coherence,
+     "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row has one sign", "1", R::both,
+     C::weight_signs, kNaN, {"coher", 6, ".3f"}, 6,
+     "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row's update has one sign"},
+    {"update_ratio_log10", &LayerStats::update_ratio_log10,
+     "log10 of ||delta W_l|| / ||W_l|| for the step just taken (rule of thumb: near -3)", "log10", R::train,
+     C::none, kNaN, {}, 1},
+};
+
+std::vector<LayerMetric> select(bool train) {
+  std::vector<LayerMetric> out;
+  for (const LayerMetric& m : kLayerMetrics)
+    if (train ? m.in_train() : m.in_analyze()) out.push_back(m);
+  if (train)
+    std::stable_sort(out.begin(), out.end(),
+                     [](const LayerMetric& a, const LayerMetric& b) { return a.train_order < b.train_order; });
+  return out;
+}
+
+}  // namespace
+
+std::span<const LayerMetric> declared_layer_metrics() { return kLayerMetrics; }
+
+std::span<const LayerMetric> layer_metrics() {
+  static const std::vector<LayerMetric> analyze = select(false);
+  return analyze;
+}
+
+std::span<const LayerMetric> train_layer_metrics() {
+  static const std::vector<LayerMetric> train = select(true);
+  return train;
+}
+
+const LayerMetric* find_layer_metric(std::string_view key) {
+  for (const LayerMetric& m : layer_metrics())
+    if (m.key == key) return &m;
+  return nullptr;
+}
+
+}  // namespace gf

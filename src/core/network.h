@@ -1,0 +1,80 @@
+#pragma once
+// A network's specification, and the one struct that owns a pass's memory, sized once for
+// (batch, widths) so that the per-layer loops never allocate (llm.c's GPT2 struct).
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "base/tensor.h"
+#include "core/activation.h"
+#include "core/init.h"
+#include "core/stats.h"
+
+namespace gf {
+
+enum class InputKind { normal, uniform, positive };  // N(0,1), U[-1,1), U[0,1)
+enum class LossKind { xent, mse, random };
+
+struct NetworkSpec {
+  const Activation* activation = nullptr;
+  double activation_param = 0.01;  // --leaky-slope
+  std::vector<Index> widths;       // n_0 (input), n_1 .. n_L (hidden layers)
+  Index classes = 10;
+  Index batch = 256;
+  InputKind input = InputKind::normal;
+  LossKind loss = LossKind::xent;
+  WeightInit weight_init;
+  BiasInit bias_init;
+  std::uint64_t seed = 0;
+  double sat_eps = 0.1;
+  std::optional<double> saturated_when;  // --saturated-when: saturation by the output's value
+  int threads = 1;
+  bool regenerate_weights = false;  // draw each layer's weights again when backward needs them
+
+  Index depth() const { return static_cast<Index>(widths.size()) - 1; }
+  Index max_width() const;
+};
+
+// Bytes of one Workspace (below) for `batch` samples; `scratch_threads` blocks of d W^T for
+// passes that reduce d W to statistics (analyze), 0 where it is stored (train).
+std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch, int scratch_threads);
+// Bytes of one parameter store (params.h): hidden layers (only the largest when
+// regenerated), biases and the head.
+std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate);
+// Bytes `analyze` will allocate for this spec: its parameters and one workspace. `train` adds
+// its own copies to the same two figures (estimate_train_bytes).
+std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate);
+
+// Keeps freed memory in the process for the next network (network.cc); called before a
+// parameter store or workspace allocates.
+void keep_freed_memory();
+
+// Everything one pass over one batch writes, sized once for (spec, batch): the pass's only
+// memory besides the parameters (llm.c's activation memory). Both commands use it: `analyze`
+// one for its drawn batch, `train` one per batch size (training, evaluation, test).
+template <class T>
+struct Workspace {
+  Workspace(const NetworkSpec& s, Index batch, int scratch_threads);
+  Index batch;
+  std::vector<Mat<T>> A;              // A[0] = x (B, n_0); A[l] = phi(h_l) (B, n_l)
+  std::vector<Mat<T>> D;              // D[l] = phi'(h_l) (B, n_l); holds h_l until phi runs
+  Mat<T> Z, dZ;                       // logits and d loss / d logits (B, C)
+  std::vector<std::uint32_t> labels;  // xent: class of each sample
+  Mat<T> targets;                     // mse: targets; random: the direction (B, C); xent: empty
+  Vec<T> grad_a, grad_h;              // B * n_max each: d loss / d a_l and / d h_l, ping-pong
+  std::vector<Mat<T>> dW_scratch;     // per thread: one block of d W^T (n_max, kBlockCols)
+  Vec<T> W_scratch;                   // regenerated weights: room for the largest layer
+  // Per-block partial results of the layer in hand, merged in block order.
+  std::vector<ForwardPartial> forward_parts;
+  std::vector<double> sumsq_parts;
+  std::vector<WeightGradPartial> weight_grad_parts;
+
+  // Copies rows `rows` of x and y into A[0] and labels (mse: one-hot targets).
+  void load(const Mat<double>& x, const std::vector<std::uint32_t>& y, const std::uint32_t* rows);
+};
+
+// Draws `analyze`'s batch: inputs, labels and targets (or the random direction).
+template <class T>
+void draw_batch(const NetworkSpec& s, Workspace<T>& ws);
+
+}  // namespace gf

@@ -1,0 +1,40 @@
+#pragma once
+// The parameters of a network, the one store both commands use: hidden layers l = 1..L and
+// the linear head as layer L+1. `train` keeps its gradients and the optimizer's moment
+// estimates in the same struct, so an update is one loop over (W, b) pairs.
+#include <vector>
+
+#include "base/tensor.h"
+#include "core/network.h"
+
+namespace gf {
+
+template <class T>
+struct Params {
+  std::vector<RowMat<T>> W;  // W[l] (n_l, n_{l-1}); W[L+1] = the head (C, n_L); W[0] unused
+  std::vector<Vec<T>> b;     // b[l] (n_l); b[L+1] (C)
+
+  Params() = default;
+  // Shaped for s, every entry 0, or left undefined (`zeroed` false) for a store that
+  // draw_params fills at once: zeroing gigabytes first would cost seconds that Ctrl-C could not
+  // interrupt. With s.regenerate_weights the hidden W[l] stay empty: the pass draws each again
+  // when it needs it (layer_weights).
+  explicit Params(const NetworkSpec& s, bool zeroed = true);
+  Index layers() const { return static_cast<Index>(W.size()) - 1; }  // L + 1
+};
+
+// The one weight drawer: hidden layers from Stream::weights and Stream::biases, the head from
+// Stream::head with lecun_normal, head bias 0. Fills what `p` stores (see Params(s)).
+template <class T>
+void draw_params(const NetworkSpec& s, Params<T>& p);
+
+// Params(s) drawn by draw_params.
+template <class T>
+Params<T> initial_params(const NetworkSpec& s);
+
+// The weights of hidden layer l (1..L): stored, or drawn again into `scratch`, which holds the
+// largest layer (Workspace::W_scratch).
+template <class T>
+Eigen::Map<const RowMat<T>> layer_weights(const NetworkSpec& s, const Params<T>& p, Index l, Vec<T>& scratch);
+
+}  // namespace gf

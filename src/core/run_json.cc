@@ -1,0 +1,85 @@
+#include "core/run_json.h"
+
+#include <cmath>
+
+#include "base/build_info.h"
+#include "core/loss.h"
+#include "core/metrics.h"
+#include "core/summary.h"
+#include "version.h"
+
+namespace gf {
+
+using ojson = nlohmann::ordered_json;
+
+ojson number_or_null(double v) { return std::isfinite(v) ? ojson(v) : ojson(nullptr); }
+
+namespace {
+ojson index_or_null(Index v) { return v != 0 ? ojson(v) : ojson(nullptr); }
+}  // namespace
+
+ojson context_json(Dtype dtype) {
+  return {{"git_sha", GRADFLOW_GIT_SHA},
+          {"build_type", GRADFLOW_BUILD_TYPE},
+          {"compiler", compiler_text()},
+          {"eigen", eigen_version()},
+          {"simd", simd_text()},
+          {"dtype", dtype_name(dtype)}};
+}
+
+// Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
+// are left out, so that documents compare byte for byte.
+ojson config_json(const AnalysisConfig& c) {
+  std::vector<Index> widths = c.widths();
+  ojson j = {{"activation", c.activations},
+          {"depth", c.depth},
+          {"width", std::vector<Index>(widths.begin() + 1, widths.end())},
+          {"input-dim", widths[0]},
+          {"batch", c.batch},
+          {"classes", c.classes},
+          {"seed", c.seed},
+          {"input", input_name(c.input)},
+          {"loss", loss_name(c.loss)},
+          {"init", c.init},
+          {"sigma-w2", optional_json(c.sigma_w2)},
+          {"weight-std", optional_json(c.weight_std)},
+          {"gain", optional_json(c.gain)},
+          {"bias-init", c.bias_init},
+          {"sigma-b2", optional_json(c.sigma_b2)},
+          {"leaky-slope", c.leaky_slope},
+          {"sat-eps", c.sat_eps},
+          {"saturated-when", optional_json(c.saturated_when)},
+          {"dtype", dtype_name(c.dtype)}};
+  for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
+  return j;
+}
+
+ojson summary_json(const Summary& s) {
+  ojson j = ojson::object();
+  for (const SummaryMetric& m : summary_metrics()) j[std::string(m.key)] = number_or_null(s.*m.field);
+  j["verdict"] = s.verdict;
+  j["sentences"] = s.sentences;
+  j["notes"] = s.notes;
+  return j;
+}
+
+ojson layer_json(const LayerStats& l) {
+  ojson j = {{"layer", l.layer}, {"fan_in", l.fan_in}, {"width", l.width}};
+  for (const LayerMetric& m : layer_metrics()) j[std::string(m.key)] = number_or_null(l.*m.field);
+  return j;
+}
+
+ojson run_json(const RunResult& r) {
+  ojson layers = ojson::array();
+  for (const LayerStats& l : r.pass.layers) layers.push_back(layer_json(l));
+  return {{"activation", r.activation},
+          {"init", r.init},
+          {"finite", r.pass.overflow_layer == 0},
+          {"overflow_layer", index_or_null(r.pass.overflow_layer)},
+          {"zero_grad_layer", index_or_null(r.pass.zero_grad_layer)},
+          {"inexact_layer", index_or_null(r.pass.inexact_layer)},
+          {"summary", summary_json(r.summary)},
+          {"layers", std::move(layers)}};
+}
+
+}  // namespace gf

@@ -1,0 +1,28 @@
+#pragma once
+// One run as JSON values: the one mapping of a config, a summary and the per-layer records to
+// keys, which analyze's document, sweep records, baselines and checks all share. Non-finite
+// numbers never appear: an undefined quantity is null, and the run says why (overflow_layer,
+// zero_grad_layer, inexact_layer).
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "core/analysis.h"
+
+namespace gf {
+
+inline constexpr int kSchemaVersion = 1;
+
+nlohmann::ordered_json number_or_null(double v);
+// An absent value is null, not a made-up number.
+template <class T>
+nlohmann::ordered_json optional_json(const std::optional<T>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+nlohmann::ordered_json context_json(Dtype dtype);
+// Keys are the long option names, so a document's config can be fed back with --config.
+nlohmann::ordered_json config_json(const AnalysisConfig& c);
+nlohmann::ordered_json summary_json(const Summary& s);
+nlohmann::ordered_json layer_json(const LayerStats& l);
+nlohmann::ordered_json run_json(const RunResult& r);
+
+}  // namespace gf

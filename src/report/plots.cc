@@ -1,0 +1,278 @@
+#include "report/plots.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/loss.h"
+#include "core/metrics.h"
+#include "report/chart.h"
+#include "train/optimizer.h"
+
+namespace gf {
+
+using chart::Series;
+using svg::Dash;
+using svg::LegendEntry;
+
+namespace {
+
+constexpr int kBlack = 7;  // palette index of black, for style keys in legends
+
+std::string widths_text(const AnalysisConfig& c) {
+  const std::vector<Index> w = c.widths();
+  const auto [lo, hi] = std::minmax_element(w.begin() + 1, w.end());
+  return *lo == *hi ? fmt::format("width {}", *lo) : fmt::format("widths {}..{}", *lo, *hi);
+}
+
+std::vector<double> layer_axis(std::size_t n) {
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<double>(i + 1);
+  return x;
+}
+
+}  // namespace
+
+std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryComparison>* theory) {
+  const AnalysisConfig& c = result.config;
+  chart::LineChart ch;
+  ch.title = fmt::format("Gradient flow at initialisation: depth {}, {}, batch {}", c.depth, widths_text(c), c.batch);
+  ch.subtitle = fmt::format("gradflow analyze; loss {}, input {}, {}, seed {}{}", loss_name(c.loss), input_name(c.input),
+                            dtype_name(c.dtype), c.seed, theory ? "; dashed: mean-field theory" : "");
+  ch.x_label = "layer l (1: next to the input, L: next to the head)";
+  ch.x_integer = true;
+  chart::Panel grad{"|dL/dW_l| relative to layer L (decades)", {}};
+  chart::Panel frac{"saturated / dead units (%)", {}};
+  frac.y_min = 0;
+  bool any_dead = false;
+  for (std::size_t ri = 0; ri < result.runs.size(); ++ri) {
+    const RunResult& r = result.runs[ri];
+    const int colour = static_cast<int>(ri);
+    const svg::Marker marker = svg::marker_for(static_cast<int>(ri));
+    const std::string name = fmt::format("{} ({})", r.activation, r.init);
+    const std::vector<double> x = layer_axis(r.pass.layers.size());
+    std::vector<double> g, sat, dead;
+    for (const LayerStats& l : r.pass.layers) {
+      g.push_back(l.grad_weight_rel_log10);
+      sat.push_back(100 * (l.saturated_frac - l.inactive_frac));
+      dead.push_back(100 * l.dead_units_frac);
+    }
+    grad.series.push_back({name, x, g, colour, Dash::solid, marker});
+    frac.series.push_back({name + " saturated", x, sat, colour, Dash::solid, marker, false});
+    const bool dead_zone = find_activation(r.activation)->has_dead_zone(c.leaky_slope);
+    if (dead_zone) {
+      any_dead = true;
+      frac.series.push_back({name + " dead", x, dead, colour, Dash::dotted, marker, false});
+    }
+    if (theory) {
+      const TheoryComparison& t = (*theory)[ri];
+      std::vector<double> pg, pd;
+      for (const LayerTheory& p : t.predicted) {
+        pg.push_back(p.grad_weight_rel_log10);
+        pd.push_back(100 * p.dead_units_frac);
+      }
+      grad.series.push_back({name + " theory", x, pg, colour, Dash::dashed, svg::Marker::none, false});
+      if (dead_zone) frac.series.push_back({name + " dead theory", x, pd, colour, Dash::dashed, svg::Marker::none, false});
+    }
+  }
+  ch.panels = {grad, frac};
+  for (std::size_t ri = 0; ri < result.runs.size(); ++ri)
+    ch.legend.push_back({fmt::format("{} ({})", result.runs[ri].activation, result.runs[ri].init), static_cast<int>(ri),
+                         Dash::solid, svg::marker_for(static_cast<int>(ri))});
+  ch.legend.push_back({"measured (lower: saturated)", kBlack, Dash::solid});
+  if (any_dead) ch.legend.push_back({"dead units, measured", kBlack, Dash::dotted});
+  if (theory) ch.legend.push_back({"mean-field theory", kBlack, Dash::dashed});
+  ch.legend_heading = "activation (init)";
+  ch.notes = {
+      "Upper: log10 |dL/dW_l| - log10 |dL/dW_L|: 0 is as large as the last layer's, -2 a hundredth of it.",
+      fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail (per sample and unit); dead = flat on "
+                  "the whole batch.",
+                  c.sat_eps)};
+  if (c.saturated_when)
+    ch.notes.push_back(fmt::format("Bounded activations: saturated = |output - centre| above {:g} x half the range.",
+                                   *c.saturated_when));
+  return chart::line_chart(ch);
+}
+
+std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& results) {
+  chart::LineChart ch;
+  ch.title = fmt::format("Mean-field theory at initialisation: depth {}", c.depth);
+  ch.subtitle = fmt::format("gradflow theory; sigma_b2 {:g}{}, input {}, infinite width",
+                            results.empty() ? 0.0 : results.front().sigma_b2,
+                            c.bias_init != 0 ? fmt::format(", bias {:g}", c.bias_init) : "", input_name(c.input));
+  ch.x_label = "layer l (1: next to the input, L: next to the head)";
+  ch.x_integer = true;
+  chart::Panel grad{"|dL/dh_l| relative to layer L (decades)", {}};
+  chart::Panel q{"variance q_l of a pre-activation", {}};
+  q.y_min = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const TheoryResult& r = results[i];
+    const int colour = static_cast<int>(i);
+    const std::string name = fmt::format("{} ({})", r.activation, r.init);
+    const std::vector<double> x = layer_axis(r.layers.size());
+    std::vector<double> g, qs;
+    for (const LayerTheory& l : r.layers) {
+      g.push_back(l.grad_preact_rel_log10);
+      qs.push_back(l.q);
+    }
+    grad.series.push_back({name, x, g, colour, Dash::solid, svg::marker_for(colour)});
+    q.series.push_back({name + " q", x, qs, colour, Dash::solid, svg::marker_for(colour), false});
+  }
+  ch.panels = {grad, q};
+  ch.legend_heading = "activation (init)";
+  ch.notes = {"Upper: log10 |dL/dh_l| - log10 |dL/dh_L| from the products of chi_1(q_l); lower: the length map's q_l."};
+  return chart::line_chart(ch);
+}
+
+std::string train_plot(const TrainResult& result) {
+  const TrainConfig& c = result.config;
+  AnalysisConfig net = c.net;
+  net.input_dim = result.data.features;
+  chart::LineChart ch;
+  ch.title = fmt::format("Training: depth {}, {}, {} data", c.net.depth, widths_text(net), result.data.name);
+  ch.subtitle = fmt::format("gradflow train; {} lr {:g}, batch {}, seed{} {}", optimizer_name(c.optimizer.kind),
+                            c.optimizer.lr, c.net.batch, c.seeds.size() > 1 ? "s" : "", seeds_text(c.seeds));
+  ch.x_label = "step";
+  ch.x_min = 0;
+  chart::Panel loss{"loss (evaluation batch)", {}};
+  loss.y_min = 0;
+  chart::Panel error{"training error (%)", {}};
+  error.y_min = 0;
+  chart::Panel units{"saturated / dead units (%)", {}};
+  units.y_min = 0;
+
+  const std::vector<Index> widths = hidden_widths(c, result.data.features);
+  const std::vector<std::string>& acts = c.net.activations;
+  bool any_dead = false, any_diverged = false;
+  Index last_step = 0;
+  // A diverging run's loss climbs by orders of magnitude before it overflows: the axis is set by
+  // the runs that did not diverge (and every run's start), and the diverged lines leave at the top.
+  double loss_top = 0;
+  for (const TrainRun& run : result.runs)
+    for (const LogRecord& r : run.log)
+      if (std::isfinite(r.loss) && (run.end != RunEnd::diverged || r.step == 0)) loss_top = std::max(loss_top, r.loss);
+  for (const TrainRun& run : result.runs) {
+    any_diverged = any_diverged || run.end == RunEnd::diverged;
+    const int colour = static_cast<int>(std::find(acts.begin(), acts.end(), run.activation) - acts.begin());
+    const svg::Marker marker = svg::marker_for(colour);
+    const std::string name = run.label(result.several_seeds());
+    std::vector<double> x, l, e, sat, dead;
+    for (const LogRecord& r : run.log) {
+      x.push_back(static_cast<double>(r.step));
+      l.push_back(r.loss);
+      e.push_back(100 * r.train_error);
+      const LayerRecord& top = r.layers.back();
+      sat.push_back(100 * (top.saturated_frac - top.inactive_frac));
+      dead.push_back(100 * hidden_dead_frac(r, widths));
+    }
+    if (!run.log.empty()) last_step = std::max(last_step, run.log.back().step);
+    loss.series.push_back({name, x, l, colour, Dash::solid, marker, false});
+    error.series.push_back({name + " error", x, e, colour, Dash::solid, marker, false});
+    units.series.push_back({name + " saturated", x, sat, colour, Dash::solid, marker, false});
+    if (find_activation(run.activation)->has_dead_zone(c.net.leaky_slope)) {
+      any_dead = true;
+      units.series.push_back({name + " dead", x, dead, colour, Dash::dotted, marker, false});
+    }
+  }
+  if (!any_dead) units.y_label = "top layer saturated (%)";
+  if (any_diverged && loss_top > 0) loss.y_max = 1.1 * loss_top;
+  const double target = 100 * c.target_error;
+  error.series.push_back({"target", {0, static_cast<double>(last_step)}, {target, target}, kBlack, Dash::dashed,
+                          svg::Marker::none, false});
+  ch.panels = {loss, error, units};
+  for (std::size_t a = 0; a < acts.size(); ++a)
+    ch.legend.push_back({acts[a], static_cast<int>(a), Dash::solid, svg::marker_for(static_cast<int>(a))});
+  ch.legend.push_back({fmt::format("target error {:g}%", target), kBlack, Dash::dashed});
+  ch.legend.push_back({"top layer saturated", kBlack, Dash::solid});
+  if (any_dead) ch.legend.push_back({"dead, all hidden units", kBlack, Dash::dotted});
+  ch.legend_heading = result.several_seeds() ? "activation (one line per seed)" : "activation";
+  ch.notes = {
+      fmt::format("Every {} steps, on a fixed evaluation batch of the training set: mean loss and error (upper two).",
+                  c.resolved_log_every()),
+      fmt::format("Lower: saturated = slope below {:g} x the maximum on a flat tail, top hidden layer{}.", c.net.sat_eps,
+                  any_dead ? "; dead = flat on the whole evaluation batch" : "")};
+  if (c.net.saturated_when)
+    ch.notes.push_back(fmt::format("Bounded activations: saturated = |output - centre| above {:g} x half the range.",
+                                   *c.net.saturated_when));
+  if (any_diverged) ch.notes.push_back("A diverged run's line ends where its loss became non-finite; its climb leaves the loss panel at the top.");
+  return chart::line_chart(ch);
+}
+
+std::string phase_plot(const TheoryConfig& c, const std::vector<PhaseDiagram>& diagrams, PhaseMetric metric) {
+  chart::Heatmap h;
+  const bool chi = metric == PhaseMetric::chi_1;
+  h.title = chi ? "The edge of chaos: chi_1 over (sigma_w2, sigma_b2)" : "Depth scale of correlations xi_c over (sigma_w2, sigma_b2)";
+  h.subtitle = fmt::format("gradflow theory --phase-diagram; input {}{}; line: chi_1 = 1, the edge of chaos", input_name(c.input),
+                           c.bias_init != 0 ? fmt::format(", bias {:g}", c.bias_init) : "");
+  h.x_label = "sigma_w2 (weight variance x fan_in)";
+  h.y_label = "sigma_b2 (bias variance)";
+  constexpr double kXiCap = 60;
+  h.colour_label = chi ? "chi_1 (gradient factor per layer, squared)" : "xi_c (layers; 60 or more at the top)";
+  if (!chi) {
+    h.z_min = 0;
+    h.z_max = kXiCap;
+  }
+  for (std::size_t di = 0; di < diagrams.size(); ++di) {
+    const PhaseDiagram& d = diagrams[di];
+    chart::HeatmapPanel p;
+    p.title = d.activation;
+    p.x = d.sigma_w2;
+    p.y = d.sigma_b2;
+    for (const PhaseCell& cell : d.cells) p.z.push_back(chi ? cell.chi_1 : std::min(cell.xi_c, kXiCap));
+    Series line{"critical line " + d.activation, {}, {}, kBlack, Dash::solid};
+    for (const auto& [b2, w2] : d.line) {
+      line.x.push_back(w2);
+      line.y.push_back(b2);
+    }
+    p.overlays.push_back(line);
+    h.panels.push_back(std::move(p));
+  }
+  h.legend = {{"critical line chi_1 = 1: ordered (gradients vanish) to its left, chaotic (explode) to its right",
+               kBlack, Dash::solid}};
+  if (diagrams.size() > 1) h.width = std::min(1400.0, 200 + 420.0 * static_cast<double>(diagrams.size()));
+  return chart::heatmap(h);
+}
+
+std::string pivot_plot(const std::vector<PivotPanel>& panels, const std::string& subtitle,
+                       const std::vector<std::string>& notes) {
+  const Pivot& first = panels.front().pivot;
+  chart::Heatmap h;
+  h.title = fmt::format("Mean {} over {} and {}", first.metric, first.row_key, first.col_key);
+  h.subtitle = subtitle;
+  h.x_label = first.col_key;
+  h.y_label = first.row_key;
+  auto describe = [&](std::string_view key, std::string_view description, double neutral) {
+    if (key != first.metric) return;
+    h.colour_label = fmt::format("{} ({})", key, description);
+    h.centre = neutral;
+  };
+  for (const SummaryMetric& m : summary_metrics()) describe(m.key, m.description, m.neutral);
+  for (const LayerMetric& m : layer_metrics()) describe(m.key, m.description, m.neutral);
+  h.contour = std::isfinite(h.centre);
+  bool any_overlay = false;
+  for (const PivotPanel& p : panels) {
+    chart::HeatmapPanel panel;
+    panel.title = p.label;
+    for (const auto& c : p.pivot.cols) panel.x.push_back(c.get<double>());
+    for (const auto& r : p.pivot.rows) panel.y.push_back(r.get<double>());
+    for (const auto& row : p.pivot.cells)
+      for (const Describe& d : row) panel.z.push_back(d.mean);
+    panel.overlays = p.overlays;
+    any_overlay = any_overlay || !p.overlays.empty();
+    h.panels.push_back(std::move(panel));
+  }
+  if (any_overlay)
+    h.legend = {{"mean-field critical line chi_1 = 1: ordered (gradients vanish) at smaller sigma_w2, chaotic (explode) "
+                 "at larger",
+                 kBlack, Dash::solid}};
+  if (panels.size() > 1) h.width = std::min(1400.0, 200 + 420.0 * static_cast<double>(panels.size()));
+  h.notes.push_back("Each cell is the mean over the runs that share its two values; grey: no finite value.");
+  if (h.contour)
+    h.notes.push_back(fmt::format("Colours diverge from {:g} (light), blue below and red above; dashed: where the mean "
+                                  "crosses {:g}.",
+                                  h.centre, h.centre));
+  h.notes.insert(h.notes.end(), notes.begin(), notes.end());
+  return chart::heatmap(h);
+}
+
+}  // namespace gf

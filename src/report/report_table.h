@@ -1,0 +1,26 @@
+#pragma once
+// The human-readable report. Several activations: one side-by-side table (relative weight
+// gradient, saturated and dead shares, a bar on the log scale). One activation: every metric.
+// Then a sentence per verdict.
+#include <string>
+
+#include "base/terminal.h"
+#include "core/analysis.h"
+
+namespace gf {
+
+struct TableOptions {
+  Style style;
+  bool all_layers = false;
+  Index max_rows = 25;  // rows are thinned evenly past this, unless all_layers
+};
+
+// The layers shown: all, or about max_rows spread evenly, always with the first and the last.
+std::vector<Index> shown_layers(Index depth, const TableOptions& o);
+
+std::string analysis_table(const AnalysisResult& result, const TableOptions& o);
+
+// The text with the spaces at the ends of its lines removed (columns are padded to their width).
+std::string trim_line_ends(std::string_view text);
+
+}  // namespace gf

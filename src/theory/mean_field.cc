@@ -1,0 +1,233 @@
+#include "theory/mean_field.h"
+
+#include <cmath>
+#include <limits>
+
+#include "base/interrupt.h"
+
+namespace gf {
+
+InputMoments input_moments(InputKind k) {
+  switch (k) {
+    case InputKind::normal: return {1.0, 0.0};
+    case InputKind::uniform: return {1.0 / 3, 0.0};
+    case InputKind::positive: return {1.0 / 3, 0.25};
+  }
+  return {};
+}
+
+std::string_view phase_name(Phase p) {
+  switch (p) {
+    case Phase::ordered: return "ordered";
+    case Phase::critical: return "critical";
+    case Phase::chaotic: return "chaotic";
+  }
+  return "?";
+}
+
+double depth_scale(double chi) {
+  if (!(chi > 0)) return 0;
+  if (std::abs(chi - 1) < 1e-9) return kInf;  // beyond 1e9 layers: no scale at all
+  return -1 / std::log(chi);
+}
+
+std::vector<LayerTheory> predict_layers(const MeanFieldModel& m) {
+  const Index L = m.depth();
+  std::vector<LayerTheory> out(static_cast<std::size_t>(L));
+  const std::vector<Interval> zone = dead_zone(m.phi);
+  double q = m.sigma_w2[0] * m.input_m2 + m.sigma_b2;
+  double c = q > 0 ? (m.sigma_w2[0] * m.input_cross + m.sigma_b2) / q : 1.0;
+  for (Index l = 1; l <= L; ++l) {
+    throw_if_interrupted();  // a layer's quadratures take about a millisecond: -d 20000 is seconds
+    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    t.layer = l;
+    t.q = q;
+    t.c = c;
+    const Moments1 m1 = expect1(m.phi, m.bias, q);
+    t.act_m2 = m1.phi2;
+    t.dead_units_frac = dead_unit_probability(zone, m.bias, q, c, m.batch);
+    t.chi = kNaN;
+    if (l == L) break;
+    const double sw2 = m.sigma_w2[static_cast<std::size_t>(l)];
+    t.chi = sw2 * m1.dphi2;
+    const double q_next = sw2 * m1.phi2 + m.sigma_b2;
+    if (q_next > 0 && c < 1) {
+      const Moments2 m2 = expect2(m.phi, m.bias, q, c);
+      c = std::clamp((sw2 * m2.phiphi + m.sigma_b2) / q_next, -1.0, 1.0);
+    } else {
+      c = 1;
+    }
+    q = q_next;
+  }
+  out.back().grad_preact_rel_log10 = 0;
+  for (Index l = L - 1; l >= 1; --l) {
+    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    t.grad_preact_rel_log10 = out[static_cast<std::size_t>(l)].grad_preact_rel_log10 + 0.5 * std::log10(t.chi);
+  }
+  // ||a_{l-1}||^2 per sample = n_{l-1} E[a_{l-1}^2]; the input's for layer 1.
+  auto input_norm2 = [&](Index l) {
+    const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l - 1)]);
+    const double m2 = l == 1 ? m.input_m2 : out[static_cast<std::size_t>(l - 2)].act_m2;
+    return n * m2;
+  };
+  const double last = 0.5 * std::log10(input_norm2(L));
+  for (Index l = 1; l <= L; ++l) {
+    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    t.grad_weight_rel_log10 = t.grad_preact_rel_log10 + 0.5 * std::log10(input_norm2(l)) - last;
+  }
+  return out;
+}
+
+// The map V is increasing in q, so iterating it moves monotonically to the nearest fixed point
+// in the direction it first moves. That fixed point is bracketed (doubling steps outward) and
+// found by Newton's method on g(q) = V(q) - q, whose slope V'(q) = sigma_w2 d E[phi^2] / dq
+// comes with the same quadrature; bisection takes over when a Newton step leaves the bracket.
+double solve_q_star(const Phi& phi, double sw2, double sb2, double bias, double q) {
+  auto g = [&](double x, double* slope) {
+    const Moments1 m = expect1(phi, bias, x);
+    if (slope) *slope = sw2 * m.dphi2_dv - 1;
+    return sw2 * m.phi2 + sb2 - x;
+  };
+  const double g0 = g(q, nullptr);
+  if (!std::isfinite(g0)) return kInf;
+  if (std::abs(g0) <= 1e-15 * q || q + g0 == 0) return q + g0;
+  double lo = q, hi = q;  // g(lo) > 0 > g(hi)
+  if (g0 > 0) {
+    double d = g0;
+    for (hi = q + d; g(hi, nullptr) > 0; hi = q + d) {
+      lo = hi;
+      d *= 2;
+      if (d > 1e12 * std::max(q, 1.0)) return kInf;  // no fixed point in any meaningful range
+    }
+  } else {
+    // Shrinking: try ever smaller q for one where the map moves up again.
+    for (lo = 0.5 * q;; lo *= 0.5) {
+      if (g(lo, nullptr) >= 0) break;
+      hi = lo;
+      if (lo < 1e-30 * q) return 0;  // it decays to 0
+    }
+  }
+  double x = 0.5 * (lo + hi);
+  for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; ++it) {
+    double slope = 0;
+    const double gx = g(x, &slope);
+    if (gx == 0) return x;
+    (gx > 0 ? lo : hi) = x;
+    double next = slope < 0 ? x - gx / slope : kNaN;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::abs(next - x) <= 1e-15 * x) return next;
+    x = next;
+  }
+  return x;
+}
+
+namespace {
+
+// The correlation map at variance q: C(c) = (sigma_w2 E[phi(h1) phi(h2)] + sigma_b2) / q', with
+// q' = sigma_w2 E[phi^2] + sigma_b2 the next layer's variance (= q at a finite fixed point; when
+// q grows without bound, the map's limit). Its slope: sigma_w2 q E[phi'(h1) phi'(h2)] / q'.
+struct CorrelationMap {
+  const Phi& phi;
+  double sw2, sb2, bias, q, q_next;
+  double value(double c, double* slope) const {
+    const Moments2 m = expect2(phi, bias, q, c);
+    if (slope) *slope = sw2 * q * m.dphidphi / q_next;
+    return (sw2 * m.phiphi + sb2) / q_next;
+  }
+};
+
+// c* < 1 in the chaotic phase, by safeguarded Newton from c = 0: the map's Hermite expansion
+// has non-negative coefficients, so C(c) - c is convex on [0, 1] and Newton climbs to the root.
+double solve_c_star(const CorrelationMap& map) {
+  double lo = 0, hi = 1, c = 0;
+  for (int it = 0; it < 60; ++it) {
+    double slope = 0;
+    const double g = map.value(c, &slope) - c, dg = slope - 1;
+    if (g == 0) break;
+    (g > 0 ? lo : hi) = c;
+    double next = dg < 0 ? c - g / dg : kNaN;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::abs(next - c) < 1e-11) {  // quadratic convergence: the error is now far smaller
+      c = next;
+      break;
+    }
+    c = next;
+  }
+  return c;
+}
+
+}  // namespace
+
+FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, double q_start,
+                       double critical_tol) {
+  FixedPoint f;
+  f.q_star = solve_q_star(phi, sw2, sb2, bias, q_start);
+  const double q = std::isfinite(f.q_star) ? f.q_star : 1e12;  // "as q grows"
+  const Moments1 m1 = expect1(phi, bias, q);
+  f.chi_1 = sw2 * m1.dphi2;
+  f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv : kNaN;
+  f.xi_q = std::isfinite(f.chi_q) ? depth_scale(f.chi_q) : kNaN;
+  f.xi_grad = depth_scale(f.chi_1);
+  f.phase = f.chi_1 < 1 - critical_tol ? Phase::ordered
+            : f.chi_1 > 1 + critical_tol ? Phase::chaotic
+                                         : Phase::critical;
+  if (!std::isfinite(f.q_star)) {
+    // The signal grows without bound, the biases fade next to it, and what is left of the map
+    // is that of a positively homogeneous phi (relu-like): c* = 1 with slope 1, approached only
+    // polynomially. No finite depth scale.
+    f.c_star = 1;
+    f.chi_c = 1;
+  } else if (f.chi_1 <= 1 + 1e-12 || q == 0) {  // (1 + rounding: identity's chi_1 is 1 exactly)
+    f.c_star = 1;
+    f.chi_c = f.chi_1;
+  } else {
+    const CorrelationMap map{phi, sw2, sb2, bias, q, sw2 * m1.phi2 + sb2};
+    f.c_star = solve_c_star(map);
+    map.value(f.c_star, &f.chi_c);
+  }
+  f.xi_c = depth_scale(f.chi_c);
+  return f;
+}
+
+double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m2) {
+  auto excess = [&](double sw2) {
+    const double q = solve_q_star(phi, sw2, sb2, bias, sw2 * input_m2 + sb2);
+    return sw2 * expect1(phi, bias, std::isfinite(q) ? q : 1e12).dphi2 - 1;
+  };
+  // Scan a log grid for the first crossing from below 1 to above; then regula falsi with the
+  // Illinois modification (Dowell & Jarratt 1971), which keeps the bracket and converges fast.
+  constexpr int kSteps = 40;
+  double a = 0.01, fa = excess(a);
+  if (fa >= 0) return kNaN;
+  for (int i = 1; i <= kSteps; ++i) {
+    const double b0 = 0.01 * std::pow(1e5, static_cast<double>(i) / kSteps);
+    double b = b0, fb = excess(b);
+    if (fb < 0) {
+      a = b;
+      fa = fb;
+      continue;
+    }
+    int side = 0;
+    for (int it = 0; it < 100 && b - a > 1e-13 * b; ++it) {
+      const double x = (a * fb - b * fa) / (fb - fa);
+      const double fx = excess(x);
+      if (fx == 0) return x;
+      if (fx < 0) {
+        a = x;
+        fa = fx;
+        if (side == -1) fb *= 0.5;
+        side = -1;
+      } else {
+        b = x;
+        fb = fx;
+        if (side == 1) fa *= 0.5;
+        side = 1;
+      }
+      if (std::abs(fx) < 1e-14) return x;
+    }
+    return 0.5 * (a + b);
+  }
+  return kNaN;
+}
+
+}  // namespace gf

@@ -1,0 +1,87 @@
+#pragma once
+// Mean-field theory of signal propagation at initialisation (Poole et al. 2016; Schoenholz et
+// al. 2017; Pennington et al. 2017): in a wide network with W_l ~ N(0, sigma_w2_l / fan_in)
+// (any zero-mean weights of that variance, at large width), b ~ N(bias, sigma_b2), every
+// pre-activation of layer l is Gaussian, h ~ N(bias, q_l), with
+//   length map       q_{l+1} = sigma_w2 E[phi(h_l)^2] + sigma_b2,   q_1 = sigma_w2 E[x^2] + sigma_b2
+//   correlation map  c_{l+1} = (sigma_w2 E[phi(h_l) phi(h'_l)] + sigma_b2) / q_{l+1}   (two inputs)
+//   backward         ||dL/dh_l||^2 = chi_l ||dL/dh_{l+1}||^2,  chi_l = sigma_w2 E[phi'(h_l)^2]
+// so the gradient's profile over depth is a product of per-layer factors. These hold in the
+// limit of infinite width, with the backward pass independent of the forward one (a fresh
+// Gaussian direction at the head: --loss random).
+#include <string>
+#include <vector>
+
+#include "base/tensor.h"
+#include "core/network.h"
+#include "theory/dead_units.h"
+#include "theory/gaussian_expect.h"
+
+namespace gf {
+
+// A network as mean-field theory sees it.
+struct MeanFieldModel {
+  Phi phi;
+  std::vector<double> sigma_w2;   // hidden layer l = 1..L at [l-1]: fan_in x Var(W_l)
+  double sigma_b2 = 0;            // random biases
+  double bias = 0;                // a constant bias: the mean of every pre-activation
+  double input_m2 = 1;            // E[x_i^2] of an input feature
+  double input_cross = 0;         // E[x_i x'_i] for two different inputs
+  std::vector<Index> widths;      // n_0 .. n_L (weight gradients scale with n_{l-1})
+  Index batch = 0;                // inputs per batch, for dead units
+  Index depth() const { return static_cast<Index>(sigma_w2.size()); }
+};
+
+// The second moments of the inputs gradflow draws (network.h's InputKind): N(0,1) has E x^2 = 1,
+// U[-1,1) 1/3, U[0,1) 1/3 with mean 1/2, so two positive inputs overlap by 1/4 per feature.
+struct InputMoments {
+  double m2 = 1, cross = 0;
+};
+InputMoments input_moments(InputKind k);
+
+struct LayerTheory {
+  Index layer = 0;
+  double q = 0;       // variance of h_l
+  double c = 0;       // correlation of h_l between two inputs
+  double act_m2 = 0;  // E[phi(h_l)^2]
+  double chi = 0;     // sigma_w2_{l+1} E[phi'(h_l)^2]: ||dh_l||^2 / ||dh_{l+1}||^2 (NaN for l = L)
+  double grad_preact_rel_log10 = 0;  // log10 ||dL/dh_l|| - log10 ||dL/dh_L||
+  double grad_weight_rel_log10 = 0;  // log10 ||dL/dW_l|| - log10 ||dL/dW_L||
+  double dead_units_frac = 0;        // units flat on every one of `batch` inputs (0 without a dead zone)
+};
+
+// Layer by layer, from the input. ||dL/dW_l||^2 = sum_b ||dh_l,b||^2 ||a_{l-1},b||^2 when the
+// per-sample gradients are independent of each other, so the weight profile is the
+// pre-activation profile plus 1/2 log10(n_{l-1} E[a_{l-1}^2]).
+std::vector<LayerTheory> predict_layers(const MeanFieldModel& m);
+
+enum class Phase { ordered, critical, chaotic };
+std::string_view phase_name(Phase p);
+
+// Where a deep stack of identical layers settles, and how fast.
+struct FixedPoint {
+  double q_star = 0;     // +inf when the length map diverges (relu with sigma_w2 > 2)
+  double chi_1 = 0;      // sigma_w2 E[phi'^2] at q* (its limit as q grows if q* is infinite)
+  double chi_q = 0;      // slope of the length map at q*
+  double c_star = 1;     // fixed point of the correlation map (1, with chi_c = 1, when q* is infinite)
+  double chi_c = 0;      // its slope there: sigma_w2 E[phi'(h1) phi'(h2)]
+  double xi_q = 0;       // -1/ln chi_q: layers over which q_l settles (per factor e)
+  double xi_c = 0;       // -1/ln chi_c: layers over which correlations settle; infinite at criticality
+  double xi_grad = 0;    // -1/ln chi_1: layers per factor e of the gradient; < 0: it grows
+  Phase phase = Phase::ordered;  // ordered chi_1 < 1 - tol, chaotic > 1 + tol, else critical
+};
+
+// q_start: the first layer's variance (the iteration starts there).
+FixedPoint fixed_point(const Phi& phi, double sigma_w2, double sigma_b2, double bias, double q_start,
+                       double critical_tol);
+// The fixed point q* the length map reaches from q_start (+inf if it diverges, 0 if it decays).
+double solve_q_star(const Phi& phi, double sigma_w2, double sigma_b2, double bias, double q_start);
+// (+inf means no fixed point below 1e12 times the start.)
+// sigma_w2 at which chi_1 = 1 for these biases and inputs: the edge of chaos. NaN if chi_1 stays
+// on one side of 1 for sigma_w2 in [0.01, 1000].
+double critical_sigma_w2(const Phi& phi, double sigma_b2, double bias, double input_m2);
+
+// -1/ln(chi): +inf at chi = 1, 0 at chi = 0.
+double depth_scale(double chi);
+
+}  // namespace gf

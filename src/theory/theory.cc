@@ -1,0 +1,220 @@
+#include "theory/theory.h"
+
+#include <charconv>
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+
+#include "base/errors.h"
+#include "base/interrupt.h"
+#include "base/real_text.h"
+#include "core/init.h"
+
+namespace gf {
+
+namespace {
+constexpr std::size_t kMaxCells = 200000;
+
+int thread_count(int t) {
+  return t > 0 ? t : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+std::vector<double> parse_range(const std::string& text) {
+  auto number = [](std::string_view s) {
+    double v = 0;
+    if (beyond_double_range(s))
+      throw std::invalid_argument("'" + std::string(s) + "' is out of the range of a double");
+    if (!parse_real_text(s, v)) throw std::invalid_argument("'" + std::string(s) + "' is not a number");
+    return v;
+  };
+  const auto c1 = text.find(':');
+  if (c1 == std::string::npos) return {number(text)};
+  const auto c2 = text.find(':', c1 + 1);
+  if (c2 == std::string::npos || text.find(':', c2 + 1) != std::string::npos)
+    throw std::invalid_argument("a range is START:STOP:STEP");
+  const double a = number(std::string_view(text).substr(0, c1));
+  const double b = number(std::string_view(text).substr(c1 + 1, c2 - c1 - 1));
+  const double step = number(std::string_view(text).substr(c2 + 1));
+  if (!(step > 0)) throw std::invalid_argument("the STEP of a range must be above 0");
+  if (b < a) throw std::invalid_argument("a range's STOP must not be below its START");
+  const double count = std::floor((b - a) / step + 1e-9) + 1;
+  if (count > static_cast<double>(kMaxCells)) throw std::invalid_argument("the range has too many values");
+  std::vector<double> out;
+  for (int i = 0; i < static_cast<int>(count); ++i) {
+    // Rounded to 12 significant digits so that 0.1 + 3 * 0.05 prints as 0.25 (a value so small
+    // that the rounded text underflows stays as computed).
+    const double x = a + i * step;
+    const std::string text = fmt::format("{:.12g}", x);
+    double rounded = x;
+    std::from_chars(text.data(), text.data() + text.size(), rounded);
+    out.push_back(rounded);
+  }
+  return out;
+}
+
+void validate(const TheoryConfig& c) {
+  if (c.activations.empty()) throw UsageError("--activation: give at least one activation");
+  for (const std::string& a : c.activations)
+    if (!find_activation(a)) throw UsageError(fmt::format("--activation: unknown activation '{}'", a));
+  const bool named_init = c.init != "auto";
+  if (!c.sigma_w2.empty() && c.weight_std)
+    throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
+  if (c.gain && (!c.sigma_w2.empty() || c.weight_std))
+    throw UsageError(fmt::format("--gain and --{} both set the weight scale: give one",
+                                 c.weight_std ? "weight-std" : "sigma-w2"));
+  if (named_init && c.weight_std)
+    throw UsageError(fmt::format("--init {} and --weight-std both set the weights: give one", c.init));
+  if (named_init && !c.sigma_w2.empty() && c.init != "orthogonal")
+    throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
+                                 "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
+                                 c.init));
+  for (double v : c.sigma_w2)
+    if (!(v > 0)) throw UsageError(fmt::format("--sigma-w2: {:g} is not allowed: every value must be above 0", v));
+  for (double v : c.sigma_b2)
+    if (!(v >= 0)) throw UsageError(fmt::format("--sigma-b2: {:g} is not allowed: every value must be 0 or more", v));
+  if (!c.phase_diagram) {
+    if (c.sigma_w2.size() > 1)
+      throw UsageError("--sigma-w2: a range of values needs --phase-diagram; give one number");
+    if (c.sigma_b2.size() > 1)
+      throw UsageError("--sigma-b2: a range of values needs --phase-diagram; give one number");
+  } else {
+    if (named_init || c.weight_std || c.gain)
+      throw UsageError("--phase-diagram sweeps --sigma-w2 itself: drop --init, --gain and --weight-std");
+    const std::size_t cells = std::max<std::size_t>(1, c.sigma_w2.size()) * std::max<std::size_t>(1, c.sigma_b2.size());
+    if (cells * c.activations.size() > kMaxCells)
+      throw UsageError(fmt::format("--phase-diagram: {} cells is too many (at most {}): use a coarser "
+                                   "STEP in --sigma-w2 or --sigma-b2",
+                                   cells * c.activations.size(), kMaxCells));
+  }
+}
+
+namespace {
+
+Phi phi_of(const TheoryConfig& c, const std::string& name) { return {find_activation(name), c.leaky_slope}; }
+
+// sigma_w2 = fan_in x Var(W) for equal widths, as `analyze` would draw the weights.
+double resolve_sigma_w2(const TheoryConfig& c, const Activation& act, std::string& label) {
+  if (c.weight_std) {
+    label = fmt::format("weight_std={:g}", *c.weight_std);
+    return static_cast<double>(c.width) * *c.weight_std * *c.weight_std;
+  }
+  if (!c.sigma_w2.empty() && c.init != "orthogonal") {
+    label = fmt::format("sigma_w2={:g}", c.sigma_w2[0]);
+    return c.sigma_w2[0];
+  }
+  const std::string_view name = c.init == "auto" ? act.auto_init : std::string_view(c.init);
+  WeightInit w;
+  w.scheme = find_init(name);
+  w.dist = w.scheme->dist;
+  w.gain = c.gain;
+  label = std::string(name);
+  if (c.gain) label += fmt::format(" gain={:g}", *c.gain);
+  if (!c.sigma_w2.empty()) {
+    w.sigma_w2 = c.sigma_w2[0];
+    label += fmt::format(" sigma_w2={:g}", c.sigma_w2[0]);
+  }
+  return static_cast<double>(c.width) * w.variance(c.width, c.width);
+}
+
+bool relu_like(const Phi& phi) {
+  const std::vector<Interval> zone = dead_zone(phi);
+  return zone.size() == 1 && std::isinf(zone[0].lo) && zone[0].hi == 0;
+}
+
+}  // namespace
+
+std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
+  validate(c);
+  const InputMoments in = input_moments(c.input);
+  const double sb2 = c.sigma_b2.empty() ? 0.0 : c.sigma_b2[0];
+  std::vector<TheoryResult> out;
+  for (const std::string& name : c.activations) {
+    throw_if_interrupted();
+    const Phi phi = phi_of(c, name);
+    TheoryResult r;
+    r.activation = name;
+    r.sigma_w2 = resolve_sigma_w2(c, *phi.act, r.init);
+    r.sigma_b2 = sb2;
+    r.bias = c.bias_init;
+    r.method = std::string(expect_method_name(phi, c.bias_init));
+    MeanFieldModel m;
+    m.phi = phi;
+    m.sigma_w2.assign(static_cast<std::size_t>(c.depth), r.sigma_w2);
+    m.sigma_b2 = sb2;
+    m.bias = c.bias_init;
+    m.input_m2 = in.m2;
+    m.input_cross = in.cross;
+    m.widths.assign(static_cast<std::size_t>(c.depth + 1), c.width);
+    m.batch = c.batch;
+    r.layers = predict_layers(m);
+    r.fixed = fixed_point(phi, r.sigma_w2, sb2, c.bias_init, r.layers.front().q, c.critical_tol);
+    r.critical_sigma_w2 = critical_sigma_w2(phi, sb2, c.bias_init, in.m2);
+    r.trainable_depth = 6 * r.fixed.xi_c;
+    r.born_dead = kNaN;
+    if (relu_like(phi) && sb2 == 0 && c.bias_init == 0) {
+      const std::vector<long long> widths(static_cast<std::size_t>(c.depth), static_cast<long long>(c.width));
+      r.born_dead = born_dead_probability(widths);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
+  TheoryConfig c = cfg;
+  if (c.sigma_w2.empty()) c.sigma_w2 = parse_range(kDefaultSigmaW2Range);
+  if (c.sigma_b2.empty()) c.sigma_b2 = parse_range(kDefaultSigmaB2Range);
+  validate(c);
+  const double m2 = input_moments(c.input).m2;
+  const int threads = thread_count(c.threads);
+  std::vector<PhaseDiagram> out;
+  for (const std::string& name : c.activations) {
+    const Phi phi = phi_of(c, name);
+    PhaseDiagram d;
+    d.activation = name;
+    d.sigma_w2 = c.sigma_w2;
+    d.sigma_b2 = c.sigma_b2;
+    const std::size_t nw = d.sigma_w2.size(), nb = d.sigma_b2.size();
+    d.cells.resize(nw * nb);
+    d.critical.resize(nb);
+    constexpr int kExtra = 40;
+    std::vector<double> extra_b2(kExtra - 1), extra_w2(kExtra - 1);
+    for (int k = 1; k < kExtra; ++k) {
+      const double t = static_cast<double>(k) / kExtra;
+      extra_b2[static_cast<std::size_t>(k - 1)] = d.sigma_b2.front() + (d.sigma_b2.back() - d.sigma_b2.front()) * t * t;
+    }
+    if (nb == 1) extra_b2.clear();
+    // Each cell is computed on its own, so the thread count never changes a number.
+    const long long cells = static_cast<long long>(nw * nb), rows = static_cast<long long>(nb);
+    const long long total = cells + rows + static_cast<long long>(extra_b2.size());
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (long long k = 0; k < total; ++k) {
+      if (interrupt_requested()) continue;  // no throwing inside the parallel loop; see below
+      if (k < static_cast<long long>(nw * nb)) {
+        const std::size_t ib = static_cast<std::size_t>(k) / nw, iw = static_cast<std::size_t>(k) % nw;
+        const double sw2 = d.sigma_w2[iw], sb2 = d.sigma_b2[ib];
+        const FixedPoint f = fixed_point(phi, sw2, sb2, c.bias_init, sw2 * m2 + sb2, c.critical_tol);
+        d.cells[static_cast<std::size_t>(k)] = {sw2, sb2, f.q_star, f.chi_1, f.xi_c, f.phase};
+      } else if (k < cells + rows) {
+        const std::size_t ib = static_cast<std::size_t>(k - cells);
+        d.critical[ib] = critical_sigma_w2(phi, d.sigma_b2[ib], c.bias_init, m2);
+      } else {
+        const std::size_t i = static_cast<std::size_t>(k - cells - rows);
+        extra_w2[i] = critical_sigma_w2(phi, extra_b2[i], c.bias_init, m2);
+      }
+    }
+    throw_if_interrupted();
+    for (std::size_t i = 0; i < nb; ++i) d.line.emplace_back(d.sigma_b2[i], d.critical[i]);
+    for (std::size_t i = 0; i < extra_b2.size(); ++i) d.line.emplace_back(extra_b2[i], extra_w2[i]);
+    std::sort(d.line.begin(), d.line.end());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace gf

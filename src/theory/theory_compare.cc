@@ -1,0 +1,116 @@
+#include "theory/theory_compare.h"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+
+#include "core/loss.h"
+
+namespace gf {
+
+MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) {
+  const NetworkSpec spec = network_spec(c, act);
+  MeanFieldModel m;
+  m.phi = {&act, c.leaky_slope};
+  for (Index l = 1; l <= spec.depth(); ++l) {
+    const Index fan_in = spec.widths[l - 1], fan_out = spec.widths[l];
+    m.sigma_w2.push_back(static_cast<double>(fan_in) * spec.weight_init.variance(fan_in, fan_out));
+  }
+  m.sigma_b2 = spec.bias_init.sigma_b2.value_or(0.0);
+  m.bias = spec.bias_init.sigma_b2 ? 0.0 : spec.bias_init.constant;
+  const InputMoments in = input_moments(c.input);
+  m.input_m2 = in.m2;
+  m.input_cross = in.cross;
+  m.widths = spec.widths;
+  m.batch = c.batch;
+  return m;
+}
+
+namespace {
+
+std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, const MeanFieldModel& m,
+                                   const TheoryComparison& t) {
+  std::vector<std::string> notes;
+  const Index L = m.depth();
+  Index narrow = m.widths[1];
+  for (Index l = 1; l <= L; ++l) narrow = std::min(narrow, m.widths[static_cast<std::size_t>(l)]);
+  if (narrow < 128 || static_cast<double>(L) > 0.25 * static_cast<double>(narrow))
+    notes.push_back(fmt::format(
+        "finite width: the theory is the limit of infinite width; at width {} over {} layers each "
+        "layer's gradient factor fluctuates by about {:.0f}% and the errors add up along the depth",
+        narrow, L, 100 * std::sqrt(2.0 / static_cast<double>(narrow))));
+  if (c.init == "orthogonal")
+    notes.push_back(
+        "orthogonal init: the theory assumes independent Gaussian weights; it still gives the mean "
+        "variance and mean gradient factor, but orthogonal matrices keep gradient norms much more "
+        "evenly (dynamical isometry, Pennington et al. 2017), which it does not model");
+  if (c.input != InputKind::normal)
+    notes.push_back(fmt::format(
+        "non-Gaussian input ({}): only the input's second moments enter the theory (E x^2 = 1/3{}); "
+        "the first layer's pre-activations are Gaussian over the weights, but with few input "
+        "features the spread of ||x||^2 between samples is not modelled",
+        input_name(c.input), c.input == InputKind::positive ? ", and a shared mean that correlates samples (c_1 high)" : ""));
+  if (c.loss != LossKind::random)
+    notes.push_back(fmt::format(
+        "loss {}: the theory's backward pass assumes each sample's output gradient is an independent "
+        "random direction (--loss random). Per-sample gradients (d loss/d h) still follow it, but "
+        "with {} the samples' output gradients share a common component when the last layer's "
+        "activations are correlated (predicted c_L = {:.2f}), which adds coherently in d loss/d W: "
+        "compare weight-gradient profiles under --loss random",
+        loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaN : t.predicted.back().c));
+  if (!std::isfinite(t.fixed.q_star))
+    notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
+  if (r.pass.overflow_layer != 0)
+    notes.push_back(fmt::format("the measurement overflowed at layer {}: layers from there on are not compared",
+                                r.pass.overflow_layer));
+  if (r.pass.zero_grad_layer != 0)
+    notes.push_back(fmt::format("the measured gradient is exactly zero below layer {}: those layers are not "
+                                "compared",
+                                r.pass.zero_grad_layer));
+  return notes;
+}
+
+}  // namespace
+
+TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r) {
+  const Activation& act = *find_activation(r.activation);
+  const MeanFieldModel m = mean_field_model(c, act);
+  TheoryComparison t;
+  t.method = std::string(expect_method_name(m.phi, m.bias));
+  t.predicted = predict_layers(m);
+  t.sigma_w2 = m.sigma_w2.back();
+  t.fixed = fixed_point(m.phi, t.sigma_w2, m.sigma_b2, m.bias, t.predicted.front().q, 0.01);
+
+  const auto& layers = r.pass.layers;
+  const std::size_t L = layers.size();
+  const double last = layers.back().grad_preact_log10;
+  double q_sum = 0, gp_sum = 0, gw_sum = 0, dead_sum = 0;
+  Index n_q = 0, n_g = 0;
+  const bool dead_zone = act.has_dead_zone(c.leaky_slope);
+  for (std::size_t i = 0; i < L; ++i) {
+    const LayerStats& s = layers[i];
+    const LayerTheory& p = t.predicted[i];
+    const double var = s.preact_std * s.preact_std;
+    t.preact_var.push_back(var);
+    t.grad_preact_rel_log10.push_back(s.grad_preact_log10 - last);
+    if (std::isfinite(var) && p.q > 0) {
+      q_sum += std::abs(var / p.q - 1);
+      dead_sum += std::abs(s.dead_units_frac - p.dead_units_frac);
+      ++n_q;
+    }
+    if (std::isfinite(t.grad_preact_rel_log10.back()) && std::isfinite(s.grad_weight_rel_log10)) {
+      gp_sum += std::abs(t.grad_preact_rel_log10.back() - p.grad_preact_rel_log10);
+      gw_sum += std::abs(s.grad_weight_rel_log10 - p.grad_weight_rel_log10);
+      ++n_g;
+    }
+  }
+  t.layers_compared = std::max(n_q, n_g);
+  t.q_rel_mean_abs = n_q ? q_sum / static_cast<double>(n_q) : kNaN;
+  t.dead_units_mean_abs = n_q && dead_zone ? dead_sum / static_cast<double>(n_q) : kNaN;
+  t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaN;
+  t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaN;
+  t.notes = notes_for(c, r, m, t);
+  return t;
+}
+
+}  // namespace gf

@@ -1,0 +1,191 @@
+// The training gradient (every W and b, head included) against central differences of an
+// independent reference forward pass (plain Eigen in f64, activations from closed forms), for
+// every activation and both trainable losses; and its independence of the thread count.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "closed_forms.h"
+#include "core/engine.h"
+#include "core/enum_names.h"
+
+using namespace gf;
+using namespace gf::test;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+namespace {
+
+struct Reference {
+  std::string act;
+  LossKind loss;
+  std::vector<MatrixXd> W;  // 1..L+1, L+1 the head
+  std::vector<VectorXd> b;
+  MatrixXd x;
+  std::vector<std::uint32_t> y;
+
+  double loss_value() const {
+    MatrixXd a = x;
+    const std::size_t head = W.size() - 1;
+    for (std::size_t l = 1; l <= head; ++l) {
+      MatrixXd h = a * W[l].transpose();
+      h.rowwise() += b[l].transpose();
+      a = l == head ? h : MatrixXd(h.unaryExpr([&](double v) { return ref_phi(act, v); }));
+    }
+    double total = 0;
+    for (Index i = 0; i < a.rows(); ++i) {
+      if (loss == LossKind::xent) {
+        total += std::log(a.row(i).array().exp().sum()) - a(i, y[i]);
+      } else {
+        VectorXd t = VectorXd::Zero(a.cols());
+        t[y[i]] = 1;
+        total += 0.5 * (a.row(i).transpose() - t).squaredNorm();
+      }
+    }
+    return total / static_cast<double>(a.rows());
+  }
+
+  // The smallest |h| of any hidden unit-sample: finite differences are only valid away from
+  // the kinks of relu-like activations at 0.
+  double min_abs_preact() const {
+    MatrixXd a = x;
+    double m = INFINITY;
+    for (std::size_t l = 1; l + 1 < W.size(); ++l) {
+      MatrixXd h = a * W[l].transpose();
+      h.rowwise() += b[l].transpose();
+      m = std::min(m, h.cwiseAbs().minCoeff());
+      a = h.unaryExpr([&](double v) { return ref_phi(act, v); });
+    }
+    return m;
+  }
+};
+
+template <class F>
+double derivative(F&& f, double h = 1e-4) {
+  return (8 * (f(h) - f(-h)) - (f(2 * h) - f(-2 * h))) / (12 * h);
+}
+
+double rel_err(double a, double n) { return std::abs(a - n) / std::max({std::abs(a), std::abs(n), 1e-5}); }
+
+NetworkSpec tiny_spec(const Activation& act, LossKind loss, Index width, Index batch) {
+  NetworkSpec s;
+  s.activation = &act;
+  s.activation_param = kLeak;
+  s.widths = {5, width, width, width};
+  s.classes = 4;
+  s.batch = batch;
+  s.loss = loss;
+  s.weight_init.label = "sigma_w2=1.5";
+  s.weight_init.sigma_w2 = 1.5;
+  s.bias_init.sigma_b2 = 0.1;
+  s.seed = 3;
+  return s;
+}
+
+// Random data for the tiny net, from the project's generator.
+void fill_batch(Workspace<double>& ws, Index classes, std::uint64_t seed) {
+  fill_normal<double>({seed, Stream::input, 0}, 0, ws.A[0].data(), static_cast<std::size_t>(ws.A[0].size()));
+  Mat<double> x = ws.A[0];
+  std::vector<std::uint32_t> y(static_cast<std::size_t>(ws.batch)), rows(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    y[i] = static_cast<std::uint32_t>(i % static_cast<std::size_t>(classes));
+    rows[i] = static_cast<std::uint32_t>(i);
+  }
+  ws.load(x, y, rows.data());
+}
+
+}  // namespace
+
+TEST_CASE("training gradients of every W and b agree with finite differences, every activation x loss") {
+  for (LossKind loss : {LossKind::xent, LossKind::mse}) {
+    for (const Activation& act : activations()) {
+      CAPTURE(act.name);
+      CAPTURE(loss_name(loss));
+      const NetworkSpec s = tiny_spec(act, loss, 6, 3);
+      Params<double> p = initial_params<double>(s);
+      p.b[4].setConstant(0.2);  // a non-zero head bias exercises its path
+      Workspace<double> ws(s, 3, 0);
+      Reference ref{std::string(act.name), loss, {}, {}, {}, {}};
+      ref.W.resize(5);
+      ref.b.resize(5);
+      for (int l = 1; l <= 4; ++l) {
+        ref.W[l] = p.W[l];
+        ref.b[l] = p.b[l];
+      }
+      // The first data seed whose pre-activations all keep clear of 0 by 4 times the largest
+      // change a perturbation makes (2 x 1e-4 times an input of at most ~6).
+      std::uint64_t data_seed = 11;
+      for (; data_seed < 111; ++data_seed) {
+        fill_batch(ws, s.classes, data_seed);
+        ref.x = ws.A[0];
+        ref.y = ws.labels;
+        if (ref.min_abs_preact() > 0.01) break;
+      }
+      REQUIRE(data_seed < 111);
+      Params<double> g(s);
+      PassResult fo;
+      forward_pass(s, p, ws, train_policy(1, g, true), fo);
+      REQUIRE(fo.overflow_layer == 0);
+      backward_pass(s, p, ws, train_policy(1, g, true), fo);
+      CHECK(rel_err(fo.loss, ref.loss_value()) < 1e-12);
+
+      double worst = 0;
+      for (int l = 1; l <= 4; ++l) {
+        for (Index i = 0; i < ref.W[l].rows(); ++i) {
+          for (Index j = 0; j < ref.W[l].cols(); ++j) {
+            const double w0 = ref.W[l](i, j);
+            const double fd = derivative([&](double e) {
+              ref.W[l](i, j) = w0 + e;
+              const double v = ref.loss_value();
+              ref.W[l](i, j) = w0;
+              return v;
+            });
+            worst = std::max(worst, rel_err(g.W[l](i, j), fd));
+          }
+          const double b0 = ref.b[l][i];
+          const double fd = derivative([&](double e) {
+            ref.b[l][i] = b0 + e;
+            const double v = ref.loss_value();
+            ref.b[l][i] = b0;
+            return v;
+          });
+          worst = std::max(worst, rel_err(g.b[l][i], fd));
+        }
+      }
+      CHECK(worst < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("training forward, backward and errors are identical for any thread count") {
+  for (const char* name : {"tanh", "relu"}) {
+    const NetworkSpec s = tiny_spec(*find_activation(name), LossKind::xent, 150, 7);  // three blocks, one partial
+    const Params<double> p = initial_params<double>(s);
+    Workspace<double> ws1(s, 7, 0), ws2(s, 7, 0);
+    fill_batch(ws1, s.classes, 5);
+    fill_batch(ws2, s.classes, 5);
+    Params<double> g1(s), g2(s);
+    PassResult f1, f2;
+    forward_pass(s, p, ws1, train_policy(1, g1, true), f1);
+    forward_pass(s, p, ws2, train_policy(3, g2, true), f2);
+    CHECK(f1.loss == f2.loss);
+    backward_pass(s, p, ws1, train_policy(1, g1, true), f1);
+    backward_pass(s, p, ws2, train_policy(3, g2, true), f2);
+    for (int l = 1; l <= 4; ++l) {
+      CHECK(g1.W[l] == g2.W[l]);
+      CHECK(g1.b[l] == g2.b[l]);
+      if (l <= 3) CHECK(f1.layers[l - 1].dw_sign_coherence == f2.layers[l - 1].dw_sign_coherence);
+    }
+    CHECK(count_errors(ws1) == count_errors(ws2));
+  }
+}
+
+TEST_CASE("count_errors counts samples whose largest logit is not their label") {
+  const NetworkSpec s = tiny_spec(*find_activation("tanh"), LossKind::xent, 6, 3);
+  Workspace<double> ws(s, 3, 0);
+  ws.Z << 1, 2, 0, 0,   // argmax 1
+      5, 0, 0, 0,       // argmax 0
+      0, 0, 0, 3;       // argmax 3
+  ws.labels = {1, 2, 3};
+  CHECK(count_errors(ws) == 1);
+}
