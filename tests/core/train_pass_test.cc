@@ -68,6 +68,37 @@ double derivative(F&& f, double h = 1e-4) {
 
 double rel_err(double a, double n) { return std::abs(a - n) / std::max({std::abs(a), std::abs(n), 1e-5}); }
 
+// The largest relative error of g's W and b, every entry of layers 1..4, against central
+// differences of ref's loss; adds each layer's || d loss / d W_l ||^2 by differences to fd_sumsq.
+double worst_param_error(Reference& ref, const Params<double>& g, std::vector<double>& fd_sumsq) {
+  fd_sumsq.assign(4, 0.0);
+  double worst = 0;
+  for (int l = 1; l <= 4; ++l) {
+    for (Index i = 0; i < ref.W[l].rows(); ++i) {
+      for (Index j = 0; j < ref.W[l].cols(); ++j) {
+        const double w0 = ref.W[l](i, j);
+        const double fd = derivative([&](double e) {
+          ref.W[l](i, j) = w0 + e;
+          const double v = ref.loss_value();
+          ref.W[l](i, j) = w0;
+          return v;
+        });
+        worst = std::max(worst, rel_err(g.W[l](i, j), fd));
+        fd_sumsq[static_cast<std::size_t>(l - 1)] += fd * fd;
+      }
+      const double b0 = ref.b[l][i];
+      const double fd = derivative([&](double e) {
+        ref.b[l][i] = b0 + e;
+        const double v = ref.loss_value();
+        ref.b[l][i] = b0;
+        return v;
+      });
+      worst = std::max(worst, rel_err(g.b[l][i], fd));
+    }
+  }
+  return worst;
+}
+
 NetworkSpec tiny_spec(const Activation& act, LossKind loss, Index width, Index batch) {
   NetworkSpec s;
   s.input_width = 5;
@@ -128,29 +159,8 @@ TEST_CASE("training gradients of every W and b agree with finite differences, ev
       backward_pass(s, p, ws, train_policy(1, g, true), fo);
       CHECK(rel_err(fo.loss, ref.loss_value()) < 1e-12);
 
-      double worst = 0;
-      for (int l = 1; l <= 4; ++l) {
-        for (Index i = 0; i < ref.W[l].rows(); ++i) {
-          for (Index j = 0; j < ref.W[l].cols(); ++j) {
-            const double w0 = ref.W[l](i, j);
-            const double fd = derivative([&](double e) {
-              ref.W[l](i, j) = w0 + e;
-              const double v = ref.loss_value();
-              ref.W[l](i, j) = w0;
-              return v;
-            });
-            worst = std::max(worst, rel_err(g.W[l](i, j), fd));
-          }
-          const double b0 = ref.b[l][i];
-          const double fd = derivative([&](double e) {
-            ref.b[l][i] = b0 + e;
-            const double v = ref.loss_value();
-            ref.b[l][i] = b0;
-            return v;
-          });
-          worst = std::max(worst, rel_err(g.b[l][i], fd));
-        }
-      }
+      std::vector<double> fd_sumsq;
+      const double worst = worst_param_error(ref, g, fd_sumsq);
       CHECK(worst < 1e-6);
     }
   }
@@ -190,31 +200,8 @@ TEST_CASE("per-layer activations (tanh, relu, sigmoid): train's gradients and an
   REQUIRE(fo.overflow_layer == 0);
   backward_pass(s, net.params, ws, train_policy(1, g, true), fo);
   CHECK(rel_err(fo.loss, ref.loss_value()) < 1e-12);
-  std::vector<double> fd_sumsq(4, 0.0);  // || d loss / d W_l ||^2 by finite differences
-  double worst = 0;
-  for (int l = 1; l <= 4; ++l) {
-    for (Index i = 0; i < ref.W[l].rows(); ++i) {
-      for (Index j = 0; j < ref.W[l].cols(); ++j) {
-        const double w0 = ref.W[l](i, j);
-        const double fd = derivative([&](double e) {
-          ref.W[l](i, j) = w0 + e;
-          const double v = ref.loss_value();
-          ref.W[l](i, j) = w0;
-          return v;
-        });
-        worst = std::max(worst, rel_err(g.W[l](i, j), fd));
-        fd_sumsq[static_cast<std::size_t>(l - 1)] += fd * fd;
-      }
-      const double b0 = ref.b[l][i];
-      const double fd = derivative([&](double e) {
-        ref.b[l][i] = b0 + e;
-        const double v = ref.loss_value();
-        ref.b[l][i] = b0;
-        return v;
-      });
-      worst = std::max(worst, rel_err(g.b[l][i], fd));
-    }
-  }
+  std::vector<double> fd_sumsq;  // || d loss / d W_l ||^2 by finite differences
+  const double worst = worst_param_error(ref, g, fd_sumsq);
   MESSAGE("mixed tanh/relu/sigmoid, train policy: worst relative error of d W, d b against central differences ",
           worst);
   CHECK(worst < 1e-6);
