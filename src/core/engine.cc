@@ -37,9 +37,11 @@ void backward_pass(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, c
   Pass<T> pass{s, p, ws, policy, out};
   for (Index l = L + 1; l >= 1; --l) {
     throw_if_interrupted();
+    // An op stops the walk where nothing exact flows below it (out.zero_grad_layer,
+    // inexact_layer: the layers below keep no gradient figures) or at a non-finite gradient.
     if (!op_kernels<T>(s.op(l).kind).backward(pass, l)) break;
   }
-  if (!policy.analyze() || out.overflow_layer != 0) return;
+  if (!policy.analyze() || out.overflow_layer != 0) return;  // overflow: no relative figures
   const double last = out.layers.back().grad_weight_log10;
   for (LayerStats& st : out.layers) st.grad_weight_rel_log10 = st.grad_weight_log10 - last;
 }
