@@ -24,7 +24,7 @@
 // truth where that is a normal number, and within the smallest normal number of it (0, or a
 // subnormal where a product of normal numbers falls there) below. gradflow reports slopes below
 // the normal range (slope_underflow_frac) and keeps the gradients exact by computing them again
-// with their scale taken out (engine.cc). Checked in tests/base/portable_math_test.cc (f64 by
+// with their scale taken out (core/op_dense.cc). Checked in tests/base/portable_math_test.cc (f64 by
 // sampling) and tests/core/activation_test.cc.
 #include <bit>
 #include <cmath>

@@ -23,7 +23,7 @@ using ForwardKernel = void (*)(const T* h, T* a, Index n, double param);
 // Where phi' can fall below the float range (a smooth tail), phi'(h) = C(h) e^g(h) with C of
 // order 1 there. max g(h) over n values, and d = phi'(h) e^shift over n values without
 // underflow (d may alias h): with them the engine takes the slope's scale out of a layer whose
-// slopes underflow, and its gradients stay exact (engine.cc).
+// slopes underflow, and its gradients stay exact (core/op_dense.cc).
 template <class T>
 using SlopeExponentKernel = double (*)(const T* h, Index n);
 template <class T>

@@ -132,10 +132,9 @@ std::string saturation_text(const AnalysisConfig& c, const Activation& act) {
 
 NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   NetworkSpec s;
-  s.activation = &act;
-  s.activation_param = c.leaky_slope;
-  s.widths = c.widths();
-  s.classes = c.classes;
+  const std::vector<Index> w = c.widths();
+  s.input_width = w.front();
+  s.ops = plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes);
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;
@@ -151,9 +150,8 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
 namespace {
 
 template <class T>
-RunResult run_typed(const AnalysisConfig& c, NetworkSpec spec) {
+RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec spec) {
   RunResult r;
-  const Activation& act = *spec.activation;
   r.activation = std::string(act.name);
   r.init = spec.weight_init.label;
   r.regenerated_weights = spec.regenerate_weights;
@@ -170,8 +168,8 @@ RunResult run_typed(const AnalysisConfig& c, NetworkSpec spec) {
 RunResult run_one(const AnalysisConfig& c, const Activation& act) {
   NetworkSpec spec = network_spec(c, act);
   spec.regenerate_weights = choose_regenerate(c, spec);
-  return c.dtype == Dtype::f32 ? run_typed<float>(c, std::move(spec))
-                               : run_typed<double>(c, std::move(spec));
+  return c.dtype == Dtype::f32 ? run_typed<float>(c, act, std::move(spec))
+                               : run_typed<double>(c, act, std::move(spec));
 }
 
 AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run) {

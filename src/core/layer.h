@@ -36,7 +36,7 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a);
 
-// For a layer whose slopes underflow T (engine.cc): h again, the same product as
+// For a layer whose slopes underflow T (op_dense.cc): h again, the same product as
 // layer_forward_block's, written over the block's slopes; returns max g(h) (activation.h).
 template <class T>
 double preact_again_block(const Activation& act, ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
@@ -64,7 +64,7 @@ template <class T>
 WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale = T(1));
 
 // Backward of h = a_prev W^T, for a_prev: d_a_prev[:, c0:c0+cols] = scale * d_h W[:, c0:c0+cols].
-// `scale` carries the renormalisation of the backward pass (see engine.cc).
+// `scale` carries the renormalisation of the backward pass (see op_dense.cc).
 template <class T>
 void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, MatRef<T> d_a_prev_cols);
 

@@ -11,16 +11,26 @@
 
 namespace gf {
 
-Index NetworkSpec::max_width() const { return *std::max_element(widths.begin(), widths.end()); }
+std::vector<Index> NetworkSpec::widths() const {
+  std::vector<Index> w{input_width};
+  for (Index l = 1; l <= depth(); ++l) w.push_back(width(l));
+  return w;
+}
+
+Index NetworkSpec::max_width() const {
+  Index n = input_width;
+  for (Index l = 1; l <= depth(); ++l) n = std::max(n, width(l));
+  return n;
+}
 
 std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch, int scratch_threads) {
   const std::uint64_t s = dtype == Dtype::f32 ? 4 : 8;
   const auto B = static_cast<std::uint64_t>(batch);
-  const auto C = static_cast<std::uint64_t>(spec.classes);
+  const auto C = static_cast<std::uint64_t>(spec.classes());
   const auto n_max = static_cast<std::uint64_t>(spec.max_width());
   std::uint64_t units = 0;
-  for (Index l = 1; l <= spec.depth(); ++l) units += static_cast<std::uint64_t>(spec.widths[l]);
-  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.widths[0]) + 2 * units);
+  for (Index l = 1; l <= spec.depth(); ++l) units += static_cast<std::uint64_t>(spec.width(l));
+  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units);
   const std::uint64_t targets = spec.loss == LossKind::xent ? 0 : B * C;
   const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets +
                                 n_max * kBlockCols * static_cast<std::uint64_t>(scratch_threads);
@@ -29,22 +39,22 @@ std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch,
 
 std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate) {
   const std::uint64_t s = dtype == Dtype::f32 ? 4 : 8;
-  const auto C = static_cast<std::uint64_t>(spec.classes);
+  const auto C = static_cast<std::uint64_t>(spec.classes());
   std::uint64_t weights = 0, units = 0, biggest_layer = 0;
   for (Index l = 1; l <= spec.depth(); ++l) {
-    const auto layer = static_cast<std::uint64_t>(spec.widths[l] * spec.widths[l - 1]);
+    const auto layer = static_cast<std::uint64_t>(spec.width(l) * spec.width(l - 1));
     weights += layer;
     biggest_layer = std::max(biggest_layer, layer);
-    units += static_cast<std::uint64_t>(spec.widths[l]);
+    units += static_cast<std::uint64_t>(spec.width(l));
   }
-  const auto n_L = static_cast<std::uint64_t>(spec.widths.back());
+  const auto n_L = static_cast<std::uint64_t>(spec.width(spec.depth()));
   return s * ((regenerate ? biggest_layer : weights) + units + C * n_L + C);
 }
 
 std::uint64_t estimate_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate) {
   std::uint64_t biggest_layer = 0;
   for (Index l = 1; l <= spec.depth(); ++l)
-    biggest_layer = std::max(biggest_layer, static_cast<std::uint64_t>(spec.widths[l] * spec.widths[l - 1]));
+    biggest_layer = std::max(biggest_layer, static_cast<std::uint64_t>(spec.width(l) * spec.width(l - 1)));
   // Orthogonal init factorises each layer in f64.
   const std::uint64_t qr = spec.weight_init.dist == WeightDist::orthogonal ? 2 * biggest_layer * 8 : 0;
   return params_bytes(spec, dtype, regenerate) + workspace_bytes(spec, dtype, spec.batch, spec.threads) + qr;
@@ -68,15 +78,15 @@ void keep_freed_memory() {
 template <class T>
 Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads) : batch(batch_) {
   keep_freed_memory();
-  const Index L = s.depth(), B = batch, C = s.classes, n_max = s.max_width();
+  const Index L = s.depth(), B = batch, C = s.classes(), n_max = s.max_width();
   A.resize(static_cast<std::size_t>(L + 1));
   D.resize(static_cast<std::size_t>(L + 1));
-  A[0].resize(B, s.widths[0]);
+  A[0].resize(B, s.width(0));
   Index biggest = 0;
   for (Index l = 1; l <= L; ++l) {
-    biggest = std::max(biggest, s.widths[l] * s.widths[l - 1]);
-    A[l].resize(B, s.widths[l]);
-    D[l].resize(B, s.widths[l]);
+    biggest = std::max(biggest, s.width(l) * s.width(l - 1));
+    A[l].resize(B, s.width(l));
+    D[l].resize(B, s.width(l));
   }
   if (s.regenerate_weights) W_scratch.resize(biggest);
   Z.resize(B, C);
@@ -117,7 +127,7 @@ void draw_batch(const NetworkSpec& s, Workspace<T>& ws) {
   std::vector<std::uint32_t> bits(ws.labels.size());
   fill_bits({s.seed, Stream::labels, 0}, 0, bits.data(), bits.size());
   for (std::size_t i = 0; i < bits.size(); ++i)
-    ws.labels[i] = uniform_int(bits[i], static_cast<std::uint32_t>(s.classes));
+    ws.labels[i] = uniform_int(bits[i], static_cast<std::uint32_t>(s.classes()));
   const Stream t = s.loss == LossKind::random ? Stream::direction : Stream::targets;
   fill_normal<T>({s.seed, t, 0}, 0, ws.targets.data(), static_cast<std::size_t>(ws.targets.size()));
 }

@@ -8,6 +8,7 @@
 #include "base/tensor.h"
 #include "core/activation.h"
 #include "core/init.h"
+#include "core/layer_op.h"
 #include "core/stats.h"
 
 namespace gf {
@@ -15,11 +16,10 @@ namespace gf {
 enum class InputKind { normal, uniform, positive };  // N(0,1), U[-1,1), U[0,1)
 enum class LossKind { xent, mse, random };
 
+// One network: its layers as data (layer_op.h), and how it is drawn and measured.
 struct NetworkSpec {
-  const Activation* activation = nullptr;
-  double activation_param = 0.01;  // --leaky-slope
-  std::vector<Index> widths;       // n_0 (input), n_1 .. n_L (hidden layers)
-  Index classes = 10;
+  Index input_width = 0;      // n_0
+  std::vector<LayerOp> ops;   // the hidden layers in order, then the head
   Index batch = 256;
   InputKind input = InputKind::normal;
   LossKind loss = LossKind::xent;
@@ -31,8 +31,12 @@ struct NetworkSpec {
   int threads = 1;
   bool regenerate_weights = false;  // draw each layer's weights again when backward needs them
 
-  Index depth() const { return static_cast<Index>(widths.size()) - 1; }
-  Index max_width() const;
+  Index depth() const { return static_cast<Index>(ops.size()) - 1; }  // L: the ops before the head
+  const LayerOp& op(Index l) const { return ops[static_cast<std::size_t>(l - 1)]; }  // l = 1 .. L + 1
+  Index width(Index l) const { return l == 0 ? input_width : op(l).width; }        // n_l; n_{L+1} = C
+  Index classes() const { return ops.back().width; }
+  std::vector<Index> widths() const;  // n_0 .. n_L
+  Index max_width() const;            // of n_0 .. n_L
 };
 
 // Bytes of one Workspace (below) for `batch` samples; `scratch_threads` blocks of d W^T for

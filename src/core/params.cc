@@ -11,8 +11,8 @@ Params<T>::Params(const NetworkSpec& s, bool zeroed) {
   W.resize(static_cast<std::size_t>(L + 2));
   b.resize(static_cast<std::size_t>(L + 2));
   for (Index l = 1; l <= L + 1; ++l) {
-    const Index rows = l <= L ? s.widths[l] : s.classes;
-    if (l > L || !s.regenerate_weights) W[l].resize(rows, s.widths[l - 1]);
+    const Index rows = s.width(l);  // the head: C
+    if (l > L || !s.regenerate_weights) W[l].resize(rows, s.width(l - 1));
     b[l].resize(rows);
     if (zeroed) W[l].setZero(), b[l].setZero();
   }
@@ -41,7 +41,7 @@ Params<T> initial_params(const NetworkSpec& s) {
 
 template <class T>
 Eigen::Map<const RowMat<T>> layer_weights(const NetworkSpec& s, const Params<T>& p, Index l, Vec<T>& scratch) {
-  const Index rows = s.widths[l], cols = s.widths[l - 1];
+  const Index rows = s.width(l), cols = s.width(l - 1);
   if (!s.regenerate_weights) return {p.W[l].data(), rows, cols};
   Eigen::Map<RowMat<T>> w(scratch.data(), rows, cols);
   draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), w, s.threads);

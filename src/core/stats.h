@@ -56,7 +56,7 @@ struct LayerStats {
   double weight_log10 = kNaN;
   double dw_sign_coherence = kNaN;
   double update_ratio_log10 = kNaN;  // train only: ||delta W_l|| / ||W_l|| of the step just taken
-  // What the backward pass needs to know of the stored slopes (engine.cc): log10 of the factor
+  // What the backward pass needs to know of the stored slopes (op_dense.cc): log10 of the factor
   // they carry (not 0 where underflowing slopes were computed again, scaled), and how many are
   // still below T's normal range.
   double slope_scale_log10 = 0;

@@ -25,7 +25,7 @@ std::string ratio_phrase(const Summary& s) {
                      factor_text(s.grad_factor_per_layer));
 }
 
-// Slopes below the dtype's normal range (layer.cc counts them; engine.cc rescales them).
+// Slopes below the dtype's normal range (layer.cc counts them; op_dense.cc rescales them).
 std::string range_phrase(std::string_view dtype) {
   return fmt::format("below {:.2g}, {}'s smallest normal number",
                      dtype == "f32" ? double(std::numeric_limits<float>::min())

@@ -13,7 +13,7 @@ MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) 
   MeanFieldModel m;
   m.phi = {&act, c.leaky_slope};
   for (Index l = 1; l <= spec.depth(); ++l) {
-    const Index fan_in = spec.widths[l - 1], fan_out = spec.widths[l];
+    const Index fan_in = spec.width(l - 1), fan_out = spec.width(l);
     m.sigma_w2.push_back(static_cast<double>(fan_in) * spec.weight_init.variance(fan_in, fan_out));
   }
   m.sigma_b2 = spec.bias_init.sigma_b2.value_or(0.0);
@@ -21,7 +21,7 @@ MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) 
   const InputMoments in = input_moments(c.input);
   m.input_m2 = in.m2;
   m.input_cross = in.cross;
-  m.widths = spec.widths;
+  m.widths = spec.widths();
   m.batch = c.batch;
   return m;
 }

@@ -8,6 +8,7 @@
 #include "closed_forms.h"
 #include "core/engine.h"
 #include "core/enum_names.h"
+#include "core/stats.h"
 
 using namespace gf;
 using namespace gf::test;
@@ -17,7 +18,7 @@ using Eigen::VectorXd;
 namespace {
 
 struct Reference {
-  std::string act;
+  std::vector<std::string> acts;  // phi of each hidden layer
   LossKind loss;
   std::vector<MatrixXd> W;  // 1..L+1, L+1 the head
   std::vector<VectorXd> b;
@@ -30,7 +31,7 @@ struct Reference {
     for (std::size_t l = 1; l <= head; ++l) {
       MatrixXd h = a * W[l].transpose();
       h.rowwise() += b[l].transpose();
-      a = l == head ? h : MatrixXd(h.unaryExpr([&](double v) { return ref_phi(act, v); }));
+      a = l == head ? h : MatrixXd(h.unaryExpr([&](double v) { return ref_phi(acts[l - 1], v); }));
     }
     double total = 0;
     for (Index i = 0; i < a.rows(); ++i) {
@@ -54,7 +55,7 @@ struct Reference {
       MatrixXd h = a * W[l].transpose();
       h.rowwise() += b[l].transpose();
       m = std::min(m, h.cwiseAbs().minCoeff());
-      a = h.unaryExpr([&](double v) { return ref_phi(act, v); });
+      a = h.unaryExpr([&](double v) { return ref_phi(acts[l - 1], v); });
     }
     return m;
   }
@@ -67,12 +68,41 @@ double derivative(F&& f, double h = 1e-4) {
 
 double rel_err(double a, double n) { return std::abs(a - n) / std::max({std::abs(a), std::abs(n), 1e-5}); }
 
+// The largest relative error of g's W and b, every entry of layers 1..4, against central
+// differences of ref's loss; adds each layer's || d loss / d W_l ||^2 by differences to fd_sumsq.
+double worst_param_error(Reference& ref, const Params<double>& g, std::vector<double>& fd_sumsq) {
+  fd_sumsq.assign(4, 0.0);
+  double worst = 0;
+  for (int l = 1; l <= 4; ++l) {
+    for (Index i = 0; i < ref.W[l].rows(); ++i) {
+      for (Index j = 0; j < ref.W[l].cols(); ++j) {
+        const double w0 = ref.W[l](i, j);
+        const double fd = derivative([&](double e) {
+          ref.W[l](i, j) = w0 + e;
+          const double v = ref.loss_value();
+          ref.W[l](i, j) = w0;
+          return v;
+        });
+        worst = std::max(worst, rel_err(g.W[l](i, j), fd));
+        fd_sumsq[static_cast<std::size_t>(l - 1)] += fd * fd;
+      }
+      const double b0 = ref.b[l][i];
+      const double fd = derivative([&](double e) {
+        ref.b[l][i] = b0 + e;
+        const double v = ref.loss_value();
+        ref.b[l][i] = b0;
+        return v;
+      });
+      worst = std::max(worst, rel_err(g.b[l][i], fd));
+    }
+  }
+  return worst;
+}
+
 NetworkSpec tiny_spec(const Activation& act, LossKind loss, Index width, Index batch) {
   NetworkSpec s;
-  s.activation = &act;
-  s.activation_param = kLeak;
-  s.widths = {5, width, width, width};
-  s.classes = 4;
+  s.input_width = 5;
+  s.ops = plain_stack({width, width, width}, act, kLeak, 4);
   s.batch = batch;
   s.loss = loss;
   s.weight_init.label = "sigma_w2=1.5";
@@ -105,7 +135,7 @@ TEST_CASE("training gradients of every W and b agree with finite differences, ev
       Params<double> p = initial_params<double>(s);
       p.b[4].setConstant(0.2);  // a non-zero head bias exercises its path
       Workspace<double> ws(s, 3, 0);
-      Reference ref{std::string(act.name), loss, {}, {}, {}, {}};
+      Reference ref{std::vector<std::string>(3, std::string(act.name)), loss, {}, {}, {}, {}};
       ref.W.resize(5);
       ref.b.resize(5);
       for (int l = 1; l <= 4; ++l) {
@@ -116,7 +146,7 @@ TEST_CASE("training gradients of every W and b agree with finite differences, ev
       // change a perturbation makes (2 x 1e-4 times an input of at most ~6).
       std::uint64_t data_seed = 11;
       for (; data_seed < 111; ++data_seed) {
-        fill_batch(ws, s.classes, data_seed);
+        fill_batch(ws, s.classes(), data_seed);
         ref.x = ws.A[0];
         ref.y = ws.labels;
         if (ref.min_abs_preact() > 0.01) break;
@@ -129,31 +159,79 @@ TEST_CASE("training gradients of every W and b agree with finite differences, ev
       backward_pass(s, p, ws, train_policy(1, g, true), fo);
       CHECK(rel_err(fo.loss, ref.loss_value()) < 1e-12);
 
-      double worst = 0;
-      for (int l = 1; l <= 4; ++l) {
-        for (Index i = 0; i < ref.W[l].rows(); ++i) {
-          for (Index j = 0; j < ref.W[l].cols(); ++j) {
-            const double w0 = ref.W[l](i, j);
-            const double fd = derivative([&](double e) {
-              ref.W[l](i, j) = w0 + e;
-              const double v = ref.loss_value();
-              ref.W[l](i, j) = w0;
-              return v;
-            });
-            worst = std::max(worst, rel_err(g.W[l](i, j), fd));
-          }
-          const double b0 = ref.b[l][i];
-          const double fd = derivative([&](double e) {
-            ref.b[l][i] = b0 + e;
-            const double v = ref.loss_value();
-            ref.b[l][i] = b0;
-            return v;
-          });
-          worst = std::max(worst, rel_err(g.b[l][i], fd));
-        }
-      }
+      std::vector<double> fd_sumsq;
+      const double worst = worst_param_error(ref, g, fd_sumsq);
       CHECK(worst < 1e-6);
     }
+  }
+}
+
+TEST_CASE("per-layer activations (tanh, relu, sigmoid): train's gradients and analyze's statistics per layer") {
+  // The spec's ops carry each layer's activation; no flag sets them yet (issue 16's --arch will).
+  const std::vector<std::string> names = {"tanh", "relu", "sigmoid"};
+  const double max_slope[] = {1.0, 1.0, 0.25};  // textbook: tanh'(0), relu' for x > 0, sigmoid'(0)
+  NetworkSpec s = tiny_spec(*find_activation("tanh"), LossKind::xent, 6, 8);
+  for (std::size_t i = 0; i < names.size(); ++i) s.ops[i].activation = find_activation(names[i]);
+  s.sat_eps = 0.8;  // tanh saturated for |h| > 0.48, sigmoid for |h| > 0.96: both occur here
+  Network<double> net(s);
+  network_draw(net);
+  Reference ref{names, LossKind::xent, {}, {}, {}, {}};
+  ref.W.resize(5);
+  ref.b.resize(5);
+  for (int l = 1; l <= 4; ++l) {
+    ref.W[l] = net.params.W[l];
+    ref.b[l] = net.params.b[l];
+  }
+  std::uint64_t data_seed = 11;  // pre-activations clear of relu's kink (see above)
+  for (; data_seed < 211; ++data_seed) {
+    fill_batch(net.ws, s.classes(), data_seed);
+    ref.x = net.ws.A[0];
+    ref.y = net.ws.labels;
+    if (ref.min_abs_preact() > 0.01) break;
+  }
+  REQUIRE(data_seed < 211);
+
+  // train: every entry of every d W and d b against central differences.
+  Workspace<double> ws(s, 8, 0);
+  fill_batch(ws, s.classes(), data_seed);
+  Params<double> g(s);
+  PassResult fo;
+  forward_pass(s, net.params, ws, train_policy(1, g, true), fo);
+  REQUIRE(fo.overflow_layer == 0);
+  backward_pass(s, net.params, ws, train_policy(1, g, true), fo);
+  CHECK(rel_err(fo.loss, ref.loss_value()) < 1e-12);
+  std::vector<double> fd_sumsq;  // || d loss / d W_l ||^2 by finite differences
+  const double worst = worst_param_error(ref, g, fd_sumsq);
+  MESSAGE("mixed tanh/relu/sigmoid, train policy: worst relative error of d W, d b against central differences ",
+          worst);
+  CHECK(worst < 1e-6);
+
+  // analyze: each layer's statistics with its own activation, against the reference forward.
+  PassResult r;
+  network_forward(net, r);
+  REQUIRE(r.overflow_layer == 0);
+  network_backward(net, r);
+  MatrixXd a = ref.x;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    CAPTURE(names[k]);
+    const LayerStats& st = r.layers[k];
+    MatrixXd h = a * ref.W[k + 1].transpose();
+    h.rowwise() += ref.b[k + 1].transpose();
+    const Closed& phi = closed_forms().at(names[k]);
+    a = h.unaryExpr(phi.f);
+    const double pairs = static_cast<double>(h.size());
+    double saturated = 0, inactive = 0;
+    for (Index i = 0; i < h.size(); ++i) {
+      saturated += std::abs(phi.df(h.data()[i])) < s.sat_eps * max_slope[k];
+      inactive += names[k] == "relu" && h.data()[i] <= 0;
+    }
+    CHECK(rel_err(st.act_mean, a.mean()) < 1e-12);
+    CHECK(st.saturated_frac == saturated / pairs);
+    CHECK(st.inactive_frac == inactive / pairs);
+    if (names[k] != "relu") CHECK(saturated > 0);  // the test can tell one threshold from another
+    if (names[k] == "relu") CHECK(inactive > 0);
+    const double expected = 0.5 * std::log10(fd_sumsq[k]);
+    CHECK(std::abs(st.grad_weight_log10 - expected) < 1e-6);
   }
 }
 
@@ -162,8 +240,8 @@ TEST_CASE("training forward, backward and errors are identical for any thread co
     const NetworkSpec s = tiny_spec(*find_activation(name), LossKind::xent, 150, 7);  // three blocks, one partial
     const Params<double> p = initial_params<double>(s);
     Workspace<double> ws1(s, 7, 0), ws2(s, 7, 0);
-    fill_batch(ws1, s.classes, 5);
-    fill_batch(ws2, s.classes, 5);
+    fill_batch(ws1, s.classes(), 5);
+    fill_batch(ws2, s.classes(), 5);
     Params<double> g1(s), g2(s);
     PassResult f1, f2;
     forward_pass(s, p, ws1, train_policy(1, g1, true), f1);

@@ -13,9 +13,8 @@ namespace {
 // A 1-hidden-layer net of 2 inputs, 2 units, 2 classes: W[1] (2x2), W[2] the head (2x2).
 NetworkSpec shape() {
   NetworkSpec s;
-  s.activation = find_activation("tanh");
-  s.widths = {2, 2};
-  s.classes = 2;
+  s.input_width = 2;
+  s.ops = plain_stack({2}, *find_activation("tanh"), 0, 2);
   return s;
 }
 

@@ -1,0 +1,209 @@
+#include "core/op_dense.h"
+
+#include <cmath>
+#include <limits>
+#include <omp.h>
+
+#include "base/parallel.h"
+#include "base/reduce.h"
+#include "core/layer.h"
+
+namespace gf {
+
+namespace {
+
+// A layer whose slopes underflow T (f32: below 1.2e-38) would pass zeros, or subnormals with
+// few digits, to the gradient. Where even the layer's largest slope is that small (every unit
+// deep in a tail: tanh with a bias of 100 has slopes of 10^-87), the slopes are computed again
+// as phi'(h) e^shift with shift = -max g(h) (activation.h), so that the largest is of order 1,
+// and the backward pass carries the factor in its log scale: the gradient stays exact. Where
+// the largest slope is not small, the underflowing ones hardly count next to it, and the
+// backward pass bounds what they can carry (dense_backward).
+template <class T>
+void rescale_slopes(const LayerOp& op, const Params<T>& p, Workspace<T>& net, int threads, Index l,
+                    Eigen::Map<const RowMat<T>> W, LayerStats& st) {
+  const Activation& act = *op.activation;
+  const Index n = op.width;
+  if (!act.scaled_slope<T>()) return;
+  Mat<T>& D = net.D[l];
+  T top = 0;
+  for (Index i = 0; i < D.size(); ++i) top = std::max(top, std::abs(D.data()[i]));
+  if (top >= std::sqrt(std::numeric_limits<T>::min())) return;
+
+  for_each_block(n, threads, [&](Index blk) {
+    const Index c0 = block_begin(blk), cols = block_size(blk, n);
+    net.sumsq_parts[blk] = preact_again_block<T>(act, net.A[l - 1], W.middleRows(c0, cols),
+                                                 p.b[l].segment(c0, cols), D.middleCols(c0, cols));
+  });
+  double g_max = -std::numeric_limits<double>::infinity();
+  for (Index blk = 0; blk < block_count(n); ++blk) g_max = std::max(g_max, net.sumsq_parts[blk]);
+  // An integer shift, exact in T, so the kernels and the log scale agree on it to the bit.
+  const double shift = static_cast<T>(std::round(-g_max));
+  const bool usable = std::isfinite(shift) && std::abs(shift) < 1e30;
+  for_each_block(n, threads, [&](Index blk) {
+    const Index c0 = block_begin(blk), cols = block_size(blk, n);
+    auto h_d = D.middleCols(c0, cols);
+    if (usable) {
+      net.forward_parts[blk].slope_underflow = scaled_slope_block<T>(act, shift, h_d);  // spent parts reused
+    } else {  // h beyond any sensible range: phi' as before, and the backward pass checks it
+      auto a = net.A[l].middleCols(c0, cols);
+      act.kernel<T>()(h_d.data(), a.data(), h_d.data(), h_d.size(), op.activation_param);
+    }
+  });
+  if (!usable) return;
+  st.slopes_lost = 0;
+  for (Index blk = 0; blk < block_count(n); ++blk) st.slopes_lost += net.forward_parts[blk].slope_underflow;
+  st.slope_scale_log10 = -shift / std::log(10.0);
+}
+
+// d W = a^T d_h with d_h at the pass's unit scale: its entries are about as large as a's. In
+// f64, activations below 1e-154 (a forward signal fading over thousands of layers) would make
+// their squares underflow the double sums; a power of 2 brings them back (exact).
+template <class T>
+T square_scale_for(const Mat<T>& a) {
+  if constexpr (std::is_same_v<T, float>) {
+    return 1.0f;  // f32 values squared in double never underflow
+  } else {
+    double top = 0;
+    for (Index i = 0; i < a.size(); ++i) top = std::max(top, std::abs(a.data()[i]));
+    return top > 0 && top < 0x1p-400 ? std::ldexp(1.0, -std::ilogb(top)) : 1.0;
+  }
+}
+
+}  // namespace
+
+template <class T>
+bool dense_forward(Pass<T>& pass, Index l) {
+  const NetworkSpec& s = pass.s;
+  const Params<T>& p = pass.p;
+  Workspace<T>& ws = pass.ws;
+  const LayerOp& op = s.op(l);
+  const SaturationTest sat = saturation_test(*op.activation, op.activation_param, s.sat_eps, s.saturated_when);
+  const auto W = layer_weights(s, p, l, ws.W_scratch);
+  const Index n = op.width;
+  for_each_block_or_stop(n, pass.policy.threads, [&](Index blk) {
+    const Index c0 = block_begin(blk), cols = block_size(blk, n);
+    ws.forward_parts[blk] = layer_forward_block<T>(
+        *op.activation, op.activation_param, sat, ws.A[l - 1], W.middleRows(c0, cols),
+        p.b[l].segment(c0, cols), ws.D[l].middleCols(c0, cols), ws.A[l].middleCols(c0, cols));
+  });
+  ForwardPartial total;
+  for (Index blk = 0; blk < block_count(n); ++blk) total.merge(ws.forward_parts[blk]);
+  LayerStats& st = pass.out.layers[static_cast<std::size_t>(l - 1)];
+  set_forward_stats(st, total);
+  if (total.nonfinite > 0) {
+    pass.out.overflow_layer = l;
+    return false;
+  }
+  // Training needs the slopes at true scale; only analyze's carried log scale can absorb a shift.
+  if (total.slope_underflow > 0 && pass.policy.analyze()) rescale_slopes(op, p, ws, pass.policy.threads, l, W, st);
+  return true;
+}
+
+// analyze: the gradient is linear in the upstream gradient, so each layer's d h is divided by
+// its norm before it goes further down, and log10 of the norms taken out is carried in
+// pass.scale: every norm is reported as log10(norm at unit scale) + scale, whatever the depth.
+// train: the scale stays 0 and every d W, d b is stored.
+template <class T>
+bool dense_backward(Pass<T>& pass, Index l) {
+  const NetworkSpec& s = pass.s;
+  const Params<T>& p = pass.p;
+  Workspace<T>& ws = pass.ws;
+  const PassPolicy<T>& policy = pass.policy;
+  const bool analyze = policy.analyze();
+  Params<T>* grads = policy.grads;
+  GradientTap* tap = policy.tap;
+  const Index B = ws.batch;
+  LayerStats& st = pass.out.layers[static_cast<std::size_t>(l - 1)];
+  const Index n = s.width(l), n_in = s.width(l - 1);
+  auto d_a = as_matrix(ws.grad_a, B, n);
+  auto d_h = as_matrix(ws.grad_h, B, n);
+
+  // d_h of a block, then at once that block's rows of d_W, while its d_h is still in cache.
+  // analyze reports d_W only if the layer's gradient turns out finite and non-zero.
+  const T square_scale = analyze ? square_scale_for(ws.A[l - 1]) : T(1);
+  for_each_block_or_stop(n, policy.threads, [&](Index blk) {
+    const Index c0 = block_begin(blk), cols = block_size(blk, n);
+    auto d_h_cols = d_h.middleCols(c0, cols);
+    ws.sumsq_parts[blk] = preact_grad_block<T>(d_a.middleCols(c0, cols), ws.D[l].middleCols(c0, cols), d_h_cols);
+    if (grads) {
+      MatRef<T> d_W_T = grads->W[l].middleRows(c0, cols).transpose();
+      weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
+      grads->b[l].segment(c0, cols) = d_h_cols.colwise().sum().transpose();
+      if (policy.weight_stats) ws.weight_grad_parts[blk] = weight_grad_stats<T>(d_W_T);
+    } else {
+      MatRef<T> d_W_T = ws.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())].topLeftCorner(n_in, cols);
+      weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
+      ws.weight_grad_parts[blk] = weight_grad_stats<T>(d_W_T, square_scale);
+    }
+  });
+  WeightGradPartial wg;
+  if (policy.weight_stats)
+    for (Index blk = 0; blk < block_count(n); ++blk) wg.merge(ws.weight_grad_parts[blk]);
+
+  double norm = 1;
+  if (analyze) {
+    double sumsq = 0;
+    for (Index blk = 0; blk < block_count(n); ++blk) sumsq += ws.sumsq_parts[blk];
+    if (!std::isfinite(sumsq)) {
+      pass.out.overflow_layer = l;
+      return false;
+    }
+    // Each slope still below T's normal range is off by less than that number, so together they
+    // change d_h by less than min_normal |d_a| (both at the pass's current scale).
+    // Where that could be more than kExactTolerance of the norm, no figure is given from
+    // here down: gradflow never prints a gradient it cannot vouch for.
+    if (st.slopes_lost > 0) {
+      const double lost =
+          static_cast<double>(std::numeric_limits<T>::min()) * std::sqrt(reduce::sum_squares(d_a.data(), d_a.size()));
+      if (!(lost <= kExactTolerance * std::sqrt(sumsq))) {
+        pass.out.inexact_layer = l;
+        return false;
+      }
+    }
+    if (sumsq == 0) {  // every unit of this layer is flat on every sample: nothing flows below
+      pass.out.zero_grad_layer = l;
+      return false;
+    }
+    pass.scale += st.slope_scale_log10;  // the factor this layer's stored slopes carry
+    st.grad_preact_log10 = 0.5 * std::log10(sumsq) + pass.scale;
+    if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign
+      st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + pass.scale - std::log10(double(square_scale));
+      st.dw_sign_coherence = wg.coherence_sum / static_cast<double>(wg.rows);
+    }
+    if (tap) {
+      const double unscale = std::pow(10.0, pass.scale);
+      tap->d_h[l] = d_h.template cast<double>() * unscale;
+      tap->d_W[l] = (d_h.transpose() * ws.A[l - 1]).template cast<double>() * unscale;
+    }
+    norm = std::sqrt(sumsq);
+  } else if (policy.weight_stats) {
+    // The same counts as analyze's, divided once: exact, as training has always logged it
+    // (analyze's per-row quotients can differ in the last bit; changing that moves its goldens).
+    // An all-zero d W (a dead layer) has coherence 0 here.
+    st.dw_sign_coherence = static_cast<double>(wg.sign_excess) / static_cast<double>(wg.rows * wg.fan_in);
+  }
+
+  if (l > 1) {
+    const auto W = layer_weights(s, p, l, ws.W_scratch);
+    auto d_a_prev = as_matrix(ws.grad_a, B, n_in);  // d_a of this layer is spent; reuse its buffer
+    T inv_norm = static_cast<T>(1.0 / norm);
+    if (!std::isfinite(inv_norm)) {  // 1/norm is beyond T's range: take it out in two halves
+      inv_norm = static_cast<T>(std::pow(10.0, -0.5 * std::log10(norm)));
+      d_h *= inv_norm;
+    }
+    for_each_block_or_stop(n_in, policy.threads, [&](Index blk) {
+      const Index c0 = block_begin(blk), cols = block_size(blk, n_in);
+      input_grad_block<T>(d_h, W.middleCols(c0, cols), inv_norm, d_a_prev.middleCols(c0, cols));
+    });
+  }
+  pass.scale += std::log10(norm);
+  return true;
+}
+
+template bool dense_forward<float>(Pass<float>&, Index);
+template bool dense_forward<double>(Pass<double>&, Index);
+template bool dense_backward<float>(Pass<float>&, Index);
+template bool dense_backward<double>(Pass<double>&, Index);
+
+}  // namespace gf

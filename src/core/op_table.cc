@@ -1,0 +1,21 @@
+// One line per kind of layer op (op_table.h).
+#include "core/op_table.h"
+
+#include "core/op_dense.h"
+#include "core/op_head.h"
+
+namespace gf {
+
+template <class T>
+OpKernels<T> op_kernels(OpKind kind) {
+  switch (kind) {
+    case OpKind::dense: return {dense_forward<T>, dense_backward<T>};
+    case OpKind::head: return {head_forward<T>, head_backward<T>};
+  }
+  return {nullptr, nullptr};
+}
+
+template OpKernels<float> op_kernels<float>(OpKind);
+template OpKernels<double> op_kernels<double>(OpKind);
+
+}  // namespace gf

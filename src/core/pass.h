@@ -1,0 +1,70 @@
+#pragma once
+// What one pass over one batch shares between the walk (engine.cc) and the ops it calls
+// (core/op_<kind>, listed in core/op_table): the policy that says how gradients are treated, the results, and `Pass`,
+// the state every op's forward and backward reads and writes.
+#include <vector>
+
+#include "core/network.h"
+#include "core/params.h"
+#include "core/stats.h"
+
+namespace gf {
+
+struct PassResult {
+  std::vector<LayerStats> layers;  // layers[l - 1] for hidden layer l
+  double loss = kNaN;
+  Index overflow_layer = 0;   // first layer with a non-finite value (depth + 1: the logits); 0 if none
+  Index zero_grad_layer = 0;  // analyze: highest layer whose d loss / d h is exactly 0; 0 if none
+  // analyze: layer whose gradient would not be exact, because slopes below the dtype's normal
+  // range may carry more than kExactTolerance of its norm; it and the layers below get no
+  // figures. 0 if none.
+  Index inexact_layer = 0;
+};
+
+// The relative error a gradient norm may have before it is called not exact (op_dense.cc).
+inline constexpr double kExactTolerance = 1e-6;
+
+// True-scale gradients of every layer, kept only when a test asks for them (analyze).
+struct GradientTap {
+  std::vector<Mat<double>> d_h;  // d_h[l] (B, n_l), l = 1..L
+  std::vector<Mat<double>> d_W;  // d_W[l] (n_l, n_{l-1})
+};
+
+// How a pass treats its gradients; the walk is the same for both.
+template <class T>
+struct PassPolicy {
+  int threads = 1;
+  // null: analyze (renormalised backward, rescaled underflowing slopes, d W reduced to
+  // statistics in the workspace's scratch). Otherwise train: true-scale d W, d b into *grads.
+  Params<T>* grads = nullptr;
+  bool weight_stats = true;     // train: also d W's statistics (layers[].dw_sign_coherence)
+  GradientTap* tap = nullptr;   // analyze: keep true-scale d h and d W for a test
+
+  bool analyze() const { return grads == nullptr; }
+};
+
+template <class T>
+PassPolicy<T> analyze_policy(const NetworkSpec& s, GradientTap* tap = nullptr) {
+  return {s.threads, nullptr, true, tap};
+}
+template <class T>
+PassPolicy<T> train_policy(int threads, Params<T>& grads, bool weight_stats) {
+  return {threads, &grads, weight_stats, nullptr};
+}
+
+// One pass in progress: what every op's forward and backward reads and writes. Between ops,
+// backward keeps d loss / d a of the op just above in ws.grad_a (B, n); an op's backward
+// reads it there and leaves the gradient of its own input there.
+template <class T>
+struct Pass {
+  const NetworkSpec& s;
+  const Params<T>& p;
+  Workspace<T>& ws;
+  const PassPolicy<T>& policy;
+  PassResult& out;
+  // analyze: log10 of the factor divided out of the gradient so far (backward renormalises the
+  // gradient at each layer and carries the scale here); train: 0.
+  double scale = 0;
+};
+
+}  // namespace gf
