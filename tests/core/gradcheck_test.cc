@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "closed_forms.h"
+#include "fd_check.h"
 #include "core/analysis.h"
 #include "core/engine.h"
 
@@ -48,17 +49,6 @@ struct Reference {
   }
 };
 
-// Fourth-order central difference of f at 0.
-template <class F>
-double derivative(F&& f, double h = 1e-4) {
-  return (8 * (f(h) - f(-h)) - (f(2 * h) - f(-2 * h))) / (12 * h);
-}
-
-// Relative error, with entries below 1e-5 compared absolutely: the difference quotient's
-// rounding noise is about 1e-16 |loss| / h = 1e-12, which is 1e-6 of 1e-6 (leaky_relu's x<0
-// slope makes such entries common).
-double rel_err(double a, double n) { return std::abs(a - n) / std::max({std::abs(a), std::abs(n), 1e-5}); }
-
 }  // namespace
 
 TEST_CASE("d loss / d W_l and d loss / d h_l agree with finite differences, every activation x loss") {
@@ -95,30 +85,9 @@ TEST_CASE("d loss / d W_l and d loss / d h_l agree with finite differences, ever
 
       double worst = 0;
       for (int l = 1; l <= 4; ++l) {
-        for (Index i = 0; i < ref.W[l].rows(); ++i) {
-          for (Index j = 0; j < ref.W[l].cols(); ++j) {
-            const double w0 = ref.W[l](i, j);
-            const double fd = derivative([&](double e) {
-              ref.W[l](i, j) = w0 + e;
-              const double v = ref.loss_value();
-              ref.W[l](i, j) = w0;
-              return v;
-            });
-            worst = std::max(worst, rel_err(tap.d_W[l](i, j), fd));
-          }
-        }
+        worst = std::max(worst, worst_entry_error(ref.W[l], tap.d_W[l], [&] { return ref.loss_value(); }));
         MatrixXd shift = MatrixXd::Zero(c.batch, 6);
-        for (Index s = 0; s < c.batch; ++s) {
-          for (Index u = 0; u < 6; ++u) {
-            const double fd = derivative([&](double e) {
-              shift(s, u) = e;
-              const double v = ref.loss_value(l, &shift);
-              shift(s, u) = 0;
-              return v;
-            });
-            worst = std::max(worst, rel_err(tap.d_h[l](s, u), fd));
-          }
-        }
+        worst = std::max(worst, worst_entry_error(shift, tap.d_h[l], [&] { return ref.loss_value(l, &shift); }));
       }
       CHECK(worst < 1e-6);
     }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "closed_forms.h"
+#include "fd_check.h"
 #include "core/engine.h"
 #include "core/enum_names.h"
 #include "core/stats.h"
@@ -61,40 +62,15 @@ struct Reference {
   }
 };
 
-template <class F>
-double derivative(F&& f, double h = 1e-4) {
-  return (8 * (f(h) - f(-h)) - (f(2 * h) - f(-2 * h))) / (12 * h);
-}
-
-double rel_err(double a, double n) { return std::abs(a - n) / std::max({std::abs(a), std::abs(n), 1e-5}); }
-
 // The largest relative error of g's W and b, every entry of layers 1..4, against central
 // differences of ref's loss; adds each layer's || d loss / d W_l ||^2 by differences to fd_sumsq.
 double worst_param_error(Reference& ref, const Params<double>& g, std::vector<double>& fd_sumsq) {
   fd_sumsq.assign(4, 0.0);
   double worst = 0;
   for (int l = 1; l <= 4; ++l) {
-    for (Index i = 0; i < ref.W[l].rows(); ++i) {
-      for (Index j = 0; j < ref.W[l].cols(); ++j) {
-        const double w0 = ref.W[l](i, j);
-        const double fd = derivative([&](double e) {
-          ref.W[l](i, j) = w0 + e;
-          const double v = ref.loss_value();
-          ref.W[l](i, j) = w0;
-          return v;
-        });
-        worst = std::max(worst, rel_err(g.W[l](i, j), fd));
-        fd_sumsq[static_cast<std::size_t>(l - 1)] += fd * fd;
-      }
-      const double b0 = ref.b[l][i];
-      const double fd = derivative([&](double e) {
-        ref.b[l][i] = b0 + e;
-        const double v = ref.loss_value();
-        ref.b[l][i] = b0;
-        return v;
-      });
-      worst = std::max(worst, rel_err(g.b[l][i], fd));
-    }
+    const auto loss = [&] { return ref.loss_value(); };
+    worst = std::max(worst, worst_entry_error(ref.W[l], g.W[l], loss, &fd_sumsq[static_cast<std::size_t>(l - 1)]));
+    worst = std::max(worst, worst_entry_error(ref.b[l], g.b[l], loss));
   }
   return worst;
 }
