@@ -67,8 +67,8 @@ void BM_Activation(benchmark::State& state, const Activation* act, bool derivati
   const Mat<float> h = normal_mat(n, 1, 1, 2.0f);
   Mat<float> a(n, 1), d(n, 1);
   for (auto _ : state) {
-    if (derivative) act->kernel<float>()(h.data(), a.data(), d.data(), n, 0.01);
-    else act->forward_kernel<float>()(h.data(), a.data(), n, 0.01);
+    if (derivative) act->kernels<float>().phi_and_slope(h.data(), a.data(), d.data(), n, 0.01);
+    else act->kernels<float>().phi(h.data(), a.data(), n, 0.01);
     benchmark::DoNotOptimize(a.data());
     benchmark::DoNotOptimize(d.data());
   }
@@ -111,7 +111,10 @@ BENCHMARK(BM_PreactGradBlock);
 void BM_WeightGradBlock(benchmark::State& state) {
   const Mat<float> a_prev = normal_mat(kB, kN, 1), d_h = normal_mat(kB, kCols, 4);
   Mat<float> scratch(kN, kCols);
-  for (auto _ : state) benchmark::DoNotOptimize(weight_grad_block<float>(a_prev, d_h, scratch));
+  for (auto _ : state) {
+    weight_grad_block<float>(a_prev, d_h, scratch);
+    benchmark::DoNotOptimize(scratch.data());
+  }
   set_flops(state, 2.0 * kB * kN * kCols);
 }
 BENCHMARK(BM_WeightGradBlock);

@@ -388,14 +388,10 @@ constexpr Activation entry(std::string_view name, std::string_view description,
           auto_init,
           uses_param,
           kinks,
-          &kernel<Act, float>,
-          &kernel<Act, double>,
-          &forward_kernel<Act, float>,
-          &forward_kernel<Act, double>,
-          slope_exponent_of<Act, float>(),
-          slope_exponent_of<Act, double>(),
-          scaled_slope_of<Act, float>(),
-          scaled_slope_of<Act, double>(),
+          {&kernel<Act, float>, &forward_kernel<Act, float>, slope_exponent_of<Act, float>(),
+           scaled_slope_of<Act, float>()},
+          {&kernel<Act, double>, &forward_kernel<Act, double>, slope_exponent_of<Act, double>(),
+           scaled_slope_of<Act, double>()},
           range};
 }
 

@@ -29,6 +29,16 @@ using SlopeExponentKernel = double (*)(const T* h, Index n);
 template <class T>
 using ScaledSlopeKernel = void (*)(const T* h, T* d, Index n, double shift);
 
+// One dtype's kernels of an activation.
+template <class T>
+struct Kernels {
+  ActivationKernel<T> phi_and_slope;
+  ForwardKernel<T> phi;
+  // nullptr where phi' is never that small (relu, leaky_relu, hard_tanh, identity).
+  SlopeExponentKernel<T> slope_exponent;
+  ScaledSlopeKernel<T> scaled_slope;
+};
+
 // The values phi takes, for bounded activations: saturation by value (--saturated-when V) means
 // |phi(h) - centre| > V x half the range, i.e. |tanh(h)| > V, or sigmoid(h) within (1-V)/2 of 0 or 1.
 struct OutputRange {
@@ -49,36 +59,14 @@ struct Activation {
   // Where phi or phi' is not smooth (relu's 0, hard_tanh's +-1): the theory's quadrature splits
   // its integrals there, and reads dead zones off the pieces between them.
   std::span<const double> kinks;
-  ActivationKernel<float> kernel_f32;
-  ActivationKernel<double> kernel_f64;
-  ForwardKernel<float> forward_f32;
-  ForwardKernel<double> forward_f64;
-  // nullptr where phi' is never that small (relu, leaky_relu, hard_tanh, identity).
-  SlopeExponentKernel<float> slope_exponent_f32;
-  SlopeExponentKernel<double> slope_exponent_f64;
-  ScaledSlopeKernel<float> scaled_slope_f32;
-  ScaledSlopeKernel<double> scaled_slope_f64;
+  Kernels<float> f32;
+  Kernels<double> f64;
   OutputRange range;
 
   template <class T>
-  ActivationKernel<T> kernel() const {
-    if constexpr (std::is_same_v<T, float>) return kernel_f32;
-    else return kernel_f64;
-  }
-  template <class T>
-  ForwardKernel<T> forward_kernel() const {
-    if constexpr (std::is_same_v<T, float>) return forward_f32;
-    else return forward_f64;
-  }
-  template <class T>
-  SlopeExponentKernel<T> slope_exponent() const {
-    if constexpr (std::is_same_v<T, float>) return slope_exponent_f32;
-    else return slope_exponent_f64;
-  }
-  template <class T>
-  ScaledSlopeKernel<T> scaled_slope() const {
-    if constexpr (std::is_same_v<T, float>) return scaled_slope_f32;
-    else return scaled_slope_f64;
+  const Kernels<T>& kernels() const {
+    if constexpr (std::is_same_v<T, float>) return f32;
+    else return f64;
   }
 };
 

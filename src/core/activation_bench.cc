@@ -37,8 +37,8 @@ void fill_preactivations(T* h, Index n, std::uint32_t which) {
 template <class T>
 ActivationTiming time_array(const Activation& act, const ActivationBenchConfig& c, const T* h, T* a,
                             T* d) {
-  const ForwardKernel<T> phi = act.forward_kernel<T>();
-  const ActivationKernel<T> phi_d = act.kernel<T>();
+  const ForwardKernel<T> phi = act.kernels<T>().phi;
+  const ActivationKernel<T> phi_d = act.kernels<T>().phi_and_slope;
   const Index n = c.size;
   phi(h, a, n, c.leaky_slope);  // warm-up: pages touched, caches and branch predictors primed
   phi_d(h, a, d, n, c.leaky_slope);
@@ -81,7 +81,7 @@ LayerTiming time_layer(const Activation& act, const ActivationBenchConfig& c, La
       L.h_d.middleCols(c0, cols).noalias() = L.a_prev * L.W.middleRows(c0, cols).transpose();
     });
   };
-  const ActivationKernel<T> phi_d = act.kernel<T>();
+  const ActivationKernel<T> phi_d = act.kernels<T>().phi_and_slope;
   auto activation = [&] {  // in place, d over h, as layer_forward_block runs it
     for_each_block(n, c.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n), B = L.h_d.rows();

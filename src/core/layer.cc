@@ -63,7 +63,7 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
   // A non-finite h makes its mean non-finite; only then are they counted.
   if (!std::isfinite(p.preact.mean))
     p.nonfinite = reduce::count(h_d.data(), n, [](T v) { return !std::isfinite(v); });
-  act.kernel<T>()(h_d.data(), a.data(), h_d.data(), n, param);
+  act.kernels<T>().phi_and_slope(h_d.data(), a.data(), h_d.data(), n, param);
   p.act = moments_of(a.data(), n);
 
   const T threshold = static_cast<T>(sat.slope_below);
@@ -71,7 +71,7 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
   const bool dead_zone = act.has_dead_zone(param);
   // Slopes below T's normal range: only smooth tails and leaky_relu's parameter can go there.
   // A zero in a dead zone is a true zero.
-  const bool tiny_slopes = act.slope_exponent<T>() != nullptr || act.uses_param;
+  const bool tiny_slopes = act.kernels<T>().slope_exponent != nullptr || act.uses_param;
   constexpr T kMinNormal = std::numeric_limits<T>::min();
   // A column without saturated slopes has none below the normal range, when saturation is judged
   // by slope with a threshold above that range; otherwise every column is searched.
@@ -99,12 +99,12 @@ template <class T>
 double preact_again_block(const Activation& act, ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                           ConstVecRef<T> b_seg, MatRef<T> h_d) {
   preact<T>(a_prev, W_rows, b_seg, h_d);
-  return act.slope_exponent<T>()(h_d.data(), h_d.size());  // a block is contiguous (B rows)
+  return act.kernels<T>().slope_exponent(h_d.data(), h_d.size());  // a block is contiguous (B rows)
 }
 
 template <class T>
 Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d) {
-  act.scaled_slope<T>()(h_d.data(), h_d.data(), h_d.size(), shift);
+  act.kernels<T>().scaled_slope(h_d.data(), h_d.data(), h_d.size(), shift);
   return reduce::count(h_d.data(), h_d.size(), [](T v) { return std::abs(v) < std::numeric_limits<T>::min(); });
 }
 

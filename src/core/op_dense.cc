@@ -24,7 +24,7 @@ void rescale_slopes(const LayerOp& op, const Params<T>& p, Workspace<T>& net, in
                     Eigen::Map<const RowMat<T>> W, LayerStats& st) {
   const Activation& act = *op.activation;
   const Index n = op.width;
-  if (!act.scaled_slope<T>()) return;
+  if (!act.kernels<T>().scaled_slope) return;
   Mat<T>& D = net.D[l];
   T top = 0;
   for (Index i = 0; i < D.size(); ++i) top = std::max(top, std::abs(D.data()[i]));
@@ -47,7 +47,7 @@ void rescale_slopes(const LayerOp& op, const Params<T>& p, Workspace<T>& net, in
       net.forward_parts[blk].slope_underflow = scaled_slope_block<T>(act, shift, h_d);  // spent parts reused
     } else {  // h beyond any sensible range: phi' as before, and the backward pass checks it
       auto a = net.A[l].middleCols(c0, cols);
-      act.kernel<T>()(h_d.data(), a.data(), h_d.data(), h_d.size(), op.activation_param);
+      act.kernels<T>().phi_and_slope(h_d.data(), a.data(), h_d.data(), h_d.size(), op.activation_param);
     }
   });
   if (!usable) return;

@@ -9,18 +9,18 @@ namespace gf {
 void Phi::eval(const std::vector<double>& h, std::vector<double>& a, std::vector<double>& d) const {
   a.resize(h.size());
   d.resize(h.size());
-  act->kernel_f64(h.data(), a.data(), d.data(), static_cast<Index>(h.size()), param);
+  act->f64.phi_and_slope(h.data(), a.data(), d.data(), static_cast<Index>(h.size()), param);
 }
 
 double Phi::value(double h) const {
   double a = 0, d = 0;
-  act->kernel_f64(&h, &a, &d, 1, param);
+  act->f64.phi_and_slope(&h, &a, &d, 1, param);
   return a;
 }
 
 double Phi::slope(double h) const {
   double a = 0, d = 0;
-  act->kernel_f64(&h, &a, &d, 1, param);
+  act->f64.phi_and_slope(&h, &a, &d, 1, param);
   return d;
 }
 

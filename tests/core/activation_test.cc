@@ -40,7 +40,7 @@ double slope_scale(std::string_view name) { return name == "gelu" || name == "si
 template <class T>
 void eval(const Activation& act, const std::vector<double>& xs, std::vector<double>& a, std::vector<double>& d) {
   std::vector<T> h(xs.begin(), xs.end()), at(xs.size()), dt(xs.size());
-  act.kernel<T>()(h.data(), at.data(), dt.data(), static_cast<Index>(xs.size()), kLeak);
+  act.kernels<T>().phi_and_slope(h.data(), at.data(), dt.data(), static_cast<Index>(xs.size()), kLeak);
   a.assign(at.begin(), at.end());
   d.assign(dt.begin(), dt.end());
 }
@@ -96,14 +96,14 @@ TEST_CASE_TEMPLATE("the tails (-87, -89, -100) are right in the vector body and 
     for (double v : special) {
       CAPTURE(v);
       T alone_h = static_cast<T>(v), alone_a = 0, alone_d = 0;
-      act.kernel<T>()(&alone_h, &alone_a, &alone_d, 1, kLeak);
+      act.kernels<T>().phi_and_slope(&alone_h, &alone_a, &alone_d, 1, kLeak);
       CHECK(close_at_scale<T>(alone_a, c.f(v), 1e-5));
       CHECK(close_at_scale<T>(alone_d, c.df(v), 1e-5));
       for (Index at = 0; at < 71; ++at) {
         std::vector<T> h(71), a(71), d(71);
         for (Index i = 0; i < 71; ++i) h[i] = static_cast<T>(filler[i % 4]);
         h[at] = static_cast<T>(v);
-        act.kernel<T>()(h.data(), a.data(), d.data(), 71, kLeak);
+        act.kernels<T>().phi_and_slope(h.data(), a.data(), d.data(), 71, kLeak);
         CHECK(std::memcmp(&a[at], &alone_a, sizeof(T)) == 0);
         CHECK(std::memcmp(&d[at], &alone_d, sizeof(T)) == 0);
       }
@@ -185,12 +185,12 @@ TEST_CASE("the forward-only kernel computes the same phi, bit for bit") {
   for (const Activation& act : activations()) {
     CAPTURE(act.name);
     std::vector<double> a(h.size()), d(h.size()), a_only(h.size(), 7.0);
-    act.kernel<double>()(h.data(), a.data(), d.data(), n, kLeak);
-    act.forward_kernel<double>()(h.data(), a_only.data(), n, kLeak);
+    act.kernels<double>().phi_and_slope(h.data(), a.data(), d.data(), n, kLeak);
+    act.kernels<double>().phi(h.data(), a_only.data(), n, kLeak);
     CHECK(a_only == a);
     std::vector<float> af(h.size()), df(h.size()), af_only(h.size(), 7.0f);
-    act.kernel<float>()(hf.data(), af.data(), df.data(), n, kLeak);
-    act.forward_kernel<float>()(hf.data(), af_only.data(), n, kLeak);
+    act.kernels<float>().phi_and_slope(hf.data(), af.data(), df.data(), n, kLeak);
+    act.kernels<float>().phi(hf.data(), af_only.data(), n, kLeak);
     CHECK(af_only == af);
   }
 }
@@ -238,8 +238,8 @@ std::vector<double> tail_points(std::string_view name, bool f32) {
 TEST_CASE_TEMPLATE("scaled slopes are phi'(h) e^shift deep in the tails, where phi' underflows", T, float, double) {
   for (const Activation& act : activations()) {
     CAPTURE(act.name);
-    REQUIRE((act.scaled_slope<T>() == nullptr) == (act.slope_exponent<T>() == nullptr));
-    if (!act.scaled_slope<T>()) {
+    REQUIRE((act.kernels<T>().scaled_slope == nullptr) == (act.kernels<T>().slope_exponent == nullptr));
+    if (!act.kernels<T>().scaled_slope) {
       // Slopes that are 0, 1, a parameter or a constant: never scaled.
       CHECK((act.has_dead_zone(kLeak) || act.name == "identity" || act.name == "leaky_relu"));
       continue;
@@ -247,10 +247,10 @@ TEST_CASE_TEMPLATE("scaled slopes are phi'(h) e^shift deep in the tails, where p
     const std::vector<double> xs = tail_points(act.name, std::is_same_v<T, float>);
     std::vector<T> h(xs.begin(), xs.end()), d(xs.size()), plain(xs.size()), a(xs.size());
     const auto n = static_cast<Index>(h.size());
-    act.kernel<T>()(h.data(), a.data(), plain.data(), n, kLeak);
+    act.kernels<T>().phi_and_slope(h.data(), a.data(), plain.data(), n, kLeak);
     for (T v : plain) CHECK(std::abs(v) < std::numeric_limits<T>::min());  // the case in point
-    const double shift = std::round(-act.slope_exponent<T>()(h.data(), n));
-    act.scaled_slope<T>()(h.data(), d.data(), n, shift);
+    const double shift = std::round(-act.kernels<T>().slope_exponent(h.data(), n));
+    act.kernels<T>().scaled_slope(h.data(), d.data(), n, shift);
     long double top = 0;
     for (std::size_t i = 0; i < xs.size(); ++i) {
       CAPTURE(xs[i]);
@@ -271,11 +271,11 @@ TEST_CASE_TEMPLATE("a scaled slope with shift 0 is the kernel's slope", T, float
   for (double x = -40; x <= 40; x += 0.0173) h.push_back(static_cast<T>(x));
   const auto n = static_cast<Index>(h.size());
   for (const Activation& act : activations()) {
-    if (!act.scaled_slope<T>()) continue;
+    if (!act.kernels<T>().scaled_slope) continue;
     CAPTURE(act.name);
     std::vector<T> a(h.size()), d(h.size()), scaled(h.size());
-    act.kernel<T>()(h.data(), a.data(), d.data(), n, kLeak);
-    act.scaled_slope<T>()(h.data(), scaled.data(), n, 0.0);
+    act.kernels<T>().phi_and_slope(h.data(), a.data(), d.data(), n, kLeak);
+    act.kernels<T>().scaled_slope(h.data(), scaled.data(), n, 0.0);
     for (std::size_t i = 0; i < h.size(); ++i) {
       CAPTURE(h[i]);
       CHECK(close_at_scale<T>(scaled[i], d[i], std::is_same_v<T, float> ? 1e-6 : 1e-14, slope_scale(act.name)));
@@ -302,11 +302,11 @@ std::uint64_t kernel_digest(std::uint64_t hash) {
     // f64 gelu calls the C library's erfc (Eigen does so element by element): the same on
     // every build of one machine, but the C library's, not gradflow's, so not pinned here.
     if (std::is_same_v<T, double> && act.name == "gelu") continue;
-    act.kernel<T>()(h.data(), a.data(), d.data(), n, kLeak);
+    act.kernels<T>().phi_and_slope(h.data(), a.data(), d.data(), n, kLeak);
     hash = fnv1a(hash, a.data(), a.size() * sizeof(T));
     hash = fnv1a(hash, d.data(), d.size() * sizeof(T));
-    if (act.scaled_slope<T>()) {
-      act.scaled_slope<T>()(h.data(), d.data(), n, 37.0);
+    if (act.kernels<T>().scaled_slope) {
+      act.kernels<T>().scaled_slope(h.data(), d.data(), n, 37.0);
       hash = fnv1a(hash, d.data(), d.size() * sizeof(T));
     }
   }
