@@ -133,7 +133,6 @@ WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale) {
     p.sumsq += reduce::sum_squares(row, fan_in);
     const Index pos = reduce::count(row, fan_in, [](T v) { return v > T(0); });
     const Index neg = reduce::count(row, fan_in, [](T v) { return v < T(0); });
-    p.coherence_sum += static_cast<double>(std::abs(pos - neg)) / static_cast<double>(fan_in);
     p.sign_excess += std::abs(pos - neg);
   }
   return p;

@@ -169,7 +169,7 @@ bool dense_backward(Pass<T>& pass, Index l) {
     st.grad_preact_log10 = 0.5 * std::log10(sumsq) + pass.scale;
     if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign
       st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + pass.scale - std::log10(double(square_scale));
-      st.dw_sign_coherence = wg.coherence_sum / static_cast<double>(wg.rows);
+      st.dw_sign_coherence = wg.sign_coherence();
     }
     if (tap) {
       const double unscale = std::pow(10.0, pass.scale);
@@ -178,10 +178,7 @@ bool dense_backward(Pass<T>& pass, Index l) {
     }
     norm = std::sqrt(sumsq);
   } else if (policy.weight_stats) {
-    // The same counts as analyze's, divided once: exact, as training has always logged it
-    // (analyze's per-row quotients can differ in the last bit; changing that moves its goldens).
-    // An all-zero d W (a dead layer) has coherence 0 here.
-    st.dw_sign_coherence = static_cast<double>(wg.sign_excess) / static_cast<double>(wg.rows * wg.fan_in);
+    st.dw_sign_coherence = wg.sign_coherence();  // an all-zero d W (a dead layer): 0 here
   }
 
   if (l > 1) {

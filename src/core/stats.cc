@@ -47,7 +47,6 @@ void ForwardPartial::merge(const ForwardPartial& o) {
 
 void WeightGradPartial::merge(const WeightGradPartial& o) {
   sumsq += o.sumsq;
-  coherence_sum += o.coherence_sum;
   sign_excess += o.sign_excess;
   rows += o.rows;
   fan_in = o.fan_in;

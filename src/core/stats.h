@@ -37,10 +37,12 @@ struct ForwardPartial {
 // One block of output units of d loss / d W: rows of d W, i.e. columns of d W^T.
 struct WeightGradPartial {
   double sumsq = 0;          // squared Frobenius norm, at the scale of the block's d h
-  double coherence_sum = 0;  // sum over rows of |sum_j sign(dW_ij)| / fan_in
-  Index sign_excess = 0;     // sum over rows of |sum_j sign(dW_ij)|, exact (train's coherence)
+  Index sign_excess = 0;     // sum over rows of |sum_j sign(dW_ij)|: an exact count
   Index rows = 0, fan_in = 0;
   void merge(const WeightGradPartial& o);
+  // The mean over rows of |sum_j sign(dW_ij)| / fan_in, one rounding from exact counts, so
+  // analyze and train agree to the bit and no thread count can change it.
+  double sign_coherence() const { return static_cast<double>(sign_excess) / static_cast<double>(rows * fan_in); }
 };
 
 // The per-layer record, of analyze and of train's log steps; metrics.h declares which output
