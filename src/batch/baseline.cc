@@ -1,6 +1,5 @@
 #include "batch/baseline.h"
 
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -13,8 +12,7 @@
 #include "base/real_text.h"
 #include "base/suggest.h"
 #include "batch/records.h"
-#include "config/config_file.h"
-#include "config/network_options.h"
+#include "config/settings.h"
 #include "core/metrics.h"
 #include "core/run_json.h"
 #include "version.h"
@@ -47,20 +45,14 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   // --theory only adds predictions beside the measurements: the networks are the same.
   nlohmann::json network = nlohmann::json::parse(config.dump());
   network.erase("theory");
-  AnalysisConfig c;
-  CLI::App app{"baseline config", "gradflow"};
-  add_network_options(app, c);
   try {
-    app.parse(std::vector<std::string>{});
-    apply_config_json(app, network, "config");
-    validate(c);
-  } catch (const std::exception& e) {  // CLI::ParseError or UsageError
+    return config_from_json(network, "config");
+  } catch (const UsageError& e) {
     std::string what = e.what();
     if (what.rfind("config: ", 0) == 0) what.erase(0, 8);
     throw UsageError(fmt::format("{}: this gradflow ({}) cannot reproduce its config: {}", where,
                                  GRADFLOW_VERSION, what));
   }
-  return c;
 }
 
 Baseline load_baseline(const std::string& path) {

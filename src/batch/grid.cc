@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "base/suggest.h"
 #include "config/network_options.h"
+#include "config/settings.h"
 #include "core/summary.h"
 
 namespace gf {
@@ -41,47 +42,31 @@ std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
-// Turns `--name=value` pairs into an AnalysisConfig with analyze's own options
-// (network_options.h), so every value meets the same validator and message as in `analyze`.
+// Grid points as configs, through analyze's own options (config/settings.h).
 struct PointParser {
-  AnalysisConfig c;
-  CLI::App app{"grid point", "gradflow"};
+  SettingsReader reader;
   std::vector<std::string> last;  // the values of the previous resolve(), one per axis
-  PointParser() { add_network_options(app, c); }
-
-  void parse(const std::vector<std::pair<std::string, std::string>>& args) {
-    std::vector<std::string> argv;
-    // --name=value, so that values starting with '-' are never taken for flags.
-    for (const auto& [name, value] : args) argv.push_back("--" + name + "=" + value);
-    std::reverse(argv.begin(), argv.end());  // CLI11 takes the arguments reversed
-    try {
-      app.parse(argv);
-    } catch (const CLI::ParseError& e) {
-      throw UsageError(e.what());
-    }
-  }
 
   void check(const std::string& name, const std::string& value) {
-    c = AnalysisConfig{};
+    reader.reset();
     last.clear();
-    parse({{name, value}});
+    reader.apply({{name, value}});
   }
 
   // The config of one grid point. Only the axes whose value changed since the previous point
-  // are parsed again (an option sets its own fields and no other's, and an option not given
-  // leaves its field alone), so walking a grid in order costs about one parse per run.
+  // are applied again (settings.h), so walking a grid in order costs about one parse per run.
   const AnalysisConfig& resolve(const std::vector<Axis>& axes, const std::vector<std::string>& values) {
-    std::vector<std::pair<std::string, std::string>> args;
+    std::vector<Setting> changed;
     if (last.size() != values.size()) {
-      c = AnalysisConfig{};
+      reader.reset();
       last.assign(values.size(), std::string(1, '\0'));  // never a value
     }
     for (std::size_t k = 0; k < values.size(); ++k)
-      if (values[k] != last[k]) args.emplace_back(axes[k].name, values[k]);
+      if (values[k] != last[k]) changed.emplace_back(axes[k].name, values[k]);
     last.clear();  // until the parse succeeds
-    parse(args);
+    reader.apply(changed);
     last = values;
-    return c;
+    return reader.config();
   }
 };
 

@@ -1,0 +1,46 @@
+#include "config/settings.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+
+#include "base/errors.h"
+#include "config/config_file.h"
+#include "config/network_options.h"
+
+namespace gf {
+
+SettingsReader::SettingsReader() : app_(std::make_unique<CLI::App>("settings", "gradflow")) {
+  add_network_options(*app_, c_);
+}
+
+SettingsReader::~SettingsReader() = default;
+
+void SettingsReader::apply(const std::vector<Setting>& settings) {
+  std::vector<std::string> argv;
+  // --name=value, so that values starting with '-' are never taken for flags.
+  for (const auto& [name, value] : settings) argv.push_back("--" + name + "=" + value);
+  std::reverse(argv.begin(), argv.end());  // CLI11 takes the arguments reversed
+  try {
+    app_->parse(argv);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void SettingsReader::reset() { c_ = AnalysisConfig{}; }
+
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source) {
+  AnalysisConfig c;
+  CLI::App app{"settings", "gradflow"};
+  add_network_options(app, c);
+  try {
+    app.parse(std::vector<std::string>{});
+    apply_config_json(app, config, source);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+  validate(c);
+  return c;
+}
+
+}  // namespace gf

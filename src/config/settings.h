@@ -1,0 +1,43 @@
+#pragma once
+// An AnalysisConfig from settings given as data (name = value pairs, or a recorded "config"
+// object), read through analyze's own options (network_options.h): every value meets the same
+// validator and the same message as on the command line. The batch layer builds its configs
+// here: a sweep's grid points (batch/grid) and a baseline's recorded runs (batch/baseline).
+#include "config/cli_fwd.h"
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/analysis.h"
+
+namespace gf {
+
+using Setting = std::pair<std::string, std::string>;  // a long option name and its text
+
+class SettingsReader {
+ public:
+  SettingsReader();
+  ~SettingsReader();
+  SettingsReader(const SettingsReader&) = delete;
+  SettingsReader& operator=(const SettingsReader&) = delete;
+
+  // Sets each named option from its text on top of the config so far: an option sets its own
+  // fields and no other's, so applying only what changed gives the same config as applying
+  // everything. Throws UsageError (the message names the option).
+  void apply(const std::vector<Setting>& settings);
+  // Back to analyze's defaults.
+  void reset();
+  const AnalysisConfig& config() const { return c_; }
+
+ private:
+  AnalysisConfig c_;
+  std::unique_ptr<CLI::App> app_;
+};
+
+// The config a JSON "config" object records (its keys are option names, as --config FILE
+// takes), validated. Throws UsageError; messages start with `source`.
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source);
+
+}  // namespace gf
