@@ -209,8 +209,11 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
     const RunResult& r = *run.result;
     seen.push_back(r.activation);
     if (!rule.activation.empty() && r.activation != rule.activation) continue;
-    if (jm) {  // a run without --jacobian has no value: NaN, which no bound holds
-      ++out.checked;
+    if (jm) {
+      if (!r.jacobian && r.pass.overflow_layer == 0)
+        throw UsageError(fmt::format("{} ({}): {} is measured only with --jacobian: add it", rule.origin,
+                                     rule.text(), rule.metric));
+      ++out.checked;  // an overflowing run has no value: NaN, which no bound holds
       const double v = r.jacobian ? (*r.jacobian).*(jm->field) : kNaN;
       if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
       continue;
