@@ -255,6 +255,9 @@ void add_theory_json(ojson& doc, const std::vector<TheoryComparison>& theory) {
                       {"grad_preact_mean_abs_decades", number_or_null(t.grad_preact_mean_abs)},
                       {"grad_weight_mean_abs_decades", number_or_null(t.grad_weight_mean_abs)},
                       {"dead_units_mean_abs", number_or_null(t.dead_units_mean_abs)}};
+    if (t.jacobian)
+      j["jacobian"] = {{"jac_s2_mean_log10", number_or_null(t.jacobian->s2_mean_log10)},
+                       {"jac_s2_var_rel", number_or_null(t.jacobian->s2_var_rel)}};
     j["notes"] = t.notes;
     run["theory"] = std::move(j);
   }
@@ -312,6 +315,10 @@ std::string comparison_table(const AnalysisResult& result, const std::vector<The
         std::isfinite(t.dead_units_mean_abs)
             ? fmt::format("; dead units within {:.1f} points", 100 * t.dead_units_mean_abs)
             : "");
+    if (t.jacobian && r.jacobian)
+      out += fmt::format("Jacobian (free probability): log10 mean s^2 {} | {}; var s^2 / mean^2 {} | {}\n",
+                         fmt_num(r.jacobian->s2_mean_log10, "+.3f"), fmt_num(t.jacobian->s2_mean_log10, "+.3f"),
+                         fmt_num(r.jacobian->s2_var_rel, ".4g"), fmt_num(t.jacobian->s2_var_rel, ".4g"));
     for (const std::string& n : t.notes) out += s.paint("note: ", Tone::warn) + n + "\n";
   }
   out +=
