@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "base/errors.h"
 #include "core/analysis.h"
+#include "theory/theory.h"
 #include "theory/theory_compare.h"
 
 using namespace gf;
@@ -85,4 +87,27 @@ TEST_CASE("measured at width 256, depth 16, against the prediction") {
   const auto [orth, orth_pred] = measure({"identity", "orthogonal", 1, 0}, L);
   CHECK(orth_pred.s2_var_rel == 0);
   CHECK(orth.s2_var_rel < 1e-20);
+}
+
+TEST_CASE("theory --jacobian: the closed forms, Gaussian and orthogonal") {
+  TheoryConfig c;
+  c.activations = {"relu", "identity"};
+  c.sigma_w2 = {2.0};
+  c.depth = 10;
+  c.jacobian = true;
+  for (const char* init : {"auto", "orthogonal"}) {
+    CAPTURE(init);
+    c.init = init;
+    const double s_1 = c.init == "orthogonal" ? 0 : -1;
+    const std::vector<TheoryResult> r = run_theory(c);
+    REQUIRE(r[0].jacobian);
+    // relu at sigma_w2 = 2: mu_1 = mu_2 = 1/2, chi_1 = 1, var = L (2 - 1 - s_1)
+    CHECK(std::abs(r[0].jacobian->s2_mean_log10) < 1e-12);
+    CHECK(r[0].jacobian->s2_var_rel == doctest::Approx(10 * (1 - s_1)).epsilon(1e-12));
+    // identity: mean 2^L, var L (-s_1)
+    CHECK(r[1].jacobian->s2_mean_log10 == doctest::Approx(10 * std::log10(2.0)).epsilon(1e-12));
+    CHECK(r[1].jacobian->s2_var_rel == doctest::Approx(-10 * s_1 + 1e-300).epsilon(1e-12));
+  }
+  c.phase_diagram = true;
+  CHECK_THROWS_AS(validate(c), UsageError);
 }
