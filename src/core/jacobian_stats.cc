@@ -28,8 +28,8 @@ constexpr JacobianMetric kJacobianMetrics[] = {
     {"jac_rank_fraction", &JacobianStats::rank_fraction,
      "share of singular values above the rank tolerance s_max x max(n_L, n_0) x 2.2e-16 x L", "rank"},
     {"jac_isometry", &JacobianStats::isometry,
-     "det(J J^T)^(1/n) / (tr(J J^T)/n), mean over samples: geometric over arithmetic mean of s^2, 1 only "
-     "when every s is equal (AM-GM), 0 when J is rank-deficient",
+     "det(J J^T)^(1/n) / (tr(J J^T)/n) over the n = min(n_L, n_0) singular values, mean over samples: "
+     "geometric over arithmetic mean of s^2, 1 only when every s is equal (AM-GM), 0 when J is rank-deficient",
      "isometry"},
 };
 
