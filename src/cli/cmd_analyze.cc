@@ -96,7 +96,8 @@ int run_one_seed(const AnalyzeOptions& o);
 
 // Several seeds: every run, then the statistics over them.
 int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>& seeds) {
-  for (const auto& [given, flag] : {std::pair{o.theory, "--theory"}, std::pair{!o.plot.empty(), "--plot"}})
+  for (const auto& [given, flag] : {std::pair{o.theory, "--theory"}, std::pair{!o.plot.empty(), "--plot"},
+                                    std::pair{o.config.jacobian, "--jacobian"}})
     if (given)
       throw UsageError(fmt::format("{} shows one network: give one --seed (the statistics over {} seeds are in the "
                                    "table and JSON)",

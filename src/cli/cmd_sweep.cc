@@ -299,7 +299,8 @@ int run_sweep(const SweepOptions& o) {
 
   // --jacobian is a flag, on for every run or for none: its columns follow the verdict.
   const auto jac = std::find(o.grid.names.begin(), o.grid.names.end(), "jacobian");
-  const bool jacobian = jac != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(jac - o.grid.names.begin())].empty();
+  const bool jacobian =
+      jac != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(jac - o.grid.names.begin())].empty();
   RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(o.layers, jacobian)});
   if (!file.torn_notice().empty()) say("gradflow: warning: ", file.torn_notice());
   // The runs left: all of the shard, or those whose record is not in the file yet.

@@ -65,6 +65,9 @@ TEST_CASE("sweep and check read --jacobian's figures; misuse names the flag") {
   const ProcessResult many = run_gradflow({"analyze", "-a", "tanh", "-b", "8", "--jacobian", "--jacobian-samples", "9"});
   CHECK(many.exit_code == 2);
   CHECK(many.err.find("--jacobian-samples 9 is more than --batch 8") != std::string::npos);
+  const ProcessResult seeds = run_gradflow({"analyze", "-a", "tanh", "-b", "8", "--jacobian", "--seed", "0:2"});
+  CHECK(seeds.exit_code == 2);
+  CHECK(seeds.err.find("--jacobian shows one network") != std::string::npos);
   const ProcessResult train = run_gradflow({"train", "--jacobian"});
   CHECK(train.exit_code == 2);
 }
