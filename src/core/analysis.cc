@@ -165,8 +165,11 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   network_draw(net);
   network_forward(net, r.pass);
   network_backward(net, r.pass);
-  if (c.jacobian && r.pass.overflow_layer == 0)
-    r.jacobian = jacobian_stats(jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples));
+  if (c.jacobian && r.pass.overflow_layer == 0) {
+    const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples);
+    r.jacobian = jacobian_stats(sp);
+    r.jacobian_log10_s2 = resolved_log10_s2(sp);
+  }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
   return r;
 }

@@ -64,6 +64,7 @@ struct RunResult {
   PassResult pass;
   Summary summary;
   std::optional<JacobianStats> jacobian;  // --jacobian, from a finite forward pass
+  std::vector<double> jacobian_log10_s2;  // and its resolved s^2, log10 (resolved_log10_s2)
 };
 
 struct AnalysisResult {

@@ -40,6 +40,22 @@ double jacobian_rank_tolerance(double s_max, Index rows, Index cols, Index depth
          static_cast<double>(std::max<Index>(depth, 1));
 }
 
+Index resolved_count(const JacobianSpectra& sp, std::size_t k) {
+  const Vec<double>& s = sp.s[k];  // descending
+  if (s.size() == 0 || !(s[0] > 0)) return 0;
+  const double tol = jacobian_rank_tolerance(s[0], sp.rows, sp.cols, sp.depth);
+  Index r = 0;
+  while (r < s.size() && s[r] > tol) ++r;
+  return r;
+}
+
+std::vector<double> resolved_log10_s2(const JacobianSpectra& sp) {
+  std::vector<double> out;
+  for (std::size_t k = 0; k < sp.s.size(); ++k)
+    for (Index i = 0; i < resolved_count(sp, k); ++i) out.push_back(2 * (std::log10(sp.s[k][i]) + sp.log10_scale[k]));
+  return out;
+}
+
 JacobianStats jacobian_stats(const JacobianSpectra& sp) {
   JacobianStats st;
   const std::size_t S = sp.s.size();
@@ -68,10 +84,8 @@ JacobianStats jacobian_stats(const JacobianSpectra& sp) {
   st.cond_log10 = 0;
   for (std::size_t k = 0; k < S; ++k) {
     const Vec<double>& s = sp.s[k];  // descending
-    if (!(s[0] > 0)) continue;      // J = 0: nothing resolved
-    const double tol = jacobian_rank_tolerance(s[0], sp.rows, sp.cols, sp.depth);
-    Index r = 0;
-    while (r < n && s[r] > tol) ++r;
+    const Index r = resolved_count(sp, k);
+    if (r == 0) continue;  // J = 0: nothing resolved
     resolved += static_cast<double>(r);
     st.s_max_log10 = std::max(st.s_max_log10, std::log10(s[0]) + sp.log10_scale[k]);
     st.s_min_log10 = std::min(st.s_min_log10, std::log10(s[r - 1]) + sp.log10_scale[k]);

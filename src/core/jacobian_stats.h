@@ -28,7 +28,14 @@ struct JacobianStats {
 // tolerance, times the L products that each round at that level.
 double jacobian_rank_tolerance(double s_max, Index rows, Index cols, Index depth);
 
+// How many of sample k's singular values (descending) are above the rank tolerance.
+Index resolved_count(const JacobianSpectra& spectra, std::size_t k);
+
 JacobianStats jacobian_stats(const JacobianSpectra& spectra);
+
+// log10 s^2 of every resolved singular value of every sample, in sample order: the spectral
+// density's data (analyze --plot-spectrum).
+std::vector<double> resolved_log10_s2(const JacobianSpectra& spectra);
 
 struct JacobianMetric {
   std::string_view key;  // "jac_" + the field's name
