@@ -25,14 +25,14 @@ mode_t default_mode() {
 
 }  // namespace
 
-std::optional<ReportSink> open_plot(const std::string& plot, const ReportSink& output) {
+std::optional<ReportSink> open_plot(const std::string& plot, const ReportSink& output, const std::string& flag) {
   if (plot.empty()) return std::nullopt;
-  const OutputTarget target = resolve_output(plot, "--plot");
+  const OutputTarget target = resolve_output(plot, flag);
   if (target.kind == TargetKind::regular && !plot.ends_with(".svg"))  // /dev/null, a FIFO: any name
-    throw UsageError(fmt::format("--plot: '{}' does not end in .svg: gradflow draws SVG", plot));
+    throw UsageError(fmt::format("{}: '{}' does not end in .svg: gradflow draws SVG", flag, plot));
   if (same_target(target, output.target()))
-    throw UsageError(fmt::format("--plot and --output are both '{}': give two files", plot));
-  return std::optional<ReportSink>(std::in_place, plot, "--plot");
+    throw UsageError(fmt::format("{} and --output are both '{}': give two files", flag, plot));
+  return std::optional<ReportSink>(std::in_place, plot, flag);
 }
 
 void write_all(int fd, std::string_view text, std::string_view flag, const std::string& path) {

@@ -39,7 +39,8 @@ class ReportSink {
 
 // --plot FILE.svg beside --output: none when `plot` is empty; throws UsageError when the name
 // does not end in .svg or is the report's own file.
-std::optional<ReportSink> open_plot(const std::string& plot, const ReportSink& output);
+std::optional<ReportSink> open_plot(const std::string& plot, const ReportSink& output,
+                                    const std::string& flag = "--plot");
 
 // Writes all of `text` to fd (retrying short writes and EINTR); throws UsageError naming `flag`
 // and `path` on failure, BrokenPipe when a pipe's reader has gone, Interrupted on Ctrl-C while

@@ -18,7 +18,8 @@ namespace {
 
 // Options whose ranges are numeric. A new numeric network option adds its name here to get
 // ranges; any other option takes lists of names.
-const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batch", "classes", "seed"};
+const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batch", "classes", "seed",
+                                            "jacobian-samples"};
 // The threshold flags (summary.h) are real axes too.
 const std::set<std::string> kRealAxes = {"leaky-slope", "sigma-w2", "weight-std", "bias-init", "sigma-b2",
                                          "sat-eps",     "gain",     "saturated-when"};
@@ -145,6 +146,11 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
     if (kSingleValued.count(name)) help += " (one value: it never changes a result)";
     // One text per option, given once (validators.h's rule for lists): CLI11 neither splits it
     // nor reads [64,32,16] as three values.
+    if (p->get_expected_min() == 0) {  // a flag (--jacobian): on for every run, not an axis
+      cmd.add_flag_function(flags, [&slot = g.given[k]](std::int64_t) { slot = {"true"}; }, help)
+          ->group(p->get_group());
+      continue;
+    }
     CLI::Option* o = cmd.add_option_function<std::string>(
                             flags, [&slot = g.given[k]](const std::string& text) { slot = {text}; }, help)
                          ->check(axis_check(name, parser))

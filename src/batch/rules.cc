@@ -56,10 +56,11 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
   Rule r;
   r.origin = origin;
   r.metric = metric;
-  const bool summary = find_summary_metric(metric), layer = find_layer_metric(metric);
+  const bool summary = find_summary_metric(metric) || find_jacobian_metric(metric), layer = find_layer_metric(metric);
   if (!summary && !layer) {
     std::vector<std::string> names;
     for (const SummaryMetric& m : summary_metrics()) names.emplace_back(m.key);
+    for (const JacobianMetric& m : jacobian_metrics()) names.emplace_back(m.key);
     for (const LayerMetric& m : layer_metrics())
       if (!find_summary_metric(m.key)) names.emplace_back(m.key);
     throw UsageError(fmt::format("{}: unknown metric '{}'{}; summary metrics (once per run) and "
@@ -202,11 +203,21 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
   RuleOutcome out;
   const SummaryMetric* sm = rule.per_layer ? nullptr : find_summary_metric(rule.metric);
   const LayerMetric* lm = rule.per_layer ? find_layer_metric(rule.metric) : nullptr;
+  const JacobianMetric* jm = rule.per_layer ? nullptr : find_jacobian_metric(rule.metric);
   std::vector<std::string> seen;
   for (const CheckedRun& run : runs) {
     const RunResult& r = *run.result;
     seen.push_back(r.activation);
     if (!rule.activation.empty() && r.activation != rule.activation) continue;
+    if (jm) {
+      if (!r.jacobian && r.pass.overflow_layer == 0)
+        throw UsageError(fmt::format("{} ({}): {} is measured only with --jacobian: add it", rule.origin,
+                                     rule.text(), rule.metric));
+      ++out.checked;  // an overflowing run has no value: NaN, which no bound holds
+      const double v = r.jacobian ? (*r.jacobian).*(jm->field) : kNaN;
+      if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
+      continue;
+    }
     if (sm) {
       ++out.checked;
       const double v = r.summary.*(sm->field);

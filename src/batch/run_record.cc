@@ -43,6 +43,7 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
   rec["config"] = std::move(config);
   rec["resolved_init"] = run["init"];
   for (const char* key : {"finite", "overflow_layer", "zero_grad_layer", "inexact_layer", "summary"}) rec[key] = run[key];
+  if (run.contains("jacobian")) rec["jacobian"] = run["jacobian"];
   if (layers) rec["layers"] = run["layers"];
   return dump_json(rec) + "\n";
 }
@@ -66,7 +67,7 @@ std::string cell(const ojson& v) {
 
 }  // namespace
 
-std::string record_csv_header(bool layers) {
+std::string record_csv_header(bool layers, bool jacobian) {
   std::string out = "run_id";
   const ojson keys = record_config(AnalysisConfig{});
   for (const auto& [key, value] : keys.items()) {
@@ -79,6 +80,8 @@ std::string record_csv_header(bool layers) {
   for (const SummaryMetric& m : summary_metrics())
     out += fmt::format(",{}{}", keys.contains(std::string(m.key)) ? "summary_" : "", m.key);
   out += ",verdict";
+  if (jacobian)
+    for (const JacobianMetric& m : jacobian_metrics()) out += fmt::format(",{}", m.key);
   if (layers) {
     out += ",layer,layer_fan_in,layer_width";
     for (const LayerMetric& m : layer_metrics()) out += fmt::format(",layer_{}", m.key);
@@ -103,6 +106,11 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers)
   }
   row += ',';
   row += cell(ojson(r.summary.verdict));
+  if (c.jacobian)
+    for (const JacobianMetric& m : jacobian_metrics()) {
+      row += ',';
+      if (r.jacobian) row += csv_number((*r.jacobian).*m.field);
+    }
   if (!layers) return row + "\n";
   std::string out;
   for (const LayerStats& l : r.pass.layers) {

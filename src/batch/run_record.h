@@ -29,10 +29,11 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
 
 // CSV: the header, and one row per run (or per layer, with layers). Columns: run_id, every
 // config key, resolved_init, finite, overflow_layer, zero_grad_layer, the summary metrics
-// (summary_loss: `loss` is the --loss option), verdict; with layers, layer, layer_fan_in,
+// (summary_loss: `loss` is the --loss option), verdict; with jacobian, the jac_ figures
+// (jacobian_stats.h); with layers, layer, layer_fan_in,
 // layer_width and layer_<metric>. A per-layer width list is written "64;32;16", verdicts
 // "vanishing;saturated", undefined numbers as empty cells.
-std::string record_csv_header(bool layers);
+std::string record_csv_header(bool layers, bool jacobian = false);
 std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers);
 
 // The run_id of a record line written by either format; "" if the line is not a record.

@@ -78,6 +78,11 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
                   "--theory) over a panel of saturated and dead shares")
       ->type_name("FILE.svg")
       ->group("Output");
+  cmd->add_option("--plot-spectrum", o.plot_spectrum,
+                  "With --jacobian: also draw an SVG of the spectral density of J J^T (histogram of log10 s^2), one "
+                  "line per activation")
+      ->type_name("FILE.svg")
+      ->group("Output");
   cmd->footer(
       "Examples:\n"
       "  gradflow analyze -a sigmoid,tanh,relu -d 20 -w 256 -b 256\n"
@@ -96,7 +101,9 @@ int run_one_seed(const AnalyzeOptions& o);
 
 // Several seeds: every run, then the statistics over them.
 int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>& seeds) {
-  for (const auto& [given, flag] : {std::pair{o.theory, "--theory"}, std::pair{!o.plot.empty(), "--plot"}})
+  for (const auto& [given, flag] : {std::pair{o.theory, "--theory"}, std::pair{!o.plot.empty(), "--plot"},
+                                    std::pair{o.config.jacobian, "--jacobian"},
+                                    std::pair{!o.plot_spectrum.empty(), "--plot-spectrum"}})
     if (given)
       throw UsageError(fmt::format("{} shows one network: give one --seed (the statistics over {} seeds are in the "
                                    "table and JSON)",
@@ -140,6 +147,11 @@ int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
+  if (!o.plot_spectrum.empty() && !o.config.jacobian)
+    throw UsageError("--plot-spectrum draws --jacobian's singular values: add --jacobian");
+  if (!o.plot_spectrum.empty() && o.plot_spectrum == o.plot)
+    throw UsageError(fmt::format("--plot and --plot-spectrum are both '{}': give two files", o.plot));
+  std::optional<ReportSink> spectrum = open_plot(o.plot_spectrum, sink, "--plot-spectrum");
   // Progress on stderr, only on a terminal; the line is erased before the report is written.
   const bool progress = is_terminal(STDERR_FILENO);
   const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {
@@ -150,6 +162,7 @@ int run_one_seed(const AnalyzeOptions& o) {
   if (o.theory)
     for (const RunResult& r : result.runs) theory.push_back(compare_with_theory(o.config, r));
   if (plot) plot->write(analyze_plot(result, o.theory ? &theory : nullptr));
+  if (spectrum) spectrum->write(spectrum_plot(result));
   if (o.format == "json") {
     if (!o.theory) {
       sink.write(analysis_json(result));

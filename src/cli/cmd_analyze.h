@@ -17,6 +17,7 @@ struct AnalyzeOptions {
   bool all_layers = false;
   bool theory = false;  // mean-field predictions beside the measurements
   std::string plot;     // FILE.svg
+  std::string plot_spectrum;  // FILE.svg: --jacobian's spectral density
   std::vector<std::string> seeds{"0"};  // several: statistics over seeds
   bool per_seed = false;  // JSON: every seed's run beside the statistics
 };

@@ -297,7 +297,11 @@ int run_sweep(const SweepOptions& o) {
     return kExitOk;
   }
 
-  RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(o.layers)});
+  // --jacobian is a flag, on for every run or for none: its columns follow the verdict.
+  const auto jac = std::find(o.grid.names.begin(), o.grid.names.end(), "jacobian");
+  const bool jacobian =
+      jac != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(jac - o.grid.names.begin())].empty();
+  RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(o.layers, jacobian)});
   if (!file.torn_notice().empty()) say("gradflow: warning: ", file.torn_notice());
   // The runs left: all of the shard, or those whose record is not in the file yet.
   std::vector<std::uint64_t> todo_index;  // grid indices; empty with nothing present

@@ -111,6 +111,10 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
   cmd->add_flag("--phase-diagram", c.phase_diagram,
                 "Evaluate a grid of --sigma-w2 x --sigma-b2: chi_1, xi_c and the phase per cell, and the critical line")
       ->group("Theory");
+  cmd->add_flag("--jacobian", c.jacobian,
+                "Also free probability's prediction for the input-output Jacobian J (Pennington et al. 2017): log10 of "
+                "the mean of s^2 over J's singular values s, and their variance / mean^2 (0: isometry)")
+      ->group("Theory");
   cmd->add_option("--critical-tol", c.critical_tol, "The phase is critical when |chi_1 - 1| is at most this")
       ->type_name("T")
       ->default_str("0.01")

@@ -129,6 +129,20 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->transform(enum_choice(dtype_names()))
       ->group("Measurement");
 
+  cmd.add_flag("--jacobian", c.jacobian,
+               "Also the singular values s of the input-output Jacobian J = d a_L / d x at the batch's first "
+               "--jacobian-samples inputs, formed in f64: mean and variance of s^2, largest and smallest s, "
+               "condition number, numerical rank and an isometry score (dynamical isometry: every s near 1). "
+               "Costs O(L n^3) per sample for width n (width 1024, depth 64, 4 samples: seconds; the README "
+               "has the measured time)")
+      ->group("Measurement");
+  cmd.add_option("--jacobian-samples", c.jacobian_samples,
+                 "With --jacobian: how many of the batch's inputs (the first), each with its own J")
+      ->type_name("N")
+      ->default_str(std::to_string(c.jacobian_samples))
+      ->check(whole_number(1, 1 << 20))
+      ->group("Measurement");
+
   for (const ThresholdFlag& f : threshold_flags())
     cmd.add_option("--" + std::string(f.name), c.thresholds.*f.field, std::string(f.help))
         ->type_name(std::string(f.type_name))

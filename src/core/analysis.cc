@@ -62,8 +62,10 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
 }  // namespace
 
 bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
-  const std::uint64_t store = estimate_bytes(spec, c.dtype, false);
-  const std::uint64_t regen = estimate_bytes(spec, c.dtype, true);
+  // --jacobian's matrices come on top of either (jacobian.h).
+  const std::uint64_t jac = c.jacobian ? jacobian_bytes(spec, c.jacobian_samples) : 0;
+  const std::uint64_t store = estimate_bytes(spec, c.dtype, false) + jac;
+  const std::uint64_t regen = estimate_bytes(spec, c.dtype, true) + jac;
   const std::string limit = fmt::format("--max-memory is {}", format_bytes(c.max_memory));
   switch (c.weights) {
     case WeightsMode::store:
@@ -119,6 +121,10 @@ void validate(const AnalysisConfig& c) {
   }
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
+  if (c.jacobian && c.jacobian_samples > c.batch)
+    throw UsageError(fmt::format("--jacobian-samples {} is more than --batch {}: the Jacobian is taken at the "
+                                 "batch's first samples; give at most {}",
+                                 c.jacobian_samples, c.batch, c.batch));
   for (const std::string& name : c.activations) {
     const Activation* act = find_activation(name);
     if (!act) throw UsageError(fmt::format("--activation: unknown activation '{}'", name));
@@ -159,6 +165,11 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   network_draw(net);
   network_forward(net, r.pass);
   network_backward(net, r.pass);
+  if (c.jacobian && r.pass.overflow_layer == 0) {
+    const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples);
+    r.jacobian = jacobian_stats(sp);
+    r.jacobian_log10_s2 = resolved_log10_s2(sp);
+  }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
   return r;
 }

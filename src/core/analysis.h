@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "core/jacobian_stats.h"
 #include "core/enum_names.h"
 #include "core/network.h"
 #include "core/summary.h"
@@ -38,6 +39,8 @@ struct AnalysisConfig {
   WeightsMode weights = WeightsMode::automatic;
   std::uint64_t max_memory = std::uint64_t{8} << 30;
   int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
+  bool jacobian = false;       // --jacobian: the input-output Jacobian's spectrum (jacobian_stats.h)
+  Index jacobian_samples = 4;  // its samples: the batch's first
 
   std::vector<Index> widths() const;  // n_0 .. n_L
   int thread_count() const;
@@ -60,6 +63,8 @@ struct RunResult {
   bool regenerated_weights = false;
   PassResult pass;
   Summary summary;
+  std::optional<JacobianStats> jacobian;  // --jacobian, from a finite forward pass
+  std::vector<double> jacobian_log10_s2;  // and its resolved s^2, log10 (resolved_log10_s2)
 };
 
 struct AnalysisResult {

@@ -2,6 +2,14 @@
 
 namespace gf {
 
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::dense: return "dense";
+    case OpKind::head: return "head";
+  }
+  return "unknown";
+}
+
 std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activation& act, double param,
                                  Index classes) {
   std::vector<LayerOp> ops;

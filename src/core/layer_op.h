@@ -26,6 +26,9 @@ struct LayerOp {
   double activation_param = 0.01;          // phi's parameter (leaky_relu's slope)
 };
 
+// The kind's name in messages ("dense").
+const char* op_kind_name(OpKind kind);
+
 // Today's flags as ops: dense layers of widths n_1 .. n_L (`hidden`), each with `act`, then the
 // head over `classes`.
 std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activation& act, double param,

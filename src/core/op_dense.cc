@@ -198,9 +198,35 @@ bool dense_backward(Pass<T>& pass, Index l) {
   return true;
 }
 
+// --jacobian: J_l = diag(phi_l'(h_l)) W_l J_{l-1} at each of the walk's samples, in f64 (the
+// slopes and weights of either dtype are exact in f64). Column blocks of J are independent, so
+// they go to the threads; each block's product has the same shape for any thread count.
+template <class T>
+void dense_jacobian(JacobianWalk<T>& walk, Index l) {
+  const NetworkSpec& s = walk.s;
+  const Index n = s.width(l), n0 = s.input_width;
+  const RowMat<double> W = layer_weights(s, walk.p, l, walk.ws.W_scratch).template cast<double>();
+  for (Index k = 0; k < walk.samples(); ++k) {
+    const Vec<double> slope = walk.ws.D[l].row(k).transpose().template cast<double>();  // (n)
+    Mat<double>& out = walk.next[static_cast<std::size_t>(k)];
+    const Mat<double>& in = walk.J[static_cast<std::size_t>(k)];
+    out.resize(n, n0);
+    for_each_block_or_stop(n0, walk.threads, [&](Index blk) {
+      const Index c0 = block_begin(blk), cols = block_size(blk, n0);
+      auto o = out.middleCols(c0, cols);
+      o.noalias() = W * in.middleCols(c0, cols);
+      o.array().colwise() *= slope.array();
+    });
+  }
+  // Slopes stored with their scale taken out (rescale_slopes) carry it here, as in backward.
+  walk.log10_scale += walk.pass.layers[static_cast<std::size_t>(l - 1)].slope_scale_log10;
+}
+
 template bool dense_forward<float>(Pass<float>&, Index);
 template bool dense_forward<double>(Pass<double>&, Index);
 template bool dense_backward<float>(Pass<float>&, Index);
 template bool dense_backward<double>(Pass<double>&, Index);
+template void dense_jacobian<float>(JacobianWalk<float>&, Index);
+template void dense_jacobian<double>(JacobianWalk<double>&, Index);
 
 }  // namespace gf

@@ -9,10 +9,10 @@ namespace gf {
 template <class T>
 OpKernels<T> op_kernels(OpKind kind) {
   switch (kind) {
-    case OpKind::dense: return {dense_forward<T>, dense_backward<T>};
-    case OpKind::head: return {head_forward<T>, head_backward<T>};
+    case OpKind::dense: return {dense_forward<T>, dense_backward<T>, dense_jacobian<T>};
+    case OpKind::head: return {head_forward<T>, head_backward<T>, nullptr};
   }
-  return {nullptr, nullptr};
+  return {nullptr, nullptr, nullptr};
 }
 
 template OpKernels<float> op_kernels<float>(OpKind);

@@ -2,6 +2,7 @@
 // The table of layer-op kinds (layer_op.h's OpKind): each kind's forward and backward, from
 // core/op_<kind>.h. The walks of engine.cc know the ops only through it, so a new kind is its
 // core/op_<kind>.{h,cc} and one line in op_table.cc, and no change to the walks.
+#include "core/jacobian_walk.h"
 #include "core/pass.h"
 
 namespace gf {
@@ -13,6 +14,10 @@ template <class T>
 struct OpKernels {
   bool (*forward)(Pass<T>& pass, Index l);
   bool (*backward)(Pass<T>& pass, Index l);
+  // d a_l / d a_{l-1} applied to the walk's J at each sample (--jacobian): writes walk.next.
+  // nullptr: the kind has none yet, and --jacobian says so (core/jacobian.cc); the head has
+  // none, since J ends at the last hidden layer.
+  void (*jacobian)(JacobianWalk<T>& walk, Index l) = nullptr;
 };
 
 // The kernels of one kind (op_table.cc).

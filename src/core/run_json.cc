@@ -51,6 +51,10 @@ ojson config_json(const AnalysisConfig& c) {
           {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)}};
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
+  if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
+    j["jacobian"] = true;
+    j["jacobian-samples"] = c.jacobian_samples;
+  }
   return j;
 }
 
@@ -69,17 +73,25 @@ ojson layer_json(const LayerStats& l) {
   return j;
 }
 
+ojson jacobian_json(const JacobianStats& s) {
+  ojson j = ojson::object();
+  for (const JacobianMetric& m : jacobian_metrics()) j[std::string(m.key)] = number_or_null(s.*m.field);
+  return j;
+}
+
 ojson run_json(const RunResult& r) {
   ojson layers = ojson::array();
   for (const LayerStats& l : r.pass.layers) layers.push_back(layer_json(l));
-  return {{"activation", r.activation},
+  ojson j = {{"activation", r.activation},
           {"init", r.init},
           {"finite", r.pass.overflow_layer == 0},
           {"overflow_layer", index_or_null(r.pass.overflow_layer)},
           {"zero_grad_layer", index_or_null(r.pass.zero_grad_layer)},
           {"inexact_layer", index_or_null(r.pass.inexact_layer)},
-          {"summary", summary_json(r.summary)},
-          {"layers", std::move(layers)}};
+          {"summary", summary_json(r.summary)}};
+  if (r.jacobian) j["jacobian"] = jacobian_json(*r.jacobian);
+  j["layers"] = std::move(layers);
+  return j;
 }
 
 }  // namespace gf

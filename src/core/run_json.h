@@ -23,6 +23,8 @@ nlohmann::ordered_json context_json(Dtype dtype);
 nlohmann::ordered_json config_json(const AnalysisConfig& c);
 nlohmann::ordered_json summary_json(const Summary& s);
 nlohmann::ordered_json layer_json(const LayerStats& l);
+// --jacobian's figures (jacobian_stats.h), keyed as declared.
+nlohmann::ordered_json jacobian_json(const JacobianStats& s);
 nlohmann::ordered_json run_json(const RunResult& r);
 
 }  // namespace gf

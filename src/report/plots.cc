@@ -33,6 +33,55 @@ std::vector<double> layer_axis(std::size_t n) {
 
 }  // namespace
 
+std::pair<std::vector<double>, std::vector<double>> density(const std::vector<double>& values, double lo, double hi,
+                                                            int bins) {
+  std::vector<double> x(static_cast<std::size_t>(bins)), y(static_cast<std::size_t>(bins), 0.0);
+  const double width = (hi - lo) / bins;
+  for (int b = 0; b < bins; ++b) x[static_cast<std::size_t>(b)] = lo + (b + 0.5) * width;
+  if (values.empty() || !(width > 0)) return {x, y};
+  for (double v : values) {
+    const int b = std::clamp(static_cast<int>((v - lo) / width), 0, bins - 1);  // hi falls in the last bin
+    y[static_cast<std::size_t>(b)] += 1;
+  }
+  for (double& v : y) v /= static_cast<double>(values.size()) * width;
+  return {x, y};
+}
+
+std::string spectrum_plot(const AnalysisResult& result) {
+  const AnalysisConfig& c = result.config;
+  double lo = 0, hi = 0;
+  bool any = false;
+  for (const RunResult& r : result.runs)
+    for (double v : r.jacobian_log10_s2) {
+      lo = any ? std::min(lo, v) : v;
+      hi = any ? std::max(hi, v) : v;
+      any = true;
+    }
+  if (!(hi > lo)) {  // one value (or none): a bin of a decade around it
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  chart::LineChart ch;
+  ch.title = fmt::format("Spectrum of J J^T, J = d a_L / d x: depth {}, {}", c.depth, widths_text(c));
+  ch.subtitle = fmt::format("gradflow analyze --jacobian; {} samples pooled, {}, seed {}", c.jacobian_samples,
+                            dtype_name(c.dtype), c.seed);
+  ch.x_label = "log10 s^2 (s: singular values of J above the rank tolerance)";
+  chart::Panel p{"density per decade of s^2", {}};
+  p.y_min = 0;
+  for (std::size_t ri = 0; ri < result.runs.size(); ++ri) {
+    const RunResult& r = result.runs[ri];
+    const auto [x, y] = density(r.jacobian_log10_s2, lo, hi, 40);
+    const std::string name = fmt::format("{} ({})", r.activation, r.init);
+    p.series.push_back({name, x, y, static_cast<int>(ri), Dash::solid, svg::marker_for(static_cast<int>(ri))});
+  }
+  ch.panels = {p};
+  ch.legend_heading = "activation (init)";
+  ch.notes = {"Isometry: all mass at 0 (every s = 1). The histogram has 40 bins over the runs' range; singular values "
+              "below the rank tolerance (jac_rank_fraction) are left out.",
+              "No prediction is drawn: --theory gives the spectrum's mean and variance, not its density."};
+  return chart::line_chart(ch);
+}
+
 std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryComparison>* theory) {
   const AnalysisConfig& c = result.config;
   chart::LineChart ch;

@@ -16,6 +16,13 @@ namespace gf {
 // theory, the prediction dashed), and a second panel of saturated and dead shares.
 std::string analyze_plot(const AnalysisResult& result, const std::vector<TheoryComparison>* theory);
 
+// A histogram of `values` over [lo, hi] in `bins` equal bins, as a density (counts / (total x bin
+// width)): the bins' centres and densities.
+std::pair<std::vector<double>, std::vector<double>> density(const std::vector<double>& values, double lo, double hi,
+                                                            int bins);
+// analyze --plot-spectrum: the spectral density of J J^T (log10 s^2) per run, from --jacobian.
+std::string spectrum_plot(const AnalysisResult& result);
+
 // theory: the predicted gradient profile and the variance q_l, per activation.
 std::string theory_plot(const TheoryConfig& c, const std::vector<TheoryResult>& results);
 

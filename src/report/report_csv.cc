@@ -9,6 +9,10 @@ namespace gf {
 std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra) {
   std::string out = "activation,init,layer,fan_in,width";
   for (const LayerMetric& m : layer_metrics()) out += fmt::format(",{}", m.key);
+  // --jacobian's figures are per run: repeated on each of its rows, as records repeat the summary.
+  const bool jac = result.config.jacobian;
+  if (jac)
+    for (const JacobianMetric& m : jacobian_metrics()) out += fmt::format(",{}", m.key);
   if (extra)
     for (const std::string& name : extra->names) out += "," + name;
   out += '\n';
@@ -21,6 +25,9 @@ std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra
         out += ',';
         out += csv_number(l.*m.field);
       }
+      if (jac)
+        for (const JacobianMetric& m : jacobian_metrics())
+          out += "," + (r.jacobian ? csv_number((*r.jacobian).*m.field) : std::string());
       if (extra)
         for (std::size_t k = 0; k < extra->names.size(); ++k) out += "," + csv_number(extra->value(ri, li, k));
       out += '\n';

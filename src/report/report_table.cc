@@ -112,6 +112,24 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
   return out;
 }
 
+// --jacobian: its figures with a table column, one column per run.
+std::string jacobian_block(const AnalysisResult& result) {
+  if (!result.config.jacobian) return "";
+  std::string out = fmt::format("\nJacobian d a_L / d x ({} samples)\n", result.config.jacobian_samples);
+  for (const JacobianMetric& m : jacobian_metrics()) {
+    if (m.header.empty()) continue;
+    out += fmt::format("{:<22}", m.header);
+    for (const RunResult& r : result.runs) {
+      const double v = r.jacobian ? (*r.jacobian).*m.field : kNaN;
+      out += fmt::format("{:>12}", std::isfinite(v) ? fmt::format("{:.4g}", v) : "-");
+    }
+    out += '\n';
+  }
+  return out +
+         "s: singular values of J; rank: share of s above the rank tolerance, over which log smin and\n"
+         "log cond are taken; isometry: det(JJ^T)^(1/n) / (tr(JJ^T)/n), 1 when every s is equal\n";
+}
+
 // With --saturated-when, bounded activations are judged by their output instead.
 std::string by_value_note(const AnalysisConfig& c) {
   if (!c.saturated_when) return "";
@@ -163,7 +181,7 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
       "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included){};\n"
       "dead%: units whose slope is exactly 0 on the whole batch\n",
       result.config.sat_eps, by_value_note(result.config));
-  return out + summary_block(result, s) + verdicts(result, s);
+  return out + summary_block(result, s) + jacobian_block(result) + verdicts(result, s);
 }
 
 // The detailed table's columns: each metric's declared column, those shown only when nonzero
@@ -214,7 +232,7 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
     if (!m->column.legend.empty())
       out += fmt::format("{}: {}\n", m->column.header,
                          fmt::format(fmt::runtime(m->column.legend), fmt::arg("dtype", dtype_name(result.config.dtype))));
-  return out + summary_block(result, s) + verdicts(result, s);
+  return out + summary_block(result, s) + jacobian_block(result) + verdicts(result, s);
 }
 
 }  // namespace

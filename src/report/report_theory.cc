@@ -55,7 +55,7 @@ std::string direction(const FixedPoint& f) {
 
 ojson theory_config_json(const TheoryConfig& c) {
   auto text_or_null = [](const std::string& s) { return s.empty() ? ojson(nullptr) : ojson(s); };
-  return {{"activation", c.activations},
+  ojson j = {{"activation", c.activations},
           {"init", c.init},
           {"sigma-w2", text_or_null(c.sigma_w2_text)},
           {"sigma-b2", text_or_null(c.sigma_b2_text)},
@@ -69,6 +69,8 @@ ojson theory_config_json(const TheoryConfig& c) {
           {"leaky-slope", c.leaky_slope},
           {"critical-tol", c.critical_tol},
           {"phase-diagram", c.phase_diagram}};
+  if (c.jacobian) j["jacobian"] = true;  // only when asked: documents without it are unchanged
+  return j;
 }
 
 std::string theory_json(const TheoryConfig& c, const std::vector<TheoryResult>& results) {
@@ -94,6 +96,9 @@ std::string theory_json(const TheoryConfig& c, const std::vector<TheoryResult>& 
     j["critical_sigma_w2"] = number_or_null(r.critical_sigma_w2);
     j["trainable_depth"] = number_or_null(r.trainable_depth);
     j["born_dead_prob"] = number_or_null(r.born_dead);
+    if (r.jacobian)
+      j["jacobian"] = {{"jac_s2_mean_log10", number_or_null(r.jacobian->s2_mean_log10)},
+                       {"jac_s2_var_rel", number_or_null(r.jacobian->s2_var_rel)}};
     j["layers"] = std::move(layers);
     out.push_back(std::move(j));
   }
@@ -141,6 +146,10 @@ std::string theory_table(const TheoryConfig& c, const std::vector<TheoryResult>&
     if (std::isfinite(r.born_dead))
       out += fmt::format("  born dead     {} chance that an input's signal dies before layer {} (1 - prod(1 - 2^-N_l))\n",
                          fmt_num(r.born_dead, ".3g"), c.depth);
+    if (r.jacobian)
+      out += fmt::format("  Jacobian      log10 mean s^2 {}, var s^2 / mean^2 {} at depth {} (free probability, {} weights)\n",
+                         fmt_num(r.jacobian->s2_mean_log10, "+.3f"), fmt_num(r.jacobian->s2_var_rel, ".4g"), c.depth,
+                         c.init == "orthogonal" ? "orthogonal" : "Gaussian");
     out += fmt::format("{:>7} {:>10} {:>8} {:>8} {:>9} {:>9} {:>7}\n", "layer", "q_l", "c_l", "chi_l", "grad_h",
                        "grad_W", "dead%");
     for (Index l : shown_layers(c.depth, o)) {
@@ -255,6 +264,9 @@ void add_theory_json(ojson& doc, const std::vector<TheoryComparison>& theory) {
                       {"grad_preact_mean_abs_decades", number_or_null(t.grad_preact_mean_abs)},
                       {"grad_weight_mean_abs_decades", number_or_null(t.grad_weight_mean_abs)},
                       {"dead_units_mean_abs", number_or_null(t.dead_units_mean_abs)}};
+    if (t.jacobian)
+      j["jacobian"] = {{"jac_s2_mean_log10", number_or_null(t.jacobian->s2_mean_log10)},
+                       {"jac_s2_var_rel", number_or_null(t.jacobian->s2_var_rel)}};
     j["notes"] = t.notes;
     run["theory"] = std::move(j);
   }
@@ -312,6 +324,10 @@ std::string comparison_table(const AnalysisResult& result, const std::vector<The
         std::isfinite(t.dead_units_mean_abs)
             ? fmt::format("; dead units within {:.1f} points", 100 * t.dead_units_mean_abs)
             : "");
+    if (t.jacobian && r.jacobian)
+      out += fmt::format("Jacobian (free probability): log10 mean s^2 {} | {}; var s^2 / mean^2 {} | {}\n",
+                         fmt_num(r.jacobian->s2_mean_log10, "+.3f"), fmt_num(t.jacobian->s2_mean_log10, "+.3f"),
+                         fmt_num(r.jacobian->s2_var_rel, ".4g"), fmt_num(t.jacobian->s2_var_rel, ".4g"));
     for (const std::string& n : t.notes) out += s.paint("note: ", Tone::warn) + n + "\n";
   }
   out +=

@@ -47,6 +47,7 @@ bool closed_form1(const Phi& phi, double v, Moments1& m) {
   m.phi = (1 - s) * std::sqrt(v / (2 * M_PI));
   m.phi2 = v * (1 + s * s) / 2;
   m.dphi2 = (1 + s * s) / 2;
+  m.dphi4 = (1 + s * s * s * s) / 2;
   m.dphi2_dv = (1 + s * s) / 2;
   return true;
 }
@@ -87,6 +88,7 @@ Moments1 quad1(const Phi& phi, double mu, double v) {
     m.phi += w * a[i];
     m.phi2 += w * a[i] * a[i];
     m.dphi2 += w * d[i] * d[i];
+    m.dphi4 += w * d[i] * d[i] * d[i] * d[i];
     m.dphi2_dv += w * a[i] * d[i] * rule.z[i];
   }
   m.dphi2_dv /= sd;

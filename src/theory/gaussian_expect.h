@@ -28,6 +28,7 @@ struct Moments1 {
   double phi = 0;      // E[phi(h)]
   double phi2 = 0;     // E[phi(h)^2]
   double dphi2 = 0;    // E[phi'(h)^2]
+  double dphi4 = 0;    // E[phi'(h)^4]: the spread of the squared slopes (jacobian_theory.h)
   double dphi2_dv = 0; // d E[phi(h)^2] / dv = E[phi(h) phi'(h) z] / sqrt(v) (= E[phi'^2 + phi phi''])
 };
 

@@ -61,6 +61,8 @@ void validate(const TheoryConfig& c) {
   if (c.activations.empty()) throw UsageError("--activation: give at least one activation");
   for (const std::string& a : c.activations)
     if (!find_activation(a)) throw UsageError(fmt::format("--activation: unknown activation '{}'", a));
+  if (c.jacobian && c.phase_diagram)
+    throw UsageError("--jacobian predicts one network's Jacobian, --phase-diagram a grid of them: give one");
   const bool named_init = c.init != "auto";
   if (!c.sigma_w2.empty() && c.weight_std)
     throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
@@ -152,6 +154,7 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
     m.widths.assign(static_cast<std::size_t>(c.depth + 1), c.width);
     m.batch = c.batch;
     r.layers = predict_layers(m);
+    if (c.jacobian) r.jacobian = predict_jacobian(m, r.layers, c.init == "orthogonal");
     r.fixed = fixed_point(phi, r.sigma_w2, sb2, c.bias_init, r.layers.front().q, c.critical_tol);
     r.critical_sigma_w2 = critical_sigma_w2(phi, sb2, c.bias_init, in.m2);
     r.trainable_depth = 6 * r.fixed.xi_c;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "theory/jacobian_theory.h"
 #include "theory/mean_field.h"
 
 namespace gf {
@@ -25,6 +26,7 @@ struct TheoryConfig {
   double leaky_slope = 0.01;
   double critical_tol = 0.01;
   bool phase_diagram = false;
+  bool jacobian = false;  // also the Jacobian spectrum's prediction (jacobian_theory.h)
   int threads = 0;
 };
 
@@ -45,6 +47,7 @@ struct TheoryResult {
   double trainable_depth = 0;    // 6 xi_c (Schoenholz et al. 2017's rule of thumb)
   double born_dead = 0;          // NaN unless relu-like with zero biases
   std::vector<LayerTheory> layers;
+  std::optional<JacobianTheory> jacobian;  // with TheoryConfig::jacobian
 };
 
 std::vector<TheoryResult> run_theory(const TheoryConfig& c);

@@ -109,6 +109,7 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   t.dead_units_mean_abs = n_q && dead_zone ? dead_sum / static_cast<double>(n_q) : kNaN;
   t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaN;
   t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaN;
+  if (r.jacobian) t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
   t.notes = notes_for(c, r, m, t);
   return t;
 }

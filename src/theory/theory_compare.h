@@ -2,10 +2,12 @@
 // `analyze --theory`: mean-field predictions for the very network `analyze` measured (its
 // widths, init, biases, input and batch), layer by layer beside the measured values, a summary
 // of how well they agree, and notes where the theory's assumptions do not hold.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/analysis.h"
+#include "theory/jacobian_theory.h"
 #include "theory/mean_field.h"
 
 namespace gf {
@@ -25,6 +27,8 @@ struct TheoryComparison {
   double grad_weight_mean_abs = 0;   // same for grad_weight_rel_log10
   double dead_units_mean_abs = 0;    // NaN without a dead zone
   std::vector<std::string> notes;    // where the theory's assumptions do not hold
+  // --jacobian: free probability's prediction beside the measured spectrum (measured: r.jacobian).
+  std::optional<JacobianTheory> jacobian;
 };
 
 // The model of the network `analyze` builds for this run's activation.

@@ -1,0 +1,78 @@
+#include "core/jacobian.h"
+
+#include <Eigen/SVD>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "base/errors.h"
+#include "base/interrupt.h"
+#include "core/op_table.h"
+
+namespace gf {
+
+namespace {
+
+// Takes the power of 2 nearest below J's largest |entry| out of J (exact): entries stay in
+// [1, 2) at the top whatever the depth. An all-zero J (every unit of a layer flat) stays 0.
+int take_out_power_of_2(Mat<double>& J) {
+  const double top = J.cwiseAbs().maxCoeff();
+  if (!(top > 0) || !std::isfinite(top)) return 0;
+  const int e = std::ilogb(top);
+  J *= std::ldexp(1.0, -e);
+  return e;
+}
+
+}  // namespace
+
+template <class T>
+Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
+                    Index samples) {
+  const Index L = s.depth(), n0 = s.input_width;
+  const auto S = static_cast<std::size_t>(samples);
+  JacobianWalk<T> walk{s, p, ws, pass, std::max(1, s.threads), {}, {}, std::vector<int>(S, 0), 0};
+  walk.J.assign(S, Mat<double>::Identity(n0, n0));
+  walk.next.resize(S);
+  for (Index l = 1; l <= L; ++l) {
+    throw_if_interrupted();
+    const auto step = op_kernels<T>(s.op(l).kind).jacobian;
+    if (!step)
+      throw UsageError(fmt::format("--jacobian: op {} is a {} op, which has no Jacobian step yet (dense layers "
+                                   "have one)",
+                                   l, op_kind_name(s.op(l).kind)));
+    step(walk, l);
+    std::swap(walk.J, walk.next);
+    for (std::size_t k = 0; k < S; ++k) walk.log2_scale[k] += take_out_power_of_2(walk.J[k]);
+  }
+  Jacobians out{std::move(walk.J), std::vector<double>(S)};
+  for (std::size_t k = 0; k < S; ++k) out.log10_scale[k] = walk.log2_scale[k] * std::log10(2.0) + walk.log10_scale;
+  return out;
+}
+
+template <class T>
+JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
+                                 Index samples) {
+  const Jacobians js = jacobians(s, p, ws, pass, samples);
+  const std::size_t S = js.J.size();
+  JacobianSpectra out{std::vector<Vec<double>>(S), js.log10_scale, s.depth(), s.width(s.depth()), s.input_width};
+  // One sample per thread: each SVD is the same computation for any thread count.
+#pragma omp parallel for num_threads(std::max(1, s.threads)) schedule(dynamic, 1)
+  for (std::size_t k = 0; k < S; ++k) out.s[k] = Eigen::BDCSVD<Mat<double>>(js.J[k]).singularValues();
+  throw_if_interrupted();
+  return out;
+}
+
+std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples) {
+  return std::uint64_t{2} * static_cast<std::uint64_t>(samples) * static_cast<std::uint64_t>(s.max_width()) *
+         static_cast<std::uint64_t>(s.input_width) * sizeof(double);
+}
+
+template Jacobians jacobians<float>(const NetworkSpec&, const Params<float>&, Workspace<float>&, const PassResult&,
+                                    Index);
+template Jacobians jacobians<double>(const NetworkSpec&, const Params<double>&, Workspace<double>&,
+                                     const PassResult&, Index);
+template JacobianSpectra jacobian_spectra<float>(const NetworkSpec&, const Params<float>&, Workspace<float>&,
+                                                 const PassResult&, Index);
+template JacobianSpectra jacobian_spectra<double>(const NetworkSpec&, const Params<double>&, Workspace<double>&,
+                                                  const PassResult&, Index);
+
+}  // namespace gf

@@ -1,0 +1,50 @@
+#pragma once
+// The figures of `--jacobian`, declared once: each sample's singular values of J = d a_L / d x
+// (jacobian.h) pooled into a few numbers per run. JSON, CSV, tables, sweep records and check
+// rules all read jacobian_metrics().
+#include <span>
+#include <string_view>
+
+#include "core/jacobian.h"
+
+namespace gf {
+
+// Pooled over the samples' singular values s (min(n_L, n_0) per sample). Numbers that can
+// leave f64's range at depth are given as log10; a plain value is NaN (null) where it would.
+struct JacobianStats {
+  double samples = 0;
+  double s2_mean = kNaN;         // mean of s^2 = tr(J J^T) / n, pooled
+  double s2_mean_log10 = kNaN;
+  double s2_var = kNaN;          // variance of s^2, pooled
+  double s2_var_rel = kNaN;      // variance / mean^2: the spread at any scale (= variance where the mean is 1)
+  double s_max_log10 = kNaN;     // the largest s of any sample
+  double s_min_log10 = kNaN;     // the smallest s above its sample's rank tolerance
+  double cond_log10 = kNaN;      // worst sample's s_max / s_min (both as above)
+  double rank_fraction = kNaN;   // share of s above the rank tolerance
+  double isometry = kNaN;        // mean over samples of det(JJ^T)^(1/n) / (tr(JJ^T)/n); 0 if rank-deficient
+};
+
+// A singular value is resolved when above s_max x max(n_L, n_0) x eps_f64 x L: LAPACK's rank
+// tolerance, times the L products that each round at that level.
+double jacobian_rank_tolerance(double s_max, Index rows, Index cols, Index depth);
+
+// How many of sample k's singular values (descending) are above the rank tolerance.
+Index resolved_count(const JacobianSpectra& spectra, std::size_t k);
+
+JacobianStats jacobian_stats(const JacobianSpectra& spectra);
+
+// log10 s^2 of every resolved singular value of every sample, in sample order: the spectral
+// density's data (analyze --plot-spectrum).
+std::vector<double> resolved_log10_s2(const JacobianSpectra& spectra);
+
+struct JacobianMetric {
+  std::string_view key;  // "jac_" + the field's name
+  double JacobianStats::*field;
+  std::string_view description;
+  std::string_view header = {};  // its column in the table ("" : JSON, CSV and check only)
+};
+
+std::span<const JacobianMetric> jacobian_metrics();
+const JacobianMetric* find_jacobian_metric(std::string_view key);
+
+}  // namespace gf
