@@ -33,6 +33,10 @@ struct AnalysisConfig {
   double leaky_slope = 0.01;
   double sat_eps = 0.1;
   std::optional<double> saturated_when;  // saturation by |output| for bounded activations
+  // Residual blocks (layer_op.h's residual_stack): K dense layers per block, 0 for a plain stack;
+  // alpha as typed: a number or "invsqrt-blocks" (1/sqrt(depth / K)).
+  Index residual = 0;
+  std::string residual_scale = "1";
   Dtype dtype = Dtype::f32;
   Thresholds thresholds;
   WeightsMode weights = WeightsMode::automatic;
@@ -40,6 +44,7 @@ struct AnalysisConfig {
   int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
 
   std::vector<Index> widths() const;  // n_0 .. n_L
+  double residual_alpha() const;      // residual_scale resolved; throws UsageError naming the flag
   int thread_count() const;
 };
 

@@ -11,4 +11,20 @@ std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activat
   return ops;
 }
 
+std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, Index K, const Activation& act,
+                                    double param, double alpha, Index classes) {
+  const Activation& linear = *find_activation("identity");
+  std::vector<LayerOp> ops;
+  ops.reserve(static_cast<std::size_t>(blocks * K + 2));
+  if (input_width != n) ops.push_back({OpKind::dense, n, &linear, param});
+  for (Index k = 1; k <= blocks; ++k) {
+    const Index stream = static_cast<Index>(ops.size());  // the slot whose output enters the block
+    ops.push_back({OpKind::branch_in, n, &act, param, k});
+    for (Index j = 2; j < K; ++j) ops.push_back({OpKind::dense, n, &act, param});
+    ops.push_back({OpKind::skip_add, n, &linear, param, k, stream, alpha});
+  }
+  ops.push_back({OpKind::head, classes, nullptr, 0});
+  return ops;
+}
+
 }  // namespace gf

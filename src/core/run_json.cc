@@ -50,6 +50,10 @@ ojson config_json(const AnalysisConfig& c) {
           {"sat-eps", c.sat_eps},
           {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)}};
+  if (c.residual != 0) {  // only then, so that plain runs' documents and run_ids stay as they were
+    j["residual"] = c.residual;
+    j["residual-scale"] = c.residual_scale;
+  }
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
   return j;
 }
@@ -72,7 +76,7 @@ ojson layer_json(const LayerStats& l) {
 ojson run_json(const RunResult& r) {
   ojson layers = ojson::array();
   for (const LayerStats& l : r.pass.layers) layers.push_back(layer_json(l));
-  return {{"activation", r.activation},
+  ojson j = {{"activation", r.activation},
           {"init", r.init},
           {"finite", r.pass.overflow_layer == 0},
           {"overflow_layer", index_or_null(r.pass.overflow_layer)},
@@ -80,6 +84,16 @@ ojson run_json(const RunResult& r) {
           {"inexact_layer", index_or_null(r.pass.inexact_layer)},
           {"summary", summary_json(r.summary)},
           {"layers", std::move(layers)}};
+  if (!r.pass.blocks.empty()) {  // residual nets only
+    ojson blocks = ojson::array();
+    for (const BlockStats& b : r.pass.blocks) {
+      ojson o = {{"block", b.block}, {"first_layer", b.first_layer}, {"last_layer", b.last_layer}};
+      for (const BlockMetric& m : block_metrics()) o[std::string(m.key)] = number_or_null(b.*m.field);
+      blocks.push_back(std::move(o));
+    }
+    j["blocks"] = std::move(blocks);
+  }
+  return j;
 }
 
 }  // namespace gf
