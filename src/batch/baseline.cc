@@ -272,7 +272,7 @@ std::string ConfigChange::text() const {
 }
 
 std::vector<ConfigChange> config_changes(const AnalysisConfig& baseline, const AnalysisConfig& now) {
-  const ojson a = config_json(baseline), b = config_json(now);
+  const ojson a = config_json(baseline, true), b = config_json(now, true);
   std::vector<ConfigChange> out;
   for (const auto& [key, value] : a.items())
     if (!b.contains(key) || b[key] != value) out.push_back({key, value, b.contains(key) ? b[key] : ojson()});

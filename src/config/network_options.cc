@@ -86,7 +86,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
             if (v == "invsqrt-blocks" || parse_real_text(v, x)) return {};
             return fmt::format("'{}' is not allowed: give a number (0 for ReZero, 0.5, 1/8) or invsqrt-blocks", v);
           },
-          "ALPHA"))
+          ""))
       ->group("Network");
 
   std::string init_help =

@@ -29,7 +29,7 @@ ojson context_json(Dtype dtype) {
 
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
 // are left out, so that documents compare byte for byte.
-ojson config_json(const AnalysisConfig& c) {
+ojson config_json(const AnalysisConfig& c, bool every_key) {
   std::vector<Index> widths = c.widths();
   ojson j = {{"activation", c.activations},
           {"depth", c.depth},
@@ -50,7 +50,7 @@ ojson config_json(const AnalysisConfig& c) {
           {"sat-eps", c.sat_eps},
           {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)}};
-  if (c.residual != 0) {  // only then, so that plain runs' documents and run_ids stay as they were
+  if (c.residual != 0 || every_key) {
     j["residual"] = c.residual;
     j["residual-scale"] = c.residual_scale;
   }
