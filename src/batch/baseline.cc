@@ -94,9 +94,9 @@ Baseline load_baseline(const std::string& path) {
                                  where, join(recorded), join(b.config.activations)));
   for (const ojson& r : runs) {
     if (!r.contains("summary") || !r["summary"].is_object() || !r.contains("layers") ||
-        !r["layers"].is_array() || static_cast<Index>(r["layers"].size()) != b.config.depth)
+        !r["layers"].is_array() || static_cast<Index>(r["layers"].size()) != b.config.layer_count())
       throw UsageError(fmt::format("{}: run {} lacks its summary or its {} layers", where,
-                                   r.value("activation", "?"), b.config.depth));
+                                   r.value("activation", "?"), b.config.layer_count()));
   }
   return b;
 }
@@ -113,7 +113,7 @@ double Tolerance::allowed(const std::string& metric, double expected, double cou
 
 double count_quantum(const std::string& metric, Index layer, const AnalysisConfig& c) {
   const std::vector<Index> w = c.widths();
-  const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.depth);
+  const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.layer_count());
   if (layer > 0) {
     const LayerMetric* m = find_layer_metric(metric);
     if (!m) return 0;
@@ -142,7 +142,7 @@ double count_quantum(const std::string& metric, Index layer, const AnalysisConfi
   const double den = m->counts == Counts::unit_samples ? B * n_min : m->counts == Counts::units ? n_min : fan_min;
   switch (s->over) {
     case OverLayers::mean: return num / (L * den);
-    case OverLayers::mean_from_2: return c.depth > 1 ? num / ((L - 1) * den) : 0;
+    case OverLayers::mean_from_2: return L > 1 ? num / ((L - 1) * den) : 0;
     case OverLayers::max: return num / den;
     case OverLayers::pooled: return m->counts == Counts::units ? 1 / units : 0;
     case OverLayers::none: return 0;

@@ -41,6 +41,11 @@ double AnalysisConfig::residual_alpha() const {
   return alpha;
 }
 
+Index AnalysisConfig::layer_count() const {
+  const std::vector<Index> w = widths();
+  return depth + (residual != 0 && w[0] != w[1] ? 1 : 0);
+}
+
 int AnalysisConfig::thread_count() const {
   return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }

@@ -44,6 +44,9 @@ struct AnalysisConfig {
   int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
 
   std::vector<Index> widths() const;  // n_0 .. n_L
+  // The dense layers a run records: depth, plus the residual stream's input projection when
+  // --input-dim differs from the width (layer_op.h's residual_stack).
+  Index layer_count() const;
   double residual_alpha() const;      // residual_scale resolved; throws UsageError naming the flag
   int thread_count() const;
 };

@@ -27,6 +27,12 @@ ojson context_json(Dtype dtype) {
           {"dtype", dtype_name(dtype)}};
 }
 
+void add_residual_keys(ojson& j, const AnalysisConfig& c, bool every_key) {
+  if (c.residual == 0 && !every_key) return;
+  j["residual"] = c.residual;
+  j["residual-scale"] = c.residual_scale;
+}
+
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
 // are left out, so that documents compare byte for byte.
 ojson config_json(const AnalysisConfig& c, bool every_key) {
@@ -50,10 +56,7 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
           {"sat-eps", c.sat_eps},
           {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)}};
-  if (c.residual != 0 || every_key) {
-    j["residual"] = c.residual;
-    j["residual-scale"] = c.residual_scale;
-  }
+  add_residual_keys(j, c, every_key);
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
   return j;
 }
