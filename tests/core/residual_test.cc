@@ -287,3 +287,28 @@ TEST_CASE("a deep sigmoid residual net (200 blocks) stays finite and agrees betw
           r64.pass.layers.front().grad_weight_rel_log10, " decades");
   CHECK(worst < 1e-3);
 }
+
+// alpha = 1e-60: the branches' gradients are 60 decades below the stream's. analyze carries
+// alpha in its log scale, so f32 (where 1e-60 itself is 0)
+// reports them as f64 does.
+TEST_CASE("a tiny alpha goes into the log scale: f32 agrees with f64 60 decades down") {
+  AnalysisConfig c;
+  c.activations = {"tanh"};
+  c.depth = 20;
+  c.residual = 2;
+  c.residual_scale = "1e-60";
+  c.width = {40};
+  c.batch = 12;
+  c.threads = 1;
+  c.dtype = Dtype::f32;
+  const RunResult r32 = run_one(c, *find_activation("tanh"));
+  c.dtype = Dtype::f64;
+  const RunResult r64 = run_one(c, *find_activation("tanh"));
+  double worst = 0;
+  for (std::size_t l = 0; l < r64.pass.layers.size(); ++l) {
+    CHECK(r64.pass.layers[l].grad_weight_log10 < -59);
+    worst = std::max(worst, std::abs(r32.pass.layers[l].grad_weight_log10 - r64.pass.layers[l].grad_weight_log10));
+  }
+  MESSAGE("alpha 1e-60: largest |log10 |dW| f32 - f64| ", worst);
+  CHECK(worst < 1e-5);
+}
