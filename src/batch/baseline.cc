@@ -86,9 +86,9 @@ Baseline load_baseline(const std::string& path) {
                                  where, join(recorded), join(b.config.activations)));
   for (const ojson& r : runs) {
     if (!r.contains("summary") || !r["summary"].is_object() || !r.contains("layers") ||
-        !r["layers"].is_array() || static_cast<Index>(r["layers"].size()) != b.config.depth)
+        !r["layers"].is_array() || static_cast<Index>(r["layers"].size()) != b.config.layer_count())
       throw UsageError(fmt::format("{}: run {} lacks its summary or its {} layers", where,
-                                   r.value("activation", "?"), b.config.depth));
+                                   r.value("activation", "?"), b.config.layer_count()));
   }
   return b;
 }
@@ -105,7 +105,7 @@ double Tolerance::allowed(const std::string& metric, double expected, double cou
 
 double count_quantum(const std::string& metric, Index layer, const AnalysisConfig& c) {
   const std::vector<Index> w = c.widths();
-  const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.depth);
+  const auto B = static_cast<double>(c.batch), L = static_cast<double>(c.layer_count());
   if (layer > 0) {
     const LayerMetric* m = find_layer_metric(metric);
     if (!m) return 0;
@@ -134,7 +134,7 @@ double count_quantum(const std::string& metric, Index layer, const AnalysisConfi
   const double den = m->counts == Counts::unit_samples ? B * n_min : m->counts == Counts::units ? n_min : fan_min;
   switch (s->over) {
     case OverLayers::mean: return num / (L * den);
-    case OverLayers::mean_from_2: return c.depth > 1 ? num / ((L - 1) * den) : 0;
+    case OverLayers::mean_from_2: return L > 1 ? num / ((L - 1) * den) : 0;
     case OverLayers::max: return num / den;
     case OverLayers::pooled: return m->counts == Counts::units ? 1 / units : 0;
     case OverLayers::none: return 0;
@@ -264,7 +264,7 @@ std::string ConfigChange::text() const {
 }
 
 std::vector<ConfigChange> config_changes(const AnalysisConfig& baseline, const AnalysisConfig& now) {
-  const ojson a = config_json(baseline), b = config_json(now);
+  const ojson a = config_json(baseline, true), b = config_json(now, true);
   std::vector<ConfigChange> out;
   for (const auto& [key, value] : a.items())
     if (!b.contains(key) || b[key] != value) out.push_back({key, value, b.contains(key) ? b[key] : ojson()});

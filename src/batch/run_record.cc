@@ -21,8 +21,8 @@ std::uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-ojson record_config(const AnalysisConfig& c) {
-  ojson j = config_json(c);
+ojson record_config(const AnalysisConfig& c, bool every_key) {
+  ojson j = config_json(c, every_key);
   j["activation"] = c.activations.at(0);
   const ojson& w = j["width"];
   if (std::all_of(w.begin(), w.end(), [&](const ojson& x) { return x == w.front(); })) {
@@ -69,7 +69,7 @@ std::string cell(const ojson& v) {
 
 std::string record_csv_header(bool layers, bool jacobian) {
   std::string out = "run_id";
-  const ojson keys = record_config(AnalysisConfig{});
+  const ojson keys = record_config(AnalysisConfig{}, true);  // every run's columns, in one order
   for (const auto& [key, value] : keys.items()) {
     out += ',';
     out += key;
@@ -90,8 +90,8 @@ std::string record_csv_header(bool layers, bool jacobian) {
 }
 
 std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers) {
-  const ojson config = record_config(c);
-  std::string row = run_id_of(config);
+  const ojson config = record_config(c, true);
+  std::string row = run_id_of(record_config(c));
   for (const auto& [key, value] : config.items()) {
     row += ',';
     row += cell(value);

@@ -21,7 +21,7 @@
 namespace gf {
 
 std::uint64_t fnv1a64(std::string_view bytes);
-nlohmann::ordered_json record_config(const AnalysisConfig& c);  // c has a single activation
+nlohmann::ordered_json record_config(const AnalysisConfig& c, bool every_key = false);  // c has a single activation
 std::string run_id_of(const nlohmann::ordered_json& record_config);
 
 // The JSONL line, '\n' included.

@@ -145,6 +145,9 @@ namespace {
 
 int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
+  if (o.theory && o.config.residual != 0)
+    throw UsageError("--theory models plain stacks only: residual mean field (Yang & Schoenholz 2017) is not "
+                     "implemented yet; drop --theory, or --residual");
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)

@@ -64,6 +64,31 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->transform(real_number(-kInf, kInf))
       ->group("Network");
 
+  cmd.add_option("--residual", c.residual,
+                 "Residual blocks of K dense layers: s' = s + alpha F(s), F(s) = W_K phi(... phi(W_1 s + b_1) ...) + "
+                 "b_K (activation after each layer but the last, which is linear: the ResNet basic block). 0: a "
+                 "plain stack. --depth counts dense layers (a multiple of K) and every layer has one width; when "
+                 "--input-dim differs, a linear dense layer first (layer 1) projects the data onto the stream. JSON "
+                 "adds a record per block (stream RMS, stream gradient, branch-to-stream variance)")
+      ->type_name("K")
+      ->default_str("0")
+      ->check(whole_number(0, 100000))
+      ->group("Network");
+  cmd.add_option("--residual-scale", c.residual_scale,
+                 "alpha of every block: a number; 0 makes every block the identity at init (ReZero, Bachlechner "
+                 "et al. 2020; SkipInit); invsqrt-blocks = 1/sqrt(blocks) keeps the stream's variance bounded "
+                 "(it grows as (1 + alpha^2 v)^blocks for a branch of gain v)")
+      ->type_name("ALPHA")
+      ->default_str("1")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            double x = 0;
+            if (v == "invsqrt-blocks" || parse_real_text(v, x)) return {};
+            return fmt::format("'{}' is not allowed: give a number (0 for ReZero, 0.5, 1/8) or invsqrt-blocks", v);
+          },
+          ""))
+      ->group("Network");
+
   std::string init_help =
       "Weight initialisation, one of auto or:";
   for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);

@@ -1,9 +1,12 @@
 #include "core/analysis.h"
 
+#include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <thread>
 
 #include "base/errors.h"
+#include "base/real_text.h"
 #include "base/suggest.h"
 #include "core/layer.h"
 
@@ -26,6 +29,21 @@ std::vector<Index> AnalysisConfig::widths() const {
     w[static_cast<std::size_t>(l)] = width.size() == 1 ? width[0] : width[static_cast<std::size_t>(l - 1)];
   w[0] = input_dim > 0 ? input_dim : w[1];
   return w;
+}
+
+double AnalysisConfig::residual_alpha() const {
+  if (residual_scale == "invsqrt-blocks") return 1.0 / std::sqrt(static_cast<double>(depth / std::max<Index>(residual, 1)));
+  double alpha = 0;
+  if (!parse_real_text(residual_scale, alpha))
+    throw UsageError(fmt::format("--residual-scale: '{}' is not allowed: give a number (0 for ReZero, 0.5, 1/8) or "
+                                 "invsqrt-blocks (1/sqrt of the number of blocks)",
+                                 residual_scale));
+  return alpha;
+}
+
+Index AnalysisConfig::layer_count() const {
+  const std::vector<Index> w = widths();
+  return depth + (residual != 0 && w[0] != w[1] ? 1 : 0);
 }
 
 int AnalysisConfig::thread_count() const {
@@ -91,6 +109,28 @@ bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   return false;
 }
 
+namespace {
+
+void validate_residual(const AnalysisConfig& c) {
+  c.residual_alpha();
+  if (c.residual == 0) return;
+  if (c.residual < 2)
+    throw UsageError(fmt::format("--residual {}: a block has K >= 2 dense layers (activations between them, the "
+                                 "last one linear); give 0 for a plain stack, or 2 or more",
+                                 c.residual));
+  if (c.depth % c.residual != 0)
+    throw UsageError(fmt::format("--residual {0}: --depth {1} is not a multiple of {0}; a residual net is blocks x "
+                                 "{0} dense layers (e.g. --depth {2})",
+                                 c.residual, c.depth, (c.depth / c.residual + 1) * c.residual));
+  for (Index w : c.width)
+    if (w != c.width.front())
+      throw UsageError(fmt::format("--residual {}: every layer of a residual stream has one width, and --width "
+                                   "{} differs at {}; give one width",
+                                   c.residual, fmt::join(c.width, ","), w));
+}
+
+}  // namespace
+
 void validate(const AnalysisConfig& c) {
   if (c.activations.empty()) throw UsageError("--activation: give at least one activation");
   if (c.width.size() != 1 && static_cast<Index>(c.width.size()) != c.depth)
@@ -119,6 +159,7 @@ void validate(const AnalysisConfig& c) {
                                    "softsign, hard_tanh), and {} {} unbounded: use --sat-eps (the slope test)",
                                    join(c.activations), c.activations.size() == 1 ? "is" : "are all"));
   }
+  validate_residual(c);
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
   if (c.jacobian && c.jacobian_samples > c.batch)
@@ -140,7 +181,9 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   NetworkSpec s;
   const std::vector<Index> w = c.widths();
   s.input_width = w.front();
-  s.ops = plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes);
+  s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes)
+                          : residual_stack(w[0], w[1], c.depth / c.residual, c.residual, act, c.leaky_slope,
+                                           c.residual_alpha(), c.classes);
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;

@@ -34,6 +34,10 @@ struct AnalysisConfig {
   double leaky_slope = 0.01;
   double sat_eps = 0.1;
   std::optional<double> saturated_when;  // saturation by |output| for bounded activations
+  // Residual blocks (layer_op.h's residual_stack): K dense layers per block, 0 for a plain stack;
+  // alpha as typed: a number or "invsqrt-blocks" (1/sqrt(depth / K)).
+  Index residual = 0;
+  std::string residual_scale = "1";
   Dtype dtype = Dtype::f32;
   Thresholds thresholds;
   WeightsMode weights = WeightsMode::automatic;
@@ -43,6 +47,10 @@ struct AnalysisConfig {
   Index jacobian_samples = 4;  // its samples: the batch's first
 
   std::vector<Index> widths() const;  // n_0 .. n_L
+  // The dense layers a run records: depth, plus the residual stream's input projection when
+  // --input-dim differs from the width (layer_op.h's residual_stack).
+  Index layer_count() const;
+  double residual_alpha() const;      // residual_scale resolved; throws UsageError naming the flag
   int thread_count() const;
 };
 

@@ -15,8 +15,10 @@ namespace gf {
 enum class OpKind {
   dense,  // h = a_prev W^T + b, a = phi(h): today's fused dense + activation (core/op_dense)
   head,   // z = a_L W^T + b and the loss: the last op of every network (core/op_head)
-  // Room for issue 16, each a new kind with its core/op_<kind>.{h,cc} and one line in
-  // core/op_table.cc: skip_add (s' = s + alpha F(s)), norm (batch, layer, rms).
+  // A residual block s' = s + alpha F(s) is K dense layers whose ends are these two kinds
+  // (core/op_residual); the layers between them are plain `dense`. Room left for `norm`.
+  branch_in,  // the branch's first dense layer, reading the stream s; backward adds s's own path
+  skip_add,   // the branch's last dense layer (linear), then s' = s + alpha F(s)
 };
 
 struct LayerOp {
@@ -24,6 +26,11 @@ struct LayerOp {
   Index width = 0;                         // units out; the head: the classes
   const Activation* activation = nullptr;  // dense: phi, per layer
   double activation_param = 0.01;          // phi's parameter (leaky_relu's slope)
+  // Residual blocks (branch_in, skip_add): the block's number (1-based), and for skip_add the
+  // slot whose output is the block's input stream (A[stream]) and the branch's scale alpha.
+  Index block = 0;
+  Index stream = 0;
+  double alpha = 1;
 };
 
 // The kind's name in messages ("dense").
@@ -33,5 +40,13 @@ const char* op_kind_name(OpKind kind);
 // head over `classes`.
 std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activation& act, double param,
                                  Index classes);
+
+// A residual network (Yang & Schoenholz 2017's "full residual" form, the ResNet basic block):
+// `blocks` blocks of K >= 2 dense layers of width n over the stream, each branch
+// F(s) = W_K phi(... phi(W_1 s + b_1) ...) + b_K (the last layer linear) and s' = s + alpha F(s);
+// then the head. When the input width differs from n, a linear dense layer (slot 1) first
+// projects the data onto the stream.
+std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, Index K, const Activation& act,
+                                    double param, double alpha, Index classes);
 
 }  // namespace gf

@@ -53,6 +53,15 @@ constexpr LayerMetric kLayerMetrics[] = {
      C::none, kNaN, {}, 1},
 };
 
+// Brock et al. 2021's signal propagation plot, per block, and the stream gradient at its input.
+constexpr BlockMetric kBlockMetrics[] = {
+    {"stream_rms", &BlockStats::stream_rms, "RMS of the residual stream s entering the block", "s"},
+    {"grad_stream_log10", &BlockStats::grad_stream_log10,
+     "log10 of ||d loss / d s||_F at the block's input (both paths)", "log10"},
+    {"branch_ratio", &BlockStats::branch_ratio,
+     "average channel variance of alpha F(s) over that of s: how much the branch adds to the stream", "1"},
+};
+
 std::vector<LayerMetric> select(bool train) {
   std::vector<LayerMetric> out;
   for (const LayerMetric& m : kLayerMetrics)
@@ -76,6 +85,8 @@ std::span<const LayerMetric> train_layer_metrics() {
   static const std::vector<LayerMetric> train = select(true);
   return train;
 }
+
+std::span<const BlockMetric> block_metrics() { return kBlockMetrics; }
 
 const LayerMetric* find_layer_metric(std::string_view key) {
   for (const LayerMetric& m : layer_metrics())

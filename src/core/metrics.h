@@ -59,4 +59,14 @@ std::span<const LayerMetric> train_layer_metrics();
 // The metric with this key among analyze's, or nullptr.
 const LayerMetric* find_layer_metric(std::string_view key);
 
+// The per-block metrics of residual nets (BlockStats), declared the same way: analyze's records
+// carry them as `blocks`, after the per-layer ones.
+struct BlockMetric {
+  std::string_view key;
+  double BlockStats::*field;
+  std::string_view description;  // the README's table
+  std::string_view unit;
+};
+std::span<const BlockMetric> block_metrics();
+
 }  // namespace gf

@@ -23,6 +23,12 @@ Index NetworkSpec::max_width() const {
   return n;
 }
 
+Index NetworkSpec::stream_width() const {
+  for (const LayerOp& op : ops)
+    if (op.kind == OpKind::skip_add) return op.width;
+  return 0;
+}
+
 std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch, int scratch_threads) {
   const std::uint64_t s = dtype == Dtype::f32 ? 4 : 8;
   const auto B = static_cast<std::uint64_t>(batch);
@@ -32,7 +38,8 @@ std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch,
   for (Index l = 1; l <= spec.depth(); ++l) units += static_cast<std::uint64_t>(spec.width(l));
   const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units);
   const std::uint64_t targets = spec.loss == LossKind::xent ? 0 : B * C;
-  const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets +
+  const std::uint64_t skip = B * static_cast<std::uint64_t>(spec.stream_width());
+  const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets + skip +
                                 n_max * kBlockCols * static_cast<std::uint64_t>(scratch_threads);
   return s * (activations + scratch) + 4 * B;  // + the labels
 }
@@ -95,6 +102,7 @@ Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads)
   labels.resize(static_cast<std::size_t>(B));
   grad_a.resize(B * n_max);
   grad_h.resize(B * n_max);
+  skip_grad.resize(B, s.stream_width());
   dW_scratch.resize(static_cast<std::size_t>(scratch_threads));
   for (Mat<T>& m : dW_scratch) m.resize(n_max, kBlockCols);
   const auto blocks = static_cast<std::size_t>(block_count(n_max));

@@ -37,6 +37,7 @@ struct NetworkSpec {
   Index classes() const { return ops.back().width; }
   std::vector<Index> widths() const;  // n_0 .. n_L
   Index max_width() const;            // of n_0 .. n_L
+  Index stream_width() const;         // residual nets: the stream's width n; 0 for a plain stack
 };
 
 // Bytes of one Workspace (below) for `batch` samples; `scratch_threads` blocks of d W^T for
@@ -66,6 +67,7 @@ struct Workspace {
   std::vector<std::uint32_t> labels;  // xent: class of each sample
   Mat<T> targets;                     // mse: targets; random: the direction (B, C); xent: empty
   Vec<T> grad_a, grad_h;              // B * n_max each: d loss / d a_l and / d h_l, ping-pong
+  Mat<T> skip_grad;                   // residual nets: d loss / d s' of the block in hand (B, n); else empty
   std::vector<Mat<T>> dW_scratch;     // per thread: one block of d W^T (n_max, kBlockCols)
   Vec<T> W_scratch;                   // regenerated weights: room for the largest layer
   // Per-block partial results of the layer in hand, merged in block order.

@@ -162,14 +162,22 @@ bool dense_backward(Pass<T>& pass, Index l) {
       }
     }
     if (sumsq == 0) {  // every unit of this layer is flat on every sample: nothing flows below
+      if (pass.in_branch) {  // but a residual stream's own path still does (op_residual.cc)
+        as_matrix(ws.grad_a, B, n_in).setZero();
+        pass.scale = -kInf;
+        return true;
+      }
       pass.out.zero_grad_layer = l;
       return false;
     }
     pass.scale += st.slope_scale_log10;  // the factor this layer's stored slopes carry
-    st.grad_preact_log10 = 0.5 * std::log10(sumsq) + pass.scale;
-    if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign
-      st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + pass.scale - std::log10(double(square_scale));
-      st.dw_sign_coherence = wg.sign_coherence();
+    // A scale of -inf: a residual branch scaled by alpha = 0, whose gradient is exactly 0 (NaN logs).
+    if (pass.scale > -kInf) {
+      st.grad_preact_log10 = 0.5 * std::log10(sumsq) + pass.scale;
+      if (wg.sumsq > 0) {  // 0 when the layer's input is all zeros: no gradient, and no sign
+        st.grad_weight_log10 = 0.5 * std::log10(wg.sumsq) + pass.scale - std::log10(double(square_scale));
+        st.dw_sign_coherence = wg.sign_coherence();
+      }
     }
     if (tap) {
       const double unscale = std::pow(10.0, pass.scale);
@@ -181,7 +189,8 @@ bool dense_backward(Pass<T>& pass, Index l) {
     st.dw_sign_coherence = wg.sign_coherence();  // an all-zero d W (a dead layer): 0 here
   }
 
-  if (l > 1) {
+  // Layer 1's input is the data, which needs no gradient, unless it is also a residual stream.
+  if (l > 1 || s.op(l).kind == OpKind::branch_in) {
     const auto W = layer_weights(s, p, l, ws.W_scratch);
     auto d_a_prev = as_matrix(ws.grad_a, B, n_in);  // d_a of this layer is spent; reuse its buffer
     T inv_norm = static_cast<T>(1.0 / norm);

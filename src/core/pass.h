@@ -12,6 +12,7 @@ namespace gf {
 
 struct PassResult {
   std::vector<LayerStats> layers;  // layers[l - 1] for hidden layer l
+  std::vector<BlockStats> blocks;  // blocks[k - 1] for residual block k (none in a plain stack)
   double loss = kNaN;
   Index overflow_layer = 0;   // first layer with a non-finite value (depth + 1: the logits); 0 if none
   Index zero_grad_layer = 0;  // analyze: highest layer whose d loss / d h is exactly 0; 0 if none
@@ -65,6 +66,11 @@ struct Pass {
   // analyze: log10 of the factor divided out of the gradient so far (backward renormalises the
   // gradient at each layer and carries the scale here); train: 0.
   double scale = 0;
+  // Inside a residual block's branch, backward: the stream's own gradient d loss / d s' waits in
+  // ws.skip_grad, at log10 scale skip_scale, to be added at the branch's first layer
+  // (op_residual.cc); blocks do not nest, so one is enough.
+  bool in_branch = false;
+  double skip_scale = 0;
 };
 
 }  // namespace gf

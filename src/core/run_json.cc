@@ -27,9 +27,15 @@ ojson context_json(Dtype dtype) {
           {"dtype", dtype_name(dtype)}};
 }
 
+void add_residual_keys(ojson& j, const AnalysisConfig& c, bool every_key) {
+  if (c.residual == 0 && !every_key) return;
+  j["residual"] = c.residual;
+  j["residual-scale"] = c.residual_scale;
+}
+
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
 // are left out, so that documents compare byte for byte.
-ojson config_json(const AnalysisConfig& c) {
+ojson config_json(const AnalysisConfig& c, bool every_key) {
   std::vector<Index> widths = c.widths();
   ojson j = {{"activation", c.activations},
           {"depth", c.depth},
@@ -50,6 +56,7 @@ ojson config_json(const AnalysisConfig& c) {
           {"sat-eps", c.sat_eps},
           {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)}};
+  add_residual_keys(j, c, every_key);
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
   if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
     j["jacobian"] = true;
@@ -91,6 +98,15 @@ ojson run_json(const RunResult& r) {
           {"summary", summary_json(r.summary)}};
   if (r.jacobian) j["jacobian"] = jacobian_json(*r.jacobian);
   j["layers"] = std::move(layers);
+  if (!r.pass.blocks.empty()) {  // residual nets only
+    ojson blocks = ojson::array();
+    for (const BlockStats& b : r.pass.blocks) {
+      ojson o = {{"block", b.block}, {"first_layer", b.first_layer}, {"last_layer", b.last_layer}};
+      for (const BlockMetric& m : block_metrics()) o[std::string(m.key)] = number_or_null(b.*m.field);
+      blocks.push_back(std::move(o));
+    }
+    j["blocks"] = std::move(blocks);
+  }
   return j;
 }
 

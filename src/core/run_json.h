@@ -20,7 +20,11 @@ nlohmann::ordered_json optional_json(const std::optional<T>& v) {
 }
 nlohmann::ordered_json context_json(Dtype dtype);
 // Keys are the long option names, so a document's config can be fed back with --config.
-nlohmann::ordered_json config_json(const AnalysisConfig& c);
+// Keys of settings off by default (--residual) only when set, so plain runs' documents and
+// run_ids stay as they were; `every_key`: always (CSV columns, config comparisons).
+nlohmann::ordered_json config_json(const AnalysisConfig& c, bool every_key = false);
+// The residual settings' keys (analyze's and train's configs): when --residual is set, or always.
+void add_residual_keys(nlohmann::ordered_json& j, const AnalysisConfig& c, bool every_key);
 nlohmann::ordered_json summary_json(const Summary& s);
 nlohmann::ordered_json layer_json(const LayerStats& l);
 // --jacobian's figures (jacobian_stats.h), keyed as declared.

@@ -67,4 +67,13 @@ struct LayerStats {
 
 void set_forward_stats(LayerStats& s, const ForwardPartial& p);
 
+// The record of one residual block (op_residual.cc); metrics.h declares its fields
+// (block_metrics). NaN where not computed.
+struct BlockStats {
+  Index block = 0, first_layer = 0, last_layer = 0;
+  double stream_rms = kNaN;          // sqrt(mean of s^2) over the block's input stream
+  double grad_stream_log10 = kNaN;   // log10 ||d loss / d s|| at the block's input
+  double branch_ratio = kNaN;        // average channel variance of alpha F(s) / that of s
+};
+
 }  // namespace gf

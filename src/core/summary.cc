@@ -270,6 +270,14 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
         fmt::format("every unit of layer {} is flat on every sample, so the gradient is exactly "
                     "zero from there down to layer 1: vanishing",
                     pass.zero_grad_layer));
+  } else if (!pass.blocks.empty() && std::all_of(pass.blocks.begin(), pass.blocks.end(),
+                                                  [](const BlockStats& b) { return b.branch_ratio == 0; })) {
+    // alpha = 0 (ReZero, SkipInit): no verdict on branch gradients that are 0 by construction.
+    s.notes.push_back(fmt::format(
+        "every residual branch is scaled by alpha = 0 (ReZero): at initialisation each block is the identity, "
+        "the branches' weight gradients are exactly 0 (null), and the stream gradient passes every block "
+        "unchanged (log10 |d s| {:.2f} at block 1, {:.2f} at block {})",
+        pass.blocks.front().grad_stream_log10, pass.blocks.back().grad_stream_log10, pass.blocks.size()));
   } else if (L > 1 && !std::isfinite(s.grad_first_last_log10)) {
     say("vanishing", zero_input_sentence(layers, dtype));
   } else if (s.grad_first_last_log10 < std::log10(t.vanishing_below)) {
@@ -328,9 +336,12 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
   underflow_note(s, layers, activation, dtype, pass.inexact_layer);
   rounding_note(s, layers, activation, dtype);
   if (s.verdict.empty()) {
-    say("healthy", fmt::format("the first layer's gradient is {}, {} saturated, {} dead units: "
-                               "healthy",
-                               ratio_phrase(s), percent(tail), percent(s.dead_units_frac)));
+    // An undefined ratio here: the branches of a ReZero net (alpha = 0), exactly 0 (the note says so).
+    const std::string grad = L == 1 || std::isfinite(s.grad_first_last_log10)
+                                 ? fmt::format("the first layer's gradient is {}", ratio_phrase(s))
+                                 : std::string("every layer's gradient is exactly 0 at initialisation (alpha = 0)");
+    say("healthy", fmt::format("{}, {} saturated, {} dead units: healthy", grad, percent(tail),
+                               percent(s.dead_units_frac)));
   }
   return s;
 }

@@ -6,6 +6,7 @@
 
 #include "base/seed_list.h"
 #include "base/suggest.h"
+#include "core/enum_names.h"
 #include "core/summary.h"
 #include "theory/mean_field.h"
 

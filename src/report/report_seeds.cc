@@ -93,7 +93,7 @@ std::string render(const std::vector<std::vector<std::string>>& rows, bool left_
 }
 
 std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
-  const std::vector<Index> shown = shown_layers(a.config.depth, o);
+  const std::vector<Index> shown = shown_layers(a.config.layer_count(), o);
   std::vector<std::vector<std::string>> rows;
   const bool one = a.stats.size() == 1;
   std::string out;
@@ -129,8 +129,8 @@ std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
     out += o.style.paint(join(inits), Tone::bold) + "\n";
   }
   out += render(rows);
-  if (static_cast<Index>(shown.size()) != a.config.depth)
-    out += fmt::format("({} of {} layers shown; --all-layers shows every one)\n", shown.size(), a.config.depth);
+  if (static_cast<Index>(shown.size()) != a.config.layer_count())
+    out += fmt::format("({} of {} layers shown; --all-layers shows every one)\n", shown.size(), a.config.layer_count());
   out += one ? "h: pre-activations, a: activations; sat%/satU%: unit-samples/units saturated; inact%/dead%: "
                "slope exactly 0;\nlog|dh|, log|dW|: log10 of gradient norms; rel: log|dW| minus the last layer's; coher: "
                "sign coherence of dW rows\n"

@@ -6,6 +6,7 @@
 
 #include "core/loss.h"
 #include "core/metrics.h"
+#include "report/text_table.h"
 
 namespace gf {
 namespace {
@@ -144,7 +145,7 @@ std::string thinned_note(Index shown, Index depth) {
 
 std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   const Style& s = o.style;
-  const std::vector<Index> rows = shown_layers(result.config.depth, o);
+  const std::vector<Index> rows = shown_layers(result.config.layer_count(), o);
   double lo = 0, hi = 0;
   for (const RunResult& r : result.runs)
     for (const LayerStats& l : r.pass.layers)
@@ -175,7 +176,7 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
     }
     out += '\n';
   }
-  out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
+  out += thinned_note(static_cast<Index>(rows.size()), result.config.layer_count());
   out += fmt::format(
       "\ngrad: log10 of |dL/dW| relative to the last hidden layer (0: as large, -3: a thousandth)\n"
       "sat%: unit-samples with slope below {:g} x the maximum (relu's x<0 half included){};\n"
@@ -202,10 +203,30 @@ std::string column_cell(const LayerMetric& m, double v) {
   return m.column.percent ? pct(v, m.column.width) : cell(v, m.column.spec, m.column.width);
 }
 
+// Residual nets: one row per block, a column per declared block metric (metrics.h).
+std::string blocks_table(const RunResult& r, const TableOptions& o) {
+  if (r.pass.blocks.empty()) return "";
+  TextTable t;
+  t.header = {"block", "layers"};
+  for (const BlockMetric& m : block_metrics()) t.header.emplace_back(m.key);
+  t.right.assign(t.header.size(), true);
+  const auto n = static_cast<Index>(r.pass.blocks.size());
+  for (Index k : shown_layers(n, o)) {  // thinned as the layers are
+    const BlockStats& b = r.pass.blocks[static_cast<std::size_t>(k - 1)];
+    std::vector<std::string> row = {std::to_string(b.block), fmt::format("{}-{}", b.first_layer, b.last_layer)};
+    for (const BlockMetric& m : block_metrics()) row.push_back(table_number(b.*m.field));
+    t.rows.push_back(std::move(row));
+  }
+  std::string out = "\nresidual blocks (s' = s + alpha F(s)):\n" + t.render();
+  if (static_cast<Index>(t.rows.size()) != n) out += fmt::format("({} of {} blocks shown)\n", t.rows.size(), n);
+  for (const BlockMetric& m : block_metrics()) out += fmt::format("{}: {}\n", m.key, m.description);
+  return out;
+}
+
 std::string detailed(const AnalysisResult& result, const TableOptions& o) {
   const Style& s = o.style;
   const RunResult& r = result.runs.front();
-  const std::vector<Index> rows = shown_layers(result.config.depth, o);
+  const std::vector<Index> rows = shown_layers(result.config.layer_count(), o);
   const std::vector<const LayerMetric*> columns = detailed_columns(r.pass.layers);
   std::string out = header_line(result.config);
   out += '\n';
@@ -220,7 +241,7 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
     for (const LayerMetric* m : columns) out += " " + column_cell(*m, l.*m->field);
     out += '\n';
   }
-  out += thinned_note(static_cast<Index>(rows.size()), result.config.depth);
+  out += thinned_note(static_cast<Index>(rows.size()), result.config.layer_count());
   // The key: one paragraph for the first columns, then a line per column that declares its own.
   out += fmt::format(
       "\nh: pre-activations, a: activations; sat%/satU%: unit-samples/units with slope below {:g} x "
@@ -232,7 +253,7 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
     if (!m->column.legend.empty())
       out += fmt::format("{}: {}\n", m->column.header,
                          fmt::format(fmt::runtime(m->column.legend), fmt::arg("dtype", dtype_name(result.config.dtype))));
-  return out + summary_block(result, s) + jacobian_block(result) + verdicts(result, s);
+  return out + blocks_table(r, o) + summary_block(result, s) + jacobian_block(result) + verdicts(result, s);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "base/json_io.h"
 #include "core/loss.h"
+#include "core/run_json.h"
 #include "core/summary.h"
 #include "report/report_json.h"
 #include "train/dataset_builtin.h"
@@ -51,6 +52,7 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
           {"sat-eps", n.sat_eps},
           {"saturated-when", optional_json(n.saturated_when)},
           {"dtype", dtype_name(n.dtype)}};
+  add_residual_keys(j, n, false);
   for (const ThresholdFlag& f : threshold_flags())
     if (f.in_train) j[std::string(f.name)] = n.thresholds.*f.field;
   const ojson data = {{"data", dc.data},

@@ -1,0 +1,120 @@
+#include "core/op_residual.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/reduce.h"
+#include "core/op_dense.h"
+
+namespace gf {
+
+namespace {
+
+// Brock et al. 2021's "average channel variance": each unit's variance over the batch (biased),
+// averaged over units, in double and in unit order (independent of threads).
+template <class T>
+double average_channel_variance(const Mat<T>& a) {
+  double total = 0;
+  for (Index j = 0; j < a.cols(); ++j) {
+    const Moments m = moments_of(a.col(j).data(), a.rows());
+    total += m.m2 / m.n;
+  }
+  return total / static_cast<double>(a.cols());
+}
+
+BlockStats& block_record(PassResult& out, const LayerOp& op, Index l) {
+  const auto k = static_cast<std::size_t>(op.block);
+  if (out.blocks.size() < k) out.blocks.resize(k);
+  BlockStats& b = out.blocks[k - 1];
+  b.block = op.block;
+  b.first_layer = op.stream + 1;
+  b.last_layer = l;
+  return b;
+}
+
+}  // namespace
+
+template <class T>
+bool skip_add_forward(Pass<T>& pass, Index l) {
+  if (!dense_forward(pass, l)) return false;  // A[l] = F(s): the branch's last layer is linear
+  const LayerOp& op = pass.s.op(l);
+  const Mat<T>& s = pass.ws.A[op.stream];
+  Mat<T>& a = pass.ws.A[l];
+  BlockStats& b = block_record(pass.out, op, l);
+  b.stream_rms = std::sqrt(reduce::sum_squares(s.data(), s.size()) / static_cast<double>(s.size()));
+  b.branch_ratio = op.alpha * op.alpha * average_channel_variance(a) / average_channel_variance(s);
+  a = s + static_cast<T>(op.alpha) * a;
+  if (!a.allFinite()) {
+    pass.out.overflow_layer = l;
+    return false;
+  }
+  return true;
+}
+
+template <class T>
+bool skip_add_backward(Pass<T>& pass, Index l) {
+  const LayerOp& op = pass.s.op(l);
+  Workspace<T>& ws = pass.ws;
+  auto g = as_matrix(ws.grad_a, ws.batch, op.width);
+  ws.skip_grad = g;  // d loss / d s along the identity path: d loss / d s' itself
+  pass.skip_scale = pass.scale;
+  pass.in_branch = true;
+  if (pass.policy.analyze()) {  // exact at any alpha: |alpha| joins the carried log10 scale
+    pass.scale += std::log10(std::abs(op.alpha));
+    if (op.alpha < 0) g = -g;
+  } else {
+    g *= static_cast<T>(op.alpha);
+  }
+  return dense_backward(pass, l);
+}
+
+// analyze: the branch's d s is at pass.scale, the identity path's at skip_scale, and they may be
+// hundreds of decades apart at depth. Each is multiplied by 10^(its scale - the larger scale) in
+// double (a factor <= 1: the smaller one may underflow, where it is below the other's rounding),
+// added, and the sum renormalised, its norm carried in the scale as every layer does.
+template <class T>
+bool branch_in_backward(Pass<T>& pass, Index l) {
+  if (!dense_backward(pass, l)) return false;
+  pass.in_branch = false;
+  Workspace<T>& ws = pass.ws;
+  const Index size = ws.skip_grad.size();
+  T* g = ws.grad_a.data();
+  const T* skip = ws.skip_grad.data();
+  BlockStats& b = pass.out.blocks[static_cast<std::size_t>(pass.s.op(l).block - 1)];
+  if (!pass.policy.analyze()) {
+    for (Index i = 0; i < size; ++i) g[i] += skip[i];
+    b.grad_stream_log10 = 0.5 * std::log10(reduce::sum_squares(g, size));
+    return true;
+  }
+  const double top = std::max(pass.scale, pass.skip_scale);
+  const double f_branch = std::pow(10.0, pass.scale - top), f_skip = std::pow(10.0, pass.skip_scale - top);
+  double sumsq = 0;
+  for (Index i = 0; i < size; ++i) {
+    const double v = f_branch * static_cast<double>(g[i]) + f_skip * static_cast<double>(skip[i]);
+    sumsq += v * v;
+  }
+  if (!std::isfinite(sumsq)) {
+    pass.out.overflow_layer = l;
+    return false;
+  }
+  if (sumsq == 0) {  // the two paths cancel exactly (or both are 0): nothing flows below
+    pass.out.zero_grad_layer = l;
+    return false;
+  }
+  const double norm = std::sqrt(sumsq);
+  for (Index i = 0; i < size; ++i)
+    g[i] = static_cast<T>((f_branch * static_cast<double>(g[i]) + f_skip * static_cast<double>(skip[i])) / norm);
+  pass.scale = top + std::log10(norm);
+  b.grad_stream_log10 = pass.scale;
+  return true;
+}
+
+#define GF_INSTANTIATE(T)                                    \
+  template bool skip_add_forward<T>(Pass<T>&, Index);        \
+  template bool skip_add_backward<T>(Pass<T>&, Index);       \
+  template bool branch_in_backward<T>(Pass<T>&, Index);
+GF_INSTANTIATE(float)
+GF_INSTANTIATE(double)
+#undef GF_INSTANTIATE
+
+}  // namespace gf
