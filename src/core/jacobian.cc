@@ -1,6 +1,7 @@
 #include "core/jacobian.h"
 
 #include <Eigen/SVD>
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -29,7 +30,7 @@ Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, 
                     Index samples) {
   const Index L = s.depth(), n0 = s.input_width;
   const auto S = static_cast<std::size_t>(samples);
-  JacobianWalk<T> walk{s, p, ws, pass, std::max(1, s.threads), {}, {}, std::vector<int>(S, 0), 0};
+  JacobianWalk<T> walk{s, p, ws, pass, std::max(1, s.threads), {}, {}, std::vector<int>(S, 0), 0, {}, {}, 0};
   walk.J.assign(S, Mat<double>::Identity(n0, n0));
   walk.next.resize(S);
   for (Index l = 1; l <= L; ++l) {
@@ -62,7 +63,8 @@ JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Works
 }
 
 std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples) {
-  return std::uint64_t{2} * static_cast<std::uint64_t>(samples) * static_cast<std::uint64_t>(s.max_width()) *
+  const bool residual = std::any_of(s.ops.begin(), s.ops.end(), [](const LayerOp& op) { return op.kind == OpKind::skip_add; });
+  return std::uint64_t{residual ? 3u : 2u} * static_cast<std::uint64_t>(samples) * static_cast<std::uint64_t>(s.max_width()) *
          static_cast<std::uint64_t>(s.input_width) * sizeof(double);
 }
 

@@ -37,7 +37,8 @@ template <class T>
 JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
                                  Index samples);
 
-// Bytes jacobian_spectra allocates for `samples` samples: two n_max x n_0 f64 matrices each.
+// Bytes jacobian_spectra allocates for `samples` samples: two n_max x n_0 f64 matrices each,
+// three in a residual net (the block input's J is kept).
 std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples);
 
 }  // namespace gf

@@ -22,6 +22,11 @@ struct JacobianWalk {
   std::vector<Mat<double>> next; // next[k] (n_l, n_0): what op l writes
   std::vector<int> log2_scale;   // per sample
   double log10_scale = 0;        // shared by the samples
+  // Residual nets: J of the current block's input stream, kept by its branch_in for the
+  // skip_add that adds it back (op_residual.cc), with its scales.
+  std::vector<Mat<double>> stream_J;
+  std::vector<int> stream_log2_scale;
+  double stream_log10_scale = 0;
 
   Index samples() const { return static_cast<Index>(J.size()); }
 };

@@ -109,10 +109,45 @@ bool branch_in_backward(Pass<T>& pass, Index l) {
   return true;
 }
 
+template <class T>
+void branch_in_jacobian(JacobianWalk<T>& walk, Index l) {
+  walk.stream_J = walk.J;
+  walk.stream_log2_scale = walk.log2_scale;
+  walk.stream_log10_scale = walk.log10_scale;
+  dense_jacobian(walk, l);
+}
+
+// The two terms may be hundreds of decades apart (as in branch_in_backward): they are added at
+// the larger one's scale, each multiplied by 10^(its scale - the larger) <= 1. The sum is then
+// stated at the branch's log10 scale (shared by the samples) with the sample's own power of 2 and
+// a factor in [1, 2), so no factor above 2 is ever applied.
+template <class T>
+void skip_add_jacobian(JacobianWalk<T>& walk, Index l) {
+  dense_jacobian(walk, l);  // walk.next = d F / d x at the branch's scale
+  const double alpha = walk.s.op(l).alpha, log10_2 = std::log10(2.0);
+  for (std::size_t k = 0; k < walk.J.size(); ++k) {
+    // log10 of (the branch's scale / the stream's), for sample k
+    const double d = (walk.log2_scale[k] - walk.stream_log2_scale[k]) * log10_2 +
+                     (walk.log10_scale - walk.stream_log10_scale);
+    Mat<double>& out = walk.next[k];
+    if (d >= 0) {
+      out = alpha * out + std::pow(10.0, -d) * walk.stream_J[k];
+    } else {  // at the stream's scale, which is 10^(-d) times the branch's: 2^e x f, f in [1, 2)
+      out = (alpha * std::pow(10.0, d)) * out + walk.stream_J[k];
+      const double x = -d / log10_2;
+      const double e = std::floor(x);
+      out *= std::exp2(x - e);
+      walk.log2_scale[k] += static_cast<int>(e);
+    }
+  }
+}
+
 #define GF_INSTANTIATE(T)                                    \
   template bool skip_add_forward<T>(Pass<T>&, Index);        \
   template bool skip_add_backward<T>(Pass<T>&, Index);       \
-  template bool branch_in_backward<T>(Pass<T>&, Index);
+  template bool branch_in_backward<T>(Pass<T>&, Index);      \
+  template void branch_in_jacobian<T>(JacobianWalk<T>&, Index); \
+  template void skip_add_jacobian<T>(JacobianWalk<T>&, Index);
 GF_INSTANTIATE(float)
 GF_INSTANTIATE(double)
 #undef GF_INSTANTIATE

@@ -9,6 +9,7 @@
 // analyze carries alpha in the log scale (alpha = 0, ReZero: scale -inf, an exactly zero branch
 // gradient); train multiplies. References: He et al. 2016 (the block), Yang & Schoenholz 2017
 // (residual mean field, alpha as their branch weight), Bachlechner et al. 2020 (ReZero: alpha 0).
+#include "core/jacobian_walk.h"
 #include "core/pass.h"
 
 namespace gf {
@@ -21,5 +22,13 @@ bool skip_add_backward(Pass<T>& pass, Index l);
 
 template <class T>
 bool branch_in_backward(Pass<T>& pass, Index l);  // its forward is dense_forward
+
+// --jacobian (jacobian_walk.h): branch_in keeps the stream's J = d s / d x and takes the dense
+// step; skip_add takes the dense step (d F / d x) and writes d s' / d x = d s / d x + alpha d F / d x.
+template <class T>
+void branch_in_jacobian(JacobianWalk<T>& walk, Index l);
+
+template <class T>
+void skip_add_jacobian(JacobianWalk<T>& walk, Index l);
 
 }  // namespace gf

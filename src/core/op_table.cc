@@ -12,9 +12,8 @@ OpKernels<T> op_kernels(OpKind kind) {
   switch (kind) {
     case OpKind::dense: return {dense_forward<T>, dense_backward<T>, dense_jacobian<T>};
     case OpKind::head: return {head_forward<T>, head_backward<T>, nullptr};
-    // A residual block's Jacobian step is not written yet: --jacobian says so (core/jacobian.cc).
-    case OpKind::branch_in: return {dense_forward<T>, branch_in_backward<T>, nullptr};
-    case OpKind::skip_add: return {skip_add_forward<T>, skip_add_backward<T>, nullptr};
+    case OpKind::branch_in: return {dense_forward<T>, branch_in_backward<T>, branch_in_jacobian<T>};
+    case OpKind::skip_add: return {skip_add_forward<T>, skip_add_backward<T>, skip_add_jacobian<T>};
   }
   return {nullptr, nullptr, nullptr};
 }

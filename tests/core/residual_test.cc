@@ -10,6 +10,7 @@
 #include "fd_check.h"
 #include "core/analysis.h"
 #include "core/engine.h"
+#include "core/jacobian.h"
 #include "core/run_json.h"
 
 using namespace gf;
@@ -32,8 +33,9 @@ struct Reference {
   std::vector<std::uint32_t> labels;
   mutable double min_abs_h = 0;  // the smallest |h| of a layer with phi: relu's kink must be far
 
-  // `shift` is added to the pre-activation of layer shift_layer (for d loss / d h).
-  double loss_value(Index shift_layer = 0, const MatrixXd* shift = nullptr) const {
+  // The last block's output s_L for inputs x (rows); `shift` is added to the pre-activation of
+  // layer shift_layer (for d loss / d h).
+  MatrixXd stream_out(const MatrixXd& inputs, Index shift_layer = 0, const MatrixXd* shift = nullptr) const {
     const Index L = static_cast<Index>(W.size()) - 2;
     Index l = 0;
     min_abs_h = INFINITY;
@@ -46,13 +48,18 @@ struct Reference {
       min_abs_h = std::min(min_abs_h, h.cwiseAbs().minCoeff());
       return MatrixXd(h.unaryExpr([&](double v) { return ref_phi(act, v); }));
     };
-    MatrixXd s = projection ? dense(x, false) : x;
+    MatrixXd s = projection ? dense(inputs, false) : inputs;
     while (l < L) {
       MatrixXd f = s;
       for (Index j = 1; j <= K; ++j) f = dense(f, j < K);
       s += alpha * f;
     }
-    MatrixXd z = s * W[L + 1].transpose();
+    return s;
+  }
+
+  double loss_value(Index shift_layer = 0, const MatrixXd* shift = nullptr) const {
+    const Index L = static_cast<Index>(W.size()) - 2;
+    MatrixXd z = stream_out(x, shift_layer, shift) * W[L + 1].transpose();
     z.rowwise() += b[L + 1].transpose();
     double total = 0;
     for (Index i = 0; i < z.rows(); ++i) total += std::log(z.row(i).array().exp().sum()) - z(i, labels[i]);
@@ -311,4 +318,57 @@ TEST_CASE("a tiny alpha goes into the log scale: f32 agrees with f64 60 decades 
   }
   MESSAGE("alpha 1e-60: largest |log10 |dW| f32 - f64| ", worst);
   CHECK(worst < 1e-5);
+}
+
+TEST_CASE("--jacobian through residual blocks: J against central differences of s_L, and ReZero's J = I") {
+  // sigma_w2 0.01 and 16 put the branch's J far below and far above the stream's, so both ways
+  // of adding them at one scale (op_residual.cc's skip_add_jacobian) run.
+  for (const char* act : {"tanh", "sigmoid"}) {
+    for (double alpha : {1.0, 0.3}) {
+      for (Index input_dim : {6, 5}) {  // 5: a linear projection first
+        for (double sigma_w2 : {0.01, 1.5, 16.0}) {
+          CAPTURE(act);
+          CAPTURE(alpha);
+          CAPTURE(input_dim);
+          CAPTURE(sigma_w2);
+          AnalysisConfig c = small_residual(act, alpha, input_dim, 2);
+          c.sigma_w2 = sigma_w2;
+          Network<double> net(network_spec(c, *find_activation(act)));
+          network_draw(net);
+          PassResult pass;
+          network_forward(net, pass);
+          REQUIRE(pass.overflow_layer == 0);
+          const Reference ref = reference_of(c, net);
+          const Jacobians js = jacobians(net.spec, net.params, net.ws, pass, 3);
+          double worst = 0;
+          for (Index k = 0; k < 3; ++k) {
+            const MatrixXd J = js.J[static_cast<std::size_t>(k)] * std::pow(10.0, js.log10_scale[static_cast<std::size_t>(k)]);
+            REQUIRE(J.rows() == 6);
+            REQUIRE(J.cols() == input_dim);
+            for (Index j = 0; j < input_dim; ++j) {
+              for (Index i = 0; i < 6; ++i) {
+                const double fd = derivative([&](double e) {
+                  MatrixXd x = ref.x.row(k);
+                  x(0, j) += e;
+                  return ref.stream_out(x)(0, i);
+                });
+                worst = std::max(worst, rel_err(J(i, j), fd));
+              }
+            }
+          }
+          CHECK(worst < 1e-7);
+        }
+      }
+    }
+  }
+  // ReZero at init: every block is the identity, so J = I and every singular value is 1.
+  AnalysisConfig c = small_residual("tanh", 0, 6, 2);
+  c.depth = 40;
+  Network<double> net(network_spec(c, *find_activation("tanh")));
+  network_draw(net);
+  PassResult pass;
+  network_forward(net, pass);
+  const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, pass, 3);
+  for (std::size_t k = 0; k < 3; ++k)
+    for (Index i = 0; i < sp.s[k].size(); ++i) CHECK(sp.s[k][i] * std::pow(10.0, sp.log10_scale[k]) == doctest::Approx(1).epsilon(1e-14));
 }
