@@ -34,6 +34,7 @@ int run_list(const ListOptions& o) {
                       {"description", a.description}});
     for (const InitScheme& s : init_schemes())
       inits.push_back({{"name", s.name}, {"variance", s.variance}, {"description", s.description}});
+    inits.push_back({{"name", kFixup}, {"variance", "per layer"}, {"description", kFixupHelp}});
     write_stdout(dump_json(nlohmann::ordered_json{{"activations", acts}, {"inits", inits}}, 2) + "\n");
     return kExitOk;
   }
@@ -48,6 +49,7 @@ int run_list(const ListOptions& o) {
   out += fmt::format("  {:<15} {:<22} {}\n", "name", "Var(W_ij)", "description");
   for (const InitScheme& s : init_schemes())
     out += fmt::format("  {:<15} {:<22} {}\n", s.name, s.variance, s.description);
+  out += fmt::format("  {:<15} {:<22} {}\n", kFixup, "per layer", kFixupHelp);
   out += "\n  --sigma-w2 S     Var S/fan_in (mean-field convention); --weight-std S: Var S^2\n";
   write_stdout(out);
   return kExitOk;

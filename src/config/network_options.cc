@@ -92,12 +92,13 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
   std::string init_help =
       "Weight initialisation, one of auto or:";
   for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);
+  init_help += fmt::format("\n  {:<15} {}", kFixup, kFixupHelp);
   init_help += "\nauto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
       "lecun_normal for selu, xavier_normal otherwise";
   cmd.add_option("--init", c.init, init_help)
       ->type_name("SCHEME")
       ->default_str("auto")
-      ->check(one_of(init_names(), false))
+      ->check(one_of(init_names(true), false))
       ->group("Initialisation");
   cmd.add_option("--sigma-w2", c.sigma_w2,
                  "Weight variance in mean-field form: W ~ N(0, S/fan_in) (with --init orthogonal: "

@@ -64,10 +64,11 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
     w.sigma_w2 = c.sigma_w2;
     return w;
   }
-  const std::string_view name = c.init == "auto" ? act.auto_init : std::string_view(c.init);
+  w.fixup = c.init == kFixup;
+  const std::string_view name = c.init == "auto" || w.fixup ? act.auto_init : std::string_view(c.init);
   w.scheme = find_init(name);
   w.dist = w.scheme->dist;
-  w.label = std::string(name);
+  w.label = w.fixup ? fmt::format("fixup ({})", name) : std::string(name);
   w.gain = c.gain;
   if (c.gain) w.label += fmt::format(" gain={:g}", *c.gain);
   if (c.sigma_w2) {  // orthogonal with a gain
@@ -113,7 +114,12 @@ namespace {
 
 void validate_residual(const AnalysisConfig& c) {
   c.residual_alpha();
-  if (c.residual == 0) return;
+  if (c.residual == 0) {
+    if (c.init == kFixup)
+      throw UsageError("--init fixup scales the branches of residual blocks, and this is a plain stack: add "
+                       "--residual K (e.g. --residual 2), or choose another --init");
+    return;
+  }
   if (c.residual < 2)
     throw UsageError(fmt::format("--residual {}: a block has K >= 2 dense layers (activations between them, the "
                                  "last one linear); give 0 for a plain stack, or 2 or more",

@@ -55,9 +55,10 @@ const InitScheme* find_init(std::string_view name) {
   return nullptr;
 }
 
-std::vector<std::string> init_names() {
+std::vector<std::string> init_names(bool residual) {
   std::vector<std::string> names{"auto"};
   for (const InitScheme& s : kSchemes) names.emplace_back(s.name);
+  if (residual) names.emplace_back(kFixup);
   return names;
 }
 

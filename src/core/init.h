@@ -28,7 +28,14 @@ struct InitScheme {
 
 std::span<const InitScheme> init_schemes();
 const InitScheme* find_init(std::string_view name);  // nullptr if unknown
-std::vector<std::string> init_names();               // including "auto"
+// Zhang et al. 2019's Fixup, for residual networks only: not a variance but a rule per layer
+// (params.cc's init_factor) on top of the activation's auto scheme.
+inline constexpr std::string_view kFixup = "fixup";
+inline constexpr std::string_view kFixupHelp =
+    "Zhang et al. 2019, residual nets only: the activation's auto scheme, every branch layer scaled by "
+    "blocks^(-1/(2K-2)), each branch's last layer and the head zero (every block the identity at init)";
+// "auto", the schemes, and with `residual` fixup.
+std::vector<std::string> init_names(bool residual = false);
 
 // How one run draws its weights, once --init, --sigma-w2 and --weight-std are resolved.
 struct WeightInit {
@@ -38,6 +45,7 @@ struct WeightInit {
   std::optional<double> sigma_w2;      // Var = sigma_w2 / fan_in (or orthogonal gain^2)
   std::optional<double> weight_std;    // Var = weight_std^2
   std::optional<double> gain;          // --gain: std = gain x the scheme's std at gain 1 (torch.nn.init)
+  bool fixup = false;                  // the scheme, scaled per layer by Fixup's rule (params.cc)
   double variance(Index fan_in, Index fan_out) const;
   double orthogonal_gain() const;      // the factor of an orthogonal matrix
 };

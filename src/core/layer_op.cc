@@ -30,7 +30,7 @@ std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, In
   for (Index k = 1; k <= blocks; ++k) {
     const Index stream = static_cast<Index>(ops.size());  // the slot whose output enters the block
     ops.push_back({OpKind::branch_in, n, &act, param, k});
-    for (Index j = 2; j < K; ++j) ops.push_back({OpKind::dense, n, &act, param});
+    for (Index j = 2; j < K; ++j) ops.push_back({OpKind::dense, n, &act, param, k});
     ops.push_back({OpKind::skip_add, n, &linear, param, k, stream, alpha});
   }
   ops.push_back({OpKind::head, classes, nullptr, 0});

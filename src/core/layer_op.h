@@ -26,8 +26,9 @@ struct LayerOp {
   Index width = 0;                         // units out; the head: the classes
   const Activation* activation = nullptr;  // dense: phi, per layer
   double activation_param = 0.01;          // phi's parameter (leaky_relu's slope)
-  // Residual blocks (branch_in, skip_add): the block's number (1-based), and for skip_add the
-  // slot whose output is the block's input stream (A[stream]) and the branch's scale alpha.
+  // Residual blocks: every layer of a branch has the block's number (1-based; 0 outside any
+  // branch), and skip_add also the slot whose output is the block's input stream (A[stream]) and
+  // the branch's scale alpha.
   Index block = 0;
   Index stream = 0;
   double alpha = 1;

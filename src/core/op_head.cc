@@ -28,7 +28,12 @@ bool head_backward(Pass<T>& pass, Index l) {
     grads->W[l].noalias() = ws.dZ.transpose() * ws.A[l - 1];
     grads->b[l] = ws.dZ.colwise().sum().transpose();
   }
-  as_matrix(ws.grad_a, ws.batch, pass.s.width(l - 1)).noalias() = ws.dZ * p.W[l];
+  auto grad = as_matrix(ws.grad_a, ws.batch, pass.s.width(l - 1));
+  grad.noalias() = ws.dZ * p.W[l];
+  if (pass.policy.analyze() && grad.isZero(0)) {  // a zero head (--init fixup): nothing flows below
+    pass.out.zero_grad_layer = l;
+    return false;
+  }
   return true;
 }
 

@@ -1,8 +1,44 @@
 #include "core/params.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "base/interrupt.h"
 
 namespace gf {
+
+namespace {
+
+// The factor on hidden layer l's drawn weights: 1, except under Fixup (Zhang et al. 2019,
+// "Fixup initialization", Sec. 3: "initialize the classification layer and the last layer of each
+// residual branch to 0; initialize every other layer using a standard method; scale only the weight
+// layers inside residual branches by L^(-1/(2m-2))", L branches of m layers). Layers outside the
+// branches (the input projection) keep the standard draw.
+double init_factor(const NetworkSpec& s, Index l) {
+  if (!s.weight_init.fixup) return 1;
+  const LayerOp& op = s.op(l);
+  if (op.block == 0) return 1;
+  if (op.kind == OpKind::skip_add) return 0;
+  Index blocks = 0, m = 0;
+  for (const LayerOp& o : s.ops) {
+    blocks = std::max(blocks, o.block);
+    m += o.block == 1;
+  }
+  return std::pow(static_cast<double>(blocks), -1.0 / static_cast<double>(2 * m - 2));
+}
+
+template <class T>
+void draw_layer_weights(const NetworkSpec& s, Index l, RowMatRef<T> W) {
+  const double f = init_factor(s, l);
+  if (f == 0) {
+    W.setZero();
+    return;
+  }
+  draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), W, s.threads);
+  if (f != 1) W *= static_cast<T>(f);
+}
+
+}  // namespace
 
 template <class T>
 Params<T>::Params(const NetworkSpec& s, bool zeroed) {
@@ -23,12 +59,12 @@ void draw_params(const NetworkSpec& s, Params<T>& p) {
   const Index L = s.depth();
   for (Index l = 1; l <= L; ++l) {
     throw_if_interrupted();
-    if (!s.regenerate_weights)
-      draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), p.W[l], s.threads);
+    if (!s.regenerate_weights) draw_layer_weights<T>(s, l, p.W[l]);
     draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), p.b[l]);
   }
   const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
-  draw_weights<T>(head, s.seed, Stream::head, 0, p.W[L + 1], s.threads);
+  if (s.weight_init.fixup) p.W[L + 1].setZero();
+  else draw_weights<T>(head, s.seed, Stream::head, 0, p.W[L + 1], s.threads);
   p.b[L + 1].setZero();
 }
 
@@ -44,7 +80,7 @@ Eigen::Map<const RowMat<T>> layer_weights(const NetworkSpec& s, const Params<T>&
   const Index rows = s.width(l), cols = s.width(l - 1);
   if (!s.regenerate_weights) return {p.W[l].data(), rows, cols};
   Eigen::Map<RowMat<T>> w(scratch.data(), rows, cols);
-  draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), w, s.threads);
+  draw_layer_weights<T>(s, l, w);
   return {scratch.data(), rows, cols};
 }
 

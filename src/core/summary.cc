@@ -265,6 +265,11 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
                     "be exact, so none is reported; {}: inexact",
                     dtype, activation, percent(l.slope_underflow_frac), l.layer,
                     range_phrase(dtype), l.layer, rerun_phrase(dtype)));
+  } else if (pass.zero_grad_layer == L + 1) {
+    s.notes.push_back(
+        "the head's weights are all zero (--init fixup draws them so), so at initialisation no gradient reaches "
+        "the hidden layers; the first training step gives the head weights and the gradient flows from the "
+        "second on (`gradflow train` shows it)");
   } else if (pass.zero_grad_layer != 0) {
     say("vanishing",
         fmt::format("every unit of layer {} is flat on every sample, so the gradient is exactly "
@@ -336,9 +341,12 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
   underflow_note(s, layers, activation, dtype, pass.inexact_layer);
   rounding_note(s, layers, activation, dtype);
   if (s.verdict.empty()) {
-    // An undefined ratio here: the branches of a ReZero net (alpha = 0), exactly 0 (the note says so).
+    // An undefined ratio here is 0 by construction, as a note says: a ReZero net's branches
+    // (alpha = 0) or every layer under a zero head (Fixup).
     const std::string grad = L == 1 || std::isfinite(s.grad_first_last_log10)
                                  ? fmt::format("the first layer's gradient is {}", ratio_phrase(s))
+                             : pass.zero_grad_layer == L + 1
+                                 ? std::string("every layer's gradient is exactly 0 at initialisation (a zero head)")
                                  : std::string("every layer's gradient is exactly 0 at initialisation (alpha = 0)");
     say("healthy", fmt::format("{}, {} saturated, {} dead units: healthy", grad, percent(tail),
                                percent(s.dead_units_frac)));

@@ -8,6 +8,7 @@
 
 #include "closed_forms.h"
 #include "fd_check.h"
+#include "residual_config.h"
 #include "core/analysis.h"
 #include "core/engine.h"
 #include "core/jacobian.h"
@@ -68,19 +69,11 @@ struct Reference {
 };
 
 AnalysisConfig small_residual(const std::string& act, double alpha, Index input_dim, std::uint64_t seed) {
-  AnalysisConfig c;
-  c.activations = {act};
-  c.depth = 4;
-  c.residual = 2;
-  c.residual_scale = fmt::format("{}", alpha);
-  c.width = {6};
+  AnalysisConfig c = residual_config(act, 4, 2, 6, fmt::format("{}", alpha), 3);
   c.input_dim = input_dim;
-  c.batch = 3;
   c.classes = 4;
   c.sigma_b2 = 0.1;
   c.sigma_w2 = 1.5;
-  c.dtype = Dtype::f64;
-  c.threads = 1;
   c.seed = seed;
   return c;
 }
@@ -188,16 +181,8 @@ TEST_CASE("block records: stream RMS and branch-to-stream variance ratio from th
 TEST_CASE("residual forward variance law: E||s_L||^2 = (1 + alpha^2 v)^L ||s_0||^2") {
   for (const std::string scale : {"0.3", "invsqrt-blocks"}) {
     CAPTURE(scale);
-    AnalysisConfig c;
-    c.activations = {"identity"};
-    c.depth = 12;
-    c.residual = 2;
-    c.residual_scale = scale;
-    c.width = {256};
-    c.batch = 16;
+    AnalysisConfig c = residual_config("identity", 12, 2, 256, scale);
     c.sigma_w2 = 2;  // v = 4
-    c.dtype = Dtype::f64;
-    c.threads = 1;
     const double alpha = c.residual_alpha(), v = 4;
     const double predicted = std::pow(1 + alpha * alpha * v, 6);
     double sum = 0, sum2 = 0;
@@ -223,15 +208,8 @@ TEST_CASE("residual forward variance law: E||s_L||^2 = (1 + alpha^2 v)^L ||s_0||
 
 TEST_CASE("ReZero (alpha 0): every block is the identity, the stream gradient equal at every block") {
   for (Dtype dtype : {Dtype::f64, Dtype::f32}) {
-    AnalysisConfig c;
-    c.activations = {"tanh"};
-    c.depth = 40;
-    c.residual = 2;
-    c.residual_scale = "0";
-    c.width = {32};
-    c.batch = 8;
+    AnalysisConfig c = residual_config("tanh", 40, 2, 32, "0", 8);
     c.dtype = dtype;
-    c.threads = 1;
     const RunResult r = run_one(c, *find_activation("tanh"));
     REQUIRE(r.pass.overflow_layer == 0);
     REQUIRE(r.pass.blocks.size() == 20);
@@ -253,14 +231,9 @@ TEST_CASE("ReZero (alpha 0): every block is the identity, the stream gradient eq
 }
 
 TEST_CASE("residual runs are byte-identical for 1 and 3 threads") {
-  AnalysisConfig c;
-  c.activations = {"relu"};
-  c.depth = 6;
-  c.residual = 3;
-  c.residual_scale = "0.5";
-  c.width = {150};  // three blocks of units, one partial
+  AnalysisConfig c = residual_config("relu", 6, 3, 150, "0.5", 20);  // 150: three blocks of units, one partial
+  c.dtype = Dtype::f32;
   c.input_dim = 40;  // and a projection
-  c.batch = 20;
   std::string one;
   for (int threads : {1, 3}) {
     c.threads = threads;
@@ -272,13 +245,7 @@ TEST_CASE("residual runs are byte-identical for 1 and 3 threads") {
 }
 
 TEST_CASE("a deep sigmoid residual net (200 blocks) stays finite and agrees between f32 and f64") {
-  AnalysisConfig c;
-  c.activations = {"sigmoid"};
-  c.depth = 400;
-  c.residual = 2;
-  c.width = {48};
-  c.batch = 16;
-  c.threads = 1;
+  AnalysisConfig c = residual_config("sigmoid", 400, 2, 48);
   c.dtype = Dtype::f32;
   const RunResult r32 = run_one(c, *find_activation("sigmoid"));
   c.dtype = Dtype::f64;
@@ -299,14 +266,7 @@ TEST_CASE("a deep sigmoid residual net (200 blocks) stays finite and agrees betw
 // alpha in its log scale, so f32 (where 1e-60 itself is 0)
 // reports them as f64 does.
 TEST_CASE("a tiny alpha goes into the log scale: f32 agrees with f64 60 decades down") {
-  AnalysisConfig c;
-  c.activations = {"tanh"};
-  c.depth = 20;
-  c.residual = 2;
-  c.residual_scale = "1e-60";
-  c.width = {40};
-  c.batch = 12;
-  c.threads = 1;
+  AnalysisConfig c = residual_config("tanh", 20, 2, 40, "1e-60", 12);
   c.dtype = Dtype::f32;
   const RunResult r32 = run_one(c, *find_activation("tanh"));
   c.dtype = Dtype::f64;

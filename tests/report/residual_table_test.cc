@@ -5,20 +5,16 @@
 #include <fmt/format.h>
 
 #include "core/analysis.h"
+#include "residual_config.h"
 #include "report/report_table.h"
 #include "report/text_table.h"
 
 using namespace gf;
 
 TEST_CASE("residual table: the projection's extra layer and the block rows") {
-  AnalysisConfig c;
-  c.activations = {"tanh"};
-  c.depth = 6;
-  c.residual = 3;
-  c.width = {32};
+  AnalysisConfig c = test::residual_config("tanh", 6, 3, 32);
+  c.dtype = Dtype::f32;
   c.input_dim = 8;  // a projection: 7 layers recorded
-  c.batch = 16;
-  c.threads = 1;
   const AnalysisResult result = run_analysis(c);
   REQUIRE(result.runs[0].pass.layers.size() == 7);
   const std::string text = analysis_table(result, TableOptions{});

@@ -51,6 +51,23 @@ TEST_CASE("a relu MLP learns spirals below 5% training error within a fixed budg
   }
 }
 
+// Fixup (Zhang et al. 2019) starts from a zero head and zero branch ends: the first step moves
+// the head only, then the gradient reaches the branches. The net must still learn.
+TEST_CASE("a residual relu net drawn with --init fixup learns from its zero head") {
+  TrainConfig c = small({"relu"});
+  c.net.depth = 6;
+  c.net.residual = 2;
+  c.net.init = "fixup";
+  c.steps = 1000;
+  const TrainResult r = train(c);
+  const TrainRun& run = r.runs[0];
+  CHECK(run.end == RunEnd::completed);
+  CHECK(run.log.front().train_error > 0.5);
+  MESSAGE("fixup residual relu, spirals: train error ", run.log.front().train_error, " -> ",
+          run.summary.final_train_error);
+  CHECK(run.summary.final_train_error < 0.2);
+}
+
 TEST_CASE("a too-large learning rate kills more relu units than a small one, same seed") {
   TrainConfig c = small({"relu"});
   c.net.depth = 4;
