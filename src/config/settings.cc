@@ -29,18 +29,20 @@ void SettingsReader::apply(const std::vector<Setting>& settings) {
 
 void SettingsReader::reset() { c_ = AnalysisConfig{}; }
 
-AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source) {
-  AnalysisConfig c;
-  CLI::App app{"settings", "gradflow"};
-  add_network_options(app, c);
+void SettingsReader::apply_json(const nlohmann::json& config, const std::string& source) {
   try {
-    app.parse(std::vector<std::string>{});
-    apply_config_json(app, config, source);
+    app_->parse(std::vector<std::string>{});
+    apply_config_json(*app_, config, source);
   } catch (const CLI::ParseError& e) {
     throw UsageError(e.what());
   }
-  validate(c);
-  return c;
+}
+
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source) {
+  SettingsReader reader;
+  reader.apply_json(config, source);
+  validate(reader.config());
+  return reader.config();
 }
 
 }  // namespace gf

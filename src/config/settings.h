@@ -27,6 +27,9 @@ class SettingsReader {
   // fields and no other's, so applying only what changed gives the same config as applying
   // everything. Throws UsageError (the message names the option).
   void apply(const std::vector<Setting>& settings);
+  // The same for a JSON object whose keys are option names (as --config FILE takes); messages
+  // start with `source`.
+  void apply_json(const nlohmann::json& config, const std::string& source);
   // Back to analyze's defaults.
   void reset();
   const AnalysisConfig& config() const { return c_; }

@@ -204,6 +204,20 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
 
 namespace {
 
+// Settings that change nothing in this run, said rather than refused: a sweep may cross them
+// with the axis that gives them a meaning (--residual 0,2 with --residual-scale 0.5).
+std::vector<std::string> inert_setting_notes(const AnalysisConfig& c) {
+  std::vector<std::string> notes;
+  const AnalysisConfig defaults;
+  if (c.residual == 0 && c.residual_scale != defaults.residual_scale)
+    notes.push_back(fmt::format("--residual-scale {} has no effect on a plain stack: it scales residual branches "
+                                "(--residual K)",
+                                c.residual_scale));
+  if (!c.jacobian && c.jacobian_samples != defaults.jacobian_samples)
+    notes.push_back(fmt::format("--jacobian-samples {} has no effect without --jacobian", c.jacobian_samples));
+  return notes;
+}
+
 template <class T>
 RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec spec) {
   RunResult r;
@@ -220,6 +234,7 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
     r.jacobian_log10_s2 = resolved_log10_s2(sp);
   }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
+  for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));
   return r;
 }
 

@@ -130,7 +130,7 @@ bool dense_backward(Pass<T>& pass, Index l) {
       MatRef<T> d_W_T = grads->W[l].middleRows(c0, cols).transpose();
       weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
       grads->b[l].segment(c0, cols) = d_h_cols.colwise().sum().transpose();
-      if (policy.weight_stats) ws.weight_grad_parts[blk] = weight_grad_stats<T>(d_W_T);
+      if (policy.record_stats) ws.weight_grad_parts[blk] = weight_grad_stats<T>(d_W_T);
     } else {
       MatRef<T> d_W_T = ws.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())].topLeftCorner(n_in, cols);
       weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
@@ -138,7 +138,7 @@ bool dense_backward(Pass<T>& pass, Index l) {
     }
   });
   WeightGradPartial wg;
-  if (policy.weight_stats)
+  if (policy.record_stats)
     for (Index blk = 0; blk < block_count(n); ++blk) wg.merge(ws.weight_grad_parts[blk]);
 
   double norm = 1;
@@ -185,7 +185,7 @@ bool dense_backward(Pass<T>& pass, Index l) {
       tap->d_W[l] = (d_h.transpose() * ws.A[l - 1]).template cast<double>() * unscale;
     }
     norm = std::sqrt(sumsq);
-  } else if (policy.weight_stats) {
+  } else if (policy.record_stats) {
     st.dw_sign_coherence = wg.sign_coherence();  // an all-zero d W (a dead layer): 0 here
   }
 

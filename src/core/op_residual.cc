@@ -41,8 +41,10 @@ bool skip_add_forward(Pass<T>& pass, Index l) {
   const Mat<T>& s = pass.ws.A[op.stream];
   Mat<T>& a = pass.ws.A[l];
   BlockStats& b = block_record(pass.out, op, l);
-  b.stream_rms = std::sqrt(reduce::sum_squares(s.data(), s.size()) / static_cast<double>(s.size()));
-  b.branch_ratio = op.alpha * op.alpha * average_channel_variance(a) / average_channel_variance(s);
+  if (pass.policy.record_stats) {
+    b.stream_rms = std::sqrt(reduce::sum_squares(s.data(), s.size()) / static_cast<double>(s.size()));
+    b.branch_ratio = op.alpha * op.alpha * average_channel_variance(a) / average_channel_variance(s);
+  }
   a = s + static_cast<T>(op.alpha) * a;
   if (!a.allFinite()) {
     pass.out.overflow_layer = l;
@@ -88,6 +90,9 @@ bool branch_in_backward(Pass<T>& pass, Index l) {
   }
   const double top = std::max(pass.scale, pass.skip_scale);
   const double f_branch = std::pow(10.0, pass.scale - top), f_skip = std::pow(10.0, pass.skip_scale - top);
+  // The sum is formed twice, in double, for its norm and then to store it divided by the norm:
+  // so it is rounded to T once, at unit scale. Storing it in T first could flush a sum of two
+  // tiny terms to zero in f32 (an O(B n) pass, small next to the block's matrix products).
   double sumsq = 0;
   for (Index i = 0; i < size; ++i) {
     const double v = f_branch * static_cast<double>(g[i]) + f_skip * static_cast<double>(skip[i]);

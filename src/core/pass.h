@@ -38,7 +38,9 @@ struct PassPolicy {
   // null: analyze (renormalised backward, rescaled underflowing slopes, d W reduced to
   // statistics in the workspace's scratch). Otherwise train: true-scale d W, d b into *grads.
   Params<T>* grads = nullptr;
-  bool weight_stats = true;     // train: also d W's statistics (layers[].dw_sign_coherence)
+  // train: also what only a record reads (d W's sign coherence, the residual blocks' records):
+  // set on steps whose record may be written.
+  bool record_stats = true;
   GradientTap* tap = nullptr;   // analyze: keep true-scale d h and d W for a test
 
   bool analyze() const { return grads == nullptr; }
@@ -49,8 +51,8 @@ PassPolicy<T> analyze_policy(const NetworkSpec& s, GradientTap* tap = nullptr) {
   return {s.threads, nullptr, true, tap};
 }
 template <class T>
-PassPolicy<T> train_policy(int threads, Params<T>& grads, bool weight_stats) {
-  return {threads, &grads, weight_stats, nullptr};
+PassPolicy<T> train_policy(int threads, Params<T>& grads, bool record_stats) {
+  return {threads, &grads, record_stats, nullptr};
 }
 
 // One pass in progress: what every op's forward and backward reads and writes. Between ops,

@@ -97,7 +97,7 @@ class Trainer {
   }
 
   // Training's pass: gradients into g_, and d W's statistics only for a step whose record may be written.
-  PassPolicy<T> pass(bool weight_stats) { return train_policy<T>(threads_, g_, weight_stats); }
+  PassPolicy<T> pass(bool record_stats) { return train_policy<T>(threads_, g_, record_stats); }
 
   double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
