@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "report/report_csv.h"
 #include "report/report_json.h"
+#include "report/report_table.h"
 #include "version.h"
 
 namespace gf {
@@ -62,12 +63,9 @@ std::vector<std::size_t> seed_columns() {
 
 std::string header_line(const SeedAnalysis& a, const Style& s) {
   const AnalysisConfig& c = a.config;
-  const std::vector<Index> w = c.widths();
-  const auto [lo, hi] = std::minmax_element(w.begin() + 1, w.end());
-  const std::string widths = *lo == *hi ? fmt::format("width {}", *lo) : fmt::format("widths {}..{}", *lo, *hi);
-  return fmt::format("gradflow analyze: depth {}, {}, batch {}, input {}, loss {}, {}, seeds {} ({} runs per "
+  return fmt::format("gradflow analyze: {}, batch {}, input {}, loss {}, {}, seeds {} ({} runs per "
                      "activation)\nmean {} standard error over the seeds (sample sd / sqrt(n))\n",
-                     c.depth, widths, c.batch, input_name(c.input), loss_name(c.loss), dtype_name(c.dtype),
+                     network_phrase(c), c.batch, input_name(c.input), loss_name(c.loss), dtype_name(c.dtype),
                      seeds_text(a.seeds), a.seeds.size(), s.utf8 ? "±" : "+-");
 }
 

@@ -39,14 +39,26 @@ std::string bar(double v, double lo, double hi, const Style& s) {
   return out;
 }
 
-std::string header_line(const AnalysisConfig& c) {
+}  // namespace
+
+std::string network_phrase(const AnalysisConfig& c) {
   const std::vector<Index> w = c.widths();
   const auto [lo, hi] = std::minmax_element(w.begin() + 1, w.end());
-  const std::string widths = *lo == *hi ? fmt::format("width {}", *lo)
-                                        : fmt::format("widths {}..{}", *lo, *hi);
-  return fmt::format("gradflow analyze: depth {}, {}, batch {}, input {}, loss {}, {}, seed {}\n",
-                     c.depth, widths, c.batch, input_name(c.input), loss_name(c.loss),
-                     dtype_name(c.dtype), c.seed);
+  const std::string widths = *lo == *hi ? fmt::format("width {}", *lo) : fmt::format("widths {}..{}", *lo, *hi);
+  std::string depth = fmt::format("depth {}", c.depth);
+  if (c.residual != 0) {
+    depth += fmt::format(" ({} residual blocks of {}", c.depth / c.residual, c.residual);
+    if (c.layer_count() != c.depth) depth += fmt::format(", after an input projection: {} layers", c.layer_count());
+    depth += ")";
+  }
+  return depth + ", " + widths;
+}
+
+namespace {
+
+std::string header_line(const AnalysisConfig& c) {
+  return fmt::format("gradflow analyze: {}, batch {}, input {}, loss {}, {}, seed {}\n", network_phrase(c), c.batch,
+                     input_name(c.input), loss_name(c.loss), dtype_name(c.dtype), c.seed);
 }
 
 Tone verdict_tone(std::string_view v) {

@@ -23,4 +23,8 @@ std::string analysis_table(const AnalysisResult& result, const TableOptions& o);
 // The text with the spaces at the ends of its lines removed (columns are padded to their width).
 std::string trim_line_ends(std::string_view text);
 
+// The network in a report's first line: "depth 8 (4 residual blocks of 2, after an input
+// projection: 9 layers), width 64"; shared by the one-seed and the seeds tables.
+std::string network_phrase(const AnalysisConfig& c);
+
 }  // namespace gf

@@ -19,6 +19,8 @@ TEST_CASE("residual table: the projection's extra layer and the block rows") {
   REQUIRE(result.runs[0].pass.layers.size() == 7);
   const std::string text = analysis_table(result, TableOptions{});
   CHECK(text.find("\n    7     32") != std::string::npos);  // the last layer is shown
+  CHECK(text.find("depth 6 (2 residual blocks of 3, after an input projection: 7 layers), width 32") !=
+        std::string::npos);
   CHECK(text.find("residual blocks") != std::string::npos);
   for (const BlockStats& b : result.runs[0].pass.blocks)
     CHECK(text.find(fmt::format("{}-{}", b.first_layer, b.last_layer)) != std::string::npos);
