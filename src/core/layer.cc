@@ -21,6 +21,20 @@ namespace {
 #endif
 
 namespace {
+// sum over i < n of f(i), with f(i) computed once per i in order (it may also write), summed
+// exactly as reduce::sum sums (the same lanes, the same pairwise combine), so a statistic
+// fused into a pass that already touches the data is the same double as a separate pass's.
+template <class F>
+double lane_sum(Index n, F f) {
+  double acc[reduce::kLanes] = {};
+  Index i = 0;
+  for (; i + reduce::kLanes <= n; i += reduce::kLanes)
+    for (int l = 0; l < reduce::kLanes; ++l) acc[l] += f(i + l);
+  double tail = 0;
+  for (; i < n; ++i) tail += f(i);
+  return reduce::combine(acc, tail);
+}
+
 template <class T>
 void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h) {
   h.noalias() = a_prev * W_rows.transpose();
@@ -78,16 +92,27 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
   const bool slope_test_finds_tiny = !sat.by_value && threshold >= kMinNormal;
   for (Index j = 0; j < cols; ++j) {
     const T* dj = h_d.col(j).data();
-    const Index flat = sat.by_value
-                           ? reduce::count(a.col(j).data(), B, [lo, hi](T v) { return v < lo || v > hi; })
-                           : reduce::count(dj, B, [threshold](T v) { return std::abs(v) < threshold; });
+    // Saturated, zero and underflowing slopes of a column in one pass when judged by slope
+    // (exact counts, so fusing them changes nothing); by value, the flat count reads a.
+    Index flat = 0, zero = 0, tiny = 0;
+    if (sat.by_value) {
+      flat = reduce::count(a.col(j).data(), B, [lo, hi](T v) { return v < lo || v > hi; });
+      if (dead_zone) zero = reduce::count(dj, B, [](T v) { return v == T(0); });
+      if (tiny_slopes)
+        tiny = reduce::count(dj, B, [dead_zone](T v) { return std::abs(v) < kMinNormal && (v != T(0) || !dead_zone); });
+    } else {
+      for (Index i = 0; i < B; ++i) {
+        const T v = std::abs(dj[i]);
+        flat += v < threshold;
+        zero += v == T(0);
+        tiny += v < kMinNormal && (v != T(0) || !dead_zone);
+      }
+      if (!tiny_slopes || (flat == 0 && slope_test_finds_tiny)) tiny = 0;
+    }
     p.saturated += flat;
     p.saturated_units += flat == B;
-    if (tiny_slopes && (flat > 0 || !slope_test_finds_tiny))
-      p.slope_underflow += reduce::count(
-          dj, B, [dead_zone](T v) { return std::abs(v) < kMinNormal && (v != T(0) || !dead_zone); });
+    p.slope_underflow += tiny;
     if (dead_zone) {
-      const Index zero = reduce::count(dj, B, [](T v) { return v == T(0); });
       p.inactive += zero;
       p.dead_units += zero == B;
     }
@@ -110,9 +135,16 @@ Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d) {
 
 template <class T>
 double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
-  d_h.array() = d_a.array() * d.array();
+  // One pass: each d_h is squared as it is written, in reduce::sum_squares' order per column.
   double sumsq = 0;
-  for (Index j = 0; j < d_h.cols(); ++j) sumsq += reduce::sum_squares(d_h.col(j).data(), d_h.rows());
+  for (Index j = 0; j < d_h.cols(); ++j) {
+    const T *x = d_a.col(j).data(), *y = d.col(j).data();
+    T* out = d_h.col(j).data();
+    sumsq += lane_sum(d_h.rows(), [x, y, out](Index i) {
+      out[i] = x[i] * y[i];
+      return static_cast<double>(out[i]) * static_cast<double>(out[i]);
+    });
+  }
   return sumsq;
 }
 
@@ -129,11 +161,16 @@ WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale) {
   p.rows = d_W_T.cols();
   p.fan_in = fan_in;
   for (Index i = 0; i < d_W_T.cols(); ++i) {  // column i of d_W^T = row i of d_W
+    // One pass over the row while it is in cache: its squares (reduce::sum_squares' order, so
+    // the same double) and sum_j sign(dW_ij) = #positive - #negative, an exact count.
     const T* row = d_W_T.col(i).data();
-    p.sumsq += reduce::sum_squares(row, fan_in);
-    const Index pos = reduce::count(row, fan_in, [](T v) { return v > T(0); });
-    const Index neg = reduce::count(row, fan_in, [](T v) { return v < T(0); });
-    p.sign_excess += std::abs(pos - neg);
+    Index excess = 0;
+    p.sumsq += lane_sum(fan_in, [row, &excess](Index j) {
+      const T v = row[j];
+      excess += (v > T(0)) - (v < T(0));
+      return static_cast<double>(v) * static_cast<double>(v);
+    });
+    p.sign_excess += std::abs(excess);
   }
   return p;
 }
