@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <limits>
+#include <type_traits>
 
 #include "base/reduce.h"
 
@@ -22,8 +23,11 @@ namespace {
 
 namespace {
 // sum over i < n of f(i), with f(i) computed once per i in order (it may also write), summed
-// exactly as reduce::sum sums (the same lanes, the same pairwise combine), so a statistic
-// fused into a pass that already touches the data is the same double as a separate pass's.
+// as reduce::sum sums (the same lanes, the same pairwise combine), so that a statistic fused into
+// a pass that already touches the data is the same double as a separate pass's. Only for sums of
+// f32 squares: those are exact in double, so whether the compiler contracts acc + v*v into an
+// FMA here and there cannot change a bit; f64 squares round, and f64 keeps the separate passes
+// (a fused f64 version moved the last digit of a golden).
 template <class F>
 double lane_sum(Index n, F f) {
   double acc[reduce::kLanes] = {};
@@ -135,15 +139,19 @@ Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d) {
 
 template <class T>
 double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
-  // One pass: each d_h is squared as it is written, in reduce::sum_squares' order per column.
   double sumsq = 0;
-  for (Index j = 0; j < d_h.cols(); ++j) {
-    const T *x = d_a.col(j).data(), *y = d.col(j).data();
-    T* out = d_h.col(j).data();
-    sumsq += lane_sum(d_h.rows(), [x, y, out](Index i) {
-      out[i] = x[i] * y[i];
-      return static_cast<double>(out[i]) * static_cast<double>(out[i]);
-    });
+  if constexpr (std::is_same_v<T, float>) {  // one pass: each d_h squared as it is written
+    for (Index j = 0; j < d_h.cols(); ++j) {
+      const T *x = d_a.col(j).data(), *y = d.col(j).data();
+      T* out = d_h.col(j).data();
+      sumsq += lane_sum(d_h.rows(), [x, y, out](Index i) {
+        out[i] = x[i] * y[i];
+        return static_cast<double>(out[i]) * static_cast<double>(out[i]);
+      });
+    }
+  } else {
+    d_h.array() = d_a.array() * d.array();
+    for (Index j = 0; j < d_h.cols(); ++j) sumsq += reduce::sum_squares(d_h.col(j).data(), d_h.rows());
   }
   return sumsq;
 }
@@ -161,15 +169,20 @@ WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale) {
   p.rows = d_W_T.cols();
   p.fan_in = fan_in;
   for (Index i = 0; i < d_W_T.cols(); ++i) {  // column i of d_W^T = row i of d_W
-    // One pass over the row while it is in cache: its squares (reduce::sum_squares' order, so
-    // the same double) and sum_j sign(dW_ij) = #positive - #negative, an exact count.
+    // sum_j sign(dW_ij) = #positive - #negative, an exact count; in f32 in the same pass as
+    // the row's squares, while the row is in cache.
     const T* row = d_W_T.col(i).data();
     Index excess = 0;
-    p.sumsq += lane_sum(fan_in, [row, &excess](Index j) {
-      const T v = row[j];
-      excess += (v > T(0)) - (v < T(0));
-      return static_cast<double>(v) * static_cast<double>(v);
-    });
+    if constexpr (std::is_same_v<T, float>) {
+      p.sumsq += lane_sum(fan_in, [row, &excess](Index j) {
+        const T v = row[j];
+        excess += (v > T(0)) - (v < T(0));
+        return static_cast<double>(v) * static_cast<double>(v);
+      });
+    } else {
+      p.sumsq += reduce::sum_squares(row, fan_in);
+      for (Index j = 0; j < fan_in; ++j) excess += (row[j] > T(0)) - (row[j] < T(0));
+    }
     p.sign_excess += std::abs(excess);
   }
   return p;
