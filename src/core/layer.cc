@@ -96,27 +96,16 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
   const bool slope_test_finds_tiny = !sat.by_value && threshold >= kMinNormal;
   for (Index j = 0; j < cols; ++j) {
     const T* dj = h_d.col(j).data();
-    // Saturated, zero and underflowing slopes of a column in one pass when judged by slope
-    // (exact counts, so fusing them changes nothing); by value, the flat count reads a.
-    Index flat = 0, zero = 0, tiny = 0;
-    if (sat.by_value) {
-      flat = reduce::count(a.col(j).data(), B, [lo, hi](T v) { return v < lo || v > hi; });
-      if (dead_zone) zero = reduce::count(dj, B, [](T v) { return v == T(0); });
-      if (tiny_slopes)
-        tiny = reduce::count(dj, B, [dead_zone](T v) { return std::abs(v) < kMinNormal && (v != T(0) || !dead_zone); });
-    } else {
-      for (Index i = 0; i < B; ++i) {
-        const T v = std::abs(dj[i]);
-        flat += v < threshold;
-        zero += v == T(0);
-        tiny += v < kMinNormal && (v != T(0) || !dead_zone);
-      }
-      if (!tiny_slopes || (flat == 0 && slope_test_finds_tiny)) tiny = 0;
-    }
+    const Index flat = sat.by_value
+                           ? reduce::count(a.col(j).data(), B, [lo, hi](T v) { return v < lo || v > hi; })
+                           : reduce::count(dj, B, [threshold](T v) { return std::abs(v) < threshold; });
     p.saturated += flat;
     p.saturated_units += flat == B;
-    p.slope_underflow += tiny;
+    if (tiny_slopes && (flat > 0 || !slope_test_finds_tiny))
+      p.slope_underflow += reduce::count(
+          dj, B, [dead_zone](T v) { return std::abs(v) < kMinNormal && (v != T(0) || !dead_zone); });
     if (dead_zone) {
+      const Index zero = reduce::count(dj, B, [](T v) { return v == T(0); });
       p.inactive += zero;
       p.dead_units += zero == B;
     }
