@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <limits>
+#include <type_traits>
 
 #include "base/reduce.h"
 
@@ -21,6 +22,23 @@ namespace {
 #endif
 
 namespace {
+// sum over i < n of f(i), with f(i) computed once per i in order (it may also write), summed
+// as reduce::sum sums (the same lanes, the same pairwise combine), so that a statistic fused into
+// a pass that already touches the data is the same double as a separate pass's. Only for sums of
+// f32 squares: those are exact in double, so whether the compiler contracts acc + v*v into an
+// FMA here and there cannot change a bit; f64 squares round, and f64 keeps the separate passes
+// (a fused f64 version moved the last digit of a golden).
+template <class F>
+double lane_sum(Index n, F f) {
+  double acc[reduce::kLanes] = {};
+  Index i = 0;
+  for (; i + reduce::kLanes <= n; i += reduce::kLanes)
+    for (int l = 0; l < reduce::kLanes; ++l) acc[l] += f(i + l);
+  double tail = 0;
+  for (; i < n; ++i) tail += f(i);
+  return reduce::combine(acc, tail);
+}
+
 template <class T>
 void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h) {
   h.noalias() = a_prev * W_rows.transpose();
@@ -110,9 +128,20 @@ Index scaled_slope_block(const Activation& act, double shift, MatRef<T> h_d) {
 
 template <class T>
 double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
-  d_h.array() = d_a.array() * d.array();
   double sumsq = 0;
-  for (Index j = 0; j < d_h.cols(); ++j) sumsq += reduce::sum_squares(d_h.col(j).data(), d_h.rows());
+  if constexpr (std::is_same_v<T, float>) {  // one pass: each d_h squared as it is written
+    for (Index j = 0; j < d_h.cols(); ++j) {
+      const T *x = d_a.col(j).data(), *y = d.col(j).data();
+      T* out = d_h.col(j).data();
+      sumsq += lane_sum(d_h.rows(), [x, y, out](Index i) {
+        out[i] = x[i] * y[i];
+        return static_cast<double>(out[i]) * static_cast<double>(out[i]);
+      });
+    }
+  } else {
+    d_h.array() = d_a.array() * d.array();
+    for (Index j = 0; j < d_h.cols(); ++j) sumsq += reduce::sum_squares(d_h.col(j).data(), d_h.rows());
+  }
   return sumsq;
 }
 
@@ -129,11 +158,21 @@ WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale) {
   p.rows = d_W_T.cols();
   p.fan_in = fan_in;
   for (Index i = 0; i < d_W_T.cols(); ++i) {  // column i of d_W^T = row i of d_W
+    // sum_j sign(dW_ij) = #positive - #negative, an exact count; in f32 in the same pass as
+    // the row's squares, while the row is in cache.
     const T* row = d_W_T.col(i).data();
-    p.sumsq += reduce::sum_squares(row, fan_in);
-    const Index pos = reduce::count(row, fan_in, [](T v) { return v > T(0); });
-    const Index neg = reduce::count(row, fan_in, [](T v) { return v < T(0); });
-    p.sign_excess += std::abs(pos - neg);
+    Index excess = 0;
+    if constexpr (std::is_same_v<T, float>) {
+      p.sumsq += lane_sum(fan_in, [row, &excess](Index j) {
+        const T v = row[j];
+        excess += (v > T(0)) - (v < T(0));
+        return static_cast<double>(v) * static_cast<double>(v);
+      });
+    } else {
+      p.sumsq += reduce::sum_squares(row, fan_in);
+      for (Index j = 0; j < fan_in; ++j) excess += (row[j] > T(0)) - (row[j] < T(0));
+    }
+    p.sign_excess += std::abs(excess);
   }
   return p;
 }
