@@ -22,16 +22,24 @@ inline double combine(double (&acc)[kLanes], double tail) {
   return acc[0] + tail;
 }
 
-// sum over i < n of f(double(x[i])).
-template <class T, class F>
-double sum(const T* x, Index n, F f) {
+// sum over i < n of term(i), each term computed once, in order of i (so a term may also write:
+// a statistic fused into a pass that already touches the data is the same double as a separate
+// pass's).
+template <class F>
+double sum_of_terms(Index n, F term) {
   double acc[kLanes] = {};
   Index i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += f(static_cast<double>(x[i + l]));
+    for (int l = 0; l < kLanes; ++l) acc[l] += term(i + l);
   double tail = 0;
-  for (; i < n; ++i) tail += f(static_cast<double>(x[i]));
+  for (; i < n; ++i) tail += term(i);
   return combine(acc, tail);
+}
+
+// sum over i < n of f(double(x[i])).
+template <class T, class F>
+double sum(const T* x, Index n, F f) {
+  return sum_of_terms(n, [x, &f](Index i) { return f(static_cast<double>(x[i])); });
 }
 
 template <class T>

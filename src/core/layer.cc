@@ -22,23 +22,9 @@ namespace {
 #endif
 
 namespace {
-// sum over i < n of f(i), with f(i) computed once per i in order (it may also write), summed
-// as reduce::sum sums (the same lanes, the same pairwise combine), so that a statistic fused into
-// a pass that already touches the data is the same double as a separate pass's. Only for sums of
-// f32 squares: those are exact in double, so whether the compiler contracts acc + v*v into an
-// FMA here and there cannot change a bit; f64 squares round, and f64 keeps the separate passes
-// (a fused f64 version moved the last digit of a golden).
-template <class F>
-double lane_sum(Index n, F f) {
-  double acc[reduce::kLanes] = {};
-  Index i = 0;
-  for (; i + reduce::kLanes <= n; i += reduce::kLanes)
-    for (int l = 0; l < reduce::kLanes; ++l) acc[l] += f(i + l);
-  double tail = 0;
-  for (; i < n; ++i) tail += f(i);
-  return reduce::combine(acc, tail);
-}
-
+// The fused f32 sums below (reduce::sum_of_terms) are of f32 squares, exact in double, so whether
+// the compiler contracts acc + v*v into an FMA cannot change a bit; f64 squares round, and f64
+// keeps the separate passes (a fused f64 version moved the last digit of a golden).
 template <class T>
 void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h) {
   h.noalias() = a_prev * W_rows.transpose();
@@ -133,7 +119,7 @@ double preact_grad_block(ConstMatRef<T> d_a, ConstMatRef<T> d, MatRef<T> d_h) {
     for (Index j = 0; j < d_h.cols(); ++j) {
       const T *x = d_a.col(j).data(), *y = d.col(j).data();
       T* out = d_h.col(j).data();
-      sumsq += lane_sum(d_h.rows(), [x, y, out](Index i) {
+      sumsq += reduce::sum_of_terms(d_h.rows(), [x, y, out](Index i) {
         out[i] = x[i] * y[i];
         return static_cast<double>(out[i]) * static_cast<double>(out[i]);
       });
@@ -163,7 +149,7 @@ WeightGradPartial weight_grad_stats(MatRef<T> d_W_T, T square_scale) {
     const T* row = d_W_T.col(i).data();
     Index excess = 0;
     if constexpr (std::is_same_v<T, float>) {
-      p.sumsq += lane_sum(fan_in, [row, &excess](Index j) {
+      p.sumsq += reduce::sum_of_terms(fan_in, [row, &excess](Index j) {
         const T v = row[j];
         excess += (v > T(0)) - (v < T(0));
         return static_cast<double>(v) * static_cast<double>(v);
