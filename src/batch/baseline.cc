@@ -13,6 +13,7 @@
 #include "base/suggest.h"
 #include "batch/records.h"
 #include "config/settings.h"
+#include "core/jacobian_stats.h"
 #include "core/metrics.h"
 #include "core/run_json.h"
 #include "version.h"
@@ -30,6 +31,7 @@ std::vector<std::string> comparable_metrics() {
   for (const SummaryMetric& m : summary_metrics()) names.emplace_back(m.key);
   for (const LayerMetric& m : layer_metrics())
     if (std::find(names.begin(), names.end(), m.key) == names.end()) names.emplace_back(m.key);
+  for (const JacobianMetric& m : jacobian_metrics()) names.emplace_back(m.key);
   for (const char* f : kExactFields) names.emplace_back(f);
   return names;
 }
@@ -226,6 +228,14 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
       compare_value(g, 0, field(expected["summary"], g.metric), field(got["summary"], g.metric), t, false,
                     quantum(g.metric, 0));
       groups.push_back(std::move(g));
+    }
+    // --jacobian's figures, when the baseline has them (a run without --jacobian has none).
+    if (expected.contains("jacobian") && expected["jacobian"].is_object()) {
+      for (const JacobianMetric& m : jacobian_metrics()) {
+        ComparisonGroup g{run, "jacobian", std::string(m.key), 0, {}};
+        compare_value(g, 0, field(expected["jacobian"], g.metric), field(field(got, "jacobian"), g.metric), t, false);
+        groups.push_back(std::move(g));
+      }
     }
     const std::size_t depth = std::max(expected["layers"].size(), got["layers"].size());
     static const ojson kNoLayer = ojson::object();

@@ -65,7 +65,7 @@ struct Mismatch {
 // One comparison group: one metric of one run, over every layer (or once for a summary metric).
 struct ComparisonGroup {
   std::string run;    // the activation
-  std::string scope;  // "run" (overflow_layer, zero_grad_layer), "summary" or "layers"
+  std::string scope;  // "run" (overflow_layer, zero_grad_layer), "summary", "jacobian" or "layers"
   std::string metric;
   std::size_t compared = 0;
   std::vector<Mismatch> mismatches;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "batch/baseline.h"
+#include "core/jacobian_stats.h"
 #include "core/metrics.h"
 #include "core/summary.h"
 #include "process.h"
@@ -475,4 +476,25 @@ TEST_CASE("the forward-signal and gradient-scale summaries are the per-layer num
   write_file(base, doc2.dump());
   CHECK(run_gradflow({"check", "--baseline", base}).exit_code == 1);
   CHECK(run_gradflow({"check", "--baseline", base, "--metric-atol", "loss=1/1000"}).exit_code == 0);
+}
+
+TEST_CASE("check --baseline compares --jacobian's figures: reproduced exactly, and a moved one fails") {
+  const std::string dir = temp_dir(), base = dir + "/jac.json";
+  std::vector<std::string> a = {"analyze", "--format", "json", "-o", base, "--jacobian", "--jacobian-samples", "2"};
+  a.insert(a.end(), kNet.begin(), kNet.end());
+  REQUIRE(run_gradflow(a).exit_code == 0);
+  const std::size_t jac = gf::jacobian_metrics().size();
+  const ProcessResult same = run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"});
+  INFO(same.out, same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find(fmt::format("PASS  baseline: all {} values of {} metrics match", kValues + 2 * jac,
+                                  kMetrics + 2 * jac)) != std::string::npos);
+
+  json doc = json::parse(read_file(base));
+  doc["runs"][0]["jacobian"]["jac_s2_mean"] = doc["runs"][0]["jacobian"]["jac_s2_mean"].get<double>() * 1.01;
+  write_file(base, doc.dump(2));
+  const ProcessResult moved = run_gradflow({"check", "--baseline", base});
+  INFO(moved.out);
+  CHECK(moved.exit_code == 1);
+  CHECK(moved.out.find("tanh      -  jac_s2_mean") != std::string::npos);
 }
