@@ -7,6 +7,7 @@
 
 #include "base/errors.h"
 #include "base/suggest.h"
+#include "core/jacobian_stats.h"
 #include "core/metrics.h"
 #include "core/summary.h"
 
@@ -54,10 +55,12 @@ std::map<std::string, std::size_t> positions(const std::vector<ojson>& values) {
   return pos;
 }
 
-void add_value(const ojson& summary, const std::string& metric, std::vector<double>& finite,
-               std::size_t& nonfinite) {
-  const auto it = summary.find(metric);
-  if (it != summary.end() && it->is_number()) finite.push_back(it->get<double>());
+// A run's figure: a summary metric, or one of --jacobian's (the record's "jacobian" object;
+// a run without --jacobian has none, counted as not finite).
+void add_value(const ojson& record, const std::string& metric, std::vector<double>& finite, std::size_t& nonfinite) {
+  const ojson& source = find_jacobian_metric(metric) ? record.value("jacobian", ojson::object()) : record["summary"];
+  const auto it = source.find(metric);
+  if (it != source.end() && it->is_number()) finite.push_back(it->get<double>());
   else ++nonfinite;
 }
 
@@ -106,7 +109,7 @@ std::vector<Group> group_records(const std::vector<Record>& records, const std::
     for (const std::string& metric : metrics) {
       std::vector<double> finite;
       std::size_t nonfinite = 0;
-      for (const Record* r : members) add_value(r->json["summary"], metric, finite, nonfinite);
+      for (const Record* r : members) add_value(r->json, metric, finite, nonfinite);
       out.push_back({key, metric, describe(finite, nonfinite)});
     }
   }
@@ -121,7 +124,7 @@ Pivot make_pivot(const std::vector<Record>& records, const std::string& row_key,
   std::vector<std::vector<std::size_t>> nonfinite(p.rows.size(), std::vector<std::size_t>(p.cols.size()));
   for (const Record& r : records) {
     const std::size_t i = row_pos.at(value_of(r, row_key).dump()), j = col_pos.at(value_of(r, col_key).dump());
-    add_value(r.json["summary"], metric, finite[i][j], nonfinite[i][j]);
+    add_value(r.json, metric, finite[i][j], nonfinite[i][j]);
   }
   p.cells.assign(p.rows.size(), std::vector<Describe>(p.cols.size()));
   for (std::size_t i = 0; i < p.rows.size(); ++i)
@@ -141,6 +144,7 @@ void check_key(const std::vector<Record>& records, const std::string& key, const
 void check_metric(const std::string& metric, bool layers) {
   std::vector<std::string> summary, layer;
   for (const SummaryMetric& m : summary_metrics()) summary.emplace_back(m.key);
+  for (const JacobianMetric& m : jacobian_metrics()) summary.emplace_back(m.key);  // one per run, too
   for (const LayerMetric& m : layer_metrics()) layer.emplace_back(m.key);
   const auto has = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), metric) != v.end(); };
   if (has(layers ? layer : summary)) return;

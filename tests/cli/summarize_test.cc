@@ -254,3 +254,28 @@ TEST_CASE("a pivot table prints one number format in every cell") {
   CHECK(t.out.find("\n    5  -12.07  0.00\n") != std::string::npos);
   CHECK(t.out.find("\n   10    0.50  1.25\n") != std::string::npos);
 }
+
+TEST_CASE("summarize --metric jac_...: --jacobian's figures of a real sweep, a group's mean from its records") {
+  const ProcessResult s = run_gradflow(
+      {"sweep", "-a", "tanh", "-d", "2,4", "-w", "12", "-b", "8", "--seed", "0:2", "--jacobian", "-q"});
+  REQUIRE(s.exit_code == 0);
+  ProcessOptions o;
+  o.stdin_text = s.out;
+  const ProcessResult p = run_gradflow({"summarize", "-", "--metric", "jac_s2_mean_log10", "--format", "json"}, o);
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  const json j = json::parse(p.out);
+  REQUIRE(j["groups"].size() == 2);
+  double sum = 0;
+  std::istringstream in(s.out);
+  for (std::string line; std::getline(in, line);) {
+    const json rec = json::parse(line);
+    if (rec["config"]["depth"] == 4) sum += rec["jacobian"]["jac_s2_mean_log10"].get<double>();
+  }
+  CHECK(j["groups"][1]["n"] == 3);
+  CHECK(j["groups"][1]["mean"].get<double>() == doctest::Approx(sum / 3).epsilon(1e-14));
+  // One figure per run: --layers is refused with the reason.
+  const ProcessResult l = run_gradflow({"summarize", "-", "--layers", "--metric", "jac_s2_mean"}, o);
+  CHECK(l.exit_code == 2);
+  CHECK(l.err.find("jac_s2_mean is a summary metric") != std::string::npos);
+}
