@@ -8,15 +8,20 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::head: return "head";
     case OpKind::branch_in: return "residual branch_in";
     case OpKind::skip_add: return "residual skip_add";
+    case OpKind::dense_norm: return "dense_norm";
   }
   return "unknown";
 }
 
 std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activation& act, double param,
-                                 Index classes) {
+                                 Index classes, NormKind norm, double norm_eps) {
   std::vector<LayerOp> ops;
   ops.reserve(hidden.size() + 1);
-  for (Index n : hidden) ops.push_back({OpKind::dense, n, &act, param});
+  for (Index n : hidden) {
+    LayerOp op{OpKind::dense, n, &act, param};
+    if (norm != NormKind::none) op.kind = OpKind::dense_norm, op.norm = norm, op.norm_eps = norm_eps;
+    ops.push_back(op);
+  }
   ops.push_back({OpKind::head, classes, nullptr, 0});
   return ops;
 }

@@ -16,10 +16,17 @@ enum class OpKind {
   dense,  // h = a_prev W^T + b, a = phi(h): today's fused dense + activation (core/op_dense)
   head,   // z = a_L W^T + b and the loss: the last op of every network (core/op_head)
   // A residual block s' = s + alpha F(s) is K dense layers whose ends are these two kinds
-  // (core/op_residual); the layers between them are plain `dense`. Room left for `norm`.
+  // (core/op_residual); the layers between them are plain `dense`.
   branch_in,  // the branch's first dense layer, reading the stream s; backward adds s's own path
   skip_add,   // the branch's last dense layer (linear), then s' = s + alpha F(s)
+  // A dense layer with a normalisation between the product and the activation: h -> N(h) -> phi
+  // (core/op_norm). One slot, one record: the layer's statistics are those at phi's input, N(h).
+  dense_norm,
 };
+
+// The normalisations of --norm (core/op_norm): batch statistics per unit (BatchNorm), or per
+// sample over the units (LayerNorm, RMSNorm).
+enum class NormKind { none, batch, layer, rms };
 
 struct LayerOp {
   OpKind kind = OpKind::dense;
@@ -31,15 +38,18 @@ struct LayerOp {
   Index block = 0;
   Index stream = 0;
   double alpha = 1;
+  // dense_norm: which normalisation, and its eps (sigma = sqrt(variance + eps)).
+  NormKind norm = NormKind::none;
+  double norm_eps = 1e-5;
 };
 
 // The kind's name in messages ("dense").
 const char* op_kind_name(OpKind kind);
 
-// Today's flags as ops: dense layers of widths n_1 .. n_L (`hidden`), each with `act`, then the
-// head over `classes`.
+// Today's flags as ops: dense layers of widths n_1 .. n_L (`hidden`), each with `act` (and with
+// `norm` before it, as dense_norm ops, unless none), then the head over `classes`.
 std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activation& act, double param,
-                                 Index classes);
+                                 Index classes, NormKind norm = NormKind::none, double norm_eps = 1e-5);
 
 // A residual network (Yang & Schoenholz 2017's "full residual" form, the ResNet basic block):
 // `blocks` blocks of K >= 2 dense layers of width n over the stream, each branch

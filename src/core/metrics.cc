@@ -48,6 +48,10 @@ constexpr LayerMetric kLayerMetrics[] = {
      "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row has one sign", "1", R::both,
      C::weight_signs, kNaN, {"coher", 6, ".3f"}, 6,
      "mean over rows of |sum_j sign(dW_ij)| / fan_in: 1 when every row's update has one sign"},
+    {"norm_grad_ratio_log10", &LayerStats::norm_grad_ratio_log10,
+     "--norm: log10 of ||d loss / d h_l|| / ||d loss / d N(h_l)||, the gradient's gain across the layer's norm "
+     "(> 0: amplified); empty without a norm",
+     "log10", R::analyze, C::none, 0, {"norm", 6, "+.2f", false, true, "log10 of the gradient's gain across the norm"}},
     {"update_ratio_log10", &LayerStats::update_ratio_log10,
      "log10 of ||delta W_l|| / ||W_l|| for the step just taken (rule of thumb: near -3)", "log10", R::train,
      C::none, kNaN, {}, 1},

@@ -10,11 +10,14 @@ Params<T>::Params(const NetworkSpec& s, bool zeroed) {
   const Index L = s.depth();
   W.resize(static_cast<std::size_t>(L + 2));
   b.resize(static_cast<std::size_t>(L + 2));
+  gain.resize(static_cast<std::size_t>(L + 2));
+  shift.resize(static_cast<std::size_t>(L + 2));
   for (Index l = 1; l <= L + 1; ++l) {
     const Index rows = s.width(l);  // the head: C
     if (l > L || !s.regenerate_weights) W[l].resize(rows, s.width(l - 1));
     b[l].resize(rows);
     if (zeroed) W[l].setZero(), b[l].setZero();
+    if (s.op(l).kind == OpKind::dense_norm) gain[l] = Vec<T>::Zero(rows), shift[l] = Vec<T>::Zero(rows);
   }
 }
 
@@ -26,6 +29,8 @@ void draw_params(const NetworkSpec& s, Params<T>& p) {
     if (!s.regenerate_weights)
       draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), p.W[l], s.threads);
     draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), p.b[l]);
+    p.gain[l].setOnes();
+    p.shift[l].setZero();
   }
   const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
   draw_weights<T>(head, s.seed, Stream::head, 0, p.W[L + 1], s.threads);
