@@ -35,7 +35,7 @@ constexpr LayerMetric kLayerMetrics[] = {
      "1.2e-38): stored as 0 or a subnormal; see the run's notes for whether that cost exactness",
      "1", R::analyze, C::none, kNaN, {"uflow%", 6, ".1f", true, true,
       "unit-samples whose slope is below {dtype}'s range (see the note)"}},
-    {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F", "log10", R::analyze,
+    {"grad_preact_log10", &LayerStats::grad_preact_log10, "log10 of ||d loss / d h_l||_F (--norm: of d loss / d u_l, phi's input)", "log10", R::analyze,
      C::none, kNaN, {"log|dh|", 8, ".2f"}},
     {"grad_weight_log10", &LayerStats::grad_weight_log10, "log10 of ||d loss / d W_l||_F", "log10", R::both, C::none,
      kNaN, {"log|dW|", 8, ".2f"}, 0, "log10 of ||d loss / d W_l||_F on the step's mini-batch"},
