@@ -98,6 +98,14 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->default_str("none")
       ->transform(enum_choice(norm_kind_names()))
       ->group("Network");
+  cmd.add_option("--norm-position", c.norm_position,
+                 "With --norm and --residual: where each block's norm sits: pre, on the branch's input, s' = s + "
+                 "alpha F(N(s)) (Pre-LN); post, on the block's output, s' = N(s + alpha F(s)) (Post-LN, the original "
+                 "transformer; Xiong et al. 2020). A plain stack's norm is always between product and activation")
+      ->type_name("WHERE")
+      ->default_str("pre")
+      ->transform(enum_choice(norm_position_names()))
+      ->group("Network");
   cmd.add_option("--norm-eps", c.norm_eps, "With --norm: eps in sigma = sqrt(variance + eps)")
       ->type_name("EPS")
       ->default_str("1e-5")

@@ -132,10 +132,6 @@ void validate_residual(const AnalysisConfig& c) {
 void validate_norm(const AnalysisConfig& c) {
   if (c.norm == NormKind::none) return;
   const std::string_view name = norm_name(c.norm);
-  if (c.residual != 0)
-    throw UsageError(fmt::format("--norm {} with --residual {}: norms inside residual blocks (--norm-position pre or "
-                                 "post) are not implemented yet; give --norm none, or --residual 0",
-                                 name, c.residual));
   if (c.jacobian && c.norm == NormKind::batch)
     throw UsageError("--jacobian with --norm batch: BatchNorm couples the samples of the batch, so one input's "
                      "Jacobian d a_L / d x is not defined; drop --jacobian, or give --norm layer, rms or none");
@@ -200,7 +196,7 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   s.input_width = w.front();
   s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes, c.norm, c.norm_eps)
                           : residual_stack(w[0], w[1], c.depth / c.residual, c.residual, act, c.leaky_slope,
-                                           c.residual_alpha(), c.classes);
+                                           c.residual_alpha(), c.classes, c.norm, c.norm_position, c.norm_eps);
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;

@@ -27,7 +27,8 @@ std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activat
 }
 
 std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, Index K, const Activation& act,
-                                    double param, double alpha, Index classes) {
+                                    double param, double alpha, Index classes, NormKind norm,
+                                    NormPosition position, double norm_eps) {
   const Activation& linear = *find_activation("identity");
   std::vector<LayerOp> ops;
   ops.reserve(static_cast<std::size_t>(blocks * K + 2));
@@ -37,6 +38,9 @@ std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, In
     ops.push_back({OpKind::branch_in, n, &act, param, k});
     for (Index j = 2; j < K; ++j) ops.push_back({OpKind::dense, n, &act, param});
     ops.push_back({OpKind::skip_add, n, &linear, param, k, stream, alpha});
+    LayerOp& normed = position == NormPosition::pre ? ops[static_cast<std::size_t>(stream)] : ops.back();
+    normed.norm = norm;
+    normed.norm_eps = norm_eps;
   }
   ops.push_back({OpKind::head, classes, nullptr, 0});
   return ops;

@@ -27,6 +27,10 @@ enum class OpKind {
 // The normalisations of --norm (core/op_norm): batch statistics per unit (BatchNorm), or per
 // sample over the units (LayerNorm, RMSNorm).
 enum class NormKind { none, batch, layer, rms };
+// Where a residual net's norm sits (--norm-position): pre, on the branch's input,
+// s' = s + alpha F(N(s)) (branch_in's op.norm); post, on the block's output, s' = N(s + alpha F(s))
+// (skip_add's op.norm). Xiong et al. 2020's Pre-LN and Post-LN.
+enum class NormPosition { pre, post };
 
 struct LayerOp {
   OpKind kind = OpKind::dense;
@@ -38,7 +42,8 @@ struct LayerOp {
   Index block = 0;
   Index stream = 0;
   double alpha = 1;
-  // dense_norm: which normalisation, and its eps (sigma = sqrt(variance + eps)).
+  // dense_norm, and branch_in (pre) or skip_add (post) in a normed residual net: which
+  // normalisation, and its eps (sigma = sqrt(variance + eps)).
   NormKind norm = NormKind::none;
   double norm_eps = 1e-5;
 };
@@ -56,7 +61,9 @@ std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activat
 // F(s) = W_K phi(... phi(W_1 s + b_1) ...) + b_K (the last layer linear) and s' = s + alpha F(s);
 // then the head. When the input width differs from n, a linear dense layer (slot 1) first
 // projects the data onto the stream.
+// With `norm`, each block's norm at `position`.
 std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, Index K, const Activation& act,
-                                    double param, double alpha, Index classes);
+                                    double param, double alpha, Index classes, NormKind norm = NormKind::none,
+                                    NormPosition position = NormPosition::pre, double norm_eps = 1e-5);
 
 }  // namespace gf

@@ -90,6 +90,71 @@ void norm_backward(NormKind kind, const Mat<T>& x, const Vec<double>& inv_sigma,
   });
 }
 
+namespace {
+
+// u = g x + beta, per unit.
+template <class T, class U>
+void affine(const Params<T>& p, Index l, const Mat<T>& x, U&& u) {
+  u = (x.array().rowwise() * p.gain[l].transpose().array()).rowwise() + p.shift[l].transpose().array();
+}
+
+// Backward of u = g N(h) + beta, with d_u in `d`: train's d g, d beta, then d h written over d.
+template <class T>
+void affine_norm_backward(Pass<T>& pass, Index l, Eigen::Ref<Mat<T>> d) {
+  const LayerOp& op = pass.s.op(l);
+  const Mat<T>& x = pass.ws.norm_x[l];
+  if (Params<T>* grads = pass.policy.grads) {  // d_g = sum over the batch of d_u x, d_beta of d_u
+    for (Index j = 0; j < d.cols(); ++j) {
+      double dg = 0, db = 0;
+      for (Index i = 0; i < d.rows(); ++i) dg += static_cast<double>(d(i, j)) * x(i, j), db += d(i, j);
+      grads->gain[l][j] = static_cast<T>(dg);
+      grads->shift[l][j] = static_cast<T>(db);
+    }
+  }
+  d.array().rowwise() *= pass.p.gain[l].transpose().array();  // d_x = g d_u
+  norm_backward<T>(op.norm, x, pass.ws.norm_inv_sigma[l], d, pass.policy.threads);
+}
+
+}  // namespace
+
+template <class T>
+bool norm_input_forward(Pass<T>& pass, Index l) {
+  Workspace<T>& ws = pass.ws;
+  const LayerOp& op = pass.s.op(l);
+  ws.norm_x[l] = ws.A[l - 1];
+  norm_forward(op.norm, op.norm_eps, ws.norm_x[l], ws.norm_inv_sigma[l], pass.policy.threads);
+  affine(pass.p, l, ws.norm_x[l], ws.norm_u[l]);
+  ws.A[l - 1].swap(ws.norm_u[l]);  // the dense layer reads u where it reads its input
+  const bool more = dense_forward(pass, l);
+  ws.A[l - 1].swap(ws.norm_u[l]);
+  return more;
+}
+
+template <class T>
+bool norm_input_backward(Pass<T>& pass, Index l) {
+  Workspace<T>& ws = pass.ws;
+  ws.A[l - 1].swap(ws.norm_u[l]);  // d W = d h^T u
+  const bool more = dense_backward(pass, l);
+  ws.A[l - 1].swap(ws.norm_u[l]);
+  if (!more) return false;
+  affine_norm_backward<T>(pass, l, as_matrix(ws.grad_a, ws.batch, pass.s.width(l - 1)));
+  return true;
+}
+
+template <class T>
+void norm_output_forward(Pass<T>& pass, Index l) {
+  Workspace<T>& ws = pass.ws;
+  const LayerOp& op = pass.s.op(l);
+  ws.norm_x[l] = ws.A[l];
+  norm_forward(op.norm, op.norm_eps, ws.norm_x[l], ws.norm_inv_sigma[l], pass.policy.threads);
+  affine(pass.p, l, ws.norm_x[l], ws.A[l]);
+}
+
+template <class T>
+void norm_output_backward(Pass<T>& pass, Index l) {
+  affine_norm_backward<T>(pass, l, as_matrix(pass.ws.grad_a, pass.ws.batch, pass.s.width(l)));
+}
+
 template <class T>
 bool dense_norm_forward(Pass<T>& pass, Index l) {
   const NetworkSpec& s = pass.s;
@@ -136,25 +201,12 @@ bool dense_norm_forward(Pass<T>& pass, Index l) {
 // for a plain layer, and norm_grad_ratio_log10 how much the norm's backward changes it.
 template <class T>
 bool dense_norm_backward(Pass<T>& pass, Index l) {
-  const NetworkSpec& s = pass.s;
-  const Params<T>& p = pass.p;
   Workspace<T>& ws = pass.ws;
-  const LayerOp& op = s.op(l);
-  const Index B = ws.batch, n = op.width;
-  const int threads = pass.policy.threads;
-  const Mat<T>& x = ws.norm_x[l];
+  const Index B = ws.batch, n = pass.s.width(l);
   LayerStats& st = pass.out.layers[static_cast<std::size_t>(l - 1)];
-  auto d = as_matrix(ws.grad_a, B, n);  // d_a, then d_u, d_x and d_h, in place
+  auto d = as_matrix(ws.grad_a, B, n);  // d_a, then d_u and d_h, in place
   d.array() *= ws.D[l].array();
 
-  if (Params<T>* grads = pass.policy.grads) {  // d_g = sum over the batch of d_u x, d_beta of d_u
-    for (Index j = 0; j < n; ++j) {
-      double dg = 0, db = 0;
-      for (Index i = 0; i < B; ++i) dg += static_cast<double>(d(i, j)) * x(i, j), db += d(i, j);
-      grads->gain[l][j] = static_cast<T>(dg);
-      grads->shift[l][j] = static_cast<T>(db);
-    }
-  }
   double u_log10 = kNaN;
   T unscale = 1;
   if (pass.policy.analyze()) {
@@ -174,8 +226,8 @@ bool dense_norm_backward(Pass<T>& pass, Index l) {
     if (std::isfinite(unscale)) pass.scale += std::log10(norm);
     else unscale = 1;  // 1 / norm beyond T's range: d_u stays as it is, and so does the scale
   }
-  d.array() = (d.array() * unscale).rowwise() * p.gain[l].transpose().array();  // d_x = g d_u
-  norm_backward<T>(op.norm, x, ws.norm_inv_sigma[l], d, threads);
+  if (unscale != T(1)) d *= unscale;
+  affine_norm_backward<T>(pass, l, d);
 
   // The dense layer's backward reads d_h as d_a times the slopes; x is spent (the next forward
   // writes it again), so it lends the unit slopes, and D[l] keeps phi'(u).
@@ -195,7 +247,11 @@ bool dense_norm_backward(Pass<T>& pass, Index l) {
   template void norm_forward<T>(NormKind, double, Mat<T>&, Vec<double>&, int);                          \
   template void norm_backward<T>(NormKind, const Mat<T>&, const Vec<double>&, Eigen::Ref<Mat<T>>, int); \
   template bool dense_norm_forward<T>(Pass<T>&, Index);                                                 \
-  template bool dense_norm_backward<T>(Pass<T>&, Index);
+  template bool dense_norm_backward<T>(Pass<T>&, Index);                                                \
+  template bool norm_input_forward<T>(Pass<T>&, Index);                                                 \
+  template bool norm_input_backward<T>(Pass<T>&, Index);                                                \
+  template void norm_output_forward<T>(Pass<T>&, Index);                                                \
+  template void norm_output_backward<T>(Pass<T>&, Index);
 GF_INSTANTIATE(float)
 GF_INSTANTIATE(double)
 #undef GF_INSTANTIATE

@@ -23,6 +23,20 @@ bool dense_norm_forward(Pass<T>& pass, Index l);
 template <class T>
 bool dense_norm_backward(Pass<T>& pass, Index l);
 
+// Residual nets (--norm-position, op_residual.cc), on the same kernels:
+// pre:  op l is a dense layer reading u = g N(A[l-1]) + beta instead of A[l-1] (branch_in: the
+//       stream s stays in A[l-1] for the skip); backward leaves d loss / d A[l-1] of that path.
+template <class T>
+bool norm_input_forward(Pass<T>& pass, Index l);
+template <class T>
+bool norm_input_backward(Pass<T>& pass, Index l);
+// post: A[l] = g N(A[l]) + beta after op l's own forward (skip_add: s' = N(s + alpha F(s)));
+//       backward turns d loss / d A[l] in ws.grad_a into the gradient of the sum, in place.
+template <class T>
+void norm_output_forward(Pass<T>& pass, Index l);
+template <class T>
+void norm_output_backward(Pass<T>& pass, Index l);
+
 // The normalisation alone, on h (B, n): writes x over h and 1 / sigma into inv_sigma (n for
 // batch, B otherwise). Each mean and variance is summed in double in a fixed order.
 template <class T>

@@ -17,7 +17,7 @@ Params<T>::Params(const NetworkSpec& s, bool zeroed) {
     if (l > L || !s.regenerate_weights) W[l].resize(rows, s.width(l - 1));
     b[l].resize(rows);
     if (zeroed) W[l].setZero(), b[l].setZero();
-    if (s.op(l).kind == OpKind::dense_norm) gain[l] = Vec<T>::Zero(rows), shift[l] = Vec<T>::Zero(rows);
+    if (s.op(l).norm != NormKind::none) gain[l] = Vec<T>::Zero(rows), shift[l] = Vec<T>::Zero(rows);
   }
 }
 

@@ -37,6 +37,7 @@ void add_norm_keys(ojson& j, const AnalysisConfig& c, bool every_key) {
   if (c.norm == NormKind::none && !every_key) return;
   j["norm"] = norm_name(c.norm);
   j["norm-eps"] = c.norm_eps;
+  if (c.residual != 0 || every_key) j["norm-position"] = norm_position_name(c.norm_position);
 }
 
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
