@@ -12,6 +12,7 @@
 #include "core/analysis.h"
 #include "core/engine.h"
 #include "core/run_json.h"
+#include "train/optimizer.h"
 
 using namespace gf;
 using namespace gf::test;
@@ -446,4 +447,31 @@ TEST_CASE("Post-LN vs Pre-LN: last/first gradient ratio grows with depth for Pos
   CHECK(post.back() > 2);
   for (double r : pre) CHECK(std::abs(r) < 1.5);  // bounded: within 1.5 decades at every depth
   CHECK(std::abs(pre_exponent) < 0.2 * post_exponent);
+}
+
+TEST_CASE("train: the optimizer learns the norms' gain and shift (sgd: minus lr times their gradients)") {
+  for (OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam}) {
+    AnalysisConfig c = small_normed("tanh", NormKind::layer, 2);
+    Network<double> net(network_spec(c, *find_activation("tanh")));
+    network_draw(net);
+    Params<double> g(net.spec);
+    PassResult fo;
+    forward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
+    backward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
+    const Params<double> before = net.params;
+    OptimizerConfig oc;
+    oc.kind = kind;
+    oc.lr = 0.1;
+    Optimizer<double> opt(oc, net.spec);
+    opt.step(net.params, g);
+    for (Index l = 1; l <= 3; ++l) {
+      REQUIRE(g.gain[l].norm() > 0);
+      if (kind == OptimizerKind::sgd) {
+        CHECK((net.params.gain[l] - (before.gain[l] - 0.1 * g.gain[l])).norm() < 1e-15);
+        CHECK((net.params.shift[l] - (before.shift[l] - 0.1 * g.shift[l])).norm() < 1e-15);
+      } else {  // adam's first step moves every entry with a non-zero gradient by about lr
+        CHECK((net.params.gain[l] - before.gain[l]).cwiseAbs().maxCoeff() == doctest::Approx(0.1).epsilon(1e-3));
+      }
+    }
+  }
 }
