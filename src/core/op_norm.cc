@@ -111,8 +111,13 @@ void affine_norm_backward(Pass<T>& pass, Index l, Eigen::Ref<Mat<T>> d) {
       grads->shift[l][j] = static_cast<T>(db);
     }
   }
+  const bool analyze = pass.policy.analyze();
+  const double before = analyze ? reduce::sum_squares(d.data(), d.size()) : 0.0;
   d.array().rowwise() *= pass.p.gain[l].transpose().array();  // d_x = g d_u
   norm_backward<T>(op.norm, x, pass.ws.norm_inv_sigma[l], d, pass.policy.threads);
+  if (analyze && before > 0)  // the gradient's gain across the norm (and its gain g)
+    pass.out.layers[static_cast<std::size_t>(l - 1)].norm_grad_ratio_log10 =
+        0.5 * std::log10(reduce::sum_squares(d.data(), d.size()) / before);
 }
 
 }  // namespace
@@ -198,7 +203,8 @@ bool dense_norm_forward(Pass<T>& pass, Index l) {
 
 // analyze: d_u is renormalised as every layer's gradient is (op_dense.cc), its norm carried in
 // pass.scale; the layer's grad_preact_log10 is ||d loss / d u||, at the activation's input as
-// for a plain layer, and norm_grad_ratio_log10 how much the norm's backward changes it.
+// for a plain layer, and norm_grad_ratio_log10 (affine_norm_backward) how much the norm's
+// backward changes it.
 template <class T>
 bool dense_norm_backward(Pass<T>& pass, Index l) {
   Workspace<T>& ws = pass.ws;
@@ -236,10 +242,7 @@ bool dense_norm_backward(Pass<T>& pass, Index l) {
   ws.D[l].swap(ones);
   const bool more = dense_backward(pass, l);
   ws.D[l].swap(ones);
-  if (pass.policy.analyze()) {
-    st.norm_grad_ratio_log10 = st.grad_preact_log10 - u_log10;
-    st.grad_preact_log10 = u_log10;
-  }
+  if (pass.policy.analyze()) st.grad_preact_log10 = u_log10;  // the activation's input, as without a norm
   return more;
 }
 
