@@ -238,6 +238,18 @@ TEST_CASE("normed runs are byte-identical for 1 and 3 threads") {
       else CHECK(text == one);
     }
     CHECK(one.find("norm_grad_ratio_log10") != std::string::npos);
+    for (NormPosition position : {NormPosition::pre, NormPosition::post}) {  // and in residual blocks
+      c.residual = 2;
+      c.norm_position = position;
+      std::string first;
+      for (int threads : {1, 3}) {
+        c.threads = threads;
+        const std::string text = run_json(run_one(c, *find_activation("relu"))).dump();
+        if (threads == 1) first = text;
+        else CHECK(text == first);
+      }
+      c.residual = 0;
+    }
   }
 }
 
@@ -382,7 +394,11 @@ TEST_CASE("residual nets with pre- and post-norms: gradients against finite diff
         CHECK(rel_err(pass.loss, ref.loss_value()) < 1e-12);
         const auto loss = [&] { return ref.loss_value(); };
         double worst = 0;
-        for (Index l = 1; l <= 4; ++l) worst = std::max(worst, worst_entry_error(ref.W[l], tap.d_W[l], loss));
+        for (Index l = 1; l <= 4; ++l) {
+          worst = std::max(worst, worst_entry_error(ref.W[l], tap.d_W[l], loss));
+          // the ratio across the norm sits on the normed layers' rows only
+          CHECK(std::isfinite(pass.layers[l - 1].norm_grad_ratio_log10) == (net.params.gain[l].size() > 0));
+        }
         CHECK(worst < 1e-6);
         worst_analyze = std::max(worst_analyze, worst);
 
