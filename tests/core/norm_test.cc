@@ -104,6 +104,36 @@ Reference reference_of(const AnalysisConfig& c, const Network<double>& net) {
   return ref;
 }
 
+// Gains and shifts away from 1 and 0, so that a gradient mixing them up would show.
+void perturb_norms(Params<double>& p) {
+  for (std::size_t l = 1; l < p.gain.size(); ++l)
+    for (Index j = 0; j < p.gain[l].size(); ++j) {
+      p.gain[l][j] = 1 + 0.1 * static_cast<double>(j) - 0.05 * static_cast<double>(l);
+      p.shift[l][j] = 0.03 * static_cast<double>(j - 2);
+    }
+}
+
+// train's gradients of every parameter (W, b, and the norms' gain and shift) against central
+// differences of the reference's loss: the worst relative error.
+template <class Ref>
+double train_gradient_error(Network<double>& net, Ref& ref) {
+  Params<double> g(net.spec);
+  PassResult fo;
+  forward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
+  backward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
+  const auto loss = [&] { return ref.loss_value(); };
+  double worst = 0;
+  for (Index l = 1; l <= net.spec.depth() + 1; ++l) {
+    worst = std::max(worst, worst_entry_error(ref.W[l], g.W[l], loss));
+    worst = std::max(worst, worst_entry_error(ref.b[l], g.b[l], loss));
+    if (g.gain[l].size() > 0) {
+      worst = std::max(worst, worst_entry_error(ref.gain[l], g.gain[l], loss));
+      worst = std::max(worst, worst_entry_error(ref.shift[l], g.shift[l], loss));
+    }
+  }
+  return worst;
+}
+
 }  // namespace
 
 TEST_CASE("gradients through batch, layer and rms norms agree with finite differences: analyze and train") {
@@ -118,19 +148,12 @@ TEST_CASE("gradients through batch, layer and rms norms agree with finite differ
       for (;; ++c.seed) {
         net = Network<double>(network_spec(c, *find_activation(act)));
         network_draw(net);
+        perturb_norms(net.params);
         Reference probe = reference_of(c, net);
         probe.loss_value();
         if (probe.min_abs_u > 0.01 || c.seed > 300) break;
       }
       Reference ref = reference_of(c, net);
-      // Gains and shifts away from 1 and 0, so that a gradient mixing them up would show.
-      for (Index l = 1; l <= 3; ++l) {
-        for (Index j = 0; j < 6; ++j) {
-          net.params.gain[l][j] = 1 + 0.1 * static_cast<double>(j) - 0.05 * static_cast<double>(l);
-          net.params.shift[l][j] = 0.03 * static_cast<double>(j - 2);
-        }
-      }
-      ref = reference_of(c, net);
       const Index L = net.spec.depth();
 
       PassResult pass;
@@ -158,19 +181,7 @@ TEST_CASE("gradients through batch, layer and rms norms agree with finite differ
       CHECK(worst < 1e-6);
       worst_analyze = std::max(worst_analyze, worst);
 
-      Params<double> g(net.spec);
-      PassResult fo;
-      forward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
-      backward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
-      double worst_t = 0;
-      for (Index l = 1; l <= L + 1; ++l) {
-        worst_t = std::max(worst_t, worst_entry_error(ref.W[l], g.W[l], loss));
-        worst_t = std::max(worst_t, worst_entry_error(ref.b[l], g.b[l], loss));
-        if (l <= L) {
-          worst_t = std::max(worst_t, worst_entry_error(ref.gain[l], g.gain[l], loss));
-          worst_t = std::max(worst_t, worst_entry_error(ref.shift[l], g.shift[l], loss));
-        }
-      }
+      const double worst_t = train_gradient_error(net, ref);
       CHECK(worst_t < 1e-6);
       worst_train = std::max(worst_train, worst_t);
     }
@@ -364,12 +375,7 @@ TEST_CASE("residual nets with pre- and post-norms: gradients against finite diff
         for (;; ++c.seed) {
           net = Network<double>(network_spec(c, *find_activation(act)));
           network_draw(net);
-          // Gains and shifts away from 1 and 0.
-          for (Index l = 1; l <= 4; ++l)
-            for (Index j = 0; j < net.params.gain[l].size(); ++j) {
-              net.params.gain[l][j] = 1 + 0.1 * static_cast<double>(j) - 0.05 * static_cast<double>(l);
-              net.params.shift[l][j] = 0.03 * static_cast<double>(j - 2);
-            }
+          perturb_norms(net.params);
           ref = ResidualReference{act, norm, position, c.norm_eps, 0.7, {}, {}, {}, {}, net.ws.A[0], net.ws.labels};
           for (Index l = 0; l < net.params.layers() + 1; ++l) {
             const auto k = static_cast<std::size_t>(l);
@@ -402,19 +408,7 @@ TEST_CASE("residual nets with pre- and post-norms: gradients against finite diff
         CHECK(worst < 1e-6);
         worst_analyze = std::max(worst_analyze, worst);
 
-        Params<double> g(net.spec);
-        PassResult fo;
-        forward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
-        backward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
-        double worst_t = 0;
-        for (Index l = 1; l <= 5; ++l) {
-          worst_t = std::max(worst_t, worst_entry_error(ref.W[l], g.W[l], loss));
-          worst_t = std::max(worst_t, worst_entry_error(ref.b[l], g.b[l], loss));
-          if (g.gain[l].size() > 0) {
-            worst_t = std::max(worst_t, worst_entry_error(ref.gain[l], g.gain[l], loss));
-            worst_t = std::max(worst_t, worst_entry_error(ref.shift[l], g.shift[l], loss));
-          }
-        }
+        const double worst_t = train_gradient_error(net, ref);
         CHECK(worst_t < 1e-6);
         worst_train = std::max(worst_train, worst_t);
       }
