@@ -49,3 +49,15 @@ TEST_CASE("--norm in JSON: the config carries it only when set; residual nets ad
   CHECK(cfg["norm-eps"] == 1e-5);
   CHECK(cfg["norm-position"] == "post");
 }
+
+TEST_CASE("--norm, --norm-position and --norm-eps are sweep axes") {
+  const ProcessResult r = run_gradflow({"sweep", "-a", "tanh", "-d", "4", "-w", "16", "-b", "8", "--residual", "2",
+                                        "--norm", "layer,rms", "--norm-position", "pre,post", "--norm-eps",
+                                        "1e-5,0.1", "--format", "csv"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("8 runs (2 norm x 2 norm-position x 2 norm-eps)") != std::string::npos);
+  std::size_t lines = 0;
+  for (char ch : r.out) lines += ch == '\n';
+  CHECK(lines == 9);  // the header and 8 records
+  CHECK(r.out.find(",rms,0.1,post,") != std::string::npos);
+}
