@@ -485,3 +485,31 @@ TEST_CASE("train: the optimizer learns the norms' gain and shift (sgd: minus lr 
     }
   }
 }
+
+// Exactness at depth: BatchNorm's explosion over 1000 relu layers takes the gradient some 90
+// decades up, more than f32's whole range (76 decades): only the renormalised backward keeps
+// every figure. The net is chaotic (the very explosion amplifies f32's rounding of the forward
+// pass by as much), so f32 and f64 compute different activations deep down and agree only in
+// law: every f32 figure finite, the same total rise.
+TEST_CASE("a 1000-layer BatchNorm relu stack: f32 stays finite and rises as f64 does over 90 decades") {
+  AnalysisConfig c;
+  c.activations = {"relu"};
+  c.depth = 1000;
+  c.width = {48};
+  c.batch = 32;
+  c.norm = NormKind::batch;
+  c.threads = 1;
+  double span[2] = {};
+  for (Dtype dtype : {Dtype::f32, Dtype::f64}) {
+    c.dtype = dtype;
+    const RunResult r = run_one(c, *find_activation("relu"));
+    REQUIRE(r.pass.overflow_layer == 0);
+    REQUIRE(r.pass.inexact_layer == 0);
+    for (const LayerStats& st : r.pass.layers) REQUIRE(std::isfinite(st.grad_weight_log10));
+    span[dtype == Dtype::f64] = r.pass.layers.front().grad_weight_log10 - r.pass.layers.back().grad_weight_log10;
+  }
+  MESSAGE("1000 BatchNorm relu layers: layer 1's gradient ", span[0], " (f32) and ", span[1],
+          " (f64) decades above layer 1000's");
+  CHECK(span[1] > 80);
+  CHECK(std::abs(span[0] / span[1] - 1) < 0.05);
+}
