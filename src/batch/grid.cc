@@ -22,7 +22,7 @@ const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batc
                                             "jacobian-samples", "residual"};
 // The threshold flags (summary.h) are real axes too.
 const std::set<std::string> kRealAxes = {"leaky-slope", "sigma-w2", "weight-std", "bias-init", "sigma-b2",
-                                         "sat-eps",     "gain",     "saturated-when"};
+                                         "sat-eps",     "gain",     "saturated-when", "norm-eps"};
 // Options that never change a result (so are not part of a run's config or run_id): one value.
 const std::set<std::string> kSingleValued = {"weights", "max-memory"};
 // --threads is the sweep's own option: how many threads each run uses.

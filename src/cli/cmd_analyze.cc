@@ -148,6 +148,10 @@ int run_one_seed(const AnalyzeOptions& o) {
   if (o.theory && o.config.residual != 0)
     throw UsageError("--theory models plain stacks only: residual mean field (Yang & Schoenholz 2017) is not "
                      "implemented yet; drop --theory, or --residual");
+  if (o.theory && o.config.norm != NormKind::none)
+    throw UsageError(fmt::format("--theory models plain stacks without norms: the mean field of --norm {} (Yang et al. "
+                                 "2019 for BatchNorm) is not implemented yet; drop --theory, or give --norm none",
+                                 norm_name(o.config.norm)));
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)

@@ -88,6 +88,29 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
           },
           ""))
       ->group("Network");
+  cmd.add_option("--norm", c.norm,
+                 "Normalisation between each dense layer's product and its activation, h -> N(h) -> phi, with a "
+                 "learned gain (1 at init) and shift (0): batch (BatchNorm: each unit over the batch, biased "
+                 "variance, PyTorch's training-mode forward), layer (LayerNorm: each sample over the units), rms "
+                 "(RMSNorm: h / sqrt(mean(h^2) + eps) per sample), none. The layer's statistics are taken at the "
+                 "activation's input N(h); JSON adds norm_grad_ratio_log10, the gradient's gain across the norm")
+      ->type_name("KIND")
+      ->default_str("none")
+      ->transform(enum_choice(norm_kind_names()))
+      ->group("Network");
+  cmd.add_option("--norm-position", c.norm_position,
+                 "With --norm and --residual: where each block's norm sits: pre, on the branch's input, s' = s + "
+                 "alpha F(N(s)) (Pre-LN); post, on the block's output, s' = N(s + alpha F(s)) (Post-LN, the original "
+                 "transformer; Xiong et al. 2020). A plain stack's norm is always between product and activation")
+      ->type_name("WHERE")
+      ->default_str("pre")
+      ->transform(enum_choice(norm_position_names()))
+      ->group("Network");
+  cmd.add_option("--norm-eps", c.norm_eps, "With --norm: eps in sigma = sqrt(variance + eps)")
+      ->type_name("EPS")
+      ->default_str("1e-5")
+      ->transform(real_number(0, kInf, true))
+      ->group("Network");
 
   std::string init_help =
       "Weight initialisation, one of auto or:";

@@ -135,6 +135,18 @@ void validate_residual(const AnalysisConfig& c) {
                                    c.residual, fmt::join(c.width, ","), w));
 }
 
+void validate_norm(const AnalysisConfig& c) {
+  if (c.norm == NormKind::none) return;
+  const std::string_view name = norm_name(c.norm);
+  if (c.jacobian && c.norm == NormKind::batch)
+    throw UsageError("--jacobian with --norm batch: BatchNorm couples the samples of the batch, so one input's "
+                     "Jacobian d a_L / d x is not defined; drop --jacobian, or give --norm layer, rms or none");
+  if (c.jacobian)
+    throw UsageError(fmt::format("--jacobian with --norm {}: the Jacobian step through a norm is not implemented "
+                                 "yet; drop --jacobian, or give --norm none",
+                                 name));
+}
+
 }  // namespace
 
 void validate(const AnalysisConfig& c) {
@@ -166,6 +178,7 @@ void validate(const AnalysisConfig& c) {
                                    join(c.activations), c.activations.size() == 1 ? "is" : "are all"));
   }
   validate_residual(c);
+  validate_norm(c);
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
   if (c.jacobian && c.jacobian_samples > c.batch)
@@ -187,9 +200,9 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   NetworkSpec s;
   const std::vector<Index> w = c.widths();
   s.input_width = w.front();
-  s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes)
+  s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes, c.norm, c.norm_eps)
                           : residual_stack(w[0], w[1], c.depth / c.residual, c.residual, act, c.leaky_slope,
-                                           c.residual_alpha(), c.classes);
+                                           c.residual_alpha(), c.classes, c.norm, c.norm_position, c.norm_eps);
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;

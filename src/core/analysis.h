@@ -38,6 +38,11 @@ struct AnalysisConfig {
   // alpha as typed: a number or "invsqrt-blocks" (1/sqrt(depth / K)).
   Index residual = 0;
   std::string residual_scale = "1";
+  // --norm (core/op_norm): in a plain stack between each dense layer's product and its
+  // activation; its eps.
+  NormKind norm = NormKind::none;
+  double norm_eps = 1e-5;
+  NormPosition norm_position = NormPosition::pre;  // residual nets: where each block's norm sits
   Dtype dtype = Dtype::f32;
   Thresholds thresholds;
   WeightsMode weights = WeightsMode::automatic;

@@ -12,8 +12,13 @@ const EnumName<WeightsMode> kWeightsModes[] = {
     {"auto", WeightsMode::automatic}, {"store", WeightsMode::store}, {"regenerate", WeightsMode::regenerate}};
 const EnumName<ColorMode> kColorModes[] = {
     {"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}};
+const EnumName<NormKind> kNorms[] = {
+    {"none", NormKind::none}, {"batch", NormKind::batch}, {"layer", NormKind::layer}, {"rms", NormKind::rms}};
+const EnumName<NormPosition> kNormPositions[] = {{"pre", NormPosition::pre}, {"post", NormPosition::post}};
 }  // namespace
 
+std::span<const EnumName<NormKind>> norm_kind_names() { return kNorms; }
+std::span<const EnumName<NormPosition>> norm_position_names() { return kNormPositions; }
 std::span<const EnumName<InputKind>> input_kind_names() { return kInputs; }
 std::span<const EnumName<LossKind>> loss_kind_names() { return kLosses; }
 std::span<const EnumName<Dtype>> dtype_names() { return kDtypes; }

@@ -55,12 +55,18 @@ template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, const SaturationTest& sat,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a) {
-  const Index B = h_d.rows(), cols = h_d.cols(), n = B * cols;
   preact<T>(a_prev, W_rows, b_seg, h_d);
-
-  ForwardPartial p;
+  ForwardPartial p = activation_forward_block<T>(act, param, sat, h_d, a);
   for (Index r = 0; r < W_rows.rows(); ++r)  // row by row: a row is contiguous, the block may not be
     p.weight_sumsq += reduce::sum_squares(W_rows.row(r).data(), W_rows.cols());
+  return p;
+}
+
+template <class T>
+ForwardPartial activation_forward_block(const Activation& act, double param, const SaturationTest& sat,
+                                        MatRef<T> h_d, MatRef<T> a) {
+  const Index B = h_d.rows(), cols = h_d.cols(), n = B * cols;
+  ForwardPartial p;
   p.pairs = n;
   p.units = cols;
   p.preact = moments_of(h_d.data(), n);
@@ -172,6 +178,8 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
   template ForwardPartial layer_forward_block<T>(const Activation&, double, const SaturationTest&, ConstMatRef<T>, \
                                                  ConstWeightsRef<T>, ConstVecRef<T>,       \
                                                  MatRef<T>, MatRef<T>);                               \
+  template ForwardPartial activation_forward_block<T>(const Activation&, double, const SaturationTest&,       \
+                                                      MatRef<T>, MatRef<T>);                                 \
   template double preact_again_block<T>(const Activation&, ConstMatRef<T>, ConstWeightsRef<T>,      \
                                         ConstVecRef<T>, MatRef<T>);                     \
   template Index scaled_slope_block<T>(const Activation&, double, MatRef<T>);                       \

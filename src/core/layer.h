@@ -36,6 +36,12 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a);
 
+// The same after the product: a = phi(h), d = phi'(h) written over h, and the statistics but
+// weight_sumsq (a dense_norm layer's h is already normalised: core/op_norm).
+template <class T>
+ForwardPartial activation_forward_block(const Activation& act, double param, const SaturationTest& sat,
+                                        MatRef<T> h_d, MatRef<T> a);
+
 // For a layer whose slopes underflow T (op_dense.cc): h again, the same product as
 // layer_forward_block's, written over the block's slopes; returns max g(h) (activation.h).
 template <class T>

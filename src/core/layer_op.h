@@ -16,10 +16,21 @@ enum class OpKind {
   dense,  // h = a_prev W^T + b, a = phi(h): today's fused dense + activation (core/op_dense)
   head,   // z = a_L W^T + b and the loss: the last op of every network (core/op_head)
   // A residual block s' = s + alpha F(s) is K dense layers whose ends are these two kinds
-  // (core/op_residual); the layers between them are plain `dense`. Room left for `norm`.
+  // (core/op_residual); the layers between them are plain `dense`.
   branch_in,  // the branch's first dense layer, reading the stream s; backward adds s's own path
   skip_add,   // the branch's last dense layer (linear), then s' = s + alpha F(s)
+  // A dense layer with a normalisation between the product and the activation: h -> N(h) -> phi
+  // (core/op_norm). One slot, one record: the layer's statistics are those at phi's input, N(h).
+  dense_norm,
 };
+
+// The normalisations of --norm (core/op_norm): batch statistics per unit (BatchNorm), or per
+// sample over the units (LayerNorm, RMSNorm).
+enum class NormKind { none, batch, layer, rms };
+// Where a residual net's norm sits (--norm-position): pre, on the branch's input,
+// s' = s + alpha F(N(s)) (branch_in's op.norm); post, on the block's output, s' = N(s + alpha F(s))
+// (skip_add's op.norm). Xiong et al. 2020's Pre-LN and Post-LN.
+enum class NormPosition { pre, post };
 
 struct LayerOp {
   OpKind kind = OpKind::dense;
@@ -32,22 +43,28 @@ struct LayerOp {
   Index block = 0;
   Index stream = 0;
   double alpha = 1;
+  // dense_norm, and branch_in (pre) or skip_add (post) in a normed residual net: which
+  // normalisation, and its eps (sigma = sqrt(variance + eps)).
+  NormKind norm = NormKind::none;
+  double norm_eps = 1e-5;
 };
 
 // The kind's name in messages ("dense").
 const char* op_kind_name(OpKind kind);
 
-// Today's flags as ops: dense layers of widths n_1 .. n_L (`hidden`), each with `act`, then the
-// head over `classes`.
+// Today's flags as ops: dense layers of widths n_1 .. n_L (`hidden`), each with `act` (and with
+// `norm` before it, as dense_norm ops, unless none), then the head over `classes`.
 std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activation& act, double param,
-                                 Index classes);
+                                 Index classes, NormKind norm = NormKind::none, double norm_eps = 1e-5);
 
 // A residual network (Yang & Schoenholz 2017's "full residual" form, the ResNet basic block):
 // `blocks` blocks of K >= 2 dense layers of width n over the stream, each branch
 // F(s) = W_K phi(... phi(W_1 s + b_1) ...) + b_K (the last layer linear) and s' = s + alpha F(s);
 // then the head. When the input width differs from n, a linear dense layer (slot 1) first
 // projects the data onto the stream.
+// With `norm`, each block's norm at `position`.
 std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, Index K, const Activation& act,
-                                    double param, double alpha, Index classes);
+                                    double param, double alpha, Index classes, NormKind norm = NormKind::none,
+                                    NormPosition position = NormPosition::pre, double norm_eps = 1e-5);
 
 }  // namespace gf

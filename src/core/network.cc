@@ -34,14 +34,19 @@ std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch,
   const auto B = static_cast<std::uint64_t>(batch);
   const auto C = static_cast<std::uint64_t>(spec.classes());
   const auto n_max = static_cast<std::uint64_t>(spec.max_width());
-  std::uint64_t units = 0;
-  for (Index l = 1; l <= spec.depth(); ++l) units += static_cast<std::uint64_t>(spec.width(l));
-  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units);
+  std::uint64_t units = 0, norm_units = 0;
+  for (Index l = 1; l <= spec.depth(); ++l) {
+    units += static_cast<std::uint64_t>(spec.width(l));
+    // x, and a pre-norm's u (the branch's input)
+    const std::uint64_t copies = spec.op(l).norm == NormKind::none ? 0 : spec.op(l).kind == OpKind::branch_in ? 2 : 1;
+    norm_units += copies * static_cast<std::uint64_t>(spec.width(l));
+  }
+  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units + norm_units);
   const std::uint64_t targets = spec.loss == LossKind::xent ? 0 : B * C;
   const std::uint64_t skip = B * static_cast<std::uint64_t>(spec.stream_width());
   const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets + skip +
                                 n_max * kBlockCols * static_cast<std::uint64_t>(scratch_threads);
-  return s * (activations + scratch) + 4 * B;  // + the labels
+  return s * (activations + scratch) + 8 * (B + 1) * norm_units + 4 * B;  // + 1 / sigma, the labels
 }
 
 std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate) {
@@ -52,7 +57,7 @@ std::uint64_t params_bytes(const NetworkSpec& spec, Dtype dtype, bool regenerate
     const auto layer = static_cast<std::uint64_t>(spec.width(l) * spec.width(l - 1));
     weights += layer;
     biggest_layer = std::max(biggest_layer, layer);
-    units += static_cast<std::uint64_t>(spec.width(l));
+    units += static_cast<std::uint64_t>(spec.width(l)) * (spec.op(l).norm != NormKind::none ? 3 : 1);
   }
   const auto n_L = static_cast<std::uint64_t>(spec.width(spec.depth()));
   return s * ((regenerate ? biggest_layer : weights) + units + C * n_L + C);
@@ -89,11 +94,19 @@ Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads)
   A.resize(static_cast<std::size_t>(L + 1));
   D.resize(static_cast<std::size_t>(L + 1));
   A[0].resize(B, s.width(0));
+  norm_x.resize(static_cast<std::size_t>(L + 1));
+  norm_inv_sigma.resize(static_cast<std::size_t>(L + 1));
+  norm_u.resize(static_cast<std::size_t>(L + 1));
   Index biggest = 0;
   for (Index l = 1; l <= L; ++l) {
     biggest = std::max(biggest, s.width(l) * s.width(l - 1));
     A[l].resize(B, s.width(l));
     D[l].resize(B, s.width(l));
+    if (s.op(l).norm != NormKind::none) {
+      norm_x[l].resize(B, s.width(l));
+      norm_inv_sigma[l].resize(s.op(l).norm == NormKind::batch ? s.width(l) : B);
+      if (s.op(l).kind == OpKind::branch_in) norm_u[l].resize(B, s.width(l));
+    }
   }
   if (s.regenerate_weights) W_scratch.resize(biggest);
   Z.resize(B, C);

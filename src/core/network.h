@@ -68,6 +68,11 @@ struct Workspace {
   Mat<T> targets;                     // mse: targets; random: the direction (B, C); xent: empty
   Vec<T> grad_a, grad_h;              // B * n_max each: d loss / d a_l and / d h_l, ping-pong
   Mat<T> skip_grad;                   // residual nets: d loss / d s' of the block in hand (B, n); else empty
+  // Layers with a norm (core/op_norm): the normalised x = (h - mu) / sigma (B, n_l), and 1 / sigma
+  // per unit (batch) or per sample (layer, rms), for backward; empty for the other layers.
+  std::vector<Mat<T>> norm_x;
+  std::vector<Vec<double>> norm_inv_sigma;
+  std::vector<Mat<T>> norm_u;  // a pre-norm residual branch's input u = g N(s) + beta (B, n)
   std::vector<Mat<T>> dW_scratch;     // per thread: one block of d W^T (n_max, kBlockCols)
   Vec<T> W_scratch;                   // regenerated weights: room for the largest layer
   // Per-block partial results of the layer in hand, merged in block order.

@@ -5,6 +5,7 @@
 
 #include "base/reduce.h"
 #include "core/op_dense.h"
+#include "core/op_norm.h"
 
 namespace gf {
 
@@ -50,13 +51,20 @@ bool skip_add_forward(Pass<T>& pass, Index l) {
     pass.out.overflow_layer = l;
     return false;
   }
+  if (op.norm != NormKind::none) norm_output_forward(pass, l);  // post-norm: s' = N(s + alpha F(s))
   return true;
+}
+
+template <class T>
+bool branch_in_forward(Pass<T>& pass, Index l) {
+  return pass.s.op(l).norm == NormKind::none ? dense_forward(pass, l) : norm_input_forward(pass, l);
 }
 
 template <class T>
 bool skip_add_backward(Pass<T>& pass, Index l) {
   const LayerOp& op = pass.s.op(l);
   Workspace<T>& ws = pass.ws;
+  if (op.norm != NormKind::none) norm_output_backward(pass, l);  // d (s + alpha F(s)), at pass.scale
   auto g = as_matrix(ws.grad_a, ws.batch, op.width);
   ws.skip_grad = g;  // d loss / d s along the identity path: d loss / d s' itself
   pass.skip_scale = pass.scale;
@@ -76,7 +84,8 @@ bool skip_add_backward(Pass<T>& pass, Index l) {
 // added, and the sum renormalised, its norm carried in the scale as every layer does.
 template <class T>
 bool branch_in_backward(Pass<T>& pass, Index l) {
-  if (!dense_backward(pass, l)) return false;
+  const bool pre_norm = pass.s.op(l).norm != NormKind::none;  // the branch's own path ends at N(s)
+  if (!(pre_norm ? norm_input_backward(pass, l) : dense_backward(pass, l))) return false;
   pass.in_branch = false;
   Workspace<T>& ws = pass.ws;
   const Index size = ws.skip_grad.size();
@@ -149,6 +158,7 @@ void skip_add_jacobian(JacobianWalk<T>& walk, Index l) {
 
 #define GF_INSTANTIATE(T)                                    \
   template bool skip_add_forward<T>(Pass<T>&, Index);        \
+  template bool branch_in_forward<T>(Pass<T>&, Index);       \
   template bool skip_add_backward<T>(Pass<T>&, Index);       \
   template bool branch_in_backward<T>(Pass<T>&, Index);      \
   template void branch_in_jacobian<T>(JacobianWalk<T>&, Index); \

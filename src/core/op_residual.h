@@ -20,8 +20,13 @@ bool skip_add_forward(Pass<T>& pass, Index l);
 template <class T>
 bool skip_add_backward(Pass<T>& pass, Index l);
 
+// With a norm at --norm-position (op_norm.h): pre, branch_in's dense layer reads N(s); post,
+// skip_add's output is N(s + alpha F(s)), and each backward goes through the norm first.
 template <class T>
-bool branch_in_backward(Pass<T>& pass, Index l);  // its forward is dense_forward
+bool branch_in_forward(Pass<T>& pass, Index l);  // dense_forward, on N(s) for a pre-norm
+
+template <class T>
+bool branch_in_backward(Pass<T>& pass, Index l);
 
 // --jacobian (jacobian_walk.h): branch_in keeps the stream's J = d s / d x and takes the dense
 // step; skip_add takes the dense step (d F / d x) and writes d s' / d x = d s / d x + alpha d F / d x.

@@ -13,6 +13,9 @@ template <class T>
 struct Params {
   std::vector<RowMat<T>> W;  // W[l] (n_l, n_{l-1}); W[L+1] = the head (C, n_L); W[0] unused
   std::vector<Vec<T>> b;     // b[l] (n_l); b[L+1] (C)
+  // The learned gain and shift of a layer's norm (core/op_norm; LayerOp::norm), (n_l) each, 1
+  // and 0 at init; empty for layers without one.
+  std::vector<Vec<T>> gain, shift;
 
   Params() = default;
   // Shaped for s, every entry 0, or left undefined (`zeroed` false) for a store that

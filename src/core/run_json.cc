@@ -33,6 +33,13 @@ void add_residual_keys(ojson& j, const AnalysisConfig& c, bool every_key) {
   j["residual-scale"] = c.residual_scale;
 }
 
+void add_norm_keys(ojson& j, const AnalysisConfig& c, bool every_key) {
+  if (c.norm == NormKind::none && !every_key) return;
+  j["norm"] = norm_name(c.norm);
+  j["norm-eps"] = c.norm_eps;
+  if (c.residual != 0 || every_key) j["norm-position"] = norm_position_name(c.norm_position);
+}
+
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
 // are left out, so that documents compare byte for byte.
 ojson config_json(const AnalysisConfig& c, bool every_key) {
@@ -57,6 +64,7 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
           {"saturated-when", optional_json(c.saturated_when)},
           {"dtype", dtype_name(c.dtype)}};
   add_residual_keys(j, c, every_key);
+  add_norm_keys(j, c, every_key);
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
   if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
     j["jacobian"] = true;

@@ -25,6 +25,8 @@ nlohmann::ordered_json context_json(Dtype dtype);
 nlohmann::ordered_json config_json(const AnalysisConfig& c, bool every_key = false);
 // The residual settings' keys (analyze's and train's configs): when --residual is set, or always.
 void add_residual_keys(nlohmann::ordered_json& j, const AnalysisConfig& c, bool every_key);
+// The same for --norm's keys.
+void add_norm_keys(nlohmann::ordered_json& j, const AnalysisConfig& c, bool every_key);
 nlohmann::ordered_json summary_json(const Summary& s);
 nlohmann::ordered_json layer_json(const LayerStats& l);
 // --jacobian's figures (jacobian_stats.h), keyed as declared.

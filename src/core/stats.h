@@ -57,6 +57,7 @@ struct LayerStats {
   double grad_preact_log10 = kNaN, grad_weight_log10 = kNaN, grad_weight_rel_log10 = kNaN;
   double weight_log10 = kNaN;
   double dw_sign_coherence = kNaN;
+  double norm_grad_ratio_log10 = kNaN;  // dense_norm layers: log10 ||d loss / d h|| / ||d loss / d N(h)||
   double update_ratio_log10 = kNaN;  // train only: ||delta W_l|| / ||W_l|| of the step just taken
   // What the backward pass needs to know of the stored slopes (op_dense.cc): log10 of the factor
   // they carry (not 0 where underflowing slopes were computed again, scaled), and how many are

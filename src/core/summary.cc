@@ -50,6 +50,8 @@ std::string zero_input_sentence(const std::vector<LayerStats>& layers, std::stri
       first = std::min(first, l.layer);
       ++count;
     }
+  if (first < 2)  // layer 1's own d W is 0 (a norm over one unit: LayerNorm at width 1 outputs 0)
+    return fmt::format("layer 1's weight gradient is exactly 0, so it cannot be compared with layer {}'s: vanishing", L);
   const LayerStats& input = layers[static_cast<std::size_t>(first - 2)];
   const double rms = std::sqrt(input.act_mean * input.act_mean + input.act_std * input.act_std);
   return fmt::format(

@@ -73,6 +73,11 @@ void Optimizer<T>::step(Params<T>& p, const Params<T>& g, UpdateNorms* norms) {
     const double dw = rule.apply(c_.kind, p.W[l], g.W[l], has_m ? &m_.W[l] : nullptr, has_v ? &v_.W[l] : nullptr,
                                  static_cast<T>(c_.weight_decay), norms != nullptr);
     rule.apply(c_.kind, p.b[l], g.b[l], has_m ? &m_.b[l] : nullptr, has_v ? &v_.b[l] : nullptr, T(0), false);
+    if (p.gain[l].size() > 0) {  // a norm's gain and shift, like biases: no weight decay
+      rule.apply(c_.kind, p.gain[l], g.gain[l], has_m ? &m_.gain[l] : nullptr, has_v ? &v_.gain[l] : nullptr, T(0), false);
+      rule.apply(c_.kind, p.shift[l], g.shift[l], has_m ? &m_.shift[l] : nullptr, has_v ? &v_.shift[l] : nullptr, T(0),
+                 false);
+    }
     if (norms) norms->update_sumsq[static_cast<std::size_t>(l)] = dw;
   }
 }

@@ -161,10 +161,19 @@ TEST_CASE("JSON carries every documented key, and no NaN") {
     REQUIRE(run["layers"].size() == 4);
     for (const auto& layer : run["layers"]) {
       for (const char* k : {"layer", "fan_in", "width"}) CHECK(layer.contains(k));
-      for (const LayerMetric& m : layer_metrics()) CHECK(layer[std::string(m.key)].is_number());
+      for (const LayerMetric& m : layer_metrics()) {
+        CAPTURE(m.key);
+        if (m.key == "norm_grad_ratio_log10") CHECK(layer[std::string(m.key)].is_null());  // no --norm here
+        else CHECK(layer[std::string(m.key)].is_number());
+      }
     }
   }
   CHECK(doc["runs"][2]["init"] == "he_normal");
+  // With a norm, the ratio across it too.
+  const ProcessResult normed = run_gradflow(with_small({"analyze", "--norm", "layer", "--format", "json"}));
+  REQUIRE(normed.exit_code == 0);
+  for (const auto& run : nlohmann::json::parse(normed.out)["runs"])
+    for (const auto& layer : run["layers"]) CHECK(layer["norm_grad_ratio_log10"].is_number());
 }
 
 TEST_CASE("an overflow is explicit in JSON: null values and the layer that overflowed") {

@@ -65,6 +65,21 @@ TEST_CASE("the presets tell their stories") {
   CHECK(xavier_drop > 3);  // 29 layers x log10(sqrt 2) = 4.4 decades
   CHECK(std::abs(he_drop) < 1);
 
+  // 30 layers instead of 50 (speed): 29 x log10 sqrt(1.467) = 2.4 decades by Yang et al. 2019.
+  const json bn = run_preset("batchnorm-explosion.json", {"-d", "30", "-w", "256"})["runs"][0];
+  CHECK(has_verdict(bn, "exploding"));
+  CHECK(bn["summary"]["grad_first_last_log10"] > 2);
+  const json bn_off = run_preset("batchnorm-explosion.json", {"-d", "30", "-w", "256", "--norm", "none"})["runs"][0];
+  CHECK(std::abs(bn_off["summary"]["grad_first_last_log10"].get<double>()) < 1);
+
+  const auto last_over_first = [](const json& run) {
+    return run["layers"].back()["grad_weight_log10"].get<double>() - run["layers"][0]["grad_weight_log10"].get<double>();
+  };
+  const json post_ln = run_preset("pre-vs-post-ln.json")["runs"][0];
+  const json pre_ln = run_preset("pre-vs-post-ln.json", {"--norm-position", "pre"})["runs"][0];
+  CHECK(last_over_first(post_ln) > 1.2);
+  CHECK(std::abs(last_over_first(pre_ln)) < 0.8);
+
   const json story = run_preset("default.json")["runs"];
   CHECK(has_verdict(story[0], "vanishing"));
   CHECK(has_verdict(story[1], "healthy"));

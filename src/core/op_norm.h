@@ -1,0 +1,50 @@
+#pragma once
+// A dense layer with a normalisation between the product and the activation, the op
+// OpKind::dense_norm (h -> N(h) -> phi: BatchNorm's original place, Ioffe & Szegedy 2015),
+// forward and backward side by side. Op l: a_prev = A[l-1] (B, n_in), W = W[l] (n, n_in),
+// b = b[l], gain g = Params::gain[l] (n), shift beta = Params::shift[l] (n):
+//   forward   h = a_prev W^T + b; x = (h - mu) / sigma; u = g x + beta (the activation's input,
+//             whose statistics the layer's record carries); a = A[l] = phi(u), D[l] = phi'(u)
+//   backward  d_u = d_a * phi'(u); d_g = sum over the batch of d_u x, d_beta = sum of d_u;
+//             d_h = (1 / sigma) (d_x - mean(d_x) - x mean(d_x x)), d_x = g d_u (rms: no mean(d_x)
+//             term); then the dense layer's backward from d_h (op_dense.h): d_W, d_b, d_a_prev
+// The mean and sigma: batch (BatchNorm, PyTorch's training-mode forward) per unit over the
+// batch, mu the batch mean and sigma^2 the biased batch variance + eps; layer (LayerNorm, Ba et
+// al. 2016) per sample over the units, the same way; rms (RMSNorm, Zhang & Sennrich 2019) per
+// sample, mu = 0 and sigma^2 = mean(h^2) + eps. With eps inside sigma the backward above is exact.
+#include "core/jacobian_walk.h"
+#include "core/pass.h"
+
+namespace gf {
+
+template <class T>
+bool dense_norm_forward(Pass<T>& pass, Index l);
+
+template <class T>
+bool dense_norm_backward(Pass<T>& pass, Index l);
+
+// Residual nets (--norm-position, op_residual.cc), on the same kernels:
+// pre:  op l is a dense layer reading u = g N(A[l-1]) + beta instead of A[l-1] (branch_in: the
+//       stream s stays in A[l-1] for the skip); backward leaves d loss / d A[l-1] of that path.
+template <class T>
+bool norm_input_forward(Pass<T>& pass, Index l);
+template <class T>
+bool norm_input_backward(Pass<T>& pass, Index l);
+// post: A[l] = g N(A[l]) + beta after op l's own forward (skip_add: s' = N(s + alpha F(s)));
+//       backward turns d loss / d A[l] in ws.grad_a into the gradient of the sum, in place.
+template <class T>
+void norm_output_forward(Pass<T>& pass, Index l);
+template <class T>
+void norm_output_backward(Pass<T>& pass, Index l);
+
+// The normalisation alone, on h (B, n): writes x over h and 1 / sigma into inv_sigma (n for
+// batch, B otherwise). Each mean and variance is summed in double in a fixed order.
+template <class T>
+void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, int threads);
+
+// Its backward: d_x (B, n) in, d_h written over it.
+template <class T>
+void norm_backward(NormKind kind, const Mat<T>& x, const Vec<double>& inv_sigma, Eigen::Ref<Mat<T>> d_x,
+                   int threads);
+
+}  // namespace gf
