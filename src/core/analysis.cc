@@ -8,6 +8,7 @@
 #include "base/errors.h"
 #include "base/real_text.h"
 #include "base/suggest.h"
+#include "core/enum_names.h"
 #include "core/layer.h"
 
 namespace gf {
@@ -226,6 +227,13 @@ std::vector<std::string> inert_setting_notes(const AnalysisConfig& c) {
     notes.push_back(fmt::format("--residual-scale {} has no effect on a plain stack: it scales residual branches "
                                 "(--residual K)",
                                 c.residual_scale));
+  if ((c.residual == 0 || c.norm == NormKind::none) && c.norm_position != defaults.norm_position)
+    notes.push_back(fmt::format("--norm-position {} has no effect {}: it places the norm of residual blocks "
+                                "(--residual K with --norm)",
+                                norm_position_name(c.norm_position),
+                                c.residual == 0 ? "on a plain stack" : "without --norm"));
+  if (c.norm == NormKind::none && c.norm_eps != defaults.norm_eps)
+    notes.push_back(fmt::format("--norm-eps {:g} has no effect without --norm", c.norm_eps));
   if (!c.jacobian && c.jacobian_samples != defaults.jacobian_samples)
     notes.push_back(fmt::format("--jacobian-samples {} has no effect without --jacobian", c.jacobian_samples));
   return notes;

@@ -22,7 +22,15 @@ TEST_CASE("settings that change nothing in a run are named in a note, not refuse
   c.jacobian_samples = 2;
   CHECK(mentions(notes_of(), "--residual-scale 0.5 has no effect"));
   CHECK(mentions(notes_of(), "--jacobian-samples 2 has no effect"));
+  c.norm_position = NormPosition::post;
+  c.norm_eps = 0.1;
+  CHECK(mentions(notes_of(), "--norm-position post has no effect on a plain stack"));
+  CHECK(mentions(notes_of(), "--norm-eps 0.1 has no effect without --norm"));
   c.residual = 2;  // now each setting means something
   c.jacobian = true;
+  CHECK(mentions(notes_of(), "--norm-position post has no effect without --norm"));
+  c.norm = NormKind::layer;
+  c.jacobian = false;  // not with a norm yet
+  c.jacobian_samples = 4;
   CHECK(!mentions(notes_of(), "has no effect"));
 }
