@@ -172,7 +172,8 @@ TEST_CASE("JSON carries every documented key, and no NaN") {
   // With a norm, the ratio across it too.
   const ProcessResult normed = run_gradflow(with_small({"analyze", "--norm", "layer", "--format", "json"}));
   REQUIRE(normed.exit_code == 0);
-  for (const auto& run : nlohmann::json::parse(normed.out)["runs"])
+  const nlohmann::json normed_doc = nlohmann::json::parse(normed.out);  // named: a loop over a temporary's member dangles
+  for (const auto& run : normed_doc["runs"])
     for (const auto& layer : run["layers"]) CHECK(layer["norm_grad_ratio_log10"].is_number());
 }
 
