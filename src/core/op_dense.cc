@@ -73,6 +73,17 @@ T square_scale_for(const Mat<T>& a) {
 }  // namespace
 
 template <class T>
+bool finish_forward(Pass<T>& pass, Index l, ForwardPartial& total) {
+  for (Index blk = 0; blk < block_count(pass.s.width(l)); ++blk) total.merge(pass.ws.forward_parts[blk]);
+  set_forward_stats(pass.out.layers[static_cast<std::size_t>(l - 1)], total);
+  if (total.nonfinite > 0) {
+    pass.out.overflow_layer = l;
+    return false;
+  }
+  return true;
+}
+
+template <class T>
 bool dense_forward(Pass<T>& pass, Index l) {
   const NetworkSpec& s = pass.s;
   const Params<T>& p = pass.p;
@@ -88,13 +99,8 @@ bool dense_forward(Pass<T>& pass, Index l) {
         p.b[l].segment(c0, cols), ws.D[l].middleCols(c0, cols), ws.A[l].middleCols(c0, cols));
   });
   ForwardPartial total;
-  for (Index blk = 0; blk < block_count(n); ++blk) total.merge(ws.forward_parts[blk]);
+  if (!finish_forward(pass, l, total)) return false;
   LayerStats& st = pass.out.layers[static_cast<std::size_t>(l - 1)];
-  set_forward_stats(st, total);
-  if (total.nonfinite > 0) {
-    pass.out.overflow_layer = l;
-    return false;
-  }
   // Training needs the slopes at true scale; only analyze's carried log scale can absorb a shift.
   if (total.slope_underflow > 0 && pass.policy.analyze()) rescale_slopes(op, p, ws, pass.policy.threads, l, W, st);
   return true;
@@ -231,6 +237,8 @@ void dense_jacobian(JacobianWalk<T>& walk, Index l) {
   walk.log10_scale += walk.pass.layers[static_cast<std::size_t>(l - 1)].slope_scale_log10;
 }
 
+template bool finish_forward<float>(Pass<float>&, Index, ForwardPartial&);
+template bool finish_forward<double>(Pass<double>&, Index, ForwardPartial&);
 template bool dense_forward<float>(Pass<float>&, Index);
 template bool dense_forward<double>(Pass<double>&, Index);
 template bool dense_backward<float>(Pass<float>&, Index);

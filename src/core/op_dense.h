@@ -20,4 +20,10 @@ bool dense_backward(Pass<T>& pass, Index l);
 template <class T>
 void dense_jacobian(JacobianWalk<T>& walk, Index l);
 
+// The end of a forward computed block by block (ws.forward_parts): the blocks' statistics merged
+// in block order into `total` and the layer's record; false, with overflow_layer = l, when a
+// value is not finite. Shared by dense and dense_norm (op_norm.cc).
+template <class T>
+bool finish_forward(Pass<T>& pass, Index l, ForwardPartial& total);
+
 }  // namespace gf

@@ -191,14 +191,7 @@ bool dense_norm_forward(Pass<T>& pass, Index l) {
     ws.forward_parts[blk].weight_sumsq = ws.sumsq_parts[blk];
   });
   ForwardPartial total;
-  for (Index blk = 0; blk < block_count(n); ++blk) total.merge(ws.forward_parts[blk]);
-  LayerStats& st = pass.out.layers[static_cast<std::size_t>(l - 1)];
-  set_forward_stats(st, total);
-  if (total.nonfinite > 0) {
-    pass.out.overflow_layer = l;
-    return false;
-  }
-  return true;
+  return finish_forward(pass, l, total);
 }
 
 // analyze: d_u is renormalised as every layer's gradient is (op_dense.cc), its norm carried in
