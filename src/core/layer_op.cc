@@ -37,7 +37,7 @@ std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, In
     const Index stream = static_cast<Index>(ops.size());  // the slot whose output enters the block
     ops.push_back({OpKind::branch_in, n, &act, param, k});
     for (Index j = 2; j < K; ++j) ops.push_back({OpKind::dense, n, &act, param, k});
-    ops.push_back({OpKind::skip_add, n, &linear, param, k, stream, alpha});
+    ops.push_back({OpKind::skip_add, n, &linear, param, k, stream, alpha, alpha == 0});
     LayerOp& normed = position == NormPosition::pre ? ops[static_cast<std::size_t>(stream)] : ops.back();
     normed.norm = norm;
     normed.norm_eps = norm_eps;

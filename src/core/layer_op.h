@@ -42,7 +42,8 @@ struct LayerOp {
   // the branch's scale alpha.
   Index block = 0;
   Index stream = 0;
-  double alpha = 1;
+  double alpha = 1;  // at init; with learn_alpha, Params::alpha holds it from then on
+  bool learn_alpha = false;  // ReZero (alpha 0 at init, Bachlechner et al. 2020): train learns it
   // dense_norm, and branch_in (pre) or skip_add (post) in a normed residual net: which
   // normalisation, and its eps (sigma = sqrt(variance + eps)).
   NormKind norm = NormKind::none;

@@ -34,14 +34,16 @@ std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch,
   const auto B = static_cast<std::uint64_t>(batch);
   const auto C = static_cast<std::uint64_t>(spec.classes());
   const auto n_max = static_cast<std::uint64_t>(spec.max_width());
-  std::uint64_t units = 0, norm_units = 0;
+  std::uint64_t units = 0, norm_units = 0, units_kept = 0;
   for (Index l = 1; l <= spec.depth(); ++l) {
     units += static_cast<std::uint64_t>(spec.width(l));
     // x, and a pre-norm's u (the branch's input)
     const std::uint64_t copies = spec.op(l).norm == NormKind::none ? 0 : spec.op(l).kind == OpKind::branch_in ? 2 : 1;
     norm_units += copies * static_cast<std::uint64_t>(spec.width(l));
+    if (spec.op(l).learn_alpha) units_kept += static_cast<std::uint64_t>(spec.width(l));  // branch_out
   }
-  const std::uint64_t activations = B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units + norm_units);
+  const std::uint64_t activations =
+      B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units + norm_units + units_kept);
   const std::uint64_t targets = spec.loss == LossKind::xent ? 0 : B * C;
   const std::uint64_t skip = B * static_cast<std::uint64_t>(spec.stream_width());
   const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets + skip +
@@ -97,6 +99,7 @@ Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads)
   norm_x.resize(static_cast<std::size_t>(L + 1));
   norm_inv_sigma.resize(static_cast<std::size_t>(L + 1));
   norm_u.resize(static_cast<std::size_t>(L + 1));
+  branch_out.resize(static_cast<std::size_t>(L + 1));
   Index biggest = 0;
   for (Index l = 1; l <= L; ++l) {
     biggest = std::max(biggest, s.width(l) * s.width(l - 1));
@@ -107,6 +110,7 @@ Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads)
       norm_inv_sigma[l].resize(s.op(l).norm == NormKind::batch ? s.width(l) : B);
       if (s.op(l).kind == OpKind::branch_in) norm_u[l].resize(B, s.width(l));
     }
+    if (s.op(l).learn_alpha) branch_out[l].resize(B, s.width(l));
   }
   if (s.regenerate_weights) W_scratch.resize(biggest);
   Z.resize(B, C);

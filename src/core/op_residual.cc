@@ -23,6 +23,12 @@ double average_channel_variance(const Mat<T>& a) {
   return total / static_cast<double>(a.cols());
 }
 
+// The block's alpha now: learned (Params::alpha) or fixed (the op's).
+template <class T>
+double block_alpha(const Params<T>& p, const LayerOp& op, Index l) {
+  return op.learn_alpha ? static_cast<double>(p.alpha[l][0]) : op.alpha;
+}
+
 BlockStats& block_record(PassResult& out, const LayerOp& op, Index l) {
   const auto k = static_cast<std::size_t>(op.block);
   if (out.blocks.size() < k) out.blocks.resize(k);
@@ -41,12 +47,14 @@ bool skip_add_forward(Pass<T>& pass, Index l) {
   const LayerOp& op = pass.s.op(l);
   const Mat<T>& s = pass.ws.A[op.stream];
   Mat<T>& a = pass.ws.A[l];
+  const double alpha = block_alpha(pass.p, op, l);
   BlockStats& b = block_record(pass.out, op, l);
   if (pass.policy.record_stats) {
     b.stream_rms = std::sqrt(reduce::sum_squares(s.data(), s.size()) / static_cast<double>(s.size()));
-    b.branch_ratio = op.alpha * op.alpha * average_channel_variance(a) / average_channel_variance(s);
+    b.branch_ratio = alpha * alpha * average_channel_variance(a) / average_channel_variance(s);
   }
-  a = s + static_cast<T>(op.alpha) * a;
+  if (op.learn_alpha) pass.ws.branch_out[l] = a;
+  a = s + static_cast<T>(alpha) * a;
   if (!a.allFinite()) {
     pass.out.overflow_layer = l;
     return false;
@@ -69,11 +77,17 @@ bool skip_add_backward(Pass<T>& pass, Index l) {
   ws.skip_grad = g;  // d loss / d s along the identity path: d loss / d s' itself
   pass.skip_scale = pass.scale;
   pass.in_branch = true;
+  const double alpha = block_alpha(pass.p, op, l);
   if (pass.policy.analyze()) {  // exact at any alpha: |alpha| joins the carried log10 scale
-    pass.scale += std::log10(std::abs(op.alpha));
-    if (op.alpha < 0) g = -g;
+    pass.scale += std::log10(std::abs(alpha));
+    if (alpha < 0) g = -g;
   } else {
-    g *= static_cast<T>(op.alpha);
+    if (op.learn_alpha) {  // d loss / d alpha = <d s', F(s)>, summed in double in a fixed order
+      const T *d = g.data(), *f = ws.branch_out[l].data();
+      pass.policy.grads->alpha[l][0] = static_cast<T>(
+          reduce::sum_of_terms(g.size(), [d, f](Index i) { return static_cast<double>(d[i]) * static_cast<double>(f[i]); }));
+    }
+    g *= static_cast<T>(alpha);
   }
   return dense_backward(pass, l);
 }
@@ -138,7 +152,7 @@ void branch_in_jacobian(JacobianWalk<T>& walk, Index l) {
 template <class T>
 void skip_add_jacobian(JacobianWalk<T>& walk, Index l) {
   dense_jacobian(walk, l);  // walk.next = d F / d x at the branch's scale
-  const double alpha = walk.s.op(l).alpha, log10_2 = std::log10(2.0);
+  const double alpha = block_alpha(walk.p, walk.s.op(l), l), log10_2 = std::log10(2.0);
   for (std::size_t k = 0; k < walk.J.size(); ++k) {
     // log10 of (the branch's scale / the stream's), for sample k
     const double d = (walk.log2_scale[k] - walk.stream_log2_scale[k]) * log10_2 +

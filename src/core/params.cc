@@ -48,12 +48,14 @@ Params<T>::Params(const NetworkSpec& s, bool zeroed) {
   b.resize(static_cast<std::size_t>(L + 2));
   gain.resize(static_cast<std::size_t>(L + 2));
   shift.resize(static_cast<std::size_t>(L + 2));
+  alpha.resize(static_cast<std::size_t>(L + 2));
   for (Index l = 1; l <= L + 1; ++l) {
     const Index rows = s.width(l);  // the head: C
     if (l > L || !s.regenerate_weights) W[l].resize(rows, s.width(l - 1));
     b[l].resize(rows);
     if (zeroed) W[l].setZero(), b[l].setZero();
     if (s.op(l).norm != NormKind::none) gain[l] = Vec<T>::Zero(rows), shift[l] = Vec<T>::Zero(rows);
+    if (s.op(l).learn_alpha) alpha[l] = Vec<T>::Zero(1);
   }
 }
 
@@ -66,6 +68,7 @@ void draw_params(const NetworkSpec& s, Params<T>& p) {
     draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), p.b[l]);
     p.gain[l].setOnes();
     p.shift[l].setZero();
+    p.alpha[l].setConstant(static_cast<T>(s.op(l).alpha));
   }
   const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
   if (s.weight_init.fixup) p.W[L + 1].setZero();

@@ -16,6 +16,9 @@ struct Params {
   // The learned gain and shift of a layer's norm (core/op_norm; LayerOp::norm), (n_l) each, 1
   // and 0 at init; empty for layers without one.
   std::vector<Vec<T>> gain, shift;
+  // A ReZero block's alpha (LayerOp::learn_alpha), one entry on its skip_add layer, op.alpha at
+  // init; empty elsewhere (a fixed alpha is the op's).
+  std::vector<Vec<T>> alpha;
 
   Params() = default;
   // Shaped for s, every entry 0, or left undefined (`zeroed` false) for a store that

@@ -78,6 +78,9 @@ void Optimizer<T>::step(Params<T>& p, const Params<T>& g, UpdateNorms* norms) {
       rule.apply(c_.kind, p.shift[l], g.shift[l], has_m ? &m_.shift[l] : nullptr, has_v ? &v_.shift[l] : nullptr, T(0),
                  false);
     }
+    if (p.alpha[l].size() > 0)  // ReZero's alpha: no weight decay either
+      rule.apply(c_.kind, p.alpha[l], g.alpha[l], has_m ? &m_.alpha[l] : nullptr, has_v ? &v_.alpha[l] : nullptr, T(0),
+                 false);
     if (norms) norms->update_sumsq[static_cast<std::size_t>(l)] = dw;
   }
 }

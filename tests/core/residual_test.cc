@@ -332,3 +332,36 @@ TEST_CASE("--jacobian through residual blocks: J against central differences of 
   for (std::size_t k = 0; k < 3; ++k)
     for (Index i = 0; i < sp.s[k].size(); ++i) CHECK(sp.s[k][i] * std::pow(10.0, sp.log10_scale[k]) == doctest::Approx(1).epsilon(1e-14));
 }
+
+// ReZero's alpha is a parameter in train (Bachlechner et al. 2020): d loss / d alpha of each
+// block against central differences of the forward loss in that block's alpha, at alpha 0 (the
+// init, where the branch weights get no gradient yet) and at 0.3 and -0.2 (after some steps).
+TEST_CASE("ReZero's learned alpha: train's d loss / d alpha per block agrees with finite differences") {
+  for (const char* act : {"tanh", "relu"}) {
+    AnalysisConfig c = small_residual(act, 0, 6, 3);
+    Network<double> net = clear_of_kinks(c);
+    REQUIRE(net.params.alpha[2].size() == 1);  // the two blocks' skip_add layers
+    REQUIRE(net.params.alpha[4].size() == 1);
+    CHECK(net.params.alpha[1].size() == 0);
+    for (const auto& [a2, a4] : {std::pair{0.0, 0.0}, std::pair{0.3, -0.2}}) {
+      CAPTURE(act);
+      CAPTURE(a2);
+      net.params.alpha[2][0] = a2;
+      net.params.alpha[4][0] = a4;
+      Params<double> g(net.spec);
+      PassResult fo;
+      forward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
+      backward_pass(net.spec, net.params, net.ws, train_policy(1, g, false), fo);
+      const auto loss = [&] {
+        PassResult p;
+        network_forward(net, p);
+        return p.loss;
+      };
+      for (Index l : {2, 4}) {
+        CHECK(std::abs(g.alpha[l][0]) > 1e-6);  // a gradient to check
+        CHECK(worst_entry_error(net.params.alpha[l], g.alpha[l], loss) < 1e-7);
+      }
+      if (a2 == 0) CHECK(g.W[1].isZero(0));  // alpha 0: the branch itself learns nothing yet
+    }
+  }
+}

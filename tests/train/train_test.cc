@@ -320,3 +320,24 @@ TEST_CASE("chance_coherence is E|sum of n random signs| / n") {
   CHECK(chance_coherence(4) == doctest::Approx(6.0 / 16));  // |S_4|: 4 (2/16), 2 (8/16), 0: mean 1.5
   CHECK(chance_coherence(10000) == doctest::Approx(std::sqrt(2 / (M_PI * 10000))).epsilon(1e-3));
 }
+
+// With alpha fixed at 0 a ReZero net would be its head alone, a linear classifier, which cannot
+// separate the spirals; learning alpha opens the branches.
+TEST_CASE("a ReZero net learns its alphas: spirals below 20% training error from identity blocks") {
+  TrainConfig c = small({"relu"});
+  c.net.depth = 6;
+  c.net.residual = 2;
+  c.net.residual_scale = "0";
+  c.steps = 1000;
+  const TrainResult r = train(c);
+  const TrainRun& run = r.runs[0];
+  CHECK(run.end == RunEnd::completed);
+  MESSAGE("ReZero residual relu, spirals: train error ", run.log.front().train_error, " -> ",
+          run.summary.final_train_error);
+  CHECK(run.summary.final_train_error < 0.2);
+  // The control: alpha fixed just above 0 (only 0 is learned) leaves the head alone to learn.
+  c.net.residual_scale = "1e-30";
+  const double fixed = train(c).runs[0].summary.final_train_error;
+  MESSAGE("the same net with alpha fixed at 1e-30: train error ", fixed);
+  CHECK(fixed > 0.3);
+}
