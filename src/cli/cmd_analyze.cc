@@ -145,9 +145,6 @@ namespace {
 
 int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
-  if (o.theory && o.config.residual != 0)
-    throw UsageError("--theory models plain stacks only: residual mean field (Yang & Schoenholz 2017) is not "
-                     "implemented yet; drop --theory, or --residual");
   if (o.theory && o.config.norm != NormKind::none)
     throw UsageError(fmt::format("--theory models plain stacks without norms: the mean field of --norm {} (Yang et al. "
                                  "2019 for BatchNorm) is not implemented yet; drop --theory, or give --norm none",

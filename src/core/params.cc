@@ -7,8 +7,6 @@
 
 namespace gf {
 
-namespace {
-
 // The factor on hidden layer l's drawn weights: 1, except under Fixup (Zhang et al. 2019,
 // "Fixup initialization", Sec. 3: "initialize the classification layer and the last layer of each
 // residual branch to 0; initialize every other layer using a standard method; scale only the weight
@@ -26,6 +24,8 @@ double init_factor(const NetworkSpec& s, Index l) {
   }
   return std::pow(static_cast<double>(blocks), -1.0 / static_cast<double>(2 * m - 2));
 }
+
+namespace {
 
 template <class T>
 void draw_layer_weights(const NetworkSpec& s, Index l, RowMatRef<T> W) {

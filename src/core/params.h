@@ -29,6 +29,9 @@ struct Params {
   Index layers() const { return static_cast<Index>(W.size()) - 1; }  // L + 1
 };
 
+// The factor on hidden layer l's drawn weights over s.weight_init's: 1 but under --init fixup.
+double init_factor(const NetworkSpec& s, Index l);
+
 // The one weight drawer: hidden layers from Stream::weights and Stream::biases, the head from
 // Stream::head with lecun_normal, head bias 0. Fills what `p` stores (see Params(s)).
 template <class T>

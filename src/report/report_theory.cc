@@ -256,6 +256,14 @@ void add_theory_json(ojson& doc, const std::vector<TheoryComparison>& theory) {
       l["theory_grad_weight_rel_log10"] = number_or_null(p.grad_weight_rel_log10);
       l["theory_dead_units_frac"] = number_or_null(p.dead_units_frac);
     }
+    for (std::size_t k = 0; k < t.predicted_blocks.size(); ++k) {
+      const BlockTheory& p = t.predicted_blocks[k];
+      ojson& b = run["blocks"][k];
+      b["theory_stream_rms"] = number_or_null(p.stream_rms);
+      b["grad_stream_rel_log10"] = number_or_null(t.grad_stream_rel_log10[k]);
+      b["theory_grad_stream_rel_log10"] = number_or_null(p.grad_stream_rel_log10);
+      b["theory_branch_ratio"] = number_or_null(p.branch_ratio);
+    }
     ojson j = {{"method", t.method}, {"sigma_w2", t.sigma_w2}};
     const ojson fixed = fixed_json(t.fixed);
     for (auto& [k, v] : fixed.items()) j[k] = v;
@@ -264,6 +272,11 @@ void add_theory_json(ojson& doc, const std::vector<TheoryComparison>& theory) {
                       {"grad_preact_mean_abs_decades", number_or_null(t.grad_preact_mean_abs)},
                       {"grad_weight_mean_abs_decades", number_or_null(t.grad_weight_mean_abs)},
                       {"dead_units_mean_abs", number_or_null(t.dead_units_mean_abs)}};
+    if (!t.predicted_blocks.empty()) {
+      j["agreement"]["blocks"] = t.blocks_compared;
+      j["agreement"]["stream_rms_rel_mean_abs"] = number_or_null(t.stream_rms_rel_mean_abs);
+      j["agreement"]["grad_stream_mean_abs_decades"] = number_or_null(t.grad_stream_mean_abs);
+    }
     if (t.jacobian)
       j["jacobian"] = {{"jac_s2_mean_log10", number_or_null(t.jacobian->s2_mean_log10)},
                        {"jac_s2_var_rel", number_or_null(t.jacobian->s2_var_rel)}};
@@ -291,6 +304,29 @@ ExtraColumns theory_columns(const std::vector<TheoryComparison>& theory) {
   };
   return x;
 }
+
+namespace {
+
+// Residual nets: each block's stream beside Yang & Schoenholz's prediction.
+std::string blocks_comparison(const RunResult& r, const TheoryComparison& t) {
+  if (t.predicted_blocks.empty() || r.pass.blocks.size() != t.predicted_blocks.size()) return "";
+  std::string out = fmt::format("{:>5} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9}\n", "block", "rms(s)", "theory", "grad_s",
+                                "theory", "branch", "theory");
+  for (std::size_t k = 0; k < t.predicted_blocks.size(); ++k) {
+    const BlockStats& m = r.pass.blocks[k];
+    const BlockTheory& p = t.predicted_blocks[k];
+    out += fmt::format("{:>5} ", k + 1) + theory_cell(m.stream_rms, ".4g", 9) + " " + theory_cell(p.stream_rms, ".4g", 9) +
+           " " + theory_cell(t.grad_stream_rel_log10[k], "+.2f", 8) + " " + theory_cell(p.grad_stream_rel_log10, "+.2f", 8) +
+           " " + theory_cell(m.branch_ratio, ".3g", 9) + " " + theory_cell(p.branch_ratio, ".3g", 9) + "\n";
+  }
+  return out + fmt::format(
+                   "agreement over {} blocks: rms(s) within {} of theory on average; stream gradient within {} decades\n",
+                   t.blocks_compared,
+                   std::isfinite(t.stream_rms_rel_mean_abs) ? fmt::format("{:.1f}%", 100 * t.stream_rms_rel_mean_abs) : "-",
+                   fmt_num(t.grad_stream_mean_abs, ".2f"));
+}
+
+}  // namespace
 
 std::string comparison_table(const AnalysisResult& result, const std::vector<TheoryComparison>& theory,
                              const TableOptions& o) {
@@ -324,6 +360,7 @@ std::string comparison_table(const AnalysisResult& result, const std::vector<The
         std::isfinite(t.dead_units_mean_abs)
             ? fmt::format("; dead units within {:.1f} points", 100 * t.dead_units_mean_abs)
             : "");
+    out += blocks_comparison(r, t);
     if (t.jacobian && r.jacobian)
       out += fmt::format("Jacobian (free probability): log10 mean s^2 {} | {}; var s^2 / mean^2 {} | {}\n",
                          fmt_num(r.jacobian->s2_mean_log10, "+.3f"), fmt_num(t.jacobian->s2_mean_log10, "+.3f"),
@@ -333,6 +370,10 @@ std::string comparison_table(const AnalysisResult& result, const std::vector<The
   out +=
       "\nvar(h): measured variance of pre-activations, q_l its prediction; grad_h, grad_W: log10 of |dL/dh_l|, "
       "|dL/dW_l|\nrelative to layer L (decades); dead%: units flat on the whole batch.\n";
+  if (!theory.empty() && !theory.front().predicted_blocks.empty())
+    out += "rms(s): the residual stream's RMS at a block's input; grad_s: log10 |dL/ds| there, relative to the last "
+           "block;\nbranch: channel variance of alpha F(s) over that of s (Yang & Schoenholz 2017's residual mean "
+           "field).\n";
   return out;
 }
 

@@ -11,7 +11,7 @@ InputMoments input_moments(InputKind k) {
   switch (k) {
     case InputKind::normal: return {1.0, 0.0};
     case InputKind::uniform: return {1.0 / 3, 0.0};
-    case InputKind::positive: return {1.0 / 3, 0.25};
+    case InputKind::positive: return {1.0 / 3, 0.25, 0.5};
   }
   return {};
 }
@@ -31,44 +31,110 @@ double depth_scale(double chi) {
   return -1 / std::log(chi);
 }
 
-std::vector<LayerTheory> predict_layers(const MeanFieldModel& m) {
+namespace {
+
+// Where layer l's output goes (residual_stack's layout): into the residual stream (a block's
+// last layer, or the input projection before the first block), or straight to layer l + 1.
+bool writes_stream(const MeanFieldModel& m, Index l) {
+  if (m.ops.empty()) return false;
+  const Index L = m.depth();
+  return m.ops[static_cast<std::size_t>(l - 1)].kind == OpKind::skip_add ||
+         (l < L && m.ops[static_cast<std::size_t>(l)].kind == OpKind::branch_in);
+}
+
+// log10(10^a + 10^b) without overflow; -inf + -inf is -inf.
+double log10_sum(double a, double b) {
+  const double hi = std::max(a, b), lo = std::min(a, b);
+  if (hi == -kInf) return hi;
+  return hi + std::log10(1 + std::pow(10.0, lo - hi));
+}
+
+}  // namespace
+
+std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<BlockTheory>* blocks) {
   const Index L = m.depth();
   std::vector<LayerTheory> out(static_cast<std::size_t>(L));
-  const std::vector<Interval> zone = dead_zone(m.phi);
-  double q = m.sigma_w2[0] * m.input_m2 + m.sigma_b2;
-  double c = q > 0 ? (m.sigma_w2[0] * m.input_cross + m.sigma_b2) / q : 1.0;
+  auto op = [&](Index l) -> const LayerOp* { return m.ops.empty() ? nullptr : &m.ops[static_cast<std::size_t>(l - 1)]; };
+  auto phi_of_layer = [&](Index l) { return op(l) ? Phi{op(l)->activation, op(l)->activation_param} : m.phi; };
+  auto sw2 = [&](Index l) { return m.sigma_w2[static_cast<std::size_t>(l - 1)]; };
+  // Forward: the second moment E[a^2] and the cross moment E[a a'] (two inputs) of what the next
+  // layer reads, and of the residual stream with its mean (a constant bias shifts it per block).
+  double in_m2 = m.input_m2, in_cross = m.input_cross;
+  double stream_m2 = m.input_m2, stream_cross = m.input_cross, stream_mean = m.input_mean;
+  std::vector<double> reads_m2(static_cast<std::size_t>(L));  // E[a_{l-1}^2] of layer l's input
+  std::vector<double> dphi2(static_cast<std::size_t>(L));     // E[phi'(h_l)^2]
+  std::vector<BlockTheory> block_out;
+  Phi zone_phi{};
+  std::vector<Interval> zone;
   for (Index l = 1; l <= L; ++l) {
     throw_if_interrupted();  // a layer's quadratures take about a millisecond: -d 20000 is seconds
     LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    const Phi phi = phi_of_layer(l);
+    if (op(l) && op(l)->kind == OpKind::branch_in) {
+      in_m2 = stream_m2;
+      in_cross = stream_cross;
+      block_out.push_back({op(l)->block, std::sqrt(stream_m2), 0, kNaN});
+    }
+    reads_m2[static_cast<std::size_t>(l - 1)] = in_m2;
+    const double q = sw2(l) * in_m2 + m.sigma_b2;
+    const double c = q > 0 ? std::clamp((sw2(l) * in_cross + m.sigma_b2) / q, -1.0, 1.0) : 1.0;
     t.layer = l;
     t.q = q;
     t.c = c;
-    const Moments1 m1 = expect1(m.phi, m.bias, q);
+    const Moments1 m1 = expect1(phi, m.bias, q);
     t.act_m2 = m1.phi2;
+    dphi2[static_cast<std::size_t>(l - 1)] = m1.dphi2;
+    if (l == 1 || phi.act != zone_phi.act || phi.param != zone_phi.param) zone = dead_zone(zone_phi = phi);
     t.dead_units_frac = dead_unit_probability(zone, m.bias, q, c, m.batch);
-    t.chi = kNaN;
-    if (l == L) break;
-    const double sw2 = m.sigma_w2[static_cast<std::size_t>(l)];
-    t.chi = sw2 * m1.dphi2;
-    const double q_next = sw2 * m1.phi2 + m.sigma_b2;
-    if (q_next > 0 && c < 1) {
-      const Moments2 m2 = expect2(m.phi, m.bias, q, c);
-      c = std::clamp((sw2 * m2.phiphi + m.sigma_b2) / q_next, -1.0, 1.0);
-    } else {
-      c = 1;
+    // Equal inputs have equal outputs: no quadrature at c = 1.
+    const double act_cross = c < 1 && q > 0 ? expect2(phi, m.bias, q, c).phiphi : m1.phi2;
+    in_m2 = m1.phi2;
+    in_cross = act_cross;
+    t.chi = l < L && !writes_stream(m, l) ? sw2(l + 1) * m1.dphi2 : kNaN;
+    if (!writes_stream(m, l)) continue;
+    if (op(l)->kind != OpKind::skip_add) {  // the input projection: its output is the stream
+      stream_m2 = m1.phi2;
+      stream_cross = act_cross;
+      stream_mean = m.bias;
+      continue;
     }
-    q = q_next;
+    // s' = s + alpha F: F's channel variance over that of s is Brock et al.'s branch ratio.
+    const double a = op(l)->alpha, shift = 2 * a * stream_mean * m.bias;
+    block_out.back().branch_ratio = a * a * (m1.phi2 - act_cross) / (stream_m2 - stream_cross);
+    stream_m2 += shift + a * a * m1.phi2;
+    stream_cross += shift + a * a * act_cross;
+    stream_mean += a * m.bias;
   }
-  out.back().grad_preact_rel_log10 = 0;
-  for (Index l = L - 1; l >= 1; --l) {
-    LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
-    t.grad_preact_rel_log10 = out[static_cast<std::size_t>(l)].grad_preact_rel_log10 + 0.5 * std::log10(t.chi);
+  // Backward, in log10 of norms (exact at any depth), from layer L: a layer feeding layer l + 1
+  // multiplies by sqrt(chi_l); a block's last layer takes alpha times the stream's gradient
+  // after the block, and its first layer adds sigma_w2 ||dh||^2 to the stream's squared norm.
+  double g_stream = 0;  // log10 ||dL/ds|| of the stream after the current block (the head reads it)
+  std::vector<double> g(static_cast<std::size_t>(L + 1), 0.0);  // log10 ||dL/dh_l|| at [l]
+  for (Index l = L; l >= 1; --l) {
+    const LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
+    double& gl = g[static_cast<std::size_t>(l)];
+    if (writes_stream(m, l)) {
+      gl = g_stream + 0.5 * std::log10(dphi2[static_cast<std::size_t>(l - 1)]);  // linear in residual_stack: + 0
+      if (op(l)->kind == OpKind::skip_add) gl += std::log10(std::abs(op(l)->alpha));
+    } else if (l < L) {
+      gl = g[static_cast<std::size_t>(l + 1)] + 0.5 * std::log10(t.chi);
+    }
+    if (op(l) && op(l)->kind == OpKind::branch_in) {
+      g_stream = log10_sum(2 * g_stream, std::log10(sw2(l)) + 2 * gl) / 2;
+      block_out[static_cast<std::size_t>(op(l)->block - 1)].grad_stream_rel_log10 = g_stream;
+    }
   }
+  const double g_last = g[static_cast<std::size_t>(L)];
+  for (Index l = 1; l <= L; ++l) out[static_cast<std::size_t>(l - 1)].grad_preact_rel_log10 = g[static_cast<std::size_t>(l)] - g_last;
+  if (!block_out.empty()) {
+    const double last_block = block_out.back().grad_stream_rel_log10;
+    for (BlockTheory& b : block_out) b.grad_stream_rel_log10 -= last_block;
+  }
+  if (blocks) *blocks = std::move(block_out);
   // ||a_{l-1}||^2 per sample = n_{l-1} E[a_{l-1}^2]; the input's for layer 1.
   auto input_norm2 = [&](Index l) {
     const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l - 1)]);
-    const double m2 = l == 1 ? m.input_m2 : out[static_cast<std::size_t>(l - 2)].act_m2;
-    return n * m2;
+    return n * reads_m2[static_cast<std::size_t>(l - 1)];
   };
   const double last = 0.5 * std::log10(input_norm2(L));
   for (Index l = 1; l <= L; ++l) {

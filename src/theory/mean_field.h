@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/tensor.h"
+#include "core/layer_op.h"
 #include "core/network.h"
 #include "theory/dead_units.h"
 #include "theory/gaussian_expect.h"
@@ -29,13 +30,17 @@ struct MeanFieldModel {
   double input_cross = 0;         // E[x_i x'_i] for two different inputs
   std::vector<Index> widths;      // n_0 .. n_L (weight gradients scale with n_{l-1})
   Index batch = 0;                // inputs per batch, for dead units
+  double input_mean = 0;          // E[x_i]: with a constant bias, the residual stream's mean
+  // The hidden layers' ops (NetworkSpec::ops without the head): each layer's own activation and
+  // its place in residual blocks. Empty: a plain stack of phi.
+  std::vector<LayerOp> ops;
   Index depth() const { return static_cast<Index>(sigma_w2.size()); }
 };
 
 // The second moments of the inputs gradflow draws (network.h's InputKind): N(0,1) has E x^2 = 1,
 // U[-1,1) 1/3, U[0,1) 1/3 with mean 1/2, so two positive inputs overlap by 1/4 per feature.
 struct InputMoments {
-  double m2 = 1, cross = 0;
+  double m2 = 1, cross = 0, mean = 0;
 };
 InputMoments input_moments(InputKind k);
 
@@ -50,10 +55,25 @@ struct LayerTheory {
   double dead_units_frac = 0;        // units flat on every one of `batch` inputs (0 without a dead zone)
 };
 
+// A residual block's stream (Yang & Schoenholz 2017, "Mean field residual networks: on the edge
+// of chaos", their full residual network): with the branch's last layer zero-mean and drawn
+// afresh, s' = s + alpha F(s) adds variances, E[s'^2] = E[s^2] + alpha^2 E[F^2] (+ the cross term
+// of a constant bias with the stream's mean), and backwards
+// ||dL/ds||^2 = ||dL/ds'||^2 (1 + alpha^2 prod_j chi_j): the branch's gradient factor adds to
+// the identity's 1 instead of multiplying, so the profile grows at most polynomially or
+// exponentially in alpha^2, never vanishes.
+struct BlockTheory {
+  Index block = 0;
+  double stream_rms = 0;             // sqrt E[s^2] at the block's input
+  double grad_stream_rel_log10 = 0;  // log10 ||dL/ds|| at the block's input, relative to the last block's
+  double branch_ratio = 0;           // channel variance of alpha F over that of s (BlockStats::branch_ratio)
+};
+
 // Layer by layer, from the input. ||dL/dW_l||^2 = sum_b ||dh_l,b||^2 ||a_{l-1},b||^2 when the
 // per-sample gradients are independent of each other, so the weight profile is the
-// pre-activation profile plus 1/2 log10(n_{l-1} E[a_{l-1}^2]).
-std::vector<LayerTheory> predict_layers(const MeanFieldModel& m);
+// pre-activation profile plus 1/2 log10(n_{l-1} E[a_{l-1}^2]). With m.ops, each layer's own
+// activation, and through residual blocks (`blocks`, if given, gets one entry per block).
+std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<BlockTheory>* blocks = nullptr);
 
 enum class Phase { ordered, critical, chaotic };
 std::string_view phase_name(Phase p);

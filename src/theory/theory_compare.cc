@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/loss.h"
+#include "core/params.h"
 
 namespace gf {
 
@@ -14,13 +15,16 @@ MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) 
   m.phi = {&act, c.leaky_slope};
   for (Index l = 1; l <= spec.depth(); ++l) {
     const Index fan_in = spec.width(l - 1), fan_out = spec.width(l);
-    m.sigma_w2.push_back(static_cast<double>(fan_in) * spec.weight_init.variance(fan_in, fan_out));
+    const double f = init_factor(spec, l);
+    m.sigma_w2.push_back(f * f * static_cast<double>(fan_in) * spec.weight_init.variance(fan_in, fan_out));
   }
+  m.ops.assign(spec.ops.begin(), spec.ops.end() - 1);
   m.sigma_b2 = spec.bias_init.sigma_b2.value_or(0.0);
   m.bias = spec.bias_init.sigma_b2 ? 0.0 : spec.bias_init.constant;
   const InputMoments in = input_moments(c.input);
   m.input_m2 = in.m2;
   m.input_cross = in.cross;
+  m.input_mean = in.mean;
   m.widths = spec.widths();
   m.batch = c.batch;
   return m;
@@ -58,6 +62,12 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "activations are correlated (predicted c_L = {:.2f}), which adds coherently in d loss/d W: "
         "compare weight-gradient profiles under --loss random",
         loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaN : t.predicted.back().c));
+  if (!t.predicted_blocks.empty())
+    notes.push_back(fmt::format(
+        "residual blocks (Yang & Schoenholz 2017): the stream does not settle at q* but adds alpha^2 E[F^2] per "
+        "block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 above are those of the "
+        "branches' layers as a plain stack{}",
+        r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks only" : ""));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)
@@ -70,6 +80,30 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
   return notes;
 }
 
+// Each block's stream beside Yang & Schoenholz's prediction (mean_field.h's BlockTheory).
+void compare_blocks(const RunResult& r, TheoryComparison& t) {
+  const auto& blocks = r.pass.blocks;
+  if (blocks.empty() || blocks.size() != t.predicted_blocks.size()) return;
+  const double last = blocks.back().grad_stream_log10;
+  double rms_sum = 0, g_sum = 0;
+  Index n_rms = 0, n_g = 0;
+  for (std::size_t k = 0; k < blocks.size(); ++k) {
+    const BlockTheory& p = t.predicted_blocks[k];
+    t.grad_stream_rel_log10.push_back(blocks[k].grad_stream_log10 - last);
+    if (std::isfinite(blocks[k].stream_rms) && p.stream_rms > 0) {
+      rms_sum += std::abs(blocks[k].stream_rms / p.stream_rms - 1);
+      ++n_rms;
+    }
+    if (std::isfinite(t.grad_stream_rel_log10.back()) && std::isfinite(p.grad_stream_rel_log10)) {
+      g_sum += std::abs(t.grad_stream_rel_log10.back() - p.grad_stream_rel_log10);
+      ++n_g;
+    }
+  }
+  t.blocks_compared = std::max(n_rms, n_g);
+  t.stream_rms_rel_mean_abs = n_rms ? rms_sum / static_cast<double>(n_rms) : kNaN;
+  t.grad_stream_mean_abs = n_g ? g_sum / static_cast<double>(n_g) : kNaN;
+}
+
 }  // namespace
 
 TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r) {
@@ -77,8 +111,11 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   const MeanFieldModel m = mean_field_model(c, act);
   TheoryComparison t;
   t.method = std::string(expect_method_name(m.phi, m.bias));
-  t.predicted = predict_layers(m);
+  t.predicted = predict_layers(m, &t.predicted_blocks);
+  // A residual net's last layer is linear: the fixed point is that of its branches' first layers.
   t.sigma_w2 = m.sigma_w2.back();
+  for (std::size_t i = 0; i < m.ops.size(); ++i)
+    if (m.ops[i].kind == OpKind::branch_in) t.sigma_w2 = m.sigma_w2[i];
   t.fixed = fixed_point(m.phi, t.sigma_w2, m.sigma_b2, m.bias, t.predicted.front().q, 0.01);
 
   const auto& layers = r.pass.layers;
@@ -98,7 +135,8 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
       dead_sum += std::abs(s.dead_units_frac - p.dead_units_frac);
       ++n_q;
     }
-    if (std::isfinite(t.grad_preact_rel_log10.back()) && std::isfinite(s.grad_weight_rel_log10)) {
+    if (std::isfinite(t.grad_preact_rel_log10.back()) && std::isfinite(s.grad_weight_rel_log10) &&
+        std::isfinite(p.grad_preact_rel_log10) && std::isfinite(p.grad_weight_rel_log10)) {
       gp_sum += std::abs(t.grad_preact_rel_log10.back() - p.grad_preact_rel_log10);
       gw_sum += std::abs(s.grad_weight_rel_log10 - p.grad_weight_rel_log10);
       ++n_g;
@@ -109,7 +147,8 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   t.dead_units_mean_abs = n_q && dead_zone ? dead_sum / static_cast<double>(n_q) : kNaN;
   t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaN;
   t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaN;
-  if (r.jacobian) t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
+  compare_blocks(r, t);
+  if (r.jacobian && t.predicted_blocks.empty()) t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
   t.notes = notes_for(c, r, m, t);
   return t;
 }

@@ -26,6 +26,12 @@ struct TheoryComparison {
   double grad_preact_mean_abs = 0;   // mean |measured - predicted|, decades
   double grad_weight_mean_abs = 0;   // same for grad_weight_rel_log10
   double dead_units_mean_abs = 0;    // NaN without a dead zone
+  // Residual nets: per block, predicted and measured (grad_stream_log10 relative to the last block).
+  std::vector<BlockTheory> predicted_blocks;
+  std::vector<double> grad_stream_rel_log10;
+  Index blocks_compared = 0;
+  double stream_rms_rel_mean_abs = kNaN;  // mean |stream_rms / predicted - 1|
+  double grad_stream_mean_abs = kNaN;     // mean |measured - predicted|, decades
   std::vector<std::string> notes;    // where the theory's assumptions do not hold
   // --jacobian: free probability's prediction beside the measured spectrum (measured: r.jacobian).
   std::optional<JacobianTheory> jacobian;

@@ -187,3 +187,33 @@ TEST_CASE("theory --gain and fractions: torch's gain, sigma_w2 = G^2 for the sch
   expect_usage_error({"theory", "-a", "tanh", "--gain", "2", "--sigma-w2", "2"}, "--gain and --sigma-w2 both set");
   expect_usage_error({"theory", "-a", "tanh", "--sigma-w2", "1/0"}, "--sigma-w2: '1/0'");
 }
+
+TEST_CASE("analyze --residual --theory: each block's stream beside the prediction, in JSON and the table") {
+  // ReZero's alpha 0: every block is the identity, so the prediction is the input's RMS (1) and a
+  // flat stream gradient, and the measured stream is the input's own RMS in every block, its
+  // gradient equal at every block.
+  const auto r = run_gradflow({"analyze", "-a", "tanh", "--residual", "2", "-d", "6", "-w", "64", "-b", "32",
+                               "--residual-scale", "0", "--loss", "random", "--theory", "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  const auto& run = doc["runs"][0];
+  REQUIRE(run["blocks"].size() == 3);
+  for (const auto& b : run["blocks"]) {
+    CHECK(b["theory_stream_rms"] == 1.0);
+    CHECK(b["theory_grad_stream_rel_log10"] == 0.0);
+    CHECK(std::abs(b["grad_stream_rel_log10"].get<double>()) < 1e-8);  // f32 rounding of equal gradients
+    CHECK(b["stream_rms"].get<double>() == doctest::Approx(run["blocks"][0]["stream_rms"].get<double>()).epsilon(1e-12));
+  }
+  const auto& a = run["theory"]["agreement"];
+  CHECK(a["blocks"] == 3);
+  CHECK(a["stream_rms_rel_mean_abs"].get<double>() ==
+        doctest::Approx(std::abs(run["blocks"][0]["stream_rms"].get<double>() - 1)).epsilon(1e-9));
+  CHECK(run["theory"]["notes"].dump().find("Yang & Schoenholz") != std::string::npos);
+  const auto table = run_gradflow({"analyze", "-a", "relu", "--residual", "2", "-d", "4", "-w", "32", "-b", "8", "--theory"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("block    rms(s)    theory") != std::string::npos);
+  CHECK(table.out.find("agreement over 2 blocks") != std::string::npos);
+  // A plain stack's JSON has no block keys.
+  const auto plain = run_gradflow({"analyze", "-a", "tanh", "-d", "3", "-w", "16", "--theory", "--format", "json"});
+  CHECK(!nlohmann::json::parse(plain.out)["runs"][0]["theory"]["agreement"].contains("blocks"));
+}
