@@ -145,10 +145,14 @@ namespace {
 
 int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
-  if (o.theory && o.config.norm != NormKind::none)
-    throw UsageError(fmt::format("--theory models plain stacks without norms: the mean field of --norm {} (Yang et al. "
-                                 "2019 for BatchNorm) is not implemented yet; drop --theory, or give --norm none",
-                                 norm_name(o.config.norm)));
+  if (o.theory && o.config.norm == NormKind::batch)
+    throw UsageError("--theory does not model --norm batch: BatchNorm couples the samples, and its mean field (Yang et "
+                     "al. 2019, whose relu gradient factor pi/(pi-1) the test suite measures) is not implemented; "
+                     "drop --theory, or give --norm layer, rms or none");
+  if (o.theory && o.config.norm != NormKind::none && o.config.residual != 0)
+    throw UsageError(fmt::format("--theory models --norm {} in plain stacks only, not in residual blocks (--residual {}); "
+                                 "drop --theory, --norm or --residual",
+                                 norm_name(o.config.norm), o.config.residual));
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)

@@ -255,6 +255,7 @@ void add_theory_json(ojson& doc, const std::vector<TheoryComparison>& theory) {
       l["theory_grad_preact_rel_log10"] = number_or_null(p.grad_preact_rel_log10);
       l["theory_grad_weight_rel_log10"] = number_or_null(p.grad_weight_rel_log10);
       l["theory_dead_units_frac"] = number_or_null(p.dead_units_frac);
+      if (std::isfinite(p.norm_grad_ratio_log10)) l["theory_norm_grad_ratio_log10"] = p.norm_grad_ratio_log10;
     }
     for (std::size_t k = 0; k < t.predicted_blocks.size(); ++k) {
       const BlockTheory& p = t.predicted_blocks[k];

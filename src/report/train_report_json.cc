@@ -90,12 +90,23 @@ ojson log_record_json(const LogRecord& r) {
     for (const LayerMetric& m : train_layer_metrics()) j[std::string(m.key)] = number_or_null(r.layers[l].*m.field);
     layers.push_back(std::move(j));
   }
-  return {{"step", r.step},
-          {"loss", number_or_null(r.loss)},
-          {"batch_loss", number_or_null(r.batch_loss)},
-          {"train_error", number_or_null(r.train_error)},
-          {"test_error", number_or_null(r.test_error)},
-          {"layers", std::move(layers)}};
+  ojson j = {{"step", r.step},
+             {"loss", number_or_null(r.loss)},
+             {"batch_loss", number_or_null(r.batch_loss)},
+             {"train_error", number_or_null(r.train_error)},
+             {"test_error", number_or_null(r.test_error)},
+             {"layers", std::move(layers)}};
+  if (!r.blocks.empty()) {
+    ojson blocks = ojson::array();
+    for (std::size_t k = 0; k < r.blocks.size(); ++k) {
+      ojson b = {{"block", r.blocks[k].block}};
+      for (const BlockMetric& m : block_metrics()) b[std::string(m.key)] = number_or_null(r.blocks[k].*m.field);
+      b["alpha"] = number_or_null(r.alpha[k]);
+      blocks.push_back(std::move(b));
+    }
+    j["blocks"] = std::move(blocks);
+  }
+  return j;
 }
 
 std::string trace_line(const TrainRun& run, const LogRecord& r, bool with_lr) {

@@ -49,6 +49,8 @@ bool closed_form1(const Phi& phi, double v, Moments1& m) {
   m.dphi2 = (1 + s * s) / 2;
   m.dphi4 = (1 + s * s * s * s) / 2;
   m.dphi2_dv = (1 + s * s) / 2;
+  m.zdphi2 = (1 - s * s) / std::sqrt(2 * M_PI);  // E[z; z > 0] = 1 / sqrt(2 pi)
+  m.z2dphi2 = (1 + s * s) / 2;
   return true;
 }
 
@@ -90,6 +92,8 @@ Moments1 quad1(const Phi& phi, double mu, double v) {
     m.dphi2 += w * d[i] * d[i];
     m.dphi4 += w * d[i] * d[i] * d[i] * d[i];
     m.dphi2_dv += w * a[i] * d[i] * rule.z[i];
+    m.zdphi2 += w * rule.z[i] * d[i] * d[i];
+    m.z2dphi2 += w * rule.z[i] * rule.z[i] * d[i] * d[i];
   }
   m.dphi2_dv /= sd;
   if (v < kTinyVar) {  // h is the constant mu. phi' keeps the spread: at a kink it averages both sides.

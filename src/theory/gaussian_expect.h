@@ -30,6 +30,8 @@ struct Moments1 {
   double dphi2 = 0;    // E[phi'(h)^2]
   double dphi4 = 0;    // E[phi'(h)^4]: the spread of the squared slopes (jacobian_theory.h)
   double dphi2_dv = 0; // d E[phi(h)^2] / dv = E[phi(h) phi'(h) z] / sqrt(v) (= E[phi'^2 + phi phi''])
+  double zdphi2 = 0;   // E[z phi'(h)^2] and
+  double z2dphi2 = 0;  // E[z^2 phi'(h)^2]: how much of a gradient a norm's Jacobian removes (mean_field.cc)
 };
 
 // Over (h1, h2), each N(mu, v), correlation c.

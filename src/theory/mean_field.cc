@@ -49,6 +49,32 @@ double log10_sum(double a, double b) {
   return hi + std::log10(1 + std::pow(10.0, lo - hi));
 }
 
+// A per-sample norm u = N(h) over n units (gain 1 and shift 0, as at init), each h_i ~ N(bias, q):
+// u's mean and variance, and sigma^2, the variance (LayerNorm) or mean square (RMSNorm) plus eps.
+struct NormMoments {
+  double mu = 0, v = 0, sigma2 = 0;
+};
+
+NormMoments norm_moments(NormKind kind, double q, double bias, double eps, double n) {
+  if (kind == NormKind::rms) {
+    const double sigma2 = q + bias * bias + eps;
+    return {bias / std::sqrt(sigma2), q / sigma2, sigma2};
+  }
+  const double var = q * (n - 1) / n;  // the biased variance over n units; the bias cancels
+  return {0, var / (var + eps), var + eps};
+}
+
+// ||dL/dh||^2 / ||dL/du||^2 across the norm for du = phi'(u) g, g of random direction:
+// dh = (du - mean(du) - u mean(du u)) / sigma (LayerNorm; RMSNorm without the mean), which takes
+// from E||du||^2 the share [1 + (2 - E u^2) E[u^2 phi'^2] / E[phi'^2]] / n (RMSNorm: no 1).
+double norm_grad_ratio2(NormKind kind, const NormMoments& u, const Moments1& m1, double n) {
+  const double u2 = u.mu * u.mu + u.v;
+  const double u2dphi2 = u.mu * u.mu * m1.dphi2 + 2 * u.mu * std::sqrt(u.v) * m1.zdphi2 + u.v * m1.z2dphi2;
+  const double along_u = m1.dphi2 > 0 ? (2 - u2) * u2dphi2 / m1.dphi2 : 1;
+  const double removed = ((kind == NormKind::rms ? 0.0 : 1.0) + along_u) / n;
+  return (1 - removed) / u.sigma2;
+}
+
 }  // namespace
 
 std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<BlockTheory>* blocks) {
@@ -63,6 +89,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
   double stream_m2 = m.input_m2, stream_cross = m.input_cross, stream_mean = m.input_mean;
   std::vector<double> reads_m2(static_cast<std::size_t>(L));  // E[a_{l-1}^2] of layer l's input
   std::vector<double> dphi2(static_cast<std::size_t>(L));     // E[phi'(h_l)^2]
+  std::vector<double> ratio2(static_cast<std::size_t>(L), 1.0);  // ||dL/dh_l||^2 / ||dL/du_l||^2 across a norm
   std::vector<BlockTheory> block_out;
   Phi zone_phi{};
   std::vector<Interval> zone;
@@ -78,19 +105,30 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     reads_m2[static_cast<std::size_t>(l - 1)] = in_m2;
     const double q = sw2(l) * in_m2 + m.sigma_b2;
     const double c = q > 0 ? std::clamp((sw2(l) * in_cross + m.sigma_b2) / q, -1.0, 1.0) : 1.0;
+    // phi's input: h ~ N(bias, q), or after a norm (LayerNorm, RMSNorm) u = N(h), whose variance
+    // is fixed whatever q, and whose correlation between inputs is h's.
+    const NormKind norm = op(l) && op(l)->kind == OpKind::dense_norm ? op(l)->norm : NormKind::none;
+    const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l)]);
+    const NormMoments u = norm == NormKind::none ? NormMoments{m.bias, q, 1} : norm_moments(norm, q, m.bias, op(l)->norm_eps, n);
     t.layer = l;
-    t.q = q;
+    t.q = u.v;
     t.c = c;
-    const Moments1 m1 = expect1(phi, m.bias, q);
+    const Moments1 m1 = expect1(phi, u.mu, u.v);
     t.act_m2 = m1.phi2;
     dphi2[static_cast<std::size_t>(l - 1)] = m1.dphi2;
     if (l == 1 || phi.act != zone_phi.act || phi.param != zone_phi.param) zone = dead_zone(zone_phi = phi);
-    t.dead_units_frac = dead_unit_probability(zone, m.bias, q, c, m.batch);
+    t.dead_units_frac = dead_unit_probability(zone, u.mu, u.v, c, m.batch);
     // Equal inputs have equal outputs: no quadrature at c = 1.
-    const double act_cross = c < 1 && q > 0 ? expect2(phi, m.bias, q, c).phiphi : m1.phi2;
+    const double act_cross = c < 1 && u.v > 0 ? expect2(phi, u.mu, u.v, c).phiphi : m1.phi2;
     in_m2 = m1.phi2;
     in_cross = act_cross;
     t.chi = l < L && !writes_stream(m, l) ? sw2(l + 1) * m1.dphi2 : kNaN;
+    if (norm != NormKind::none) {
+      double& r = ratio2[static_cast<std::size_t>(l - 1)];
+      r = norm_grad_ratio2(norm, u, m1, n);
+      t.norm_grad_ratio_log10 = 0.5 * std::log10(r);
+      if (l > 1) out[static_cast<std::size_t>(l - 2)].chi *= r;  // du_{l-1} reaches u_l through h_l
+    }
     if (!writes_stream(m, l)) continue;
     if (op(l)->kind != OpKind::skip_add) {  // the input projection: its output is the stream
       stream_m2 = m1.phi2;
@@ -136,10 +174,12 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l - 1)]);
     return n * reads_m2[static_cast<std::size_t>(l - 1)];
   };
-  const double last = 0.5 * std::log10(input_norm2(L));
+  // dW_l = dh_l a_{l-1}^T, and dh_l is du_l through the layer's norm.
+  auto dh_over_du = [&](Index l) { return 0.5 * std::log10(ratio2[static_cast<std::size_t>(l - 1)]); };
+  const double last = dh_over_du(L) + 0.5 * std::log10(input_norm2(L));
   for (Index l = 1; l <= L; ++l) {
     LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
-    t.grad_weight_rel_log10 = t.grad_preact_rel_log10 + 0.5 * std::log10(input_norm2(l)) - last;
+    t.grad_weight_rel_log10 = t.grad_preact_rel_log10 + dh_over_du(l) + 0.5 * std::log10(input_norm2(l)) - last;
   }
   return out;
 }

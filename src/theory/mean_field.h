@@ -44,15 +44,21 @@ struct InputMoments {
 };
 InputMoments input_moments(InputKind k);
 
+// With a norm (LayerNorm, RMSNorm: h -> u = N(h) -> phi), q and c are u's: LayerNorm fixes u's
+// variance at 1 (less eps) whatever the weights, so q_l = 1 is the fixed point from layer 1 on,
+// and the gradient's factor per layer becomes sigma_w2 E[phi'(u)^2] / sigma_{l+1}^2, with
+// sigma^2 = sigma_w2 E[phi(u)^2] + sigma_b2: E[phi'^2] / E[phi^2] without biases, 1 for relu
+// (critical at any sigma_w2), 1.18 for tanh (the gradient grows towards the input).
 struct LayerTheory {
   Index layer = 0;
-  double q = 0;       // variance of h_l
+  double q = 0;       // variance of h_l (u_l with a norm)
   double c = 0;       // correlation of h_l between two inputs
   double act_m2 = 0;  // E[phi(h_l)^2]
   double chi = 0;     // sigma_w2_{l+1} E[phi'(h_l)^2]: ||dh_l||^2 / ||dh_{l+1}||^2 (NaN for l = L)
   double grad_preact_rel_log10 = 0;  // log10 ||dL/dh_l|| - log10 ||dL/dh_L||
   double grad_weight_rel_log10 = 0;  // log10 ||dL/dW_l|| - log10 ||dL/dW_L||
   double dead_units_frac = 0;        // units flat on every one of `batch` inputs (0 without a dead zone)
+  double norm_grad_ratio_log10 = kNaN;  // layers with a norm: log10 ||dL/dh_l|| / ||dL/du_l||
 };
 
 // A residual block's stream (Yang & Schoenholz 2017, "Mean field residual networks: on the edge

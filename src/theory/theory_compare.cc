@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <limits>
 
+#include "core/enum_names.h"
 #include "core/loss.h"
 #include "core/params.h"
 
@@ -68,6 +69,13 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 above are those of the "
         "branches' layers as a plain stack{}",
         r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks only" : ""));
+  if (c.norm != NormKind::none)
+    notes.push_back(fmt::format(
+        "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
+        "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = {:.4g} "
+        "(E[phi'^2] / E[phi^2] as width grows, without biases: 1 for relu); the correlation map through a norm "
+        "is not modelled",
+        norm_name(c.norm), t.fixed.q_star, t.fixed.chi_1));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)
@@ -78,6 +86,21 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
                                 "compared",
                                 r.pass.zero_grad_layer));
   return notes;
+}
+
+// A norm before each activation fixes u's variance from layer 1 on (q* is that, whatever
+// sigma_w2), and the gradient's factor per layer deep in the stack is chi_1. The correlation map
+// through a norm is not modelled: c*, chi_c and xi_c are null.
+void norm_fixed_point(TheoryComparison& t) {
+  const std::size_t deep = t.predicted.size() >= 2 ? t.predicted.size() - 2 : 0;
+  FixedPoint& f = t.fixed;
+  f.q_star = t.predicted[deep].q;
+  f.chi_1 = std::isfinite(t.predicted[deep].chi) ? t.predicted[deep].chi : kNaN;
+  f.chi_q = 0;
+  f.xi_q = 0;
+  f.xi_grad = depth_scale(f.chi_1);
+  f.c_star = f.chi_c = f.xi_c = kNaN;
+  f.phase = f.chi_1 < 1 - 0.01 ? Phase::ordered : f.chi_1 > 1 + 0.01 ? Phase::chaotic : Phase::critical;
 }
 
 // Each block's stream beside Yang & Schoenholz's prediction (mean_field.h's BlockTheory).
@@ -117,6 +140,7 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   for (std::size_t i = 0; i < m.ops.size(); ++i)
     if (m.ops[i].kind == OpKind::branch_in) t.sigma_w2 = m.sigma_w2[i];
   t.fixed = fixed_point(m.phi, t.sigma_w2, m.sigma_b2, m.bias, t.predicted.front().q, 0.01);
+  if (c.norm != NormKind::none) norm_fixed_point(t);
 
   const auto& layers = r.pass.layers;
   const std::size_t L = layers.size();

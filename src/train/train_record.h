@@ -23,6 +23,11 @@ struct LogRecord {
   double batch_loss = kNaN; // loss of this step's mini-batch, before its update
   double train_error = kNaN, test_error = kNaN;  // evaluation batch; whole test set
   std::vector<LayerRecord> layers;  // layers[l - 1] for hidden layer l
+  // Residual nets, from the step just taken (its mini-batch, before its update; none at step 0):
+  // blocks[k - 1] for block k (block_metrics()), and a learned ReZero alpha after the update
+  // (NaN where alpha is fixed).
+  std::vector<BlockStats> blocks;
+  std::vector<double> alpha;
 };
 
 enum class RunEnd { completed, stopped_at_target, diverged, interrupted };

@@ -239,6 +239,13 @@ class Trainer {
                                                    norms->weight_sumsq[static_cast<std::size_t>(l)]);
       }
     }
+    if (norms && !step_pass_.blocks.empty()) {
+      r.blocks = step_pass_.blocks;
+      for (const BlockStats& b : r.blocks) {
+        const LayerOp& op = s_.op(b.last_layer);
+        r.alpha.push_back(op.learn_alpha ? static_cast<double>(p_.alpha[b.last_layer][0]) : kNaN);
+      }
+    }
     const bool finite = std::isfinite(fo.loss);
     if (finite) {
       r.loss = fo.loss;

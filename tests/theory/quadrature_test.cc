@@ -120,6 +120,8 @@ TEST_CASE("quadrature matches the closed forms of relu, leaky_relu and identity"
         CHECK(rel(q.phi2, cf.phi2) < 1e-12);
         CHECK(rel(q.dphi2, cf.dphi2) < 1e-12);
         CHECK(rel(q.dphi2_dv, cf.dphi2_dv) < 1e-9);
+        CHECK(std::abs(q.zdphi2 - cf.zdphi2) < 1e-9);
+        CHECK(rel(q.z2dphi2, cf.z2dphi2) < 1e-9);
         CHECK(std::abs(q.phi - cf.phi) < 1e-12 * std::sqrt(v));
         // relu and leaky_relu: chi_1 / sigma_w2 = (1 + a^2) / 2.
         const double a = std::string_view(name) == "relu" ? 0.0 : std::string_view(name) == "identity" ? 1.0 : slope;

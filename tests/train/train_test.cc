@@ -335,9 +335,25 @@ TEST_CASE("a ReZero net learns its alphas: spirals below 20% training error from
   MESSAGE("ReZero residual relu, spirals: train error ", run.log.front().train_error, " -> ",
           run.summary.final_train_error);
   CHECK(run.summary.final_train_error < 0.2);
+  // The log's records carry each block's stream statistics and its alpha after the step: none at
+  // step 0 (no step taken), then three blocks, their alphas off 0 by the end.
+  CHECK(run.log.front().blocks.empty());
+  const LogRecord& last = run.log.back();
+  REQUIRE(last.blocks.size() == 3);
+  REQUIRE(last.alpha.size() == 3);
+  for (std::size_t k = 0; k < 3; ++k) {
+    CAPTURE(k + 1);
+    CHECK(last.blocks[k].block == static_cast<Index>(k + 1));
+    CHECK(std::abs(last.alpha[k]) > 0.01);
+    CHECK(last.blocks[k].branch_ratio > 0);
+    CHECK(std::isfinite(last.blocks[k].grad_stream_log10));
+  }
+  MESSAGE("learned alphas after ", last.step, " steps: ", last.alpha[0], ", ", last.alpha[1], ", ", last.alpha[2]);
   // The control: alpha fixed just above 0 (only 0 is learned) leaves the head alone to learn.
   c.net.residual_scale = "1e-30";
-  const double fixed = train(c).runs[0].summary.final_train_error;
+  const TrainRun fixed_run = train(c).runs[0];
+  CHECK(std::isnan(fixed_run.log.back().alpha.front()));  // a fixed alpha is not a learned one
+  const double fixed = fixed_run.summary.final_train_error;
   MESSAGE("the same net with alpha fixed at 1e-30: train error ", fixed);
   CHECK(fixed > 0.3);
 }
