@@ -70,7 +70,9 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       ->group("Output");
   cmd->add_flag("--theory", o.theory,
                 "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
-                "dead units, with a summary of the agreement and notes where the theory does not apply")
+                "dead units, with a summary of the agreement and notes where the theory does not apply. Covers plain "
+                "stacks, residual blocks (each block's stream; Yang & Schoenholz 2017) and --norm layer|rms in plain "
+                "stacks; not --norm batch")
       ->group("Output");
   cmd->add_flag("--per-seed", o.per_seed, "With several --seed: JSON also lists every seed's run")->group("Output");
   cmd->add_option("--plot", o.plot,
