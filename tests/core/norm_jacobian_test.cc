@@ -1,6 +1,6 @@
-// --jacobian through LayerNorm and RMSNorm (core/op_norm's Jacobian steps): J against central
-// differences of a forward map written here from the definitions, for the plain stack with a
-// norm in every layer and residual blocks with a pre- and a post-norm; the left null vector a
+// --jacobian through LayerNorm and RMSNorm (core/op_norm's Jacobian steps): J and a partial
+// d a_L / d a_l against central differences of a forward map written here from the definitions,
+// for the plain stack with a norm in every layer and residual blocks with a pre- and a post-norm; the left null vector a
 // LayerNorm at the top puts in J; BatchNorm refused; identical JSON for any --threads.
 #include <doctest/doctest.h>
 
@@ -34,7 +34,8 @@ VectorXd ref_affine_norm(const Params<double>& p, Index l, NormKind kind, double
 // a_L of one input x: the plain stack h = W a + b, a = phi(g N(h) + beta); or residual blocks
 // (an optional linear projection first), s' = s + alpha F(s) with F's input g N(s) + beta (pre)
 // or s' = g N(s + alpha F(s)) + beta (post), F = K dense layers, phi after each but the last.
-VectorXd reference_out(const AnalysisConfig& c, const Network<double>& net, const VectorXd& x) {
+// from > 0: a_L from a_from (a residual net's stream there), the partial Jacobian's map.
+VectorXd reference_out(const AnalysisConfig& c, const Network<double>& net, const VectorXd& x, Index from = 0) {
   const Params<double>& p = net.params;
   const Index L = net.spec.depth();
   auto dense = [&](Index l, const VectorXd& a) { return VectorXd(MatrixXd(p.W[l]) * a + p.b[l]); };
@@ -43,11 +44,11 @@ VectorXd reference_out(const AnalysisConfig& c, const Network<double>& net, cons
   };
   if (c.residual == 0) {
     VectorXd a = x;
-    for (Index l = 1; l <= L; ++l) a = phi(ref_affine_norm(p, l, c.norm, c.norm_eps, dense(l, a)));
+    for (Index l = from + 1; l <= L; ++l) a = phi(ref_affine_norm(p, l, c.norm, c.norm_eps, dense(l, a)));
     return a;
   }
-  Index l = 0;
-  VectorXd s = x.size() == c.width[0] ? x : dense(++l, x);
+  Index l = from;
+  VectorXd s = from > 0 || x.size() == c.width[0] ? x : dense(++l, x);
   while (l < L) {
     const Index first = l + 1;
     VectorXd f = c.norm_position == NormPosition::pre ? ref_affine_norm(p, first, c.norm, c.norm_eps, s) : s;
@@ -72,7 +73,7 @@ void perturb_norms(Params<double>& p) {
 
 // The engine's J at the first 3 samples, after the forward and the backward (analyze's order:
 // the backward spends dense_norm's x), against differences of reference_out: the worst rel_err.
-double worst_against_differences(const AnalysisConfig& c) {
+double worst_against_differences(const AnalysisConfig& c, Index from = 0) {
   Network<double> net(network_spec(c, *find_activation(c.activations[0])));
   network_draw(net);
   perturb_norms(net.params);
@@ -80,21 +81,21 @@ double worst_against_differences(const AnalysisConfig& c) {
   network_forward(net, pass);
   REQUIRE(pass.overflow_layer == 0);
   network_backward(net, pass);
-  const Jacobians js = jacobians(net.spec, net.params, net.ws, pass, 3);
-  const Index n_out = net.spec.width(net.spec.depth()), n_in = net.spec.input_width;
+  const Jacobians js = jacobians(net.spec, net.params, net.ws, pass, 3, from);
+  const Index n_out = net.spec.width(net.spec.depth()), n_in = net.spec.width(from);
   double worst = 0;
   for (Index k = 0; k < 3; ++k) {
     const auto ku = static_cast<std::size_t>(k);
     const MatrixXd J = js.J[ku] * std::pow(10.0, js.log10_scale[ku]);
     REQUIRE(J.rows() == n_out);
     REQUIRE(J.cols() == n_in);
-    const VectorXd x0 = net.ws.A[0].row(k).transpose();
+    const VectorXd x0 = net.ws.A[from].row(k).transpose();
     for (Index j = 0; j < n_in; ++j)
       for (Index i = 0; i < n_out; ++i) {
         const double fd = derivative([&](double e) {
           VectorXd x = x0;
           x(j) += e;
-          return reference_out(c, net, x)(i);
+          return reference_out(c, net, x, from)(i);
         });
         worst = std::max(worst, rel_err(J(i, j), fd));
       }
@@ -125,7 +126,8 @@ TEST_CASE("--jacobian through layer and rms norms: J against central differences
     for (NormKind norm : {NormKind::layer, NormKind::rms}) {
       CAPTURE(act);
       CAPTURE(norm_name(norm));
-      const double plain = worst_against_differences(normed(act, norm));
+      const double plain = std::max(worst_against_differences(normed(act, norm)),
+                                    worst_against_differences(normed(act, norm), 1));  // and from layer 1
       CHECK(plain < 1e-7);
       worst_all = std::max(worst_all, plain);
       for (NormPosition position : {NormPosition::pre, NormPosition::post})
@@ -144,6 +146,11 @@ TEST_CASE("--jacobian through layer and rms norms: J against central differences
             const double residual = worst_against_differences(c);
             CHECK(residual < 1e-7);
             worst_all = std::max(worst_all, residual);
+            // --jacobian-depths: d s_L / d s_l from the second block's input (slot 2, or 3 after
+            // a projection), through the norms
+            const double partial = worst_against_differences(c, input_dim == 6 ? 2 : 3);
+            CHECK(partial < 1e-7);
+            worst_all = std::max(worst_all, partial);
           }
         }
     }
