@@ -28,6 +28,8 @@ int take_out_power_of_2(Mat<double>& J) {
 template <class T>
 Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
                     Index samples, Index from) {
+  if (!partial_jacobian_layer(s, from))  // analysis.cc's validate names the flag; this guards other callers
+    throw UsageError(fmt::format("--jacobian-depths: d a_L / d a_{} is not a walk of whole ops", from));
   const Index L = s.depth(), n0 = s.width(from);
   const auto S = static_cast<std::size_t>(samples);
   JacobianWalk<T> walk{s, p, ws, pass, std::max(1, s.threads), {}, {}, std::vector<int>(S, 0), 0, {}, {}, 0};
