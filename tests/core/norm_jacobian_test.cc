@@ -211,6 +211,7 @@ TEST_CASE("--jacobian with norms: BatchNorm refused; identical JSON for any --th
   c.batch = 16;
   c.jacobian = true;
   c.jacobian_samples = 3;
+  c.jacobian_depths = {0, 2};  // the partials too (layer 2 is on a --residual 2 stream)
   c.norm = NormKind::batch;
   try {
     validate(c);
@@ -232,6 +233,7 @@ TEST_CASE("--jacobian with norms: BatchNorm refused; identical JSON for any --th
       for (const RunResult& run : r.runs) {
         REQUIRE(run.jacobian);
         CHECK(std::isfinite(run.jacobian->s2_mean_log10));
+        CHECK(run.jacobian_partials.size() == 2);
         docs[i] += run_json(run).dump();
       }
     }
