@@ -36,7 +36,7 @@ std::vector<std::string> split_items(std::string_view name, std::string_view ite
   for (const char ch : item) {
     if (ch == '[' || ch == ']') {
       if (!brackets)
-        throw UsageError(fmt::format("--{}: '{}': [...] lists of per-layer values are for --width only",
+        throw UsageError(fmt::format("--{}: '{}': [...] lists of per-layer values are for --width and --jacobian-depths only",
                                      name, item));
       depth += ch == '[' ? 1 : -1;
       if (depth < 0 || depth > 1)

@@ -25,6 +25,9 @@ const std::set<std::string> kRealAxes = {"leaky-slope", "sigma-w2", "weight-std"
                                          "sat-eps",     "gain",     "saturated-when", "norm-eps"};
 // Options that never change a result (so are not part of a run's config or run_id): one value.
 const std::set<std::string> kSingleValued = {"weights", "max-memory"};
+// Options whose one value may be a list, written in brackets in a sweep ([64,32,16]): a plain
+// comma list is an axis.
+const std::set<std::string> kBracketLists = {"width", "jacobian-depths"};
 // --threads is the sweep's own option: how many threads each run uses.
 const std::set<std::string> kNotMirrored = {"help", "threads"};
 
@@ -102,7 +105,7 @@ CLI::Validator axis_check(const std::string& name, const std::shared_ptr<PointPa
   return CLI::Validator(
       [name, parser](std::string& text) -> std::string {
         try {
-          for (const std::string& v : axis_probe_values(name, kind_of(name), text, name == "width"))
+          for (const std::string& v : axis_probe_values(name, kind_of(name), text, kBracketLists.count(name) > 0))
             parser->check(name, v);
           return "";
         } catch (const UsageError& e) {
@@ -166,7 +169,7 @@ Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_u
     const std::string& name = g.names[k];
     Axis axis{name, kind_of(name), {}};
     if (!g.given[k].empty()) {
-      axis.values = axis_values(name, axis.kind, g.given[k], name == "width", max_runs);
+      axis.values = axis_values(name, axis.kind, g.given[k], kBracketLists.count(name) > 0, max_runs);
     } else if (name == "activation") {
       axis.values = AnalysisConfig{}.activations;  // analyze's default: sigmoid, tanh, relu
     } else {
@@ -177,7 +180,7 @@ Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_u
                                    "so it is not an axis of the grid",
                                    name, axis.values.size(), join(axis.values, ",")));
     for (const std::string& item : g.given[k])  // each list value and each range's ends, on its own
-      for (const std::string& v : axis_probe_values(name, axis.kind, item, name == "width")) parser->check(name, v);
+      for (const std::string& v : axis_probe_values(name, axis.kind, item, kBracketLists.count(name) > 0)) parser->check(name, v);
     size_ = saturating_mul(size_, axis.values.size());
     axes_.push_back(std::move(axis));
   }

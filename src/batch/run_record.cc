@@ -43,7 +43,8 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
   rec["config"] = std::move(config);
   rec["resolved_init"] = run["init"];
   for (const char* key : {"finite", "overflow_layer", "zero_grad_layer", "inexact_layer", "summary"}) rec[key] = run[key];
-  if (run.contains("jacobian")) rec["jacobian"] = run["jacobian"];
+  for (const char* key : {"jacobian", "jacobian_partials"})
+    if (run.contains(key)) rec[key] = run[key];
   if (layers) rec["layers"] = run["layers"];
   return dump_json(rec) + "\n";
 }

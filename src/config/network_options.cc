@@ -191,6 +191,14 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->default_str(std::to_string(c.jacobian_samples))
       ->check(whole_number(1, 1 << 20))
       ->group("Measurement");
+  add_list_option(cmd, "--jacobian-depths", c.jacobian_depths,
+                  "With --jacobian: also the same figures for the partial Jacobians d a_L / d a_l, a_l the output "
+                  "of layer l (0: the input, J itself), to see where the spectrum spreads: JSON's "
+                  "jacobian_partials, one record per l. In a residual net l is on the stream (0, or the "
+                  "projection's layer plus a multiple of --residual). Each costs (L - l) / L of J's product",
+                  whole_number(0, 100000))
+      ->type_name("L[,L...]")
+      ->group("Measurement");
 
   for (const ThresholdFlag& f : threshold_flags())
     cmd.add_option("--" + std::string(f.name), c.thresholds.*f.field, std::string(f.help))

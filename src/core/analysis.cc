@@ -1,5 +1,6 @@
 #include "core/analysis.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -83,7 +84,7 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
 
 bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   // --jacobian's matrices come on top of either (jacobian.h).
-  const std::uint64_t jac = c.jacobian ? jacobian_bytes(spec, c.jacobian_samples) : 0;
+  const std::uint64_t jac = c.jacobian ? jacobian_bytes(spec, c.jacobian_samples, !c.jacobian_depths.empty()) : 0;
   const std::uint64_t store = estimate_bytes(spec, c.dtype, false) + jac;
   const std::uint64_t regen = estimate_bytes(spec, c.dtype, true) + jac;
   const std::string limit = fmt::format("--max-memory is {}", format_bytes(c.max_memory));
@@ -136,16 +137,32 @@ void validate_residual(const AnalysisConfig& c) {
                                    c.residual, fmt::join(c.width, ","), w));
 }
 
+// --jacobian-depths: each l a layer whose partial d a_L / d a_l is defined (jacobian.h's
+// partial_jacobian_layer: 0 <= l < L; a residual net's stream), each once.
+void validate_jacobian_depths(const AnalysisConfig& c, const NetworkSpec& spec) {
+  if (!c.jacobian) return;
+  const Index L = spec.depth();
+  for (std::size_t i = 0; i < c.jacobian_depths.size(); ++i) {
+    const Index l = c.jacobian_depths[i];
+    if (std::find(c.jacobian_depths.begin(), c.jacobian_depths.begin() + static_cast<std::ptrdiff_t>(i), l) !=
+        c.jacobian_depths.begin() + static_cast<std::ptrdiff_t>(i))
+      throw UsageError(fmt::format("--jacobian-depths: {} is given twice; give each layer once", l));
+    if (l >= L)
+      throw UsageError(fmt::format("--jacobian-depths: {} is not below the network's {} layers; give l from 0 (the "
+                                   "input: J itself) to {}",
+                                   l, L, L - 1));
+    if (!partial_jacobian_layer(spec, l))
+      throw UsageError(fmt::format("--jacobian-depths: layer {} is inside a residual block (--residual {}), where "
+                                   "a_L also depends on the stream that skips it; give a layer on the stream: 0 or "
+                                   "{} plus a multiple of {}",
+                                   l, c.residual, c.layer_count() - c.depth, c.residual));
+  }
+}
+
 void validate_norm(const AnalysisConfig& c) {
-  if (c.norm == NormKind::none) return;
-  const std::string_view name = norm_name(c.norm);
   if (c.jacobian && c.norm == NormKind::batch)
     throw UsageError("--jacobian with --norm batch: BatchNorm couples the samples of the batch, so one input's "
                      "Jacobian d a_L / d x is not defined; drop --jacobian, or give --norm layer, rms or none");
-  if (c.jacobian)
-    throw UsageError(fmt::format("--jacobian with --norm {}: the Jacobian step through a norm is not implemented "
-                                 "yet; drop --jacobian, or give --norm none",
-                                 name));
 }
 
 }  // namespace
@@ -189,7 +206,9 @@ void validate(const AnalysisConfig& c) {
   for (const std::string& name : c.activations) {
     const Activation* act = find_activation(name);
     if (!act) throw UsageError(fmt::format("--activation: unknown activation '{}'", name));
-    choose_regenerate(c, network_spec(c, *act));
+    const NetworkSpec spec = network_spec(c, *act);
+    validate_jacobian_depths(c, spec);
+    choose_regenerate(c, spec);
   }
 }
 
@@ -236,6 +255,8 @@ std::vector<std::string> inert_setting_notes(const AnalysisConfig& c) {
     notes.push_back(fmt::format("--norm-eps {:g} has no effect without --norm", c.norm_eps));
   if (!c.jacobian && c.jacobian_samples != defaults.jacobian_samples)
     notes.push_back(fmt::format("--jacobian-samples {} has no effect without --jacobian", c.jacobian_samples));
+  if (!c.jacobian && !c.jacobian_depths.empty())
+    notes.push_back(fmt::format("--jacobian-depths {} has no effect without --jacobian", fmt::join(c.jacobian_depths, ",")));
   return notes;
 }
 
@@ -253,6 +274,10 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
     const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples);
     r.jacobian = jacobian_stats(sp);
     r.jacobian_log10_s2 = resolved_log10_s2(sp);
+    for (Index l : c.jacobian_depths)
+      r.jacobian_partials.push_back(
+          {l, l == 0 ? *r.jacobian
+                     : jacobian_stats(jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples, l))});
   }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
   for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));

@@ -50,6 +50,7 @@ struct AnalysisConfig {
   int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
   bool jacobian = false;       // --jacobian: the input-output Jacobian's spectrum (jacobian_stats.h)
   Index jacobian_samples = 4;  // its samples: the batch's first
+  std::vector<Index> jacobian_depths;  // --jacobian-depths: also d a_L / d a_l at these l
 
   std::vector<Index> widths() const;  // n_0 .. n_L
   // The dense layers a run records: depth, plus the residual stream's input projection when
@@ -78,6 +79,7 @@ struct RunResult {
   Summary summary;
   std::optional<JacobianStats> jacobian;  // --jacobian, from a finite forward pass
   std::vector<double> jacobian_log10_s2;  // and its resolved s^2, log10 (resolved_log10_s2)
+  std::vector<PartialJacobianStats> jacobian_partials;  // --jacobian-depths, in the order given
 };
 
 struct AnalysisResult {

@@ -27,13 +27,15 @@ int take_out_power_of_2(Mat<double>& J) {
 
 template <class T>
 Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
-                    Index samples) {
-  const Index L = s.depth(), n0 = s.input_width;
+                    Index samples, Index from) {
+  if (!partial_jacobian_layer(s, from))  // analysis.cc's validate names the flag; this guards other callers
+    throw UsageError(fmt::format("--jacobian-depths: d a_L / d a_{} is not a walk of whole ops", from));
+  const Index L = s.depth(), n0 = s.width(from);
   const auto S = static_cast<std::size_t>(samples);
   JacobianWalk<T> walk{s, p, ws, pass, std::max(1, s.threads), {}, {}, std::vector<int>(S, 0), 0, {}, {}, 0};
   walk.J.assign(S, Mat<double>::Identity(n0, n0));
   walk.next.resize(S);
-  for (Index l = 1; l <= L; ++l) {
+  for (Index l = from + 1; l <= L; ++l) {
     throw_if_interrupted();
     const auto step = op_kernels<T>(s.op(l).kind).jacobian;
     if (!step)
@@ -51,10 +53,10 @@ Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, 
 
 template <class T>
 JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
-                                 Index samples) {
-  const Jacobians js = jacobians(s, p, ws, pass, samples);
+                                 Index samples, Index from) {
+  const Jacobians js = jacobians(s, p, ws, pass, samples, from);
   const std::size_t S = js.J.size();
-  JacobianSpectra out{std::vector<Vec<double>>(S), js.log10_scale, s.depth(), s.width(s.depth()), s.input_width};
+  JacobianSpectra out{std::vector<Vec<double>>(S), js.log10_scale, s.depth() - from, s.width(s.depth()), s.width(from)};
   // One sample per thread: each SVD is the same computation for any thread count.
 #pragma omp parallel for num_threads(std::max(1, s.threads)) schedule(dynamic, 1)
   for (std::size_t k = 0; k < S; ++k) out.s[k] = Eigen::BDCSVD<Mat<double>>(js.J[k]).singularValues();
@@ -62,19 +64,26 @@ JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Works
   return out;
 }
 
-std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples) {
+bool partial_jacobian_layer(const NetworkSpec& s, Index l) {
+  if (l < 0 || l >= s.depth()) return false;
+  const LayerOp& next = s.op(l + 1);
+  return l == 0 || next.block == 0 || next.kind == OpKind::branch_in;
+}
+
+std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples, bool partials) {
   const bool residual = std::any_of(s.ops.begin(), s.ops.end(), [](const LayerOp& op) { return op.kind == OpKind::skip_add; });
+  const Index cols = partials ? std::max(s.input_width, s.max_width()) : s.input_width;
   return std::uint64_t{residual ? 3u : 2u} * static_cast<std::uint64_t>(samples) * static_cast<std::uint64_t>(s.max_width()) *
-         static_cast<std::uint64_t>(s.input_width) * sizeof(double);
+         static_cast<std::uint64_t>(cols) * sizeof(double);
 }
 
 template Jacobians jacobians<float>(const NetworkSpec&, const Params<float>&, Workspace<float>&, const PassResult&,
-                                    Index);
+                                    Index, Index);
 template Jacobians jacobians<double>(const NetworkSpec&, const Params<double>&, Workspace<double>&,
-                                     const PassResult&, Index);
+                                     const PassResult&, Index, Index);
 template JacobianSpectra jacobian_spectra<float>(const NetworkSpec&, const Params<float>&, Workspace<float>&,
-                                                 const PassResult&, Index);
+                                                 const PassResult&, Index, Index);
 template JacobianSpectra jacobian_spectra<double>(const NetworkSpec&, const Params<double>&, Workspace<double>&,
-                                                  const PassResult&, Index);
+                                                  const PassResult&, Index, Index);
 
 }  // namespace gf

@@ -27,18 +27,25 @@ struct Jacobians {
 };
 
 // J at rows 0 .. samples-1 of the batch, from a finite forward pass (ws.D holds its slopes).
+// from > 0: the partial Jacobian d a_L / d a_from (n_L, n_from) instead (--jacobian-depths), the
+// walk started at identity after op `from`; `from` must be a partial_jacobian_layer.
 // Throws UsageError if an op kind has no Jacobian step.
 template <class T>
 Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
-                    Index samples);
+                    Index samples, Index from = 0);
 
 // Their singular values.
 template <class T>
 JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
-                                 Index samples);
+                                 Index samples, Index from = 0);
+
+// Whether d a_L / d a_l is a walk of whole ops: 0 <= l < L, and in a residual net a_l on the
+// stream (the input, the projection's output, a block's output), since a_L depends on a layer
+// inside a branch also through the stream that skips it.
+bool partial_jacobian_layer(const NetworkSpec& s, Index l);
 
 // Bytes jacobian_spectra allocates for `samples` samples: two n_max x n_0 f64 matrices each,
-// three in a residual net (the block input's J is kept).
-std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples);
+// three in a residual net (the block input's J is kept); with partials, n_max x n_max.
+std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples, bool partials = false);
 
 }  // namespace gf

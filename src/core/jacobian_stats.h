@@ -24,6 +24,13 @@ struct JacobianStats {
   double isometry = kNaN;        // mean over samples of det(JJ^T)^(1/n) / (tr(JJ^T)/n); 0 if rank-deficient
 };
 
+// --jacobian-depths: the same figures for the partial Jacobian d a_L / d a_l, a_l the output of
+// layer l (0: the input, where it is J itself).
+struct PartialJacobianStats {
+  Index layer = 0;
+  JacobianStats stats;
+};
+
 // A singular value is resolved when above s_max x max(n_L, n_0) x eps_f64 x L: LAPACK's rank
 // tolerance, times the L products that each round at that level.
 double jacobian_rank_tolerance(double s_max, Index rows, Index cols, Index depth);

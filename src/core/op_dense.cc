@@ -219,12 +219,13 @@ bool dense_backward(Pass<T>& pass, Index l) {
 template <class T>
 void dense_jacobian(JacobianWalk<T>& walk, Index l) {
   const NetworkSpec& s = walk.s;
-  const Index n = s.width(l), n0 = s.input_width;
+  const Index n = s.width(l);
   const RowMat<double> W = layer_weights(s, walk.p, l, walk.ws.W_scratch).template cast<double>();
   for (Index k = 0; k < walk.samples(); ++k) {
     const Vec<double> slope = walk.ws.D[l].row(k).transpose().template cast<double>();  // (n)
     Mat<double>& out = walk.next[static_cast<std::size_t>(k)];
     const Mat<double>& in = walk.J[static_cast<std::size_t>(k)];
+    const Index n0 = in.cols();  // the input's width, or a partial Jacobian's layer's
     out.resize(n, n0);
     for_each_block_or_stop(n0, walk.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n0);

@@ -1,7 +1,9 @@
 #include "core/op_norm.h"
 
 #include <cmath>
+#include <fmt/format.h>
 
+#include "base/errors.h"
 #include "base/parallel.h"
 #include "base/reduce.h"
 #include "core/layer.h"
@@ -239,6 +241,93 @@ bool dense_norm_backward(Pass<T>& pass, Index l) {
   return more;
 }
 
+namespace {
+
+void refuse_batch_norm(const LayerOp& op, Index l) {
+  if (op.norm == NormKind::batch)
+    throw UsageError(fmt::format("--jacobian: op {} has --norm batch, which couples the samples of the batch, so "
+                                 "one input's Jacobian d a_L / d x is not defined; give --norm layer, rms or none",
+                                 l));
+}
+
+// One sample's normalisation in f64, from its definition (norm_forward's, per sample): h (n)
+// becomes x, and 1 / sigma is returned.
+double normalise_sample(NormKind kind, double eps, Vec<double>& h) {
+  const double n = static_cast<double>(h.size());
+  const double mean = kind == NormKind::layer ? h.sum() / n : 0.0;
+  h.array() -= mean;
+  const double inv_sigma = 1 / std::sqrt(h.squaredNorm() / n + eps);
+  h *= inv_sigma;
+  return inv_sigma;
+}
+
+// M (n, cols) <- diag(row_scale) (I - 1 1^T / n - x x^T / n) M (rms: no 1 1^T / n term): each
+// column on its own, so any blocking of the columns gives the same bits. row_scale = g / sigma
+// (times phi'(u) in dense_norm).
+void apply_norm_jacobian(NormKind kind, const Vec<double>& x, const Vec<double>& row_scale,
+                         Eigen::Ref<Mat<double>> M) {
+  const double n = static_cast<double>(x.size());
+  const Eigen::RowVectorXd x_dot = (x.transpose() * M) / n;
+  if (kind == NormKind::layer) M.rowwise() -= M.colwise().sum() / n;
+  M.noalias() -= x * x_dot;
+  M.array().colwise() *= row_scale.array();
+}
+
+// The per-sample norm of op l (pre: at its input; post: at its output) applied to each Ms[k],
+// with x and 1 / sigma as the forward pass stored them (norm_x, norm_inv_sigma: the backward
+// reads them and leaves them as they are), by blocks of columns on the threads.
+template <class T>
+void apply_stored_norm(JacobianWalk<T>& walk, Index l, std::vector<Mat<double>>& Ms) {
+  const LayerOp& op = walk.s.op(l);
+  refuse_batch_norm(op, l);
+  const Vec<double> g = walk.p.gain[l].template cast<double>();
+  for (Index k = 0; k < walk.samples(); ++k) {
+    Mat<double>& M = Ms[static_cast<std::size_t>(k)];
+    const Vec<double> x = walk.ws.norm_x[l].row(k).transpose().template cast<double>();
+    const Vec<double> row_scale = g * walk.ws.norm_inv_sigma[l][k];
+    for_each_block_or_stop(M.cols(), walk.threads, [&](Index blk) {
+      apply_norm_jacobian(op.norm, x, row_scale, M.middleCols(block_begin(blk), block_size(blk, M.cols())));
+    });
+  }
+}
+
+}  // namespace
+
+// x is formed again from h = W a_prev + b at each sample, in f64: dense_norm_backward spends
+// ws.norm_x (it lends the dense backward unit slopes), and --jacobian runs after the backward.
+template <class T>
+void dense_norm_jacobian(JacobianWalk<T>& walk, Index l) {
+  const LayerOp& op = walk.s.op(l);
+  refuse_batch_norm(op, l);
+  const RowMat<double> W = layer_weights(walk.s, walk.p, l, walk.ws.W_scratch).template cast<double>();
+  const Vec<double> b = walk.p.b[l].template cast<double>(), g = walk.p.gain[l].template cast<double>();
+  for (Index k = 0; k < walk.samples(); ++k) {
+    Vec<double> x = W * walk.ws.A[l - 1].row(k).transpose().template cast<double>() + b;  // h, then x
+    const double inv_sigma = normalise_sample(op.norm, op.norm_eps, x);
+    const Vec<double> row_scale =
+        walk.ws.D[l].row(k).transpose().template cast<double>().cwiseProduct(g) * inv_sigma;  // phi'(u) g / sigma
+    const Mat<double>& in = walk.J[static_cast<std::size_t>(k)];
+    Mat<double>& out = walk.next[static_cast<std::size_t>(k)];
+    out.resize(op.width, in.cols());
+    for_each_block_or_stop(in.cols(), walk.threads, [&](Index blk) {
+      const Index c0 = block_begin(blk), cols = block_size(blk, in.cols());
+      auto o = out.middleCols(c0, cols);
+      o.noalias() = W * in.middleCols(c0, cols);
+      apply_norm_jacobian(op.norm, x, row_scale, o);
+    });
+  }
+}
+
+template <class T>
+void norm_input_jacobian(JacobianWalk<T>& walk, Index l) {
+  apply_stored_norm(walk, l, walk.J);
+}
+
+template <class T>
+void norm_output_jacobian(JacobianWalk<T>& walk, Index l) {
+  apply_stored_norm(walk, l, walk.next);
+}
+
 #define GF_INSTANTIATE(T)                                                                                \
   template void norm_forward<T>(NormKind, double, Mat<T>&, Vec<double>&, int);                          \
   template void norm_backward<T>(NormKind, const Mat<T>&, const Vec<double>&, Eigen::Ref<Mat<T>>, int); \
@@ -247,7 +336,10 @@ bool dense_norm_backward(Pass<T>& pass, Index l) {
   template bool norm_input_forward<T>(Pass<T>&, Index);                                                 \
   template bool norm_input_backward<T>(Pass<T>&, Index);                                                \
   template void norm_output_forward<T>(Pass<T>&, Index);                                                \
-  template void norm_output_backward<T>(Pass<T>&, Index);
+  template void norm_output_backward<T>(Pass<T>&, Index);                                              \
+  template void dense_norm_jacobian<T>(JacobianWalk<T>&, Index);                                        \
+  template void norm_input_jacobian<T>(JacobianWalk<T>&, Index);                                        \
+  template void norm_output_jacobian<T>(JacobianWalk<T>&, Index);
 GF_INSTANTIATE(float)
 GF_INSTANTIATE(double)
 #undef GF_INSTANTIATE

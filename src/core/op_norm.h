@@ -37,6 +37,20 @@ void norm_output_forward(Pass<T>& pass, Index l);
 template <class T>
 void norm_output_backward(Pass<T>& pass, Index l);
 
+// --jacobian (jacobian_walk.h), for the per-sample norms (layer, rms; BatchNorm couples the
+// samples, so one input's J is not defined and these refuse it). At sample k, with x its
+// normalised row and sigma its scale, d u / d h = diag(g) (1 / sigma) (I - 1 1^T / n - x x^T / n)
+// (rms: no 1 1^T / n term), the backward's formula above as a matrix.
+// dense_norm: J_l = diag(phi'(u)) (d u / d h) W J_{l-1}, written to walk.next.
+template <class T>
+void dense_norm_jacobian(JacobianWalk<T>& walk, Index l);
+// pre:  walk.J (d s / d x) becomes d u / d x = (d u / d s) J, in place, for branch_in's dense step.
+template <class T>
+void norm_input_jacobian(JacobianWalk<T>& walk, Index l);
+// post: walk.next (d (s + alpha F(s)) / d x) becomes d N(.) / d x, in place, after skip_add's step.
+template <class T>
+void norm_output_jacobian(JacobianWalk<T>& walk, Index l);
+
 // The normalisation alone, on h (B, n): writes x over h and 1 / sigma into inv_sigma (n for
 // batch, B otherwise). Each mean and variance is summed in double in a fixed order.
 template <class T>

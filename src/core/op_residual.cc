@@ -142,6 +142,7 @@ void branch_in_jacobian(JacobianWalk<T>& walk, Index l) {
   walk.stream_J = walk.J;
   walk.stream_log2_scale = walk.log2_scale;
   walk.stream_log10_scale = walk.log10_scale;
+  if (walk.s.op(l).norm != NormKind::none) norm_input_jacobian(walk, l);  // pre-norm: J of u = g N(s) + beta
   dense_jacobian(walk, l);
 }
 
@@ -168,6 +169,7 @@ void skip_add_jacobian(JacobianWalk<T>& walk, Index l) {
       walk.log2_scale[k] += static_cast<int>(e);
     }
   }
+  if (walk.s.op(l).norm != NormKind::none) norm_output_jacobian(walk, l);  // post-norm: s' = N(s + alpha F(s))
 }
 
 #define GF_INSTANTIATE(T)                                    \

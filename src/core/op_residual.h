@@ -30,6 +30,7 @@ bool branch_in_backward(Pass<T>& pass, Index l);
 
 // --jacobian (jacobian_walk.h): branch_in keeps the stream's J = d s / d x and takes the dense
 // step; skip_add takes the dense step (d F / d x) and writes d s' / d x = d s / d x + alpha d F / d x.
+// A pre-norm's step comes before branch_in's dense step, a post-norm's after skip_add's sum (op_norm.h).
 template <class T>
 void branch_in_jacobian(JacobianWalk<T>& walk, Index l);
 

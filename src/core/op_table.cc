@@ -15,7 +15,7 @@ OpKernels<T> op_kernels(OpKind kind) {
     case OpKind::head: return {head_forward<T>, head_backward<T>, nullptr};
     case OpKind::branch_in: return {branch_in_forward<T>, branch_in_backward<T>, branch_in_jacobian<T>};
     case OpKind::skip_add: return {skip_add_forward<T>, skip_add_backward<T>, skip_add_jacobian<T>};
-    case OpKind::dense_norm: return {dense_norm_forward<T>, dense_norm_backward<T>, nullptr};
+    case OpKind::dense_norm: return {dense_norm_forward<T>, dense_norm_backward<T>, dense_norm_jacobian<T>};
   }
   return {nullptr, nullptr, nullptr};
 }

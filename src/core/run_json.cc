@@ -69,6 +69,7 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
   if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
     j["jacobian"] = true;
     j["jacobian-samples"] = c.jacobian_samples;
+    if (!c.jacobian_depths.empty()) j["jacobian-depths"] = c.jacobian_depths;
   }
   return j;
 }
@@ -105,6 +106,15 @@ ojson run_json(const RunResult& r) {
           {"inexact_layer", index_or_null(r.pass.inexact_layer)},
           {"summary", summary_json(r.summary)}};
   if (r.jacobian) j["jacobian"] = jacobian_json(*r.jacobian);
+  if (!r.jacobian_partials.empty()) {  // --jacobian-depths: d a_L / d a_l, one record per l
+    ojson partials = ojson::array();
+    for (const PartialJacobianStats& p : r.jacobian_partials) {
+      ojson one = {{"layer", p.layer}};
+      one.update(jacobian_json(p.stats));
+      partials.push_back(std::move(one));
+    }
+    j["jacobian_partials"] = std::move(partials);
+  }
   j["layers"] = std::move(layers);
   if (!r.pass.blocks.empty()) {  // residual nets only
     ojson blocks = ojson::array();

@@ -138,6 +138,17 @@ std::string jacobian_block(const AnalysisResult& result) {
     }
     out += '\n';
   }
+  // --jacobian-depths: the spread of each partial d a_L / d a_l, in the order given
+  const std::vector<Index>& depths = result.config.jacobian_depths;
+  for (std::size_t i = 0; i < depths.size(); ++i) {
+    out += fmt::format("{:<22}", fmt::format("var/mean^2 from l={}", depths[i]));
+    for (const RunResult& r : result.runs) {
+      const double v = i < r.jacobian_partials.size() ? r.jacobian_partials[i].stats.s2_var_rel : kNaN;
+      out += fmt::format("{:>12}", std::isfinite(v) ? fmt::format("{:.4g}", v) : "-");
+    }
+    out += '\n';
+  }
+  if (!depths.empty()) out += "from l: var s^2 / mean^2 of d a_L / d a_l (l = 0: J; JSON's jacobian_partials has every figure)\n";
   return out +
          "s: singular values of J; rank: share of s above the rank tolerance, over which log smin and\n"
          "log cond are taken; isometry: det(JJ^T)^(1/n) / (tr(JJ^T)/n), 1 when every s is equal\n";

@@ -71,7 +71,7 @@ TEST_CASE("fractions are numbers: 25/9 is the value, spelled once, in lists and 
 
 TEST_CASE("per-layer widths in brackets are one value") {
   CHECK(axis_values("width", AxisKind::integer, {"[64,32,16],8"}, true, 100) == Values{"64,32,16", "8"});
-  CHECK(error_of([] { axis_values("depth", AxisKind::integer, {"[1,2]"}, false, 100); }).find("--width only") !=
+  CHECK(error_of([] { axis_values("depth", AxisKind::integer, {"[1,2]"}, false, 100); }).find("--width and --jacobian-depths only") !=
         std::string::npos);
   CHECK(error_of([] { axis_values("width", AxisKind::integer, {"[64,32"}, true, 100); }).find("unbalanced") !=
         std::string::npos);

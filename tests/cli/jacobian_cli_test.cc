@@ -1,6 +1,8 @@
 // --jacobian through the real binary: every output carries the declared figures (and only with
 // the flag), sweep records and check rules read them, and misuse is a usage error (exit 2).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "process.h"
@@ -70,4 +72,68 @@ TEST_CASE("sweep and check read --jacobian's figures; misuse names the flag") {
   CHECK(seeds.err.find("--jacobian shows one network") != std::string::npos);
   const ProcessResult train = run_gradflow({"train", "--jacobian"});
   CHECK(train.exit_code == 2);
+}
+
+TEST_CASE("--jacobian-depths: JSON records per l (l = 0 the full J's), the table's rows, sweep records; misuse "
+          "exits 2 naming the flag") {
+  const std::vector<std::string> net = {"analyze", "-a", "tanh", "-d", "8", "-w", "24", "-b", "8", "--dtype", "f64",
+                                        "--jacobian", "--jacobian-depths", "4,0,7"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = net;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_gradflow(args);
+  };
+  const ProcessResult json = with({"--format", "json"});
+  REQUIRE(json.exit_code == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  CHECK(doc["config"]["jacobian-depths"] == nlohmann::json::array({4, 0, 7}));
+  const auto& run = doc["runs"][0];
+  const auto& partials = run["jacobian_partials"];
+  REQUIRE(partials.size() == 3);
+  CHECK(partials[0]["layer"] == 4);
+  for (const JacobianMetric& m : jacobian_metrics()) CHECK(partials[1][std::string(m.key)] == run["jacobian"][std::string(m.key)]);
+  // one layer left: d a_8 / d a_7 = diag(phi') W, a 24 x 24 factor that spreads less than 8 of them
+  CHECK(partials[2]["jac_s2_var_rel"].get<double>() < partials[0]["jac_s2_var_rel"].get<double>());
+  CHECK(partials[0]["jac_s2_var_rel"].get<double>() < partials[1]["jac_s2_var_rel"].get<double>());
+
+  const ProcessResult table = with({});
+  REQUIRE(table.exit_code == 0);
+  for (int i = 0; i < 3; ++i) {
+    const int l = partials[i]["layer"].get<int>();
+    const std::string line = fmt::format("{:<22}{:>12}", fmt::format("var/mean^2 from l={}", l),
+                                         fmt::format("{:.4g}", partials[i]["jac_s2_var_rel"].get<double>()));
+    CHECK_MESSAGE(table.out.find(line) != std::string::npos, line);
+  }
+
+  const std::string dir = temp_dir();
+  const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh", "-d", "4:6:2", "-w", "16", "-b", "8", "--jacobian",
+                                            "--jacobian-depths", "2", "-o", dir + "/r.jsonl", "-q"});
+  REQUIRE(sweep.exit_code == 0);
+  const std::string records = read_file(dir + "/r.jsonl");
+  CHECK(std::count(records.begin(), records.end(), '\n') == 2);
+  CHECK(nlohmann::json::parse(records.substr(0, records.find('\n')))["jacobian_partials"][0]["layer"] == 2);
+  // In a sweep a comma list is an axis (one partial per run); brackets give every run the list.
+  const ProcessResult both = run_gradflow({"sweep", "-a", "tanh", "-d", "4", "-w", "16", "-b", "8", "--jacobian",
+                                           "--jacobian-depths", "[0,2]", "-q"});
+  REQUIRE(both.exit_code == 0);
+  const auto rec = nlohmann::json::parse(both.out.substr(0, both.out.find('\n')));
+  CHECK(std::count(both.out.begin(), both.out.end(), '\n') == 1);
+  CHECK(rec["jacobian_partials"].size() == 2);
+  CHECK(rec["config"]["jacobian-depths"] == nlohmann::json::array({0, 2}));
+
+  for (const auto& [value, message] :
+       {std::pair{"8", "--jacobian-depths: 8 is not below the network's 8 layers"},
+        std::pair{"2,2", "--jacobian-depths: 2 is given twice"}, std::pair{"-1", "--jacobian-depths"},
+        std::pair{"a", "--jacobian-depths"}}) {
+    CAPTURE(value);
+    const ProcessResult bad =
+        run_gradflow({"analyze", "-a", "tanh", "-d", "8", "-w", "16", "-b", "8", "--jacobian", "--jacobian-depths", value});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(message) != std::string::npos);
+    CHECK(bad.out.empty());
+  }
+  const ProcessResult inside = run_gradflow({"analyze", "-a", "tanh", "-d", "8", "-w", "16", "-b", "8", "--residual",
+                                             "2", "--jacobian", "--jacobian-depths", "3"});
+  CHECK(inside.exit_code == 2);
+  CHECK(inside.err.find("layer 3 is inside a residual block") != std::string::npos);
 }

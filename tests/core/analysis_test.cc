@@ -30,7 +30,5 @@ TEST_CASE("settings that change nothing in a run are named in a note, not refuse
   c.jacobian = true;
   CHECK(mentions(notes_of(), "--norm-position post has no effect without --norm"));
   c.norm = NormKind::layer;
-  c.jacobian = false;  // not with a norm yet
-  c.jacobian_samples = 4;
   CHECK(!mentions(notes_of(), "has no effect"));
 }
