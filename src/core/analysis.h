@@ -3,11 +3,13 @@
 // out. The CLI, config files, sweeps and baselines all go through AnalysisConfig.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/engine.h"
+#include "core/given_network.h"
 #include "core/jacobian_stats.h"
 #include "core/enum_names.h"
 #include "core/network.h"
@@ -50,6 +52,14 @@ struct AnalysisConfig {
   int threads = 0;  // 0: every core. Never changes a result, so not part of the output.
   bool jacobian = false;       // --jacobian: the input-output Jacobian's spectrum (jacobian_stats.h)
   Index jacobian_samples = 4;  // its samples: the batch's first
+  // --model (core/given_network.h): the network read from model_path replaces the flags' stack
+  // (depth, width, input-dim, classes and activations are set from it), with its own weights
+  // unless --weights-from init; --data: the batch, the first `batch` rows of data_path.
+  std::shared_ptr<const GivenNetwork> model;
+  std::string model_path;
+  bool model_weights = true;
+  std::shared_ptr<const GivenBatch> data;
+  std::string data_path;
 
   std::vector<Index> widths() const;  // n_0 .. n_L
   // The dense layers a run records: depth, plus the residual stream's input projection when

@@ -66,6 +66,11 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
   add_residual_keys(j, c, every_key);
   add_norm_keys(j, c, every_key);
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
+  if (c.model) {  // only with --model: documents and run_ids without it stay as they were
+    j["model"] = c.model_path;
+    j["weights-from"] = c.model_weights ? "model" : "init";
+  }
+  if (c.data) j["data"] = c.data_path;
   if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
     j["jacobian"] = true;
     j["jacobian-samples"] = c.jacobian_samples;
