@@ -65,6 +65,9 @@ class Mapper {
   void activation(const OnnxNode& n, const OnnxActivation& a);
   void reshape(const OnnxNode& n);
   std::vector<double> constant_values(const std::string& tensor) const;
+  bool is_constant(const std::string& tensor, double value) const;
+  std::size_t sole_reader(const std::string& tensor, const char* op) const;
+  std::optional<std::string> gelu_decomposition(const std::string& x, const std::vector<std::size_t>& two);
 
   const OnnxGraph& g_;
   const std::string& path_;
@@ -72,6 +75,8 @@ class Mapper {
   std::optional<Linear> pending_;  // the linear layer whose activation comes next
   Index width_ = -1;               // the feature vector's width where the walk is; -1 unknown
   std::string cur_;                // the tensor the node in hand reads
+  std::map<std::string, std::vector<std::size_t>> readers_;  // the nodes reading each tensor (not initializers)
+  std::vector<bool> seen_;
 };
 
 double Mapper::attr_f(const OnnxNode& n, const char* key, double fallback) const {
@@ -199,6 +204,54 @@ std::vector<double> Mapper::constant_values(const std::string& tensor) const {
   return {};
 }
 
+bool Mapper::is_constant(const std::string& tensor, double value) const {
+  const std::vector<double> v = constant_values(tensor);
+  return v.size() == 1 && std::abs(v[0] - value) <= 1e-6 * std::abs(value);
+}
+
+// The one node reading `tensor`, if it is one and of type `op`; else npos.
+std::size_t Mapper::sole_reader(const std::string& tensor, const char* op) const {
+  auto it = readers_.find(tensor);
+  if (it == readers_.end() || it->second.size() != 1 || g_.nodes[it->second[0]].op_type != op) return std::string::npos;
+  return it->second[0];
+}
+
+// PyTorch's export of the exact GELU before opset 20: 0.5 * (x * (1 + erf(x / sqrt 2))), x read
+// by the Div and the first Mul (in either order of their inputs). Returns the last Mul's output.
+std::optional<std::string> Mapper::gelu_decomposition(const std::string& x, const std::vector<std::size_t>& two) {
+  std::size_t div = std::string::npos, mul = std::string::npos;
+  for (std::size_t k : two) {
+    const OnnxNode& n = g_.nodes[k];
+    if (n.op_type == "Div" && n.inputs.size() == 2 && n.inputs[0] == x && is_constant(n.inputs[1], std::sqrt(2.0))) div = k;
+    if (n.op_type == "Mul" && n.inputs.size() == 2) mul = k;
+  }
+  if (div == std::string::npos || mul == std::string::npos || g_.nodes[div].outputs.empty()) return std::nullopt;
+  const std::size_t erf = sole_reader(g_.nodes[div].outputs[0], "Erf");
+  if (erf == std::string::npos || g_.nodes[erf].outputs.empty()) return std::nullopt;
+  const std::size_t add = sole_reader(g_.nodes[erf].outputs[0], "Add");
+  if (add == std::string::npos || g_.nodes[add].outputs.empty()) return std::nullopt;
+  const OnnxNode& a = g_.nodes[add];
+  if (a.inputs.size() != 2 || !is_constant(a.inputs[0] == g_.nodes[erf].outputs[0] ? a.inputs[1] : a.inputs[0], 1.0))
+    return std::nullopt;
+  const OnnxNode& m = g_.nodes[mul];
+  const bool reads = (m.inputs[0] == x && m.inputs[1] == a.outputs[0]) || (m.inputs[1] == x && m.inputs[0] == a.outputs[0]);
+  if (!reads || m.outputs.empty()) return std::nullopt;
+  const std::size_t half = sole_reader(m.outputs[0], "Mul");
+  if (half == std::string::npos || g_.nodes[half].outputs.empty()) return std::nullopt;
+  const OnnxNode& h = g_.nodes[half];
+  if (h.inputs.size() != 2 || !is_constant(h.inputs[0] == m.outputs[0] ? h.inputs[1] : h.inputs[0], 0.5))
+    return std::nullopt;
+  for (std::size_t k : {div, erf, add, mul, half}) {
+    if (seen_[k]) fail(fmt::format("the graph has a cycle through {}", node_text(g_.nodes[k])));
+    seen_[k] = true;
+  }
+  if (!pending_)
+    fail(fmt::format("GELU at {} follows no Gemm or MatMul; gradflow reads a linear layer, then its activation",
+                     node_text(g_.nodes[div])));
+  emit(*find_activation("gelu"), 0);
+  return h.outputs[0];
+}
+
 // A Reshape to [batch, width]: -1 or 0 first, the features second.
 void Mapper::reshape(const OnnxNode& n) {
   const std::vector<double> shape = n.inputs.size() == 2 ? constant_values(n.inputs[1]) : std::vector<double>{};
@@ -225,11 +278,12 @@ GivenNetwork Mapper::run() {
     width_ = static_cast<Index>(n);
   }
   // Which nodes read each tensor (initializers aside).
-  std::map<std::string, std::vector<std::size_t>> readers;
+  std::map<std::string, std::vector<std::size_t>>& readers = readers_;
   for (std::size_t k = 0; k < g_.nodes.size(); ++k)
     for (const std::string& in : g_.nodes[k].inputs)
       if (!in.empty() && !g_.initializers.count(in)) readers[in].push_back(k);
-  std::vector<bool> seen(g_.nodes.size(), false);
+  seen_.assign(g_.nodes.size(), false);
+  std::vector<bool>& seen = seen_;
   std::string cur = input.name;
   Index input_width = width_;
   bool first_linear = true;
@@ -240,6 +294,11 @@ GivenNetwork Mapper::run() {
       if (cur == g_.outputs.front()) break;
       fail(fmt::format("tensor '{}' is neither read by a node nor the graph's output", cur));
     }
+    if (count == 2)
+      if (std::optional<std::string> out = gelu_decomposition(cur, it->second)) {
+        cur = *out;
+        continue;
+      }
     if (count > 1) {
       std::vector<std::string> names;
       for (std::size_t k : it->second) names.push_back(fmt::format("'{}' ({})", g_.nodes[k].name, g_.nodes[k].op_type));
@@ -296,6 +355,7 @@ GivenNetwork Mapper::run() {
 std::string supported_onnx_ops() {
   std::vector<std::string> ops{"Gemm", "MatMul (+ Add: its bias)"};
   for (const OnnxActivation& a : kActivations) ops.push_back(a.op);
+  ops.push_back("GELU's erf form (Div, Erf, Add, Mul, Mul)");
   for (const char* op : kPassThrough) ops.push_back(op);
   return fmt::format("{}", fmt::join(ops, ", "));
 }

@@ -24,7 +24,7 @@ std::vector<std::string> model_args(const std::string& model, std::vector<std::s
 
 TEST_CASE("--model: grad_weight_log10 per layer agrees with PyTorch autograd in f64 within 1e-6 decades") {
   const auto ref = nlohmann::json::parse(read_file(kFixtures + "reference.json"));
-  for (const std::string model : {"mlp.onnx", "mlp_matmul.onnx"})
+  for (const std::string model : {"mlp.onnx", "mlp_matmul.onnx", "mlp_smooth.onnx"})
     for (const std::string loss : {"xent", "mse"}) {
       CAPTURE(model);
       CAPTURE(loss);
