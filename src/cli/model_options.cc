@@ -112,6 +112,9 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
   c.activations = {std::string(g->ops.front().activation->name)};
   if (g->ops.front().activation->name == "leaky_relu") c.leaky_slope = g->ops.front().activation_param;
   if (!m.data.empty()) {
+    if (c.input != AnalysisConfig{}.input)
+      throw UsageError(fmt::format("--input {} draws the inputs, and --data {} gives them: drop one", input_name(c.input),
+                                   m.data));
     c.data = read_batch(m, *g, c.batch);
     c.data_path = m.data;
   }

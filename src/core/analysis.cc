@@ -263,6 +263,7 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
   for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));
+  if (c.model) r.layer_names.assign(c.model->names.begin(), c.model->names.end() - 1);
   if (c.model)
     r.summary.notes.push_back(fmt::format("--model {} ({}): {}", c.model_path,
                                           c.model_weights ? "its weights" : "fresh weights, --weights-from init",

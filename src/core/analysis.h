@@ -88,6 +88,7 @@ struct RunResult {
   Summary summary;
   std::optional<JacobianStats> jacobian;  // --jacobian, from a finite forward pass
   std::vector<double> jacobian_log10_s2;  // and its resolved s^2, log10 (resolved_log10_s2)
+  std::vector<std::string> layer_names;  // --model: each hidden layer's name in the file; else empty
 };
 
 struct AnalysisResult {

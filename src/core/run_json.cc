@@ -101,7 +101,12 @@ ojson jacobian_json(const JacobianStats& s) {
 
 ojson run_json(const RunResult& r) {
   ojson layers = ojson::array();
-  for (const LayerStats& l : r.pass.layers) layers.push_back(layer_json(l));
+  for (const LayerStats& l : r.pass.layers) {
+    layers.push_back(layer_json(l));
+    // --model: the layer's name in the file
+    if (static_cast<std::size_t>(l.layer) <= r.layer_names.size())
+      layers.back()["name"] = r.layer_names[static_cast<std::size_t>(l.layer) - 1];
+  }
   ojson j = {{"activation", r.activation},
           {"init", r.init},
           {"finite", r.pass.overflow_layer == 0},

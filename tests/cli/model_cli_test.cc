@@ -35,6 +35,7 @@ TEST_CASE("--model: grad_weight_log10 per layer agrees with PyTorch autograd in 
       CHECK(doc["config"]["weights-from"] == "model");
       const auto& layers = doc["runs"][0]["layers"];
       const auto& expected = ref[model][loss]["grad_weight_log10"];
+      CHECK(layers[0]["name"] == (model == "mlp_matmul.onnx" ? "layer1.w" : "0.weight"));
       REQUIRE(layers.size() == expected.size());
       for (std::size_t l = 0; l < layers.size(); ++l) {
         CAPTURE(l);
@@ -90,6 +91,10 @@ TEST_CASE("--model: refusals name the node, the flag or the file; exit 2") {
   const ProcessResult bad_from = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--weights-from", "disk"});
   CHECK(bad_from.exit_code == 2);
   CHECK(bad_from.err.find("--weights-from") != std::string::npos);
+
+  const ProcessResult input = run_gradflow(model_args("mlp.onnx", {"--input", "uniform"}));
+  CHECK(input.exit_code == 2);
+  CHECK(input.err.find("--input uniform draws the inputs, and --data") != std::string::npos);
 
   const std::string dir = temp_dir();
   write_file(dir + "/labels.csv", "a,b,c,d,e,f,y\n1,2,3,4,5,6,0\n1,2,3,4,5,6,7\n");
