@@ -12,6 +12,7 @@
 #include "batch/rules.h"
 #include "batch/run_record.h"
 #include "cli/cli.h"
+#include "cli/model_options.h"
 #include "config/config_file.h"
 #include "core/analysis.h"
 #include "model/onnx_map.h"
@@ -120,16 +121,9 @@ void onnx(std::string_view bytes) {
     for (const RowMat<double>& W : g->W) params += W.size();
     if (params > 4096) return;  // mapped; a pass over a large one would cost the fuzzer its speed
     AnalysisConfig c;
-    c.depth = static_cast<Index>(g->ops.size()) - 1;
-    c.width.clear();
-    for (Index l = 0; l < c.depth; ++l) c.width.push_back(g->ops[static_cast<std::size_t>(l)].width);
-    c.input_dim = g->input_width;
-    c.classes = g->ops.back().width;
-    c.activations = {std::string(g->ops.front().activation->name)};
     c.batch = 4;
     c.threads = 1;
-    c.model = std::move(g);
-    c.model_path = "fuzz.onnx";
+    use_model(std::move(g), "fuzz.onnx", c);
     (void)run_analysis(c);
   } catch (const UsageError&) {
   }

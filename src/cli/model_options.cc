@@ -104,13 +104,6 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
                                    drawn, drawn));
   }
   auto g = std::make_shared<GivenNetwork>(map_onnx(read_onnx_file(m.model), m.model));
-  c.depth = static_cast<Index>(g->ops.size()) - 1;
-  c.width.clear();
-  for (Index l = 0; l < c.depth; ++l) c.width.push_back(g->ops[static_cast<std::size_t>(l)].width);
-  c.input_dim = g->input_width;
-  c.classes = g->ops.back().width;
-  c.activations = {std::string(g->ops.front().activation->name)};
-  if (g->ops.front().activation->name == "leaky_relu") c.leaky_slope = g->ops.front().activation_param;
   if (!m.data.empty()) {
     if (c.input != AnalysisConfig{}.input)
       throw UsageError(fmt::format("--input {} draws the inputs, and --data {} gives them: drop one", input_name(c.input),
@@ -118,8 +111,19 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
     c.data = read_batch(m, *g, c.batch);
     c.data_path = m.data;
   }
+  use_model(std::move(g), m.model, c);
+}
+
+void use_model(std::shared_ptr<const GivenNetwork> g, std::string path, AnalysisConfig& c) {
+  c.depth = static_cast<Index>(g->ops.size()) - 1;
+  c.width.clear();
+  for (Index l = 0; l < c.depth; ++l) c.width.push_back(g->ops[static_cast<std::size_t>(l)].width);
+  c.input_dim = g->input_width;
+  c.classes = g->ops.back().width;
+  c.activations = {std::string(g->ops.front().activation->name)};
+  if (g->ops.front().activation->name == "leaky_relu") c.leaky_slope = g->ops.front().activation_param;
   c.model = std::move(g);
-  c.model_path = m.model;
+  c.model_path = std::move(path);
 }
 
 }  // namespace gf

@@ -23,4 +23,8 @@ void add_model_options(CLI::App& cmd, ModelOptions& m);
 // and activation set from it, so that reports describe what ran. Throws UsageError naming the flag.
 void apply_model_options(const ModelOptions& m, AnalysisConfig& c);
 
+// g as c's network (its own weights unless c.model_weights is false), with depth, widths, input
+// width, classes and the activation (its first layer's) set from it.
+void use_model(std::shared_ptr<const GivenNetwork> g, std::string path, AnalysisConfig& c);
+
 }  // namespace gf
