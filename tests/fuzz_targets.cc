@@ -12,7 +12,11 @@
 #include "batch/rules.h"
 #include "batch/run_record.h"
 #include "cli/cli.h"
+#include "cli/model_options.h"
 #include "config/config_file.h"
+#include "core/analysis.h"
+#include "model/onnx_map.h"
+#include "model/onnx_read.h"
 #include "theory/theory.h"
 #include "train/dataset_csv.h"
 #include "train/train_config.h"
@@ -106,6 +110,21 @@ void records(std::string_view bytes) {
     keys.push_back("activation");
     for (const std::string& k : keys) check_key(set.records, k, "--by");
     (void)make_pivot(set.records, keys[0], keys[1] == keys[0] ? "run_id" : keys[1], "loss");
+  } catch (const UsageError&) {
+  }
+}
+
+void onnx(std::string_view bytes) {
+  try {
+    auto g = std::make_shared<GivenNetwork>(map_onnx(parse_onnx(bytes, "fuzz.onnx"), "fuzz.onnx"));
+    Index params = 0;
+    for (const RowMat<double>& W : g->W) params += W.size();
+    if (params > 4096) return;  // mapped; a pass over a large one would cost the fuzzer its speed
+    AnalysisConfig c;
+    c.batch = 4;
+    c.threads = 1;
+    use_model(std::move(g), "fuzz.onnx", c);
+    (void)run_analysis(c);
   } catch (const UsageError&) {
   }
 }

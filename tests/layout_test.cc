@@ -17,7 +17,7 @@ namespace {
 
 // Bottom up. Folders of one rank are siblings and must not include each other.
 const std::map<std::string, int> kLayerRank = {
-    {"base", 0},   {"core", 1},  {"theory", 2}, {"train", 2},
+    {"base", 0},   {"core", 1},  {"theory", 2}, {"train", 2}, {"model", 2},
     {"config", 3}, {"batch", 4}, {"report", 5}, {"cli", 6},
 };
 

@@ -49,6 +49,7 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       "backpropagate, and report layer by layer how the gradient fares: vanishing or exploding, "
       "saturated units, dead ReLUs, zero-centring. This is what `gradflow` alone runs.");
   add_network_options(*cmd, o.config);
+  add_model_options(*cmd, o.model);
   // --seed takes a list or range here: several seeds give each metric's mean and standard error.
   cmd->remove_option(cmd->get_option("--seed"));
   cmd->add_option("--seed", o.seeds,
@@ -93,6 +94,7 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       "  gradflow analyze -a tanh --sigma-w2 4 -d 10 --format csv\n"
       "  gradflow analyze -a tanh --sigma-w2 1.5 --sigma-b2 0.05 -w 1024 -d 30 --loss random --theory --plot tanh.svg\n"
       "  gradflow analyze --config configs/ci/mlp.json --seed 0:31            # mean +- SE over 32 seeds\n"
+      "  gradflow analyze --model mlp.onnx --data batch.csv --label-col y -b 64 --dtype f64\n"
       "`gradflow list` describes every activation and initialisation.");
   return cmd;
 }
@@ -134,7 +136,11 @@ int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>&
 
 }  // namespace
 
-int run_analyze(const AnalyzeOptions& o) {
+int run_analyze(const AnalyzeOptions& given) {
+  AnalyzeOptions o = given;
+  apply_model_options(o.model, o.config);
+  if (o.theory && o.config.model)
+    throw UsageError("--theory models a stack of one activation with i.i.d. weights, not a --model; drop --theory");
   const std::vector<std::uint64_t> seeds = parse_seeds(join(o.seeds, ","));
   if (seeds.size() > 1) return run_analyze_seeds(o, seeds);
   if (o.per_seed) throw UsageError("--per-seed lists the runs of several seeds: give --seed a list or range (0:31)");

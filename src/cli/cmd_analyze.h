@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/terminal.h"
+#include "cli/model_options.h"
 #include "core/analysis.h"
 
 namespace gf {
@@ -20,6 +21,7 @@ struct AnalyzeOptions {
   std::string plot_spectrum;  // FILE.svg: --jacobian's spectral density
   std::vector<std::string> seeds{"0"};  // several: statistics over seeds
   bool per_seed = false;  // JSON: every seed's run beside the statistics
+  ModelOptions model;     // --model FILE.onnx, --weights-from, --data, --label-col
 };
 
 CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o);

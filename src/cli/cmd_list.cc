@@ -10,6 +10,8 @@
 #include "config/validators.h"
 #include "core/activation.h"
 #include "core/init.h"
+#include "model/onnx_map.h"
+#include "model/onnx_read.h"
 
 namespace gf {
 
@@ -19,10 +21,45 @@ CLI::App* setup_list(CLI::App& app, ListOptions& o) {
       ->type_name("FORMAT")
       ->default_str("table")
       ->check(one_of({"table", "json"}));
+  cmd->add_option("--model", o.model,
+                  "List the layers gradflow maps from this ONNX file (analyze --model), or the node it cannot map")
+      ->type_name("FILE.onnx");
   return cmd;
 }
 
+namespace {
+
+int list_model(const ListOptions& o) {
+  const GivenNetwork g = map_onnx(read_onnx_file(o.model), o.model);
+  if (o.format == "json") {
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (std::size_t k = 0; k < g.ops.size(); ++k) {
+      const LayerOp& op = g.ops[k];
+      layers.push_back({{"layer", k + 1},
+                        {"name", g.names[k]},
+                        {"kind", op_kind_name(op.kind)},
+                        {"inputs", g.W[k].cols()},
+                        {"width", op.width},
+                        {"activation", op.activation ? std::string(op.activation->name) : "loss"}});
+    }
+    write_stdout(dump_json(nlohmann::ordered_json{{"model", o.model}, {"input_width", g.input_width}, {"layers", layers}}, 2) + "\n");
+    return kExitOk;
+  }
+  std::string out = fmt::format("{}: {} inputs, {} hidden layers and the head\n", o.model, g.input_width, g.ops.size() - 1);
+  out += fmt::format("  {:>5}  {:<24} {:<6} {:>7} {:>7}  {}\n", "layer", "name", "kind", "inputs", "width", "activation");
+  for (std::size_t k = 0; k < g.ops.size(); ++k) {
+    const LayerOp& op = g.ops[k];
+    out += fmt::format("  {:>5}  {:<24} {:<6} {:>7} {:>7}  {}\n", k + 1, g.names[k], op_kind_name(op.kind), g.W[k].cols(),
+                       op.width, op.activation ? std::string(op.activation->name) : "(the loss, --loss)");
+  }
+  write_stdout(out);
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_list(const ListOptions& o) {
+  if (!o.model.empty()) return list_model(o);
   if (o.format == "json") {
     nlohmann::ordered_json acts = nlohmann::ordered_json::array(), inits = nlohmann::ordered_json::array();
     for (const Activation& a : activations())

@@ -88,7 +88,8 @@ bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   const std::uint64_t store = estimate_bytes(spec, c.dtype, false) + jac;
   const std::uint64_t regen = estimate_bytes(spec, c.dtype, true) + jac;
   const std::string limit = fmt::format("--max-memory is {}", format_bytes(c.max_memory));
-  switch (c.weights) {
+  // A model's own weights cannot be drawn again: they are stored.
+  switch (c.model && c.model_weights ? WeightsMode::store : c.weights) {
     case WeightsMode::store:
       if (store > c.max_memory)
         throw UsageError(fmt::format("--weights store needs about {} and {}; raise --max-memory or "
@@ -223,6 +224,10 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes, c.norm, c.norm_eps)
                           : residual_stack(w[0], w[1], c.depth / c.residual, c.residual, act, c.leaky_slope,
                                            c.residual_alpha(), c.classes, c.norm, c.norm_position, c.norm_eps);
+  if (c.model) {
+    s.input_width = c.model->input_width;
+    s.ops = c.model->ops;
+  }
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;
@@ -268,6 +273,8 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   r.regenerated_weights = spec.regenerate_weights;
   Network<T> net(std::move(spec));
   network_draw(net);
+  if (c.model && c.model_weights) load_given_weights(*c.model, net.params);
+  if (c.data) load_given_batch(*c.data, c.loss, net.ws);
   network_forward(net, r.pass);
   network_backward(net, r.pass);
   if (c.jacobian && r.pass.overflow_layer == 0) {
@@ -281,6 +288,11 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
   for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));
+  if (c.model) r.layer_names.assign(c.model->names.begin(), c.model->names.end() - 1);
+  if (c.model)
+    r.summary.notes.push_back(fmt::format("--model {} ({}): {}", c.model_path,
+                                          c.model_weights ? "its weights" : "fresh weights, --weights-from init",
+                                          given_layers_text(*c.model)));
   return r;
 }
 

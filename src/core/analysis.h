@@ -3,11 +3,13 @@
 // out. The CLI, config files, sweeps and baselines all go through AnalysisConfig.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/engine.h"
+#include "core/given_network.h"
 #include "core/jacobian_stats.h"
 #include "core/enum_names.h"
 #include "core/network.h"
@@ -51,6 +53,14 @@ struct AnalysisConfig {
   bool jacobian = false;       // --jacobian: the input-output Jacobian's spectrum (jacobian_stats.h)
   Index jacobian_samples = 4;  // its samples: the batch's first
   std::vector<Index> jacobian_depths;  // --jacobian-depths: also d a_L / d a_l at these l
+  // --model (core/given_network.h): the network read from model_path replaces the flags' stack
+  // (depth, width, input-dim, classes and activations are set from it), with its own weights
+  // unless --weights-from init; --data: the batch, the first `batch` rows of data_path.
+  std::shared_ptr<const GivenNetwork> model;
+  std::string model_path;
+  bool model_weights = true;
+  std::shared_ptr<const GivenBatch> data;
+  std::string data_path;
 
   std::vector<Index> widths() const;  // n_0 .. n_L
   // The dense layers a run records: depth, plus the residual stream's input projection when
@@ -80,6 +90,7 @@ struct RunResult {
   std::optional<JacobianStats> jacobian;  // --jacobian, from a finite forward pass
   std::vector<double> jacobian_log10_s2;  // and its resolved s^2, log10 (resolved_log10_s2)
   std::vector<PartialJacobianStats> jacobian_partials;  // --jacobian-depths, in the order given
+  std::vector<std::string> layer_names;  // --model: each hidden layer's name in the file; else empty
 };
 
 struct AnalysisResult {

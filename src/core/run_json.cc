@@ -66,6 +66,11 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
   add_residual_keys(j, c, every_key);
   add_norm_keys(j, c, every_key);
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
+  if (c.model) {  // only with --model: documents and run_ids without it stay as they were
+    j["model"] = c.model_path;
+    j["weights-from"] = c.model_weights ? "model" : "init";
+  }
+  if (c.data) j["data"] = c.data_path;
   if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
     j["jacobian"] = true;
     j["jacobian-samples"] = c.jacobian_samples;
@@ -97,7 +102,12 @@ ojson jacobian_json(const JacobianStats& s) {
 
 ojson run_json(const RunResult& r) {
   ojson layers = ojson::array();
-  for (const LayerStats& l : r.pass.layers) layers.push_back(layer_json(l));
+  for (const LayerStats& l : r.pass.layers) {
+    layers.push_back(layer_json(l));
+    // --model: the layer's name in the file
+    if (static_cast<std::size_t>(l.layer) <= r.layer_names.size())
+      layers.back()["name"] = r.layer_names[static_cast<std::size_t>(l.layer) - 1];
+  }
   ojson j = {{"activation", r.activation},
           {"init", r.init},
           {"finite", r.pass.overflow_layer == 0},

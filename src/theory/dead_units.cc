@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/stats.h"
 #include "theory/quadrature.h"
 
 namespace gf {

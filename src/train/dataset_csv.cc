@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <sstream>
 #include <sys/stat.h>
@@ -202,12 +203,13 @@ Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec) {
   for (std::size_t k = 0; k < names.size(); ++k) class_of[names[k]] = static_cast<std::uint32_t>(k);
 
   // Held-out rows: the first round(n * test_frac) of a random permutation.
-  const Index n_test = static_cast<Index>(std::llround(static_cast<double>(n) * spec.test_frac));
+  const Index n_test = spec.file_order ? 0 : static_cast<Index>(std::llround(static_cast<double>(n) * spec.test_frac));
   if (n - n_test < 1)
     throw UsageError(fmt::format("--test-frac {:g}: {} has {} rows, which leaves none for training", spec.test_frac,
                                  spec.path, n));
-  const std::vector<std::uint32_t> perm =
+  std::vector<std::uint32_t> perm =
       random_permutation({spec.seed, Stream::data_split, 0}, static_cast<std::uint32_t>(n));
+  if (spec.file_order) std::iota(perm.begin(), perm.end(), 0u);
 
   Dataset out;
   out.name = spec.path;

@@ -16,6 +16,7 @@ struct CsvDataSpec {
   std::string label_col;    // a header name, or a column number (1 = first, -1 = last); "" = last
   double test_frac = 0.2;   // share of rows held out, chosen at random by `seed`
   std::uint64_t seed = 0;   // --data-seed
+  bool file_order = false;  // every row in x_train in file order, none held out (analyze --data)
 };
 
 Dataset read_csv_dataset(const CsvDataSpec& spec);

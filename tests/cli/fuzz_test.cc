@@ -113,4 +113,5 @@ void replay(const std::string& target, const std::function<void(std::string_view
 
 TEST_CASE("fuzz replay: config files") { replay("config", gf::fuzz::config); }
 TEST_CASE("fuzz replay: CSV data") { replay("csv", gf::fuzz::csv); }
+TEST_CASE("fuzz replay: ONNX models") { replay("onnx", gf::fuzz::onnx); }
 TEST_CASE("fuzz replay: JSONL records") { replay("records", gf::fuzz::records); }

@@ -1,0 +1,129 @@
+#include "cli/model_options.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <fmt/format.h>
+
+#include "base/errors.h"
+#include "config/validators.h"
+#include "model/onnx_map.h"
+#include "model/onnx_read.h"
+#include "train/dataset_csv.h"
+
+namespace gf {
+
+namespace {
+
+// The flags that build the network --model replaces.
+constexpr const char* kNetworkFlags[] = {"--activation", "--depth",          "--width", "--input-dim",
+                                         "--classes",    "--residual",       "--residual-scale",
+                                         "--norm",       "--norm-position",  "--norm-eps"};
+
+// The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
+// indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).
+std::shared_ptr<GivenBatch> read_batch(const ModelOptions& m, const GivenNetwork& g, Index& batch) {
+  CsvDataSpec spec;
+  spec.path = m.data;
+  spec.label_col = m.label_col;
+  spec.file_order = true;
+  const Dataset d = read_csv_dataset(spec);
+  if (d.features != g.input_width)
+    throw UsageError(fmt::format("--data {}: {} feature columns, but the model reads {} inputs", m.data, d.features,
+                                 g.input_width));
+  const Index classes = g.ops.back().width;
+  std::vector<std::uint32_t> index_of;
+  for (const std::string& name : d.class_names) {
+    std::uint32_t k = 0;
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), k);
+    if (ec != std::errc() || end != name.data() + name.size() || k >= static_cast<std::uint64_t>(classes))
+      throw UsageError(fmt::format("--label-col: label '{}' in {} is not a class index; the model has {} outputs, so "
+                                   "labels are 0 to {}",
+                                   name, m.data, classes, classes - 1));
+    index_of.push_back(k);
+  }
+  batch = std::min(batch, d.n_train());
+  auto out = std::make_shared<GivenBatch>();
+  out->x = d.x_train.topRows(batch);
+  for (Index i = 0; i < batch; ++i) out->labels.push_back(index_of[d.y_train[static_cast<std::size_t>(i)]]);
+  return out;
+}
+
+}  // namespace
+
+void add_model_options(CLI::App& cmd, ModelOptions& m) {
+  CLI::Option* model =
+      cmd.add_option("--model", m.model,
+                     "Your own network: an ONNX file of dense layers (Gemm or MatMul + Add, each with its "
+                     "activation; the last linear layer is the head, the loss comes after it). Replaces "
+                     "-a, -d, -w, --input-dim, --classes, --residual and --norm; `gradflow list --model FILE` "
+                     "shows the layers it maps")
+          ->type_name("FILE.onnx")
+          ->group("Model");
+  for (const char* flag : kNetworkFlags)
+    if (CLI::Option* other = cmd.get_option_no_throw(flag)) model->excludes(other);
+  cmd.add_option("--weights-from", m.weights_from,
+                 "With --model: model (its own weights) or init (fresh weights drawn by --init and its "
+                 "companions, keeping its architecture)")
+      ->type_name("WHERE")
+      ->default_str("model")
+      ->check(one_of({"model", "init"}))
+      ->group("Model");
+  cmd.add_option("--data", m.data,
+                 "With --model: a CSV batch (header, numeric features, a label column of class indices); the "
+                 "first -b rows in file order (all when fewer). Without it, inputs are drawn by --input")
+      ->type_name("FILE.csv")
+      ->group("Model");
+  cmd.add_option("--label-col", m.label_col, "With --data: the label column, by header name or number (1 = first, -1 = last)")
+      ->type_name("COL")
+      ->default_str("-1")
+      ->group("Model");
+}
+
+void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
+  if (m.model.empty()) {
+    if (m.weights_from != "model") throw UsageError("--weights-from: give --model FILE.onnx (it says whose weights)");
+    if (!m.data.empty()) throw UsageError("--data: give --model FILE.onnx; analyze's own networks draw their inputs");
+    if (!m.label_col.empty()) throw UsageError("--label-col: give --data FILE.csv with --model FILE.onnx");
+    return;
+  }
+  if (!m.label_col.empty() && m.data.empty()) throw UsageError("--label-col: give --data FILE.csv");
+  c.model_weights = m.weights_from == "model";
+  if (c.model_weights) {
+    const AnalysisConfig defaults;
+    const char* drawn = c.init != defaults.init ? "--init"
+                        : c.sigma_w2            ? "--sigma-w2"
+                        : c.weight_std          ? "--weight-std"
+                        : c.gain                ? "--gain"
+                        : c.bias_init != 0      ? "--bias-init"
+                        : c.sigma_b2            ? "--sigma-b2"
+                        : c.weights == WeightsMode::regenerate ? "--weights regenerate"
+                                                               : nullptr;
+    if (drawn)
+      throw UsageError(fmt::format("{} draws fresh weights, and --model uses the model's own: add --weights-from init, "
+                                   "or drop {}",
+                                   drawn, drawn));
+  }
+  auto g = std::make_shared<GivenNetwork>(map_onnx(read_onnx_file(m.model), m.model));
+  if (!m.data.empty()) {
+    if (c.input != AnalysisConfig{}.input)
+      throw UsageError(fmt::format("--input {} draws the inputs, and --data {} gives them: drop one", input_name(c.input),
+                                   m.data));
+    c.data = read_batch(m, *g, c.batch);
+    c.data_path = m.data;
+  }
+  use_model(std::move(g), m.model, c);
+}
+
+void use_model(std::shared_ptr<const GivenNetwork> g, std::string path, AnalysisConfig& c) {
+  c.depth = static_cast<Index>(g->ops.size()) - 1;
+  c.width.clear();
+  for (Index l = 0; l < c.depth; ++l) c.width.push_back(g->ops[static_cast<std::size_t>(l)].width);
+  c.input_dim = g->input_width;
+  c.classes = g->ops.back().width;
+  c.activations = {std::string(g->ops.front().activation->name)};
+  if (g->ops.front().activation->name == "leaky_relu") c.leaky_slope = g->ops.front().activation_param;
+  c.model = std::move(g);
+  c.model_path = std::move(path);
+}
+
+}  // namespace gf

@@ -1,0 +1,41 @@
+#include "core/given_network.h"
+
+#include <fmt/format.h>
+
+namespace gf {
+
+template <class T>
+void load_given_weights(const GivenNetwork& g, Params<T>& p) {
+  for (std::size_t k = 0; k < g.W.size(); ++k) {
+    p.W[k + 1] = g.W[k].template cast<T>();
+    p.b[k + 1] = g.b[k].template cast<T>();
+  }
+}
+
+template <class T>
+void load_given_batch(const GivenBatch& d, LossKind loss, Workspace<T>& ws) {
+  ws.A[0] = d.x.topRows(ws.batch).template cast<T>();
+  for (Index i = 0; i < ws.batch; ++i) ws.labels[static_cast<std::size_t>(i)] = d.labels[static_cast<std::size_t>(i)];
+  if (loss == LossKind::mse) {
+    ws.targets.setZero();
+    for (Index i = 0; i < ws.batch; ++i) ws.targets(i, ws.labels[static_cast<std::size_t>(i)]) = T(1);
+  }
+}
+
+std::string given_layers_text(const GivenNetwork& g) {
+  std::string out;
+  for (std::size_t k = 0; k < g.ops.size(); ++k) {
+    const LayerOp& op = g.ops[k];
+    if (!out.empty()) out += ", ";
+    out += op.kind == OpKind::head ? fmt::format("head {} ({})", g.names[k], op.width)
+                                   : fmt::format("{} ({}, {})", g.names[k], op.width, op.activation->name);
+  }
+  return out;
+}
+
+template void load_given_weights(const GivenNetwork&, Params<float>&);
+template void load_given_weights(const GivenNetwork&, Params<double>&);
+template void load_given_batch(const GivenBatch&, LossKind, Workspace<float>&);
+template void load_given_batch(const GivenBatch&, LossKind, Workspace<double>&);
+
+}  // namespace gf

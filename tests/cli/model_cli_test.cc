@@ -1,0 +1,136 @@
+// analyze --model and list --model through the real binary, against PyTorch autograd's float64
+// gradients of the same models on the same batch (tests/fixtures/make_onnx_fixtures.py wrote
+// the fixtures and reference.json), and the refusals: exit 2 with the flag, node or file named.
+#include <cmath>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "process.h"
+
+using namespace gf::test;
+
+namespace {
+
+const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
+
+std::vector<std::string> model_args(const std::string& model, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"analyze", "--model", kFixtures + model, "--data", kFixtures + "batch.csv",
+                                   "--label-col", "y", "-b", "32", "--format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("--model: grad_weight_log10 per layer agrees with PyTorch autograd in f64 within 1e-6 decades") {
+  const auto ref = nlohmann::json::parse(read_file(kFixtures + "reference.json"));
+  for (const std::string model : {"mlp.onnx", "mlp_matmul.onnx", "mlp_smooth.onnx"})
+    for (const std::string loss : {"xent", "mse"}) {
+      CAPTURE(model);
+      CAPTURE(loss);
+      const ProcessResult r = run_gradflow(model_args(model, {"--dtype", "f64", "--loss", loss}));
+      REQUIRE(r.exit_code == 0);
+      const auto doc = nlohmann::json::parse(r.out);
+      CHECK(doc["config"]["model"] == kFixtures + model);
+      CHECK(doc["config"]["weights-from"] == "model");
+      const auto& layers = doc["runs"][0]["layers"];
+      const auto& expected = ref[model][loss]["grad_weight_log10"];
+      CHECK(layers[0]["name"] == (model == "mlp_matmul.onnx" ? "layer1.w" : "0.weight"));
+      REQUIRE(layers.size() == expected.size());
+      for (std::size_t l = 0; l < layers.size(); ++l) {
+        CAPTURE(l);
+        CHECK(std::abs(layers[l]["grad_weight_log10"].get<double>() - expected[l].get<double>()) < 1e-6);
+      }
+      // f32: the same model within f32 rounding.
+      const ProcessResult f32 = run_gradflow(model_args(model, {"--dtype", "f32", "--loss", loss}));
+      REQUIRE(f32.exit_code == 0);
+      const auto& l32 = nlohmann::json::parse(f32.out)["runs"][0]["layers"];
+      for (std::size_t l = 0; l < l32.size(); ++l)
+        CHECK(std::abs(l32[l]["grad_weight_log10"].get<double>() - expected[l].get<double>()) < 1e-4);
+    }
+}
+
+TEST_CASE("--model: byte-identical JSON for any --threads; --weights-from init draws other weights") {
+  const ProcessResult one = run_gradflow(model_args("mlp.onnx", {"--threads", "1"}));
+  const ProcessResult two = run_gradflow(model_args("mlp.onnx", {"--threads", "2"}));
+  REQUIRE(one.exit_code == 0);
+  CHECK(one.out == two.out);
+  const ProcessResult fresh = run_gradflow(model_args("mlp.onnx", {"--weights-from", "init", "--init", "he_normal"}));
+  REQUIRE(fresh.exit_code == 0);
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(fresh.out);
+  CHECK(b["config"]["weights-from"] == "init");
+  CHECK(b["config"]["width"] == a["config"]["width"]);
+  CHECK(a["runs"][0]["layers"][0]["weight_log10"] != b["runs"][0]["layers"][0]["weight_log10"]);
+  // Without --data, analyze's drawn inputs at the model's input width.
+  const ProcessResult drawn = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "-b", "16", "--format", "json"});
+  REQUIRE(drawn.exit_code == 0);
+  const auto d = nlohmann::json::parse(drawn.out);
+  CHECK(d["config"]["input-dim"] == 6);
+  CHECK(!d["config"].contains("data"));
+}
+
+TEST_CASE("--model: refusals name the node, the flag or the file; exit 2") {
+  const ProcessResult conv = run_gradflow({"analyze", "--model", kFixtures + "conv.onnx"});
+  CHECK(conv.exit_code == 2);
+  CHECK(conv.err.find("node '/0/Conv' (Conv) is not supported; gradflow reads dense networks: Gemm, MatMul") !=
+        std::string::npos);
+  CHECK(conv.out.empty());
+  const ProcessResult listed = run_gradflow({"list", "--model", kFixtures + "conv.onnx"});
+  CHECK(listed.exit_code == 2);
+  CHECK(listed.err.find("(Conv) is not supported") != std::string::npos);
+
+  const ProcessResult depth = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "-d", "3"});
+  CHECK(depth.exit_code == 2);
+  CHECK(depth.err.find("--depth excludes --model") != std::string::npos);
+  const ProcessResult init = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--init", "he_normal"});
+  CHECK(init.exit_code == 2);
+  CHECK(init.err.find("--init draws fresh weights") != std::string::npos);
+  const ProcessResult from = run_gradflow({"analyze", "--weights-from", "init"});
+  CHECK(from.exit_code == 2);
+  CHECK(from.err.find("--weights-from") != std::string::npos);
+  const ProcessResult bad_from = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--weights-from", "disk"});
+  CHECK(bad_from.exit_code == 2);
+  CHECK(bad_from.err.find("--weights-from") != std::string::npos);
+
+  const ProcessResult input = run_gradflow(model_args("mlp.onnx", {"--input", "uniform"}));
+  CHECK(input.exit_code == 2);
+  CHECK(input.err.find("--input uniform draws the inputs, and --data") != std::string::npos);
+
+  const std::string dir = temp_dir();
+  write_file(dir + "/labels.csv", "a,b,c,d,e,f,y\n1,2,3,4,5,6,0\n1,2,3,4,5,6,7\n");
+  const ProcessResult label = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--data", dir + "/labels.csv"});
+  CHECK(label.exit_code == 2);
+  CHECK(label.err.find("--label-col: label '7'") != std::string::npos);
+  write_file(dir + "/narrow.csv", "a,b,y\n1,2,0\n3,4,1\n");
+  const ProcessResult narrow = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--data", dir + "/narrow.csv"});
+  CHECK(narrow.exit_code == 2);
+  CHECK(narrow.err.find("2 feature columns, but the model reads 6 inputs") != std::string::npos);
+
+  // Untrusted files: truncated, not protobuf, missing, a directory.
+  const std::string bytes = read_file(kFixtures + "mlp.onnx");
+  write_file(dir + "/cut.onnx", bytes.substr(0, bytes.size() / 2));
+  write_file(dir + "/text.onnx", "this is not a model\n");
+  for (const std::string& path : {dir + "/cut.onnx", dir + "/text.onnx", dir + "/missing.onnx", dir}) {
+    CAPTURE(path);
+    const ProcessResult r = run_gradflow({"analyze", "--model", path});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("gradflow: error: --model: '" + path + "'") != std::string::npos);
+  }
+}
+
+TEST_CASE("list --model: the layers gradflow maps, with the file's names") {
+  const ProcessResult r = run_gradflow({"list", "--model", kFixtures + "mlp_matmul.onnx", "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc["input_width"] == 6);
+  REQUIRE(doc["layers"].size() == 3);
+  CHECK(doc["layers"][0]["name"] == "layer1.w");
+  CHECK(doc["layers"][0]["activation"] == "leaky_relu");
+  CHECK(doc["layers"][1]["activation"] == "sigmoid");
+  CHECK(doc["layers"][2]["kind"] == "head");
+  CHECK(doc["layers"][2]["width"] == 3);
+  const ProcessResult table = run_gradflow({"list", "--model", kFixtures + "mlp.onnx"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("0.weight") != std::string::npos);
+  CHECK(table.out.find("tanh") != std::string::npos);
+}
