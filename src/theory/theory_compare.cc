@@ -68,14 +68,16 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "residual blocks (Yang & Schoenholz 2017): the stream does not settle at q* but adds alpha^2 E[F^2] per "
         "block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 above are those of the "
         "branches' layers as a plain stack{}",
-        r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks only" : ""));
+        r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks without norms only" : ""));
   if (c.norm != NormKind::none)
     notes.push_back(fmt::format(
         "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
         "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = {:.4g} "
         "(E[phi'^2] / E[phi^2] as width grows, without biases: 1 for relu); the correlation map through a norm "
-        "is not modelled",
-        norm_name(c.norm), t.fixed.q_star, t.fixed.chi_1));
+        "is not modelled{}",
+        norm_name(c.norm), t.fixed.q_star, t.fixed.chi_1,
+        r.jacobian ? "; nor is the Jacobian's spectrum (its free-probability prediction is for plain stacks without norms)"
+                   : ""));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)
@@ -172,7 +174,7 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaN;
   t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaN;
   compare_blocks(r, t);
-  if (r.jacobian && t.predicted_blocks.empty()) t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
+  if (r.jacobian && t.predicted_blocks.empty() && c.norm == NormKind::none) t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
   t.notes = notes_for(c, r, m, t);
   return t;
 }
