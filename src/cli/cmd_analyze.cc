@@ -152,6 +152,14 @@ int run_one_seed(const AnalyzeOptions& o) {
     throw UsageError(fmt::format("--theory models plain stacks without norms: the mean field of --norm {} (Yang et al. "
                                  "2019 for BatchNorm) is not implemented yet; drop --theory, or give --norm none",
                                  norm_name(o.config.norm)));
+  if (o.theory && !o.config.arch_ops.empty())
+    throw UsageError(fmt::format("--theory models a plain stack of one activation, and --arch {} is not one; drop "
+                                 "--theory",
+                                 o.config.arch));
+  if (o.theory && o.config.dropout != 0)
+    throw UsageError(fmt::format("--theory with --dropout {}: the mean field of a dropped-out network is not "
+                                 "implemented; drop --theory, or give --dropout 0",
+                                 o.config.dropout));
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)
