@@ -3,6 +3,7 @@
 // conflicting flags are refused by name, and dropout's documents do not depend on --threads.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "process.h"
@@ -135,4 +136,22 @@ TEST_CASE("--dropout: a sweep axis, byte-identical documents for -j 1 and -j 3")
   REQUIRE(s.exit_code == 0);
   CHECK(std::count(s.out.begin(), s.out.end(), '\n') == 3);
   CHECK(s.out.find("\"dropout\":0.25") != std::string::npos);
+}
+
+TEST_CASE("configs/arch: every example runs from the README's command, which names it") {
+  const std::string readme = read_file(std::string(GRADFLOW_SOURCE_DIR) + "/README.md");
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(GRADFLOW_SOURCE_DIR) + "/configs/arch")) {
+    if (e.path().extension() != ".json") continue;
+    CAPTURE(e.path());
+    ++n;
+    CHECK(readme.find("configs/arch/" + e.path().filename().string()) != std::string::npos);
+    CHECK(json::parse(read_file(e.path()))["description"].get<std::string>().size() > 40);
+    const ProcessResult r = run_gradflow({"analyze", "--arch", e.path().string(), "-b", "16", "--format", "json"});
+    REQUIRE(r.exit_code == 0);
+    const json doc = json::parse(r.out);
+    CHECK(doc["config"]["arch"] == e.path().string());  // neither example is a flag form
+    CHECK(doc["runs"][0]["finite"] == true);
+  }
+  CHECK(n >= 2);
 }
