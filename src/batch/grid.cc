@@ -22,7 +22,7 @@ const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batc
                                             "jacobian-samples", "residual"};
 // The threshold flags (summary.h) are real axes too.
 const std::set<std::string> kRealAxes = {"leaky-slope", "sigma-w2", "weight-std", "bias-init", "sigma-b2",
-                                         "sat-eps",     "gain",     "saturated-when", "norm-eps"};
+                                         "sat-eps",     "gain",     "saturated-when", "norm-eps", "dropout"};
 // Options that never change a result (so are not part of a run's config or run_id): one value.
 const std::set<std::string> kSingleValued = {"weights", "max-memory"};
 // Options whose one value may be a list, written in brackets in a sweep ([64,32,16]): a plain
@@ -165,12 +165,14 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
 
 Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_unique<Resolver>()) {
   std::unique_ptr<PointParser> parser = resolver_->take();
+  bool arch_given = false;
+  for (std::size_t k = 0; k < g.names.size(); ++k) arch_given = arch_given || (g.names[k] == "arch" && !g.given[k].empty());
   for (std::size_t k = 0; k < g.names.size(); ++k) {
     const std::string& name = g.names[k];
     Axis axis{name, kind_of(name), {}};
     if (!g.given[k].empty()) {
       axis.values = axis_values(name, axis.kind, g.given[k], kBracketLists.count(name) > 0, max_runs);
-    } else if (name == "activation") {
+    } else if (name == "activation" && !arch_given) {  // --arch names its own activations
       axis.values = AnalysisConfig{}.activations;  // analyze's default: sigmoid, tanh, relu
     } else {
       continue;

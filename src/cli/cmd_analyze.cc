@@ -161,6 +161,14 @@ int run_one_seed(const AnalyzeOptions& o) {
     throw UsageError(fmt::format("--theory models --norm {} in plain stacks only, not in residual blocks (--residual {}); "
                                  "drop --theory, --norm or --residual",
                                  norm_name(o.config.norm), o.config.residual));
+  if (o.theory && !o.config.arch_ops.empty())
+    throw UsageError(fmt::format("--theory models a plain stack of one activation, and --arch {} is not one; drop "
+                                 "--theory",
+                                 o.config.arch));
+  if (o.theory && o.config.dropout != 0)
+    throw UsageError(fmt::format("--theory with --dropout {}: the mean field of a dropped-out network is not "
+                                 "implemented; drop --theory, or give --dropout 0",
+                                 o.config.dropout));
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)

@@ -2,8 +2,11 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits>
 
+#include "base/errors.h"
+#include "config/arch_file.h"
 #include "config/validators.h"
 #include "core/summary.h"
 
@@ -110,6 +113,39 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->type_name("EPS")
       ->default_str("1e-5")
       ->transform(real_number(0, kInf, true))
+      ->group("Network");
+  cmd.add_option("--dropout", c.dropout,
+                 "Inverted dropout after every hidden activation: a = phi(h) m / (1 - p), m ~ Bernoulli(1 - p), "
+                 "not after the head; in a residual net after each branch activation (not on the stream, the "
+                 "input projection or a branch's linear last layer). The mask depends only on seed, layer, sample "
+                 "and unit (train: and the step; evaluation without dropout); analyze measures the masked network "
+                 "at init, its saturation and dead-unit statistics still at phi's input. Not with --theory or "
+                 "--jacobian")
+      ->type_name("P")
+      ->default_str("0")
+      ->transform(real_number(0, 1, false, true))
+      ->group("Network");
+
+  // Added after every flag it replaces: CLI11 runs callbacks in the order options were added, so
+  // --input-dim is known when the file is read, and so is which of those flags were given.
+  cmd.add_option("--arch", c.arch,
+                 "The whole network from a JSON file, for what the flags cannot say: per-layer width, activation "
+                 "(and its parameter), norm, dropout, and residual blocks of any layers (README: \"--arch\"; "
+                 "configs/arch/). Replaces -a, -d, -w, --leaky-slope, --residual, --residual-scale, --norm, "
+                 "--norm-position, --norm-eps and --dropout")
+      ->type_name("FILE")
+      ->each([&cmd, &c](const std::string& path) {
+        std::vector<std::string> given;
+        for (const char* name : {"--activation", "--depth", "--width", "--leaky-slope", "--residual",
+                                 "--residual-scale", "--norm", "--norm-position", "--norm-eps", "--dropout"})
+          if (cmd.count(name) > 0) given.emplace_back(name);
+        if (!given.empty())
+          throw UsageError(fmt::format("--arch {} gives the whole network, and {} {} part of it too: drop {}, or "
+                                       "say it in the file",
+                                       path, fmt::join(given, ", "), given.size() == 1 ? "sets" : "set",
+                                       given.size() == 1 ? "it" : "them"));
+        load_arch(path, c);
+      })
       ->group("Network");
 
   std::string init_help =

@@ -117,8 +117,10 @@ namespace {
 
 void validate_residual(const AnalysisConfig& c) {
   c.residual_alpha();
+  bool arch_blocks = false;
+  for (const LayerOp& op : c.arch_ops) arch_blocks = arch_blocks || op.kind == OpKind::skip_add;
   if (c.residual == 0) {
-    if (c.init == kFixup)
+    if (c.init == kFixup && !arch_blocks)
       throw UsageError("--init fixup scales the branches of residual blocks, and this is a plain stack: add "
                        "--residual K (e.g. --residual 2), or choose another --init");
     return;
@@ -166,6 +168,36 @@ void validate_norm(const AnalysisConfig& c) {
                      "Jacobian d a_L / d x is not defined; drop --jacobian, or give --norm layer, rms or none");
 }
 
+// One init for the whole net: --init auto must mean one scheme for every activation of --arch.
+void validate_arch(const AnalysisConfig& c) {
+  const Activation* first = nullptr;
+  for (std::size_t i = 0; i < c.arch_ops.size(); ++i) {
+    const LayerOp& op = c.arch_ops[i];
+    if (op.kind == OpKind::skip_add || op.activation->name == "identity") continue;  // linear layers follow the net's
+    if (!first) first = op.activation;
+    if ((c.init == "auto" || c.init == kFixup) && !c.weight_std && !c.sigma_w2 && op.activation->auto_init != first->auto_init)
+      throw UsageError(fmt::format("--arch {}: {}: {} would get {} and {} {}, but one --init draws the whole net; "
+                                   "give --init (e.g. --init {})",
+                                   c.arch, c.arch_entries[i], op.activation->name, op.activation->auto_init,
+                                   first->name, first->auto_init, first->auto_init));
+  }
+}
+
+void validate_dropout(const AnalysisConfig& c) {
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw UsageError(fmt::format("--dropout {}: the probability of dropping a unit must be in [0, 1) (0: no dropout)",
+                                 c.dropout));
+  if (c.dropout != 0 && c.jacobian)
+    throw UsageError(fmt::format("--jacobian with --dropout {}: the Jacobian of a randomly masked network is not "
+                                 "implemented; drop --jacobian, or give --dropout 0",
+                                 c.dropout));
+  for (std::size_t i = 0; i < c.arch_ops.size(); ++i)
+    if (c.arch_ops[i].dropout != 0 && c.jacobian)
+      throw UsageError(fmt::format("--jacobian with --arch {}: {} has dropout, and the Jacobian of a randomly masked "
+                                   "network is not implemented; drop --jacobian, or the dropout",
+                                   c.arch, c.arch_entries[i]));
+}
+
 }  // namespace
 
 void validate(const AnalysisConfig& c) {
@@ -198,6 +230,8 @@ void validate(const AnalysisConfig& c) {
   }
   validate_residual(c);
   validate_norm(c);
+  validate_dropout(c);
+  validate_arch(c);
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
   if (c.jacobian && c.jacobian_samples > c.batch)
@@ -221,10 +255,19 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   NetworkSpec s;
   const std::vector<Index> w = c.widths();
   s.input_width = w.front();
-  s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes, c.norm, c.norm_eps)
+  if (!c.arch_ops.empty()) {
+    s.ops = c.arch_ops;
+    s.ops.push_back({OpKind::head, c.classes, nullptr, 0});
+    if (const std::optional<OpListError> e = check_ops(s.input_width, s.ops))
+      throw UsageError(fmt::format("--arch {}: {}: {}", c.arch,
+                                   e->op < c.arch_entries.size() ? c.arch_entries[e->op] : "layers", e->message));
+  } else {
+    s.ops = c.residual == 0 ? plain_stack({w.begin() + 1, w.end()}, act, c.leaky_slope, c.classes, c.norm, c.norm_eps)
                           : residual_stack(w[0], w[1], c.depth / c.residual, c.residual, act, c.leaky_slope,
                                            c.residual_alpha(), c.classes, c.norm, c.norm_position, c.norm_eps);
-  if (c.model) {
+    set_dropout(s.ops, c.dropout);
+  }
+  if (c.model) {  // --model: the file's network (core/given_network.h)
     s.input_width = c.model->input_width;
     s.ops = c.model->ops;
   }

@@ -45,6 +45,16 @@ struct AnalysisConfig {
   NormKind norm = NormKind::none;
   double norm_eps = 1e-5;
   NormPosition norm_position = NormPosition::pre;  // residual nets: where each block's norm sits
+  // --dropout p (core/dropout.h): after every hidden activation (residual nets: each branch
+  // activation); 0: none.
+  double dropout = 0;
+  // --arch FILE (config/arch_file.h): the file's name, and its hidden layers as ops (network_spec
+  // adds the head) with each op's entry in the file ("layers[2].block[0]") for messages. Without
+  // ops when the file says only what flags can say: then the flags are set from it instead (the
+  // same network, the same document as the flag form).
+  std::string arch;
+  std::vector<LayerOp> arch_ops;
+  std::vector<std::string> arch_entries;
   Dtype dtype = Dtype::f32;
   Thresholds thresholds;
   WeightsMode weights = WeightsMode::automatic;

@@ -5,6 +5,8 @@
 //
 // Slots: op k (1-based) writes the workspace's A[k] and D[k], owns Params::W[k] and b[k], and
 // is row k - 1 of PassResult::layers. The head is the last op, slot L + 1.
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "base/tensor.h"
@@ -48,6 +50,12 @@ struct LayerOp {
   // normalisation, and its eps (sigma = sqrt(variance + eps)).
   NormKind norm = NormKind::none;
   double norm_eps = 1e-5;
+  // Inverted dropout after the activation, a = phi(h) m / (1 - p), m ~ Bernoulli(1 - p)
+  // (core/dropout); 0: none. Only on layers with an activation (dense, dense_norm, branch_in, and
+  // the dense layers inside a branch), never on a linear layer or the head.
+  double dropout = 0;
+
+  bool operator==(const LayerOp&) const = default;
 };
 
 // The kind's name in messages ("dense").
@@ -67,5 +75,22 @@ std::vector<LayerOp> plain_stack(const std::vector<Index>& hidden, const Activat
 std::vector<LayerOp> residual_stack(Index input_width, Index n, Index blocks, Index K, const Activation& act,
                                     double param, double alpha, Index classes, NormKind norm = NormKind::none,
                                     NormPosition position = NormPosition::pre, double norm_eps = 1e-5);
+
+// What is wrong with an op list, if anything: the first bad op's index in the list (0-based)
+// and why, in words ("block 2: its layers have width 64 but the stream it adds to has 32").
+struct OpListError {
+  std::size_t op = 0;
+  std::string message;
+};
+// The one check of a network's op list, for every producer of one (the flags' builders,
+// --arch, an imported model): head last and only there; widths >= 1; an activation on every
+// dense layer; dropout in [0, 1) and only after an activation; a norm where its kind allows one;
+// residual blocks numbered 1, 2, ... in order, each branch_in, dense..., skip_add (K >= 2) at
+// the stream's width with a linear last layer, the skip reading the slot before the block.
+std::optional<OpListError> check_ops(Index input_width, const std::vector<LayerOp>& ops);
+
+// --dropout p on every hidden activation of `ops`: each dense layer but the linear ones of a
+// residual net (its input projection, each branch's last layer) and the head.
+void set_dropout(std::vector<LayerOp>& ops, double p);
 
 }  // namespace gf

@@ -6,6 +6,7 @@
 
 #include "base/parallel.h"
 #include "base/reduce.h"
+#include "core/dropout.h"
 #include "core/layer.h"
 
 namespace gf {
@@ -103,6 +104,7 @@ bool dense_forward(Pass<T>& pass, Index l) {
   LayerStats& st = pass.out.layers[static_cast<std::size_t>(l - 1)];
   // Training needs the slopes at true scale; only analyze's carried log scale can absorb a shift.
   if (total.slope_underflow > 0 && pass.policy.analyze()) rescale_slopes(op, p, ws, pass.policy.threads, l, W, st);
+  dropout_forward(pass, l);  // after the statistics: they describe phi's input, as without dropout
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include "base/errors.h"
 #include "base/parallel.h"
 #include "base/reduce.h"
+#include "core/dropout.h"
 #include "core/layer.h"
 #include "core/op_dense.h"
 
@@ -193,7 +194,9 @@ bool dense_norm_forward(Pass<T>& pass, Index l) {
     ws.forward_parts[blk].weight_sumsq = ws.sumsq_parts[blk];
   });
   ForwardPartial total;
-  return finish_forward(pass, l, total);
+  if (!finish_forward(pass, l, total)) return false;
+  dropout_forward(pass, l);
+  return true;
 }
 
 // analyze: d_u is renormalised as every layer's gradient is (op_dense.cc), its norm carried in

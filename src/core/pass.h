@@ -2,6 +2,7 @@
 // What one pass over one batch shares between the walk (engine.cc) and the ops it calls
 // (core/op_<kind>, listed in core/op_table): the policy that says how gradients are treated, the results, and `Pass`,
 // the state every op's forward and backward reads and writes.
+#include <cstdint>
 #include <vector>
 
 #include "core/network.h"
@@ -42,6 +43,10 @@ struct PassPolicy {
   // set on steps whose record may be written.
   bool record_stats = true;
   GradientTap* tap = nullptr;   // analyze: keep true-scale d h and d W for a test
+  // --dropout: whether this pass drops units (train's evaluation passes do not), and the step
+  // whose mask it draws (analyze: 0; train: each step its own, core/dropout.h).
+  bool dropout = true;
+  std::uint64_t step = 0;
 
   bool analyze() const { return grads == nullptr; }
 };
@@ -50,9 +55,11 @@ template <class T>
 PassPolicy<T> analyze_policy(const NetworkSpec& s, GradientTap* tap = nullptr) {
   return {s.threads, nullptr, true, tap};
 }
+// Training's pass; `step` > 0: a training step, with its own dropout mask; 0: an evaluation
+// pass, without dropout.
 template <class T>
-PassPolicy<T> train_policy(int threads, Params<T>& grads, bool record_stats) {
-  return {threads, &grads, record_stats, nullptr};
+PassPolicy<T> train_policy(int threads, Params<T>& grads, bool record_stats, std::uint64_t step = 0) {
+  return {threads, &grads, record_stats, nullptr, step > 0, step};
 }
 
 // One pass in progress: what every op's forward and backward reads and writes. Between ops,

@@ -39,7 +39,8 @@ enum class Stream : std::uint32_t {
   data = 100,         // built-in datasets (see dataset_builtin.cc for the layer of each draw)
   data_split = 101,   // the CSV train/test split: one permutation, keyed by --data-seed
   batch_order = 102,  // mini-batch order: one permutation of the training set per epoch (layer)
-  user = 103,         // first number free for later uses
+  user = 103,         // first number free for later uses (tests draw their data from it)
+  dropout = 104,      // --dropout masks (core/dropout.cc): layer = the layer's slot
   bench = 199         // `gradflow bench`: the arrays it times (no printed number depends on them)
 };
 

@@ -40,6 +40,13 @@ void add_norm_keys(ojson& j, const AnalysisConfig& c, bool every_key) {
   if (c.residual != 0 || every_key) j["norm-position"] = norm_position_name(c.norm_position);
 }
 
+void add_dropout_key(ojson& j, const AnalysisConfig& c, bool every_key) {
+  if (c.dropout != 0 || every_key) j["dropout"] = c.dropout;
+  // --arch: only a file the flags cannot say (otherwise its flags are set, and the document is
+  // the flag form's); depth, width and activation then describe its layers only in part.
+  if (!c.arch_ops.empty()) j["arch"] = c.arch;
+}
+
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)
 // are left out, so that documents compare byte for byte.
 ojson config_json(const AnalysisConfig& c, bool every_key) {
@@ -65,6 +72,7 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
           {"dtype", dtype_name(c.dtype)}};
   add_residual_keys(j, c, every_key);
   add_norm_keys(j, c, every_key);
+  add_dropout_key(j, c, every_key);
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
   if (c.model) {  // only with --model: documents and run_ids without it stay as they were
     j["model"] = c.model_path;

@@ -27,6 +27,8 @@ nlohmann::ordered_json config_json(const AnalysisConfig& c, bool every_key = fal
 void add_residual_keys(nlohmann::ordered_json& j, const AnalysisConfig& c, bool every_key);
 // The same for --norm's keys.
 void add_norm_keys(nlohmann::ordered_json& j, const AnalysisConfig& c, bool every_key);
+// And --dropout's key.
+void add_dropout_key(nlohmann::ordered_json& j, const AnalysisConfig& c, bool every_key);
 nlohmann::ordered_json summary_json(const Summary& s);
 nlohmann::ordered_json layer_json(const LayerStats& l);
 // --jacobian's figures (jacobian_stats.h), keyed as declared.

@@ -54,6 +54,7 @@ ojson train_config_json(const TrainConfig& c, const DatasetInfo& d) {
           {"dtype", dtype_name(n.dtype)}};
   add_residual_keys(j, n, false);
   add_norm_keys(j, n, false);
+  add_dropout_key(j, n, false);
   for (const ThresholdFlag& f : threshold_flags())
     if (f.in_train) j[std::string(f.name)] = n.thresholds.*f.field;
   const ojson data = {{"data", dc.data},

@@ -68,14 +68,14 @@ class Trainer {
       const bool log = step % log_every == 0 || step == c_.steps;
       train_ws_.load(d_.x_train, d_.y_train, order_.next());
       PassResult& fo = step_pass_;
-      forward_pass(s_, p_, train_ws_, pass(log || check), fo);
+      forward_pass(s_, p_, train_ws_, pass(log || check, step), fo);
       if (!std::isfinite(fo.loss)) {
         diverge(step, fo.overflow_layer, fo.overflow_layer > s_.depth()
                                              ? std::string("the logits")
                                              : fmt::format("layer {} pre-activations", fo.overflow_layer));
         break;
       }
-      backward_pass(s_, p_, train_ws_, pass(log || check), fo);
+      backward_pass(s_, p_, train_ws_, pass(log || check, step), fo);
       if (const Index bad = nonfinite_gradient_layer(); bad != 0) {
         diverge(step, bad, bad > s_.depth() ? std::string("the head's weight gradient")
                                             : fmt::format("layer {} weight gradient", bad));
@@ -96,8 +96,11 @@ class Trainer {
     // many steps were taken (steps_done) and shows the last log step's measurements.
   }
 
-  // Training's pass: gradients into g_, and d W's statistics only for a step whose record may be written.
-  PassPolicy<T> pass(bool record_stats) { return train_policy<T>(threads_, g_, record_stats); }
+  // Training's pass: gradients into g_, and d W's statistics only for a step whose record may be
+  // written; `step` > 0 draws that step's dropout mask, 0 (evaluation) drops nothing.
+  PassPolicy<T> pass(bool record_stats, Index step = 0) {
+    return train_policy<T>(threads_, g_, record_stats, static_cast<std::uint64_t>(step));
+  }
 
   double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
@@ -172,8 +175,8 @@ class Trainer {
     for (Index s = kept_->step + 1; s < step; ++s) {  // the same steps again: the same numbers
       train_ws_.load(d_.x_train, d_.y_train, order_.next());
       PassResult& fo = step_pass_;
-      forward_pass(s_, p_, train_ws_, pass(false), fo);
-      backward_pass(s_, p_, train_ws_, pass(false), fo);
+      forward_pass(s_, p_, train_ws_, pass(false, s), fo);
+      backward_pass(s_, p_, train_ws_, pass(false, s), fo);
       opt_.step(p_, g_, nullptr);
       if (eval_error() <= c_.target_error) {
         run_.steps_to_target = s;
