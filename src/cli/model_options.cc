@@ -17,7 +17,7 @@ namespace {
 // The flags that build the network --model replaces.
 constexpr const char* kNetworkFlags[] = {"--activation", "--depth",          "--width", "--input-dim",
                                          "--classes",    "--residual",       "--residual-scale",
-                                         "--norm",       "--norm-position",  "--norm-eps"};
+                                         "--norm",       "--norm-position",  "--norm-eps", "--arch"};
 
 // The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
 // indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).
@@ -55,7 +55,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
       cmd.add_option("--model", m.model,
                      "Your own network: an ONNX file of dense layers (Gemm or MatMul + Add, each with its "
                      "activation; the last linear layer is the head, the loss comes after it). Replaces "
-                     "-a, -d, -w, --input-dim, --classes, --residual and --norm; `gradflow list --model FILE` "
+                     "-a, -d, -w, --input-dim, --classes, --residual, --norm and --arch; `gradflow list --model FILE` "
                      "shows the layers it maps")
           ->type_name("FILE.onnx")
           ->group("Model");

@@ -270,6 +270,7 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   if (c.model) {  // --model: the file's network (core/given_network.h)
     s.input_width = c.model->input_width;
     s.ops = c.model->ops;
+    set_dropout(s.ops, c.dropout);
   }
   s.batch = c.batch;
   s.input = c.input;

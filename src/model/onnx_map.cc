@@ -347,6 +347,8 @@ GivenNetwork Mapper::run() {
   net_.W.push_back(std::move(head.W));
   net_.b.push_back(std::move(head.b));
   net_.input_width = input_width;
+  if (const std::optional<OpListError> e = check_ops(input_width, net_.ops))  // the one check of every op list
+    fail(fmt::format("layer '{}': {}", net_.names[e->op], e->message));
   return std::move(net_);
 }
 
