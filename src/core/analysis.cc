@@ -313,7 +313,7 @@ template <class T>
 RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec spec) {
   RunResult r;
   r.activation = std::string(act.name);
-  r.init = spec.weight_init.label;
+  r.init = c.model && c.model_weights ? "the model's weights" : spec.weight_init.label;
   r.regenerated_weights = spec.regenerate_weights;
   Network<T> net(std::move(spec));
   network_draw(net);

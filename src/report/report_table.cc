@@ -57,8 +57,10 @@ std::string network_phrase(const AnalysisConfig& c) {
 namespace {
 
 std::string header_line(const AnalysisConfig& c) {
-  return fmt::format("gradflow analyze: {}, batch {}, input {}, loss {}, {}, seed {}\n", network_phrase(c), c.batch,
-                     input_name(c.input), loss_name(c.loss), dtype_name(c.dtype), c.seed);
+  const std::string network = c.model ? fmt::format("--model {}: {}", c.model_path, network_phrase(c)) : network_phrase(c);
+  const std::string input = c.data ? fmt::format("the first rows of {}", c.data_path) : std::string(input_name(c.input));
+  return fmt::format("gradflow analyze: {}, batch {}, input {}, loss {}, {}, seed {}\n", network, c.batch, input,
+                     loss_name(c.loss), dtype_name(c.dtype), c.seed);
 }
 
 Tone verdict_tone(std::string_view v) {

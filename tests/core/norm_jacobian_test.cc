@@ -8,6 +8,7 @@
 
 #include "closed_forms.h"
 #include "fd_check.h"
+#include "normed_config.h"
 #include "residual_config.h"
 #include "base/errors.h"
 #include "core/analysis.h"
@@ -103,21 +104,6 @@ double worst_against_differences(const AnalysisConfig& c, Index from = 0) {
   return worst;
 }
 
-AnalysisConfig normed(const char* act, NormKind norm) {
-  AnalysisConfig c;
-  c.activations = {act};
-  c.depth = 3;
-  c.width = {6};
-  c.input_dim = 5;
-  c.batch = 5;
-  c.sigma_b2 = 0.1;
-  c.norm = norm;
-  c.norm_eps = 1e-3;  // large enough that a missing eps would show
-  c.dtype = Dtype::f64;
-  c.threads = 1;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("--jacobian through layer and rms norms: J against central differences, plain and residual pre/post") {
@@ -126,8 +112,8 @@ TEST_CASE("--jacobian through layer and rms norms: J against central differences
     for (NormKind norm : {NormKind::layer, NormKind::rms}) {
       CAPTURE(act);
       CAPTURE(norm_name(norm));
-      const double plain = std::max(worst_against_differences(normed(act, norm)),
-                                    worst_against_differences(normed(act, norm), 1));  // and from layer 1
+      const double plain = std::max(worst_against_differences(small_normed(act, norm)),
+                                    worst_against_differences(small_normed(act, norm), 1));  // and from layer 1
       CHECK(plain < 1e-7);
       worst_all = std::max(worst_all, plain);
       for (NormPosition position : {NormPosition::pre, NormPosition::post})
@@ -165,7 +151,7 @@ TEST_CASE("LayerNorm at the top: J has the left null vector 1 / (phi'(u) g), so 
     // One linear layer, orthogonal: J = diag(g / sigma) P W is square (16, 16) and its only small
     // singular values are the norm's. (Saturated slopes, or a deep square product, have small
     // singular values of their own: the test would not be about the norm.)
-    AnalysisConfig c = normed("identity", norm);
+    AnalysisConfig c = small_normed("identity", norm);
     c.depth = 1;
     c.width = {16};
     c.input_dim = 16;

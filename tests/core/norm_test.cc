@@ -9,6 +9,7 @@
 
 #include "closed_forms.h"
 #include "fd_check.h"
+#include "normed_config.h"
 #include "core/analysis.h"
 #include "core/engine.h"
 #include "core/run_json.h"
@@ -74,23 +75,6 @@ struct Reference {
     return total / static_cast<double>(z.rows());
   }
 };
-
-AnalysisConfig small_normed(const std::string& act, NormKind norm, std::uint64_t seed) {
-  AnalysisConfig c;
-  c.activations = {act};
-  c.depth = 3;
-  c.width = {6};
-  c.input_dim = 5;
-  c.batch = 5;
-  c.classes = 4;
-  c.sigma_b2 = 0.1;
-  c.norm = norm;
-  c.norm_eps = 1e-3;  // large enough that a missing eps would show
-  c.dtype = Dtype::f64;
-  c.threads = 1;
-  c.seed = seed;
-  return c;
-}
 
 Reference reference_of(const AnalysisConfig& c, const Network<double>& net) {
   Reference ref{c.activations[0], c.norm, c.norm_eps, {}, {}, {}, {}, net.ws.A[0], net.ws.labels};
