@@ -44,7 +44,8 @@ TEST_CASE("--model: grad_weight_log10 per layer agrees with PyTorch autograd in 
       // f32: the same model within f32 rounding.
       const ProcessResult f32 = run_gradflow(model_args(model, {"--dtype", "f32", "--loss", loss}));
       REQUIRE(f32.exit_code == 0);
-      const auto& l32 = nlohmann::json::parse(f32.out)["runs"][0]["layers"];
+      const auto doc32 = nlohmann::json::parse(f32.out);  // named: a reference into a temporary would dangle
+      const auto& l32 = doc32["runs"][0]["layers"];
       for (std::size_t l = 0; l < l32.size(); ++l)
         CHECK(std::abs(l32[l]["grad_weight_log10"].get<double>() - expected[l].get<double>()) < 1e-4);
     }

@@ -328,7 +328,10 @@ TEST_CASE("a ReZero net learns its alphas: spirals below 20% training error from
   c.net.depth = 6;
   c.net.residual = 2;
   c.net.residual_scale = "0";
-  c.steps = 1000;
+  c.steps = 1500;
+  // lr 0.05 (small()'s) diverged at step 420 in the AVX2 build (an alpha reached -2): the learned
+  // alphas make the net's curvature grow during training, so this test steps more gently.
+  c.optimizer.lr = 0.02;
   const TrainResult r = train(c);
   const TrainRun& run = r.runs[0];
   CHECK(run.end == RunEnd::completed);
