@@ -25,6 +25,10 @@ std::string_view phase_name(Phase p) {
   return "?";
 }
 
+Phase phase_of(double chi_1, double tol) {
+  return chi_1 < 1 - tol ? Phase::ordered : chi_1 > 1 + tol ? Phase::chaotic : Phase::critical;
+}
+
 double depth_scale(double chi) {
   if (!(chi > 0)) return 0;
   if (std::abs(chi - 1) < 1e-9) return kInf;  // beyond 1e9 layers: no scale at all
@@ -274,9 +278,7 @@ FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, doub
   f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv : kNaN;
   f.xi_q = std::isfinite(f.chi_q) ? depth_scale(f.chi_q) : kNaN;
   f.xi_grad = depth_scale(f.chi_1);
-  f.phase = f.chi_1 < 1 - critical_tol ? Phase::ordered
-            : f.chi_1 > 1 + critical_tol ? Phase::chaotic
-                                         : Phase::critical;
+  f.phase = phase_of(f.chi_1, critical_tol);
   if (!std::isfinite(f.q_star)) {
     // The signal grows without bound, the biases fade next to it, and what is left of the map
     // is that of a positively homogeneous phi (relu-like): c* = 1 with slope 1, approached only

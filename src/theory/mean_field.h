@@ -83,6 +83,8 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
 
 enum class Phase { ordered, critical, chaotic };
 std::string_view phase_name(Phase p);
+// ordered chi_1 < 1 - tol, chaotic > 1 + tol, else critical.
+Phase phase_of(double chi_1, double tol);
 
 // Where a deep stack of identical layers settles, and how fast.
 struct FixedPoint {

@@ -102,7 +102,7 @@ void norm_fixed_point(TheoryComparison& t) {
   f.xi_q = 0;
   f.xi_grad = depth_scale(f.chi_1);
   f.c_star = f.chi_c = f.xi_c = kNaN;
-  f.phase = f.chi_1 < 1 - 0.01 ? Phase::ordered : f.chi_1 > 1 + 0.01 ? Phase::chaotic : Phase::critical;
+  f.phase = phase_of(f.chi_1, 0.01);  // the tolerance compare_with_theory's fixed_point uses
 }
 
 // Each block's stream beside Yang & Schoenholz's prediction (mean_field.h's BlockTheory).

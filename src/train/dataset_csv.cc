@@ -207,9 +207,11 @@ Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec) {
   if (n - n_test < 1)
     throw UsageError(fmt::format("--test-frac {:g}: {} has {} rows, which leaves none for training", spec.test_frac,
                                  spec.path, n));
-  std::vector<std::uint32_t> perm =
-      random_permutation({spec.seed, Stream::data_split, 0}, static_cast<std::uint32_t>(n));
-  if (spec.file_order) std::iota(perm.begin(), perm.end(), 0u);
+  std::vector<std::uint32_t> perm(static_cast<std::size_t>(n));
+  if (spec.file_order)
+    std::iota(perm.begin(), perm.end(), 0u);
+  else
+    perm = random_permutation({spec.seed, Stream::data_split, 0}, static_cast<std::uint32_t>(n));
 
   Dataset out;
   out.name = spec.path;

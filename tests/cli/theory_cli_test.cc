@@ -209,6 +209,17 @@ TEST_CASE("analyze --residual --theory: each block's stream beside the predictio
   CHECK(a["stream_rms_rel_mean_abs"].get<double>() ==
         doctest::Approx(std::abs(run["blocks"][0]["stream_rms"].get<double>() - 1)).epsilon(1e-9));
   CHECK(run["theory"]["notes"].dump().find("Yang & Schoenholz") != std::string::npos);
+  // The stream gradient's agreement: the mean |measured - predicted| over the blocks, recomputed.
+  const auto tanh = run_gradflow({"analyze", "-a", "tanh", "--residual", "2", "-d", "8", "-w", "64", "-b", "16",
+                                  "--loss", "random", "--theory", "--format", "json"});
+  REQUIRE(tanh.exit_code == 0);
+  const auto tdoc = nlohmann::json::parse(tanh.out);
+  const auto& trun = tdoc["runs"][0];
+  double gap = 0;
+  for (const auto& b : trun["blocks"])
+    gap += std::abs(b["grad_stream_rel_log10"].get<double>() - b["theory_grad_stream_rel_log10"].get<double>());
+  CHECK(trun["theory"]["agreement"]["grad_stream_mean_abs_decades"].get<double>() ==
+        doctest::Approx(gap / static_cast<double>(trun["blocks"].size())).epsilon(1e-12));
   const auto table = run_gradflow({"analyze", "-a", "relu", "--residual", "2", "-d", "4", "-w", "32", "-b", "8", "--theory"});
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.find("block    rms(s)    theory") != std::string::npos);
