@@ -84,3 +84,19 @@ TEST_CASE("Slurm array script: every task's shard, merged, equals the single-pro
   REQUIRE(m.exit_code == 0);
   CHECK(sorted_lines(read_file(dir + "/runs.jsonl")) == single);
 }
+
+TEST_CASE("Slurm array script: a requeued task waits for its cancelled predecessor's lock") {
+  // Slurm can start a requeued task while the cancelled one still exits holding the shard's lock;
+  // without the script's wait, gradflow refuses the locked file and the task fails.
+  const std::string dir = temp_dir();
+  write_file(dir + "/sweep.json", R"({"activation": "relu", "depth": 2, "width": 8, "batch": 4, "seed": "0:1"})");
+  const std::string script = std::string(GRADFLOW_SOURCE_DIR) + "/docs/cluster/sweep.slurm";
+  ProcessOptions o;
+  o.cwd = dir;
+  o.env = {{"GRADFLOW", GRADFLOW_BINARY}, {"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "1"}};
+  const std::string held = "mkdir -p out && : > out/shard-1.jsonl && (flock out/shard-1.jsonl sleep 1.5 &) && sleep 0.3 && ";
+  const ProcessResult r = run_process({"/bin/bash", "-c", held + "/bin/bash '" + script + "' sweep.json out"}, o);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(sorted_lines(read_file(dir + "/out/shard-1.jsonl")).size() == 2);
+}

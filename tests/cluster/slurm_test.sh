@@ -94,7 +94,7 @@ scontrol requeue "$task"
 # A requeued job may start only 2 minutes later (Slurm sets its begin time); start it now.
 scontrol update jobid="$task" starttime=now
 wait_done "$array" 300
-all_completed "$array" || fail "array $array after the requeue: $(states "$array" | tr '\n' ' ')"
+all_completed "$array" || fail "array $array after the requeue: $(states "$array" | tr '\n' ' ') (logs: $(tail -n 5 gradflow-sweep-*.log))"
 [ "$(wc -l < slow/shard-1.jsonl)" -eq 24 ] || fail "shard 1 holds $(wc -l < slow/shard-1.jsonl) records after the requeue, not 24"
 [ "$(sort -u slow/shard-1.jsonl | wc -l)" -eq 24 ] || fail "shard 1 holds a record twice after the requeue"
 cmp -s cancelled.jsonl <(head -n "$before" slow/shard-1.jsonl) ||
