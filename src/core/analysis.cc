@@ -33,15 +33,17 @@ std::vector<Index> AnalysisConfig::widths() const {
   return w;
 }
 
-double AnalysisConfig::residual_alpha() const {
-  if (residual_scale == "invsqrt-blocks") return 1.0 / std::sqrt(static_cast<double>(depth / std::max<Index>(residual, 1)));
+double residual_alpha(const std::string& scale, Index depth, Index residual) {
+  if (scale == "invsqrt-blocks") return 1.0 / std::sqrt(static_cast<double>(depth / std::max<Index>(residual, 1)));
   double alpha = 0;
-  if (!parse_real_text(residual_scale, alpha))
+  if (!parse_real_text(scale, alpha))
     throw UsageError(fmt::format("--residual-scale: '{}' is not allowed: give a number (0 for ReZero, 0.5, 1/8) or "
                                  "invsqrt-blocks (1/sqrt of the number of blocks)",
-                                 residual_scale));
+                                 scale));
   return alpha;
 }
+
+double AnalysisConfig::residual_alpha() const { return gf::residual_alpha(residual_scale, depth, residual); }
 
 Index AnalysisConfig::layer_count() const {
   const std::vector<Index> w = widths();
