@@ -8,6 +8,7 @@
 
 #include "base/errors.h"
 #include "base/real_text.h"
+#include "core/arch_sentences.h"
 #include "base/suggest.h"
 #include "core/enum_names.h"
 #include "core/layer.h"
@@ -333,6 +334,7 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
                      : jacobian_stats(jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples, l))});
   }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
+  explain_architecture(r.summary, r.pass, net.spec.ops, r.activation);
   for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));
   if (c.model) r.layer_names.assign(c.model->names.begin(), c.model->names.end() - 1);
   if (c.model)
