@@ -43,36 +43,6 @@ void explain_architecture(Summary& s, const PassResult& pass, std::span<const La
                     "relu at large batch)",
                     s.grad_factor_per_layer, s.grad_factor_per_layer * s.grad_factor_per_layer));
   const auto& blocks = pass.blocks;
-  if (blocks.size() >= 2 && std::isfinite(blocks.front().grad_stream_log10) &&
-      std::isfinite(blocks.back().grad_stream_log10)) {
-    const double ratio =
-        std::pow(10.0, blocks.back().grad_stream_log10 - blocks.front().grad_stream_log10);
-    const bool post = std::any_of(ops.begin(), ops.end(), [](const LayerOp& op) {
-      return op.kind == OpKind::skip_add && op.norm != NormKind::none;
-    });
-    const bool pre = std::any_of(ops.begin(), ops.end(), [](const LayerOp& op) {
-      return op.kind == OpKind::branch_in && op.norm != NormKind::none;
-    });
-    // Post-LN (Xiong et al. 2020): a norm on the stream after every block divides the gradient
-    // on its way down, so the last blocks get the largest gradients.
-    if (post && ratio > kStreamRatioAbove)
-      explain(
-          s, activation, "vanishing",
-          fmt::format("the stream gradient at the last block is x{:.3g} that at block 1: each "
-                      "post-norm on the "
-                      "stream (Post-LN) shrinks it on its way to the input, so the last layers get "
-                      "the largest "
-                      "gradients (Xiong et al. 2020); --norm-position pre keeps an identity path",
-                      ratio));
-    // Pre-LN: the stream's identity path carries the gradient through every block.
-    if (pre && ratio <= kStreamRatioAbove && ratio >= 1 / kStreamRatioAbove)
-      s.notes.push_back(
-          fmt::format("{}: the norm sits on each branch's input (Pre-LN), so the stream's identity "
-                      "path carries the gradient "
-                      "through all {} blocks: it changes by x{:.3g} from the last block to block 1 "
-                      "(Xiong et al. 2020)",
-                      activation, blocks.size(), 1 / ratio));
-  }
   // Fixup (a zero last layer per branch) at init: measured, every branch adds exactly 0. ReZero
   // (alpha 0) says so in summarize's own note.
   const bool identity =
