@@ -91,9 +91,12 @@ TEST_CASE(
         CAPTURE(l);
         CHECK(t["layers"][l]["q"].get<double>() ==
               doctest::Approx(a["layers"][l]["theory_q"].get<double>()).epsilon(1e-12));
-        CHECK(t["layers"][l]["grad_preact_rel_log10"].get<double>() ==
-              doctest::Approx(a["layers"][l]["theory_grad_preact_rel_log10"].get<double>())
-                  .epsilon(1e-12));
+        // Fixup's zero last layers leave the layers below them no gradient: null on both sides.
+        const json& tg = t["layers"][l]["grad_preact_rel_log10"];
+        const json& ag = a["layers"][l]["theory_grad_preact_rel_log10"];
+        CHECK(tg.is_null() == ag.is_null());
+        if (!tg.is_null() && !ag.is_null())
+          CHECK(tg.get<double>() == doctest::Approx(ag.get<double>()).epsilon(1e-12));
       }
       const std::size_t nb = t.contains("blocks") ? t["blocks"].size() : 0;
       CHECK(nb == (a.contains("blocks") ? a["blocks"].size() : 0));
