@@ -32,6 +32,7 @@ std::vector<std::string> comparable_metrics() {
   for (const LayerMetric& m : layer_metrics())
     if (std::find(names.begin(), names.end(), m.key) == names.end()) names.emplace_back(m.key);
   for (const JacobianMetric& m : jacobian_metrics()) names.emplace_back(m.key);
+  for (const BlockMetric& m : block_metrics()) names.emplace_back(m.key);
   for (const char* f : kExactFields) names.emplace_back(f);
   return names;
 }
@@ -249,6 +250,22 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
                       quantum(g.metric, static_cast<Index>(l + 1)));
       }
       groups.push_back(std::move(g));
+    }
+    // Residual nets: each block metric over the blocks, when the baseline has them (the same
+    // tolerances; a block on one side only is a mismatch against null).
+    if (expected.contains("blocks") && expected["blocks"].is_array()) {
+      const ojson& eb = expected["blocks"];
+      const ojson& gb = field(got, "blocks");
+      const std::size_t blocks = std::max(eb.size(), gb.is_array() ? gb.size() : std::size_t{0});
+      for (const BlockMetric& m : block_metrics()) {
+        ComparisonGroup g{run, "blocks", std::string(m.key), 0, {}};
+        for (std::size_t k = 0; k < blocks; ++k) {
+          const ojson& e = k < eb.size() ? eb[k] : kNoLayer;
+          const ojson& v = gb.is_array() && k < gb.size() ? gb[k] : kNoLayer;
+          compare_value(g, static_cast<Index>(k + 1), field(e, g.metric), field(v, g.metric), t, false);
+        }
+        groups.push_back(std::move(g));
+      }
     }
   }
   return groups;

@@ -56,7 +56,7 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
                    const char* flag);
 
 struct Mismatch {
-  Index layer = 0;  // 0: a summary (or run-level) metric
+  Index layer = 0;  // 0: a summary (or run-level) metric; the block's number in scope "blocks"
   nlohmann::ordered_json expected, got;
   double difference = kNaN;  // got - expected, when both are numbers
   double allowed = kNaN;
@@ -65,7 +65,7 @@ struct Mismatch {
 // One comparison group: one metric of one run, over every layer (or once for a summary metric).
 struct ComparisonGroup {
   std::string run;    // the activation
-  std::string scope;  // "run" (overflow_layer, zero_grad_layer), "summary", "jacobian" or "layers"
+  std::string scope;  // "run" (overflow_layer, zero_grad_layer), "summary", "jacobian", "layers" or "blocks"
   std::string metric;
   std::size_t compared = 0;
   std::vector<Mismatch> mismatches;

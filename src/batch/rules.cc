@@ -39,33 +39,50 @@ bool parse_index(const std::string& s, Index& v) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty() && v >= 1;
 }
 
-void set_layers(Rule& r, const std::string& spec, const std::string& origin) {
+void set_layers(Rule& r, const std::string& spec, const std::string& origin, bool blocks = false) {
   const std::size_t colon = spec.find(':');
   const std::string a = spec.substr(0, colon);
   const std::string b = colon == std::string::npos ? a : spec.substr(colon + 1);
   const bool ok = parse_index(a, r.first_layer) && (b.empty() ? (r.last_layer = 0, true) : parse_index(b, r.last_layer));
   if (!ok || (r.last_layer != 0 && r.last_layer < r.first_layer))
-    throw UsageError(fmt::format("{}: layers '{}' is not a layer range: give A:B (inclusive, "
-                                 "1 <= A <= B), A: (to the last layer) or A",
-                                 origin, spec));
-  r.per_layer = true;
+    throw UsageError(fmt::format("{0}: {1} '{2}' is not a {3} range: give A:B (inclusive, "
+                                 "1 <= A <= B), A: (to the last {3}) or A",
+                                 origin, blocks ? "blocks" : "layers", spec, blocks ? "block" : "layer"));
+  (blocks ? r.per_block : r.per_layer) = true;
 }
 
 Rule from_parts(const std::string& metric, const std::string& op, const std::string& bound,
-                const std::string& layers, const std::string& activation, const std::string& origin) {
+                const std::string& layers, const std::string& activation, const std::string& origin,
+                const std::string& blocks = "") {
   Rule r;
   r.origin = origin;
   r.metric = metric;
-  const bool summary = find_summary_metric(metric) || find_jacobian_metric(metric), layer = find_layer_metric(metric);
-  if (!summary && !layer) {
+  const bool summary = find_summary_metric(metric) || find_jacobian_metric(metric) || find_block_run_metric(metric),
+             layer = find_layer_metric(metric), block = find_block_metric(metric);
+  if (!summary && !layer && !block) {
     std::vector<std::string> names;
     for (const SummaryMetric& m : summary_metrics()) names.emplace_back(m.key);
     for (const JacobianMetric& m : jacobian_metrics()) names.emplace_back(m.key);
+    for (const BlockRunMetric& m : block_run_metrics()) names.emplace_back(m.key);
     for (const LayerMetric& m : layer_metrics())
       if (!find_summary_metric(m.key)) names.emplace_back(m.key);
-    throw UsageError(fmt::format("{}: unknown metric '{}'{}; summary metrics (once per run) and "
-                                 "per-layer metrics: {}",
+    for (const BlockMetric& m : block_metrics()) names.emplace_back(m.key);
+    throw UsageError(fmt::format("{}: unknown metric '{}'{}; summary metrics (once per run), per-layer and "
+                                 "per-block metrics: {}",
                                  origin, metric, did_you_mean(metric, names), join(names)));
+  }
+  if (block) {  // residual blocks: blocks=A:B, not layers=
+    if (!layers.empty())
+      throw UsageError(fmt::format("{}: {} is a per-block metric: give blocks=A:B, not layers=", origin, metric));
+    set_layers(r, blocks.empty() ? "1:" : blocks, origin, true);
+  } else if (!blocks.empty()) {
+    throw UsageError(fmt::format("{}: blocks= is for the per-block metrics ({}), and {} is not one", origin,
+                                 [] {
+                                   std::vector<std::string> n;
+                                   for (const BlockMetric& m : block_metrics()) n.emplace_back(m.key);
+                                   return join(n);
+                                 }(),
+                                 metric));
   }
   if (op == "<") r.op = RuleOp::lt;
   else if (op == "<=") r.op = RuleOp::le;
@@ -74,7 +91,9 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
   else throw UsageError(fmt::format("{}: unknown operator '{}'; give <, <=, > or >=", origin, op));
   if (!parse_double(bound, r.bound))
     throw UsageError(fmt::format("{}: bound '{}' is not a number", origin, bound));
-  if (!layers.empty()) {
+  if (block) {
+    // the range is set above
+  } else if (!layers.empty()) {
     if (!layer)
       throw UsageError(fmt::format("{}: {} is a summary metric, one value per run: drop layers=", origin, metric));
     set_layers(r, layers, origin);
@@ -92,26 +111,25 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
 Rule parse_json_rule(const std::string& spec, const std::string& origin) {
   const nlohmann::json j = parse_json_strict(spec, origin);  // a key given twice is refused
   if (!j.is_object()) throw UsageError(fmt::format("{}: '{}' is not a JSON object", origin, spec));
-  std::string metric, op, bound, layers, activation;
+  std::string metric, op, bound, layers, activation, blocks;
   for (const auto& [key, v] : j.items()) {
     const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
     if (key == "metric") metric = text;
     else if (key == "op") op = text;
     else if (key == "bound") bound = text;
     else if (key == "activation") activation = text;
-    else if (key == "layers") {
-      if (v.is_array() && v.size() == 2) layers = v[0].dump() + ":" + v[1].dump();
-      else layers = text;
+    else if (key == "layers" || key == "blocks") {
+      (key == "layers" ? layers : blocks) = v.is_array() && v.size() == 2 ? v[0].dump() + ":" + v[1].dump() : text;
     } else {
       throw UsageError(fmt::format("{}: unknown key '{}'{}; a rule has metric, op, bound, and "
-                                   "optionally layers and activation",
+                                   "optionally layers (blocks) and activation",
                                    origin, key,
-                                   did_you_mean(key, {"metric", "op", "bound", "layers", "activation"})));
+                                   did_you_mean(key, {"metric", "op", "bound", "layers", "blocks", "activation"})));
     }
   }
   for (const auto& [name, value] : {std::pair{"metric", metric}, {"op", op}, {"bound", bound}})
     if (value.empty()) throw UsageError(fmt::format("{}: '{}' has no \"{}\"", origin, spec, name));
-  return from_parts(metric, op, bound, layers, activation, origin);
+  return from_parts(metric, op, bound, layers, activation, origin, blocks);
 }
 
 // Measured over seeds 0..9 (f32), healthy: configs/ci/mlp.json (tanh, relu, gelu), the tanh and
@@ -149,6 +167,10 @@ std::string Rule::text() const {
     scope.push_back(last_layer == 0 ? fmt::format("layers {}..L", first_layer)
                     : first_layer == last_layer ? fmt::format("layer {}", first_layer)
                                                 : fmt::format("layers {}..{}", first_layer, last_layer));
+  if (per_block)
+    scope.push_back(last_layer == 0 ? fmt::format("blocks {}..last", first_layer)
+                    : first_layer == last_layer ? fmt::format("block {}", first_layer)
+                                                : fmt::format("blocks {}..{}", first_layer, last_layer));
   if (!activation.empty()) scope.push_back(activation);
   return scope.empty() ? out : out + " (" + join(scope) + ")";
 }
@@ -183,20 +205,20 @@ Rule parse_rule(const std::string& spec_in, const std::string& origin) {
     p = e == std::string::npos ? rest.size() : e;
   }
   if (words.empty()) throw UsageError(fmt::format("{}: '{}' has no bound", origin, spec));
-  std::string layers, activation;
+  std::string layers, activation, blocks;
   for (std::size_t k = 1; k < words.size(); ++k) {
     const std::size_t eq = words[k].find('=');
     const std::string key = words[k].substr(0, eq), value = eq == std::string::npos ? "" : words[k].substr(eq + 1);
-    std::string* slot = key == "layers" ? &layers : key == "activation" ? &activation : nullptr;
+    std::string* slot = key == "layers" ? &layers : key == "activation" ? &activation : key == "blocks" ? &blocks : nullptr;
     if (slot && !value.empty() && !slot->empty())
       throw UsageError(fmt::format("{}: {}= is given twice in '{}' ({} and {}); give it once", origin, key, spec,
                                    *slot, value));
     if (slot && !value.empty()) *slot = value;
     else
-      throw UsageError(fmt::format("{}: '{}' in '{}' is not layers=A:B or activation=NAME", origin,
+      throw UsageError(fmt::format("{}: '{}' in '{}' is not layers=A:B, blocks=A:B or activation=NAME", origin,
                                    words[k], spec));
   }
-  return from_parts(metric, spec.substr(at, op_len), words[0], layers, activation, origin);
+  return from_parts(metric, spec.substr(at, op_len), words[0], layers, activation, origin, blocks);
 }
 
 RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs) {
@@ -204,11 +226,30 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
   const SummaryMetric* sm = rule.per_layer ? nullptr : find_summary_metric(rule.metric);
   const LayerMetric* lm = rule.per_layer ? find_layer_metric(rule.metric) : nullptr;
   const JacobianMetric* jm = rule.per_layer ? nullptr : find_jacobian_metric(rule.metric);
+  const BlockRunMetric* brm = rule.per_layer ? nullptr : find_block_run_metric(rule.metric);
+  const BlockMetric* bm = rule.per_block ? find_block_metric(rule.metric) : nullptr;
   std::vector<std::string> seen;
   for (const CheckedRun& run : runs) {
     const RunResult& r = *run.result;
     seen.push_back(r.activation);
     if (!rule.activation.empty() && r.activation != rule.activation) continue;
+    if (brm || bm) {  // residual nets only: a plain stack has no blocks to check
+      const auto& blocks = r.pass.blocks;
+      if (blocks.empty()) continue;
+      if (brm) {
+        ++out.checked;
+        const double v = brm->value(blocks);
+        if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
+        continue;
+      }
+      const auto n = static_cast<Index>(blocks.size());
+      for (Index k = rule.first_layer; k <= (rule.last_layer == 0 ? n : std::min(rule.last_layer, n)); ++k) {
+        ++out.checked;
+        const double v = blocks[static_cast<std::size_t>(k - 1)].*(bm->field);
+        if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, k, v});
+      }
+      continue;
+    }
     if (jm) {
       if (!r.jacobian && r.pass.overflow_layer == 0)
         throw UsageError(fmt::format("{} ({}): {} is measured only with --jacobian: add it", rule.origin,
@@ -236,7 +277,9 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
     std::sort(seen.begin(), seen.end());
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     throw UsageError(fmt::format("{} ({}): checks nothing: {}", rule.origin, rule.text(),
-                                 rule.per_layer && rule.first_layer > 1
+                                 brm || bm ? fmt::format("no run of {} has residual blocks{}", join(seen),
+                                                         rule.first_layer > 1 ? fmt::format(" (or block {})", rule.first_layer) : "")
+                                 : rule.per_layer && rule.first_layer > 1
                                      ? fmt::format("no run of {} has layer {}", join(seen), rule.first_layer)
                                      : fmt::format("the runs are {}", join(seen))));
   }

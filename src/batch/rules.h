@@ -8,6 +8,9 @@
 // (checked on every layer of the range; layers=A:B is inclusive, A: runs to the last layer, A is
 // one layer). A name that is both (dead_units_frac) means the summary's unless layers= is given.
 // An undefined value (the network overflowed) violates every rule on it: never a silent pass.
+// Residual nets also have block metrics (metrics.h's block_metrics: checked on every block of
+// blocks=A:B, default all) and run figures from the blocks (block_run_metrics, e.g.
+// "grad_stream_spread_log10 <= 1": once per run); a run without blocks is not checked by them.
 #include <span>
 #include <string>
 #include <vector>
@@ -23,7 +26,8 @@ struct Rule {
   RuleOp op = RuleOp::le;
   double bound = 0;
   bool per_layer = false;
-  Index first_layer = 1, last_layer = 0;  // last 0: the network's last layer
+  bool per_block = false;                 // a block metric: the range below counts blocks
+  Index first_layer = 1, last_layer = 0;  // last 0: the network's last layer (block)
   std::string activation;                 // "": every activation
   std::string origin;                     // "--max-dead-frac", "--rule", ...
   std::string text() const;               // "dead_units_frac <= 0.05 (layers 2..L, relu)"
@@ -41,7 +45,7 @@ struct CheckedRun {
 
 struct Violation {
   std::string config, activation;
-  Index layer = 0;  // 0: a summary metric
+  Index layer = 0;  // 0: a summary metric; the block's number for a block metric (Rule::per_block)
   double value = kNaN;
 };
 

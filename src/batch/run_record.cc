@@ -46,6 +46,7 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
   for (const char* key : {"jacobian", "jacobian_partials"})
     if (run.contains(key)) rec[key] = run[key];
   if (layers) rec["layers"] = run["layers"];
+  if (run.contains("blocks")) rec["blocks"] = run["blocks"];  // residual nets: a few figures per block
   return dump_json(rec) + "\n";
 }
 
@@ -68,7 +69,7 @@ std::string cell(const ojson& v) {
 
 }  // namespace
 
-std::string record_csv_header(bool layers, bool jacobian) {
+std::string record_csv_header(bool layers, bool jacobian, bool blocks) {
   std::string out = "run_id";
   const ojson keys = record_config(AnalysisConfig{}, true);  // every run's columns, in one order
   for (const auto& [key, value] : keys.items()) {
@@ -86,11 +87,12 @@ std::string record_csv_header(bool layers, bool jacobian) {
   if (layers) {
     out += ",layer,layer_fan_in,layer_width";
     for (const LayerMetric& m : layer_metrics()) out += fmt::format(",layer_{}", m.key);
+    if (blocks) out += block_csv_header();
   }
   return out + "\n";
 }
 
-std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers) {
+std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers, bool blocks) {
   const ojson config = record_config(c, true);
   std::string row = run_id_of(record_config(c));
   for (const auto& [key, value] : config.items()) {
@@ -120,6 +122,7 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers)
       out += ',';
       out += csv_number(l.*m.field);
     }
+    if (blocks) out += block_csv_cells(r.pass.blocks, l.layer);
     out += '\n';
   }
   return out;

@@ -8,6 +8,7 @@
 //   resolved_init  the init actually used ("he_normal", "sigma_w2=2", ...)
 //   finite, overflow_layer, zero_grad_layer, summary   as in `analyze --format json`
 //   layers         with --layers: the per-layer records of `analyze --format json`
+//   blocks         residual nets: the per-block records of `analyze --format json`
 //
 // run_id: FNV-1a 64-bit hash of the config object serialised compactly (nlohmann's dump(), keys
 // in the order above), as 16 hex digits. It depends on nothing but the fully resolved config,
@@ -31,10 +32,11 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
 // config key, resolved_init, finite, overflow_layer, zero_grad_layer, the summary metrics
 // (summary_loss: `loss` is the --loss option), verdict; with jacobian, the jac_ figures
 // (jacobian_stats.h); with layers, layer, layer_fan_in,
-// layer_width and layer_<metric>. A per-layer width list is written "64;32;16", verdicts
+// layer_width and layer_<metric>, and with blocks (a sweep that may build residual nets) block and
+// block_<metric> of the layer's block (metrics.h's block_csv_cells). A per-layer width list is written "64;32;16", verdicts
 // "vanishing;saturated", undefined numbers as empty cells.
-std::string record_csv_header(bool layers, bool jacobian = false);
-std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers);
+std::string record_csv_header(bool layers, bool jacobian = false, bool blocks = false);
+std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers, bool blocks = false);
 
 // The run_id of a record line written by either format; "" if the line is not a record.
 std::string run_id_of_line(std::string_view line, bool csv);

@@ -301,7 +301,13 @@ int run_sweep(const SweepOptions& o) {
   const auto jac = std::find(o.grid.names.begin(), o.grid.names.end(), "jacobian");
   const bool jacobian =
       jac != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(jac - o.grid.names.begin())].empty();
-  RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(o.layers, jacobian)});
+  // Residual nets (--residual or --arch given): with --layers, each layer row carries its block's figures.
+  auto given = [&](const char* name) {
+    const auto it = std::find(o.grid.names.begin(), o.grid.names.end(), name);
+    return it != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(it - o.grid.names.begin())].empty();
+  };
+  const bool blocks = o.layers && (given("residual") || given("arch"));
+  RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(o.layers, jacobian, blocks)});
   if (!file.torn_notice().empty()) say("gradflow: warning: ", file.torn_notice());
   // The runs left: all of the shard, or those whose record is not in the file yet.
   std::vector<std::uint64_t> todo_index;  // grid indices; empty with nothing present
@@ -336,7 +342,7 @@ int run_sweep(const SweepOptions& o) {
     AnalysisConfig c = grid.config(grid_index(k));
     c.threads = o.threads;
     const RunResult result = run_one(c, *find_activation(c.activations[0]));
-    lines[k % window] = csv ? record_csv(c, result, o.layers) : record_jsonl(c, result, o.layers);
+    lines[k % window] = csv ? record_csv(c, result, o.layers, blocks) : record_jsonl(c, result, o.layers);
   };
   cb.deliver = [&](std::size_t k) {
     file.append(lines[k % window]);

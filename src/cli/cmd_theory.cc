@@ -75,12 +75,38 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       ->default_str("0.01")
       ->transform(real_number(-kInf, kInf))
       ->group("Network");
+  cmd->add_option("--residual", c.residual,
+                  "Residual blocks of K dense layers, as in `analyze` (s' = s + alpha F(s), the branch's last layer "
+                  "linear): the stream's RMS, its gradient and the branch-to-stream ratio per block (Yang & "
+                  "Schoenholz 2017). 0: a plain stack")
+      ->type_name("K")
+      ->default_str("0")
+      ->check(whole_number(0, 100000))
+      ->group("Network");
+  cmd->add_option("--residual-scale", c.residual_scale,
+                  "alpha of every block: a number (0: ReZero, every block the identity) or invsqrt-blocks")
+      ->type_name("ALPHA")
+      ->default_str("1")
+      ->group("Network");
+  cmd->add_option("--norm", c.norm,
+                  "Normalisation between each dense layer's product and its activation, in a plain stack: layer, "
+                  "rms (u's fixed point and the gradient across the norm), batch (only BatchNorm's gradient growth "
+                  "per layer, pi/(pi-1) for relu, Yang et al. 2019; said in words where not predicted), none")
+      ->type_name("KIND")
+      ->default_str("none")
+      ->transform(enum_choice(norm_kind_names()))
+      ->group("Network");
+  cmd->add_option("--norm-eps", c.norm_eps, "With --norm: eps in sigma = sqrt(variance + eps)")
+      ->type_name("EPS")
+      ->default_str("1e-5")
+      ->transform(real_number(0, kInf, true))
+      ->group("Network");
   cmd->add_option("--init", c.init,
                   "Weight initialisation, read as sigma_w2 = fan_in x Var(W) for equal widths (he_normal 2, "
-                  "lecun_normal 1, xavier 1, orthogonal 1); auto as in `analyze`")
+                  "lecun_normal 1, xavier 1, orthogonal 1); auto as in `analyze`; fixup with --residual")
       ->type_name("SCHEME")
       ->default_str("auto")
-      ->check(one_of(init_names()))
+      ->check(one_of(init_names(true)))
       ->group("Initialisation");
   cmd->add_option("--sigma-w2", o.sigma_w2,
                   "Weight variance x fan_in; with --phase-diagram a range START:STOP:STEP")
@@ -146,6 +172,8 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       "  gradflow theory -a tanh --sigma-w2 1.5 --sigma-b2 0.05 --depth 50\n"
       "  gradflow theory -a relu,tanh,selu --init auto --format json\n"
       "  gradflow theory -a tanh --phase-diagram --sigma-w2 0.5:4:0.05 --sigma-b2 0:0.3:0.01 --plot phase.svg\n"
+      "  gradflow theory -a sigmoid -d 50 --residual 2\n"
+      "  gradflow theory -a relu --norm batch\n"
       "Expectations over the Gaussian pre-activations are computed by Gauss-Legendre quadrature split at\n"
       "the activation's kinks (one input: to 1e-10; two inputs: to 1e-7), or in closed form for relu,\n"
       "leaky_relu and identity. JSON has null where a depth scale is infinite (at criticality).\n"
@@ -164,6 +192,10 @@ int run_theory(const TheoryOptions& o) {
     if (c.sigma_b2.empty()) c.sigma_b2_text = kDefaultSigmaB2Range;
   }
   validate(c);
+  if (c.norm == NormKind::batch && (o.format == "csv" || !o.plot.empty()))
+    throw UsageError(fmt::format("--norm batch: the theory predicts only BatchNorm's growth factor, not the per-layer "
+                                 "profile that {} shows; use --format table or json",
+                                 o.format == "csv" ? "--format csv" : "--plot"));
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
 

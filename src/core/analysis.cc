@@ -8,6 +8,7 @@
 
 #include "base/errors.h"
 #include "base/real_text.h"
+#include "core/arch_sentences.h"
 #include "base/suggest.h"
 #include "core/enum_names.h"
 #include "core/layer.h"
@@ -33,15 +34,17 @@ std::vector<Index> AnalysisConfig::widths() const {
   return w;
 }
 
-double AnalysisConfig::residual_alpha() const {
-  if (residual_scale == "invsqrt-blocks") return 1.0 / std::sqrt(static_cast<double>(depth / std::max<Index>(residual, 1)));
+double residual_alpha(const std::string& scale, Index depth, Index residual) {
+  if (scale == "invsqrt-blocks") return 1.0 / std::sqrt(static_cast<double>(depth / std::max<Index>(residual, 1)));
   double alpha = 0;
-  if (!parse_real_text(residual_scale, alpha))
+  if (!parse_real_text(scale, alpha))
     throw UsageError(fmt::format("--residual-scale: '{}' is not allowed: give a number (0 for ReZero, 0.5, 1/8) or "
                                  "invsqrt-blocks (1/sqrt of the number of blocks)",
-                                 residual_scale));
+                                 scale));
   return alpha;
 }
+
+double AnalysisConfig::residual_alpha() const { return gf::residual_alpha(residual_scale, depth, residual); }
 
 Index AnalysisConfig::layer_count() const {
   const std::vector<Index> w = widths();
@@ -331,6 +334,7 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
                      : jacobian_stats(jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples, l))});
   }
   r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
+  explain_architecture(r.summary, r.pass, net.spec.ops, r.activation);
   for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));
   if (c.model) r.layer_names.assign(c.model->names.begin(), c.model->names.end() - 1);
   if (c.model)

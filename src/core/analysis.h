@@ -80,6 +80,10 @@ struct AnalysisConfig {
   int thread_count() const;
 };
 
+// --residual-scale's text as alpha for `depth` layers in blocks of `residual`: a number, or
+// invsqrt-blocks (1/sqrt of the number of blocks); throws UsageError naming the flag.
+double residual_alpha(const std::string& scale, Index depth, Index residual);
+
 // Checks what the flags cannot check one by one; throws UsageError naming the flags.
 void validate(const AnalysisConfig& c);
 

@@ -1,6 +1,10 @@
 #include "core/metrics.h"
 
 #include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "base/real_text.h"
 #include <vector>
 
 namespace gf {
@@ -91,6 +95,61 @@ std::span<const LayerMetric> train_layer_metrics() {
 }
 
 std::span<const BlockMetric> block_metrics() { return kBlockMetrics; }
+
+const BlockMetric* find_block_metric(std::string_view key) {
+  for (const BlockMetric& m : kBlockMetrics)
+    if (m.key == key) return &m;
+  return nullptr;
+}
+
+const BlockStats* block_of_layer(std::span<const BlockStats> blocks, Index layer) {
+  for (const BlockStats& b : blocks)
+    if (layer >= b.first_layer && layer <= b.last_layer) return &b;
+  return nullptr;
+}
+
+std::string block_csv_header() {
+  std::string out = ",block";
+  for (const BlockMetric& m : kBlockMetrics) out += fmt::format(",block_{}", m.key);
+  return out;
+}
+
+std::string block_csv_cells(std::span<const BlockStats> blocks, Index layer) {
+  const BlockStats* b = block_of_layer(blocks, layer);
+  std::string out = "," + (b ? std::to_string(b->block) : std::string());
+  for (const BlockMetric& m : kBlockMetrics) out += "," + (b ? csv_number(b->*m.field) : std::string());
+  return out;
+}
+
+namespace {
+
+// How far apart the stream's gradient is between blocks, in decades: 0 when every block passes
+// the gradient on unchanged (ReZero, Fixup at init), large when the stream explodes or vanishes.
+double grad_stream_spread(std::span<const BlockStats> blocks) {
+  if (blocks.empty()) return kNaN;
+  double lo = kInf, hi = -kInf;
+  for (const BlockStats& b : blocks) {
+    if (!std::isfinite(b.grad_stream_log10)) return kNaN;
+    lo = std::min(lo, b.grad_stream_log10);
+    hi = std::max(hi, b.grad_stream_log10);
+  }
+  return hi - lo;
+}
+
+constexpr BlockRunMetric kBlockRunMetrics[] = {
+    {"grad_stream_spread_log10", &grad_stream_spread,
+     "max - min over the blocks of grad_stream_log10: how many decades the stream gradient spans"},
+};
+
+}  // namespace
+
+std::span<const BlockRunMetric> block_run_metrics() { return kBlockRunMetrics; }
+
+const BlockRunMetric* find_block_run_metric(std::string_view key) {
+  for (const BlockRunMetric& m : kBlockRunMetrics)
+    if (m.key == key) return &m;
+  return nullptr;
+}
 
 const LayerMetric* find_layer_metric(std::string_view key) {
   for (const LayerMetric& m : layer_metrics())

@@ -68,5 +68,22 @@ struct BlockMetric {
   std::string_view unit;
 };
 std::span<const BlockMetric> block_metrics();
+const BlockMetric* find_block_metric(std::string_view key);  // nullptr if none
+// The block whose branch holds dense layer `layer` (first_layer..last_layer), or nullptr.
+const BlockStats* block_of_layer(std::span<const BlockStats> blocks, Index layer);
+// The block figures on a CSV row of one layer (analyze --format csv, sweep's CSV records with
+// --layers), as the Jacobian's run figures repeat on each row: ",block,block_<key>..." in
+// block_metrics' order, and the cells of the layer's block (empty outside any block).
+std::string block_csv_header();
+std::string block_csv_cells(std::span<const BlockStats> blocks, Index layer);
+
+// Figures of a residual net as a whole, from its blocks: one value per run for `check` rules.
+struct BlockRunMetric {
+  std::string_view key;
+  double (*value)(std::span<const BlockStats> blocks);  // NaN without blocks or with an undefined block value
+  std::string_view description;
+};
+std::span<const BlockRunMetric> block_run_metrics();
+const BlockRunMetric* find_block_run_metric(std::string_view key);  // nullptr if none
 
 }  // namespace gf

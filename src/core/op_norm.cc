@@ -1,6 +1,7 @@
 #include "core/op_norm.h"
 
 #include <cmath>
+#include <optional>
 #include <fmt/format.h>
 
 #include "base/errors.h"
@@ -23,19 +24,49 @@ void for_each_row_block(Index B, int threads, F&& f) {
 
 }  // namespace
 
+NormRunning::NormRunning(const NetworkSpec& s) {
+  mean.resize(static_cast<std::size_t>(s.depth() + 2));
+  var.resize(mean.size());
+  for (Index l = 1; l <= s.depth(); ++l) {
+    const LayerOp& op = s.op(l);
+    if (op.norm != NormKind::batch) continue;
+    // The normalised tensor: a pre-norm branch's input (the stream, n_{l-1}), else the op's output.
+    const Index n = op.kind == OpKind::branch_in ? s.width(l - 1) : op.width;
+    mean[static_cast<std::size_t>(l)] = Vec<double>::Zero(n);
+    var[static_cast<std::size_t>(l)] = Vec<double>::Ones(n);
+  }
+}
+
+bool NormRunning::any() const {
+  for (const Vec<double>& m : mean)
+    if (m.size() > 0) return true;
+  return false;
+}
+
 template <class T>
-void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, int threads) {
+void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, int threads, const RunningRef* run) {
   const Index B = h.rows(), n = h.cols();
   if (kind == NormKind::batch) {  // per unit, over the batch
     for_each_block(n, threads, [&](Index blk) {
       for (Index j = block_begin(blk); j < block_begin(blk) + block_size(blk, n); ++j) {
         T* c = h.col(j).data();
+        if (run && run->use) {  // evaluation: the running statistics, the same for every sample
+          const double mean = (*run->mean)[j], inv = 1 / std::sqrt((*run->var)[j] + eps);
+          inv_sigma[j] = inv;
+          for (Index i = 0; i < B; ++i) c[i] = static_cast<T>((c[i] - mean) * inv);
+          continue;
+        }
         double mean = 0, var = 0;
         for (Index i = 0; i < B; ++i) mean += static_cast<double>(c[i]);
         mean /= static_cast<double>(B);
         for (Index i = 0; i < B; ++i) var += (c[i] - mean) * (c[i] - mean);
         const double inv = 1 / std::sqrt(var / static_cast<double>(B) + eps);
         inv_sigma[j] = inv;
+        if (run) {  // a training step: unit j's running mean and unbiased variance, on this thread only
+          const double m = run->momentum, unbiased = var / static_cast<double>(B > 1 ? B - 1 : 1);
+          (*run->mean)[j] = (1 - m) * (*run->mean)[j] + m * mean;
+          (*run->var)[j] = (1 - m) * (*run->var)[j] + m * unbiased;
+        }
         for (Index i = 0; i < B; ++i) c[i] = static_cast<T>((c[i] - mean) * inv);
       }
     });
@@ -95,6 +126,22 @@ void norm_backward(NormKind kind, const Mat<T>& x, const Vec<double>& inv_sigma,
 
 namespace {
 
+// Slot l's running statistics in this pass, if it has a BatchNorm and the pass keeps them.
+template <class T>
+std::optional<RunningRef> running_of(const Pass<T>& pass, Index l) {
+  NormRunning* r = pass.policy.running;
+  if (!r || pass.s.op(l).norm != NormKind::batch || r->mean[static_cast<std::size_t>(l)].size() == 0) return {};
+  return RunningRef{&r->mean[static_cast<std::size_t>(l)], &r->var[static_cast<std::size_t>(l)], r->momentum,
+                    pass.policy.running_stats()};
+}
+
+template <class T>
+void norm_forward_of(Pass<T>& pass, Index l, Mat<T>& h) {
+  const LayerOp& op = pass.s.op(l);
+  const std::optional<RunningRef> run = running_of(pass, l);
+  norm_forward(op.norm, op.norm_eps, h, pass.ws.norm_inv_sigma[l], pass.policy.threads, run ? &*run : nullptr);
+}
+
 // u = g x + beta, per unit.
 template <class T, class U>
 void affine(const Params<T>& p, Index l, const Mat<T>& x, U&& u) {
@@ -117,7 +164,10 @@ void affine_norm_backward(Pass<T>& pass, Index l, Eigen::Ref<Mat<T>> d) {
   const bool analyze = pass.policy.analyze();
   const double before = analyze ? reduce::sum_squares(d.data(), d.size()) : 0.0;
   d.array().rowwise() *= pass.p.gain[l].transpose().array();  // d_x = g d_u
-  norm_backward<T>(op.norm, x, pass.ws.norm_inv_sigma[l], d, pass.policy.threads);
+  if (running_of(pass, l) && pass.policy.running_stats())  // fixed statistics: d_h = d_x / sigma
+    d.array().rowwise() *= pass.ws.norm_inv_sigma[l].transpose().array().template cast<T>();
+  else
+    norm_backward<T>(op.norm, x, pass.ws.norm_inv_sigma[l], d, pass.policy.threads);
   if (analyze && before > 0)  // the gradient's gain across the norm (and its gain g)
     pass.out.layers[static_cast<std::size_t>(l - 1)].norm_grad_ratio_log10 =
         0.5 * std::log10(reduce::sum_squares(d.data(), d.size()) / before);
@@ -128,9 +178,8 @@ void affine_norm_backward(Pass<T>& pass, Index l, Eigen::Ref<Mat<T>> d) {
 template <class T>
 bool norm_input_forward(Pass<T>& pass, Index l) {
   Workspace<T>& ws = pass.ws;
-  const LayerOp& op = pass.s.op(l);
   ws.norm_x[l] = ws.A[l - 1];
-  norm_forward(op.norm, op.norm_eps, ws.norm_x[l], ws.norm_inv_sigma[l], pass.policy.threads);
+  norm_forward_of(pass, l, ws.norm_x[l]);
   affine(pass.p, l, ws.norm_x[l], ws.norm_u[l]);
   ws.A[l - 1].swap(ws.norm_u[l]);  // the dense layer reads u where it reads its input
   const bool more = dense_forward(pass, l);
@@ -152,9 +201,8 @@ bool norm_input_backward(Pass<T>& pass, Index l) {
 template <class T>
 void norm_output_forward(Pass<T>& pass, Index l) {
   Workspace<T>& ws = pass.ws;
-  const LayerOp& op = pass.s.op(l);
   ws.norm_x[l] = ws.A[l];
-  norm_forward(op.norm, op.norm_eps, ws.norm_x[l], ws.norm_inv_sigma[l], pass.policy.threads);
+  norm_forward_of(pass, l, ws.norm_x[l]);
   affine(pass.p, l, ws.norm_x[l], ws.A[l]);
 }
 
@@ -183,7 +231,7 @@ bool dense_norm_forward(Pass<T>& pass, Index l) {
     for (Index r = c0; r < c0 + cols; ++r) w2 += reduce::sum_squares(W.row(r).data(), W.cols());
     ws.sumsq_parts[blk] = w2;
   });
-  norm_forward(op.norm, op.norm_eps, x, ws.norm_inv_sigma[l], threads);
+  norm_forward_of(pass, l, x);
   for_each_block_or_stop(n, threads, [&](Index blk) {  // u = g x + beta over D[l], then phi(u)
     const Index c0 = block_begin(blk), cols = block_size(blk, n);
     auto u = ws.D[l].middleCols(c0, cols);
@@ -332,7 +380,7 @@ void norm_output_jacobian(JacobianWalk<T>& walk, Index l) {
 }
 
 #define GF_INSTANTIATE(T)                                                                                \
-  template void norm_forward<T>(NormKind, double, Mat<T>&, Vec<double>&, int);                          \
+  template void norm_forward<T>(NormKind, double, Mat<T>&, Vec<double>&, int, const RunningRef*);                          \
   template void norm_backward<T>(NormKind, const Mat<T>&, const Vec<double>&, Eigen::Ref<Mat<T>>, int); \
   template bool dense_norm_forward<T>(Pass<T>&, Index);                                                 \
   template bool dense_norm_backward<T>(Pass<T>&, Index);                                                \

@@ -53,8 +53,17 @@ void norm_output_jacobian(JacobianWalk<T>& walk, Index l);
 
 // The normalisation alone, on h (B, n): writes x over h and 1 / sigma into inv_sigma (n for
 // batch, B otherwise). Each mean and variance is summed in double in a fixed order.
+// BatchNorm's running statistics (pass.h's NormRunning), for one slot: with `use`, h is
+// normalised with them instead of the batch's; otherwise the batch's are folded into them.
+struct RunningRef {
+  Vec<double>* mean = nullptr;
+  Vec<double>* var = nullptr;
+  double momentum = 0.1;
+  bool use = false;
+};
 template <class T>
-void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, int threads);
+void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, int threads,
+                  const RunningRef* running = nullptr);
 
 // Its backward: d_x (B, n) in, d_h written over it.
 template <class T>

@@ -32,6 +32,17 @@ struct GradientTap {
   std::vector<Mat<double>> d_W;  // d_W[l] (n_l, n_{l-1})
 };
 
+// BatchNorm's running statistics in `train` (torch.nn.BatchNorm1d's buffers): per op slot l with a
+// BatchNorm, per unit, mean 0 and variance 1 at first; each training batch folds in as
+// r <- (1 - momentum) r + momentum x_t, x_t the batch's mean and its unbiased variance (B / (B - 1)
+// times the biased one the forward normalises with; the biased one at B = 1), momentum 0.1.
+struct NormRunning {
+  explicit NormRunning(const NetworkSpec& s);
+  double momentum = 0.1;
+  std::vector<Vec<double>> mean, var;  // [l]; empty for slots without a BatchNorm
+  bool any() const;                    // whether the network has a BatchNorm at all
+};
+
 // How a pass treats its gradients; the walk is the same for both.
 template <class T>
 struct PassPolicy {
@@ -47,8 +58,13 @@ struct PassPolicy {
   // whose mask it draws (analyze: 0; train: each step its own, core/dropout.h).
   bool dropout = true;
   std::uint64_t step = 0;
+  // train with BatchNorm: its running statistics (NormRunning below). A training step (step > 0)
+  // folds each batch's statistics into them; an evaluation pass (step 0) normalises with them
+  // instead of the batch's: PyTorch's train() and eval() modes. null: batch statistics always.
+  NormRunning* running = nullptr;
 
   bool analyze() const { return grads == nullptr; }
+  bool running_stats() const { return running != nullptr && step == 0; }  // evaluation with running stats
 };
 
 template <class T>
@@ -58,8 +74,9 @@ PassPolicy<T> analyze_policy(const NetworkSpec& s, GradientTap* tap = nullptr) {
 // Training's pass; `step` > 0: a training step, with its own dropout mask; 0: an evaluation
 // pass, without dropout.
 template <class T>
-PassPolicy<T> train_policy(int threads, Params<T>& grads, bool record_stats, std::uint64_t step = 0) {
-  return {threads, &grads, record_stats, nullptr, step > 0, step};
+PassPolicy<T> train_policy(int threads, Params<T>& grads, bool record_stats, std::uint64_t step = 0,
+                           NormRunning* running = nullptr) {
+  return {threads, &grads, record_stats, nullptr, step > 0, step, running};
 }
 
 // One pass in progress: what every op's forward and backward reads and writes. Between ops,

@@ -55,7 +55,7 @@ TextTable mismatch_table(const CheckReport& r, std::size_t max_rows, std::size_t
     };
     const Mismatch& m = *std::max_element(g.mismatches.begin(), g.mismatches.end(),
                                           [&](const Mismatch& a, const Mismatch& b) { return badness(a) < badness(b); });
-    t.rows.push_back({g.run, layer_text(m.layer), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
+    t.rows.push_back({g.run, g.scope == "blocks" ? "block " + layer_text(m.layer) : layer_text(m.layer), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
                       num(m.expected), num(m.got), num(m.difference, "{:+.3g}"), num(m.allowed, "{:.2g}")});
   }
   return t;
@@ -67,7 +67,8 @@ TextTable violation_table(const Rule& rule, const RuleOutcome& out, std::size_t 
   t.right = {false, false, true, false, true, false};
   for (std::size_t k = 0; k < out.violations.size() && k < max_rows; ++k) {
     const Violation& v = out.violations[k];
-    t.rows.push_back({v.config, v.activation, layer_text(v.layer), rule.metric, num(v.value), rule.bound_text()});
+    t.rows.push_back({v.config, v.activation, rule.per_block ? "block " + layer_text(v.layer) : layer_text(v.layer),
+                      rule.metric, num(v.value), rule.bound_text()});
   }
   return t;
 }
@@ -179,7 +180,8 @@ std::string check_json(const CheckReport& r) {
     ojson violations = ojson::array();
     for (const Violation& v : r.outcomes[k].violations)
       violations.push_back({{"config", v.config}, {"activation", v.activation},
-                            {"layer", v.layer ? ojson(v.layer) : ojson(nullptr)}, {"metric", rule.metric},
+                            {rule.per_block ? "block" : "layer", v.layer ? ojson(v.layer) : ojson(nullptr)},
+                            {"metric", rule.metric},
                             {"value", number_or_null(v.value)}, {"op", rule.op_text()},
                             {"bound", rule.bound}});
     rules.push_back({{"rule", rule.text()}, {"origin", rule.origin}, {"metric", rule.metric},
@@ -203,7 +205,8 @@ std::string check_junit(const CheckReport& r) {
         c.message = fmt::format("{} of {} values outside tolerance", g.mismatches.size(), g.compared);
         c.details = changed;
         for (const Mismatch& m : g.mismatches)
-          c.details += fmt::format("layer {}: expected {}, got {}, difference {}, allowed {}\n", layer_text(m.layer),
+          c.details += fmt::format("{} {}: expected {}, got {}, difference {}, allowed {}\n",
+                                   g.scope == "blocks" ? "block" : "layer", layer_text(m.layer),
                                    num(m.expected), num(m.got), num(m.difference, "{:+.3g}"),
                                    num(m.allowed, "{:.2g}"));
       }
@@ -220,8 +223,9 @@ std::string check_junit(const CheckReport& r) {
       if (c.failed) {
         c.message = fmt::format("{} of {} values violate {}", res.violations.size(), res.checked, rule.text());
         for (const Violation& v : res.violations)
-          c.details += fmt::format("config {}, activation {}, layer {}: {} = {}, bound {}\n", v.config, v.activation,
-                                   layer_text(v.layer), rule.metric, num(v.value), rule.bound_text());
+          c.details += fmt::format("config {}, activation {}, {} {}: {} = {}, bound {}\n", v.config, v.activation,
+                                   rule.per_block ? "block" : "layer", layer_text(v.layer), rule.metric, num(v.value),
+                                   rule.bound_text());
       }
       s.cases.push_back(std::move(c));
     }

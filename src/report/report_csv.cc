@@ -13,6 +13,10 @@ std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra
   const bool jac = result.config.jacobian;
   if (jac)
     for (const JacobianMetric& m : jacobian_metrics()) out += fmt::format(",{}", m.key);
+  // Residual nets: each layer row carries its block's figures (empty outside a block).
+  bool blocks = false;
+  for (const RunResult& r : result.runs) blocks = blocks || !r.pass.blocks.empty();
+  if (blocks) out += block_csv_header();
   if (extra)
     for (const std::string& name : extra->names) out += "," + name;
   out += '\n';
@@ -28,6 +32,7 @@ std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra
       if (jac)
         for (const JacobianMetric& m : jacobian_metrics())
           out += "," + (r.jacobian ? csv_number((*r.jacobian).*m.field) : std::string());
+      if (blocks) out += block_csv_cells(r.pass.blocks, l.layer);
       if (extra)
         for (std::size_t k = 0; k < extra->names.size(); ++k) out += "," + csv_number(extra->value(ri, li, k));
       out += '\n';

@@ -70,6 +70,14 @@ ojson theory_config_json(const TheoryConfig& c) {
           {"critical-tol", c.critical_tol},
           {"phase-diagram", c.phase_diagram}};
   if (c.jacobian) j["jacobian"] = true;  // only when asked: documents without it are unchanged
+  if (c.residual != 0) {  // likewise only when given
+    j["residual"] = c.residual;
+    j["residual-scale"] = c.residual_scale;
+  }
+  if (c.norm != NormKind::none) {
+    j["norm"] = norm_name(c.norm);
+    j["norm-eps"] = c.norm_eps;
+  }
   return j;
 }
 
@@ -93,12 +101,24 @@ std::string theory_json(const TheoryConfig& c, const std::vector<TheoryResult>& 
                {"bias", r.bias}};
     const ojson fixed = fixed_json(r.fixed);
     for (auto& [k, v] : fixed.items()) j[k] = v;
+    if (r.layers.empty()) j["phase"] = nullptr;  // --norm batch: no per-layer mean field
     j["critical_sigma_w2"] = number_or_null(r.critical_sigma_w2);
     j["trainable_depth"] = number_or_null(r.trainable_depth);
     j["born_dead_prob"] = number_or_null(r.born_dead);
     if (r.jacobian)
       j["jacobian"] = {{"jac_s2_mean_log10", number_or_null(r.jacobian->s2_mean_log10)},
                        {"jac_s2_var_rel", number_or_null(r.jacobian->s2_var_rel)}};
+    if (c.norm == NormKind::batch) j["bn_grad2_growth_per_layer"] = number_or_null(r.bn_grad2_growth);
+    if (!r.blocks.empty()) {
+      ojson blocks = ojson::array();
+      for (const BlockTheory& b : r.blocks)
+        blocks.push_back({{"block", b.block},
+                          {"stream_rms", number_or_null(b.stream_rms)},
+                          {"grad_stream_rel_log10", number_or_null(b.grad_stream_rel_log10)},
+                          {"branch_ratio", number_or_null(b.branch_ratio)}});
+      j["blocks"] = std::move(blocks);
+    }
+    if (!r.notes.empty()) j["notes"] = r.notes;
     j["layers"] = std::move(layers);
     out.push_back(std::move(j));
   }
@@ -129,6 +149,13 @@ std::string theory_table(const TheoryConfig& c, const std::vector<TheoryResult>&
     out += s.paint(fmt::format("{} ({})", r.activation, r.init), Tone::bold);
     out += fmt::format(": sigma_w2 {:g}, sigma_b2 {:g}{}; {}\n", r.sigma_w2, r.sigma_b2,
                        r.bias != 0 ? fmt::format(", bias {:g}", r.bias) : "", r.method);
+    if (r.layers.empty()) {  // --norm batch: the growth factor where predicted, and the sentence
+      if (std::isfinite(r.bn_grad2_growth))
+        out += fmt::format("  BatchNorm     squared gradient grows x{:.4f} per layer towards the input\n",
+                           r.bn_grad2_growth);
+      for (const std::string& n : r.notes) out += s.paint("note: ", Tone::warn) + n + "\n";
+      continue;
+    }
     if (std::isfinite(f.q_star))
       out += fmt::format("  length map    q_1 {} -> q* {} (settles over xi_q {} layers)\n", fmt_num(r.layers.front().q),
                          fmt_num(f.q_star), fmt_num(f.xi_q, ".3g"));
@@ -140,7 +167,8 @@ std::string theory_table(const TheoryConfig& c, const std::vector<TheoryResult>&
                        fmt_num(f.xi_grad, ".3g"));
     out += fmt::format("  correlations  c* {}, chi_c {}, xi_c {} layers: trainable to about {} layers (6 xi_c)\n",
                        fmt_num(f.c_star), fmt_num(f.chi_c), fmt_num(f.xi_c, ".3g"), fmt_num(r.trainable_depth, ".3g"));
-    out += std::isfinite(r.critical_sigma_w2)
+    out += c.norm != NormKind::none ? std::string("  edge of chaos none: through a norm every sigma_w2 gives the same u\n")
+           : std::isfinite(r.critical_sigma_w2)
                ? fmt::format("  edge of chaos sigma_w2 {} at sigma_b2 {:g}\n", fmt_num(r.critical_sigma_w2, ".5g"), r.sigma_b2)
                : fmt::format("  edge of chaos none for sigma_w2 in [0.01, 1000] at sigma_b2 {:g}\n", r.sigma_b2);
     if (std::isfinite(r.born_dead))
@@ -158,11 +186,21 @@ std::string theory_table(const TheoryConfig& c, const std::vector<TheoryResult>&
              " " + theory_cell(t.grad_preact_rel_log10, "+.3f", 9) + " " + theory_cell(t.grad_weight_rel_log10, "+.3f", 9) + " " +
              theory_cell(100 * t.dead_units_frac, ".1f", 7) + "\n";
     }
+    if (!r.blocks.empty()) {
+      out += fmt::format("{:>7} {:>10} {:>9} {:>9}\n", "block", "rms(s)", "grad_s", "branch");
+      for (const BlockTheory& b : r.blocks)
+        out += fmt::format("{:>7} ", b.block) + theory_cell(b.stream_rms, ".4g", 10) + " " +
+               theory_cell(b.grad_stream_rel_log10, "+.3f", 9) + " " + theory_cell(b.branch_ratio, ".3g", 9) + "\n";
+    }
+    for (const std::string& n : r.notes) out += s.paint("note: ", Tone::warn) + n + "\n";
   }
   out +=
       "\nq_l: variance of a pre-activation; c_l: its correlation between two inputs; chi_l: ||dh_l||^2 / "
       "||dh_{l+1}||^2;\ngrad_h, grad_W: log10 of the gradient norm relative to layer L (decades); dead%: units "
       "flat on the whole batch.\n";
+  if (c.residual != 0)
+    out += "rms(s): the residual stream's RMS at a block's input; grad_s: log10 |dL/ds| there, relative to the last "
+           "block;\nbranch: channel variance of alpha F(s) over that of s (Yang & Schoenholz 2017).\n";
   return out;
 }
 

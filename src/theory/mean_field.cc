@@ -338,4 +338,26 @@ double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m
   return kNaN;
 }
 
+FixedPoint network_fixed_point(const MeanFieldModel& m, const std::vector<LayerTheory>& layers, double critical_tol,
+                               double* sigma_w2) {
+  double sw2 = m.sigma_w2.back();
+  bool normed = false;
+  for (std::size_t i = 0; i < m.ops.size(); ++i) {
+    if (m.ops[i].kind == OpKind::branch_in) sw2 = m.sigma_w2[i];
+    normed = normed || m.ops[i].kind == OpKind::dense_norm;
+  }
+  if (sigma_w2) *sigma_w2 = sw2;
+  if (!normed) return fixed_point(m.phi, sw2, m.sigma_b2, m.bias, layers.front().q, critical_tol);
+  const std::size_t deep = layers.size() >= 2 ? layers.size() - 2 : 0;
+  FixedPoint f;
+  f.q_star = layers[deep].q;
+  f.chi_1 = std::isfinite(layers[deep].chi) ? layers[deep].chi : kNaN;
+  f.chi_q = 0;
+  f.xi_q = 0;
+  f.xi_grad = depth_scale(f.chi_1);
+  f.c_star = f.chi_c = f.xi_c = kNaN;
+  f.phase = phase_of(f.chi_1, critical_tol);
+  return f;
+}
+
 }  // namespace gf

@@ -109,6 +109,15 @@ double solve_q_star(const Phi& phi, double sigma_w2, double sigma_b2, double bia
 // on one side of 1 for sigma_w2 in [0.01, 1000].
 double critical_sigma_w2(const Phi& phi, double sigma_b2, double bias, double input_m2);
 
+// The fixed point of m's network as a whole, from its predicted layers (`theory` and `analyze
+// --theory` both ask here): a plain stack's is fixed_point's at the last layer's sigma_w2; a
+// residual net's that of its branches' first layers (the last one is linear), written to
+// *sigma_w2; with a norm before each activation (plain stacks), u's fixed variance is q* whatever
+// sigma_w2, chi_1 the deep layers' factor, and the correlation map is not modelled (c*, chi_c and
+// xi_c NaN).
+FixedPoint network_fixed_point(const MeanFieldModel& m, const std::vector<LayerTheory>& layers, double critical_tol,
+                               double* sigma_w2 = nullptr);
+
 // -1/ln(chi): +inf at chi = 1, 0 at chi = 0.
 double depth_scale(double chi);
 

@@ -12,7 +12,11 @@
 #include "base/errors.h"
 #include "base/interrupt.h"
 #include "base/real_text.h"
+#include "core/analysis.h"
+#include "core/enum_names.h"
 #include "core/init.h"
+#include "core/params.h"
+#include "theory/batchnorm_theory.h"
 
 namespace gf {
 
@@ -75,6 +79,29 @@ void validate(const TheoryConfig& c) {
     throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
                                  "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
                                  c.init));
+  if (c.init == kFixup && c.residual == 0)
+    throw UsageError("--init fixup scales the branches of residual blocks, and this is a plain stack: add --residual K "
+                     "(e.g. --residual 2), or choose another --init");
+  if (c.residual != 0) {
+    if (c.residual < 2)
+      throw UsageError(fmt::format("--residual {}: a block has K >= 2 dense layers (activations between them, the "
+                                   "last one linear); give 0 for a plain stack, or 2 or more",
+                                   c.residual));
+    if (c.depth % c.residual != 0)
+      throw UsageError(fmt::format("--residual {0}: --depth {1} is not a multiple of {0}; a residual net is blocks x "
+                                   "{0} dense layers (e.g. --depth {2})",
+                                   c.residual, c.depth, (c.depth / c.residual + 1) * c.residual));
+    residual_alpha(c.residual_scale, c.depth, c.residual);
+    if (c.norm != NormKind::none)
+      throw UsageError(fmt::format("--norm {} with --residual {}: the mean field of norms inside residual blocks is "
+                                   "not implemented (Pre-LN and Post-LN are measured by `analyze`); drop --norm or "
+                                   "--residual",
+                                   norm_name(c.norm), c.residual));
+  }
+  if ((c.residual != 0 || c.norm != NormKind::none) && (c.phase_diagram || c.jacobian))
+    throw UsageError(fmt::format("--{} is for plain stacks without norms; drop it, or drop {}",
+                                 c.phase_diagram ? "phase-diagram" : "jacobian",
+                                 c.residual != 0 ? "--residual" : "--norm"));
   for (double v : c.sigma_w2)
     if (!(v > 0)) throw UsageError(fmt::format("--sigma-w2: {:g} is not allowed: every value must be above 0", v));
   for (double v : c.sigma_b2)
@@ -109,12 +136,13 @@ double resolve_sigma_w2(const TheoryConfig& c, const Activation& act, std::strin
     label = fmt::format("sigma_w2={:g}", c.sigma_w2[0]);
     return c.sigma_w2[0];
   }
-  const std::string_view name = c.init == "auto" ? act.auto_init : std::string_view(c.init);
+  const bool fixup = c.init == kFixup;
+  const std::string_view name = c.init == "auto" || fixup ? act.auto_init : std::string_view(c.init);
   WeightInit w;
   w.scheme = find_init(name);
   w.dist = w.scheme->dist;
   w.gain = c.gain;
-  label = std::string(name);
+  label = fixup ? fmt::format("fixup ({})", name) : std::string(name);
   if (c.gain) label += fmt::format(" gain={:g}", *c.gain);
   if (!c.sigma_w2.empty()) {
     w.sigma_w2 = c.sigma_w2[0];
@@ -126,6 +154,44 @@ double resolve_sigma_w2(const TheoryConfig& c, const Activation& act, std::strin
 bool relu_like(const Phi& phi) {
   const std::vector<Interval> zone = dead_zone(phi);
   return zone.size() == 1 && std::isinf(zone[0].lo) && zone[0].hi == 0;
+}
+
+// The residual or normed network as `analyze` builds it (layer_op.h's builders; the input is as
+// wide as the stream, so no projection), each layer's sigma_w2 scaled by Fixup's rule where given.
+void attach_ops(const TheoryConfig& c, const InputMoments& in, MeanFieldModel& m) {
+  NetworkSpec spec;
+  spec.input_width = c.width;
+  constexpr Index kClasses = 2;  // the head is dropped: the theory's gradient starts at layer L
+  spec.ops = c.residual != 0
+                 ? residual_stack(c.width, c.width, c.depth / c.residual, c.residual, *m.phi.act, m.phi.param,
+                                  residual_alpha(c.residual_scale, c.depth, c.residual), kClasses)
+                 : plain_stack(std::vector<Index>(static_cast<std::size_t>(c.depth), c.width), *m.phi.act, m.phi.param,
+                               kClasses, c.norm, c.norm_eps);
+  spec.weight_init.fixup = c.init == kFixup;
+  for (Index l = 1; l <= c.depth; ++l) {
+    const double f = init_factor(spec, l);
+    m.sigma_w2[static_cast<std::size_t>(l - 1)] *= f * f;
+  }
+  m.ops.assign(spec.ops.begin(), spec.ops.end() - 1);
+  m.input_mean = in.mean;
+}
+
+// What the numbers of a residual or normed network mean, and what they leave out.
+std::vector<std::string> beyond_plain_notes(const TheoryConfig& c, const TheoryResult& r) {
+  std::vector<std::string> notes;
+  if (c.residual != 0)
+    notes.push_back(fmt::format(
+        "residual blocks of {} layers, alpha {} (Yang & Schoenholz 2017): the stream does not settle at q* but "
+        "adds alpha^2 E[F^2] per block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 "
+        "above are those of the branches' layers as a plain stack; the per-block figures are below",
+        c.residual, c.residual_scale));
+  if (c.norm != NormKind::none)
+    notes.push_back(fmt::format(
+        "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
+        "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = "
+        "{:.4g} at width {}; the correlation map through a norm is not modelled (c*, chi_c, xi_c: -)",
+        norm_name(c.norm), r.fixed.q_star, r.fixed.chi_1, c.width));
+  return notes;
 }
 
 }  // namespace
@@ -153,13 +219,24 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
     m.input_cross = in.cross;
     m.widths.assign(static_cast<std::size_t>(c.depth + 1), c.width);
     m.batch = c.batch;
-    r.layers = predict_layers(m);
-    if (c.jacobian) r.jacobian = predict_jacobian(m, r.layers, c.init == "orthogonal");
-    r.fixed = fixed_point(phi, r.sigma_w2, sb2, c.bias_init, r.layers.front().q, c.critical_tol);
-    r.critical_sigma_w2 = critical_sigma_w2(phi, sb2, c.bias_init, in.m2);
-    r.trainable_depth = 6 * r.fixed.xi_c;
     r.born_dead = kNaN;
-    if (relu_like(phi) && sb2 == 0 && c.bias_init == 0) {
+    if (c.norm == NormKind::batch) {  // no per-layer mean field: the growth factor, or a sentence
+      r.fixed = {kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, Phase::chaotic};
+      r.critical_sigma_w2 = r.trainable_depth = kNaN;
+      r.bn_grad2_growth = batchnorm_grad2_growth(phi).value_or(kNaN);
+      r.notes.push_back(batchnorm_theory_note(phi));
+      out.push_back(std::move(r));
+      continue;
+    }
+    if (c.residual != 0 || c.norm != NormKind::none) attach_ops(c, in, m);
+    r.layers = predict_layers(m, &r.blocks);
+    if (c.jacobian) r.jacobian = predict_jacobian(m, r.layers, c.init == "orthogonal");
+    r.fixed = network_fixed_point(m, r.layers, c.critical_tol, &r.sigma_w2);
+    // Through a norm every sigma_w2 gives the same u: no edge of chaos to find.
+    r.critical_sigma_w2 = c.norm == NormKind::none ? critical_sigma_w2(phi, sb2, c.bias_init, in.m2) : kNaN;
+    r.trainable_depth = 6 * r.fixed.xi_c;
+    r.notes = beyond_plain_notes(c, r);
+    if (relu_like(phi) && sb2 == 0 && c.bias_init == 0 && c.residual == 0 && c.norm == NormKind::none) {
       const std::vector<long long> widths(static_cast<std::size_t>(c.depth), static_cast<long long>(c.width));
       r.born_dead = born_dead_probability(widths);
     }

@@ -28,6 +28,13 @@ struct TheoryConfig {
   bool phase_diagram = false;
   bool jacobian = false;  // also the Jacobian spectrum's prediction (jacobian_theory.h)
   int threads = 0;
+  // The network beyond the plain stack, as `analyze` builds it (layer_op.h): residual blocks of
+  // K layers with alpha as typed ("1", "0", "invsqrt-blocks"); a norm between each dense layer's
+  // product and its activation (plain stacks; BatchNorm only as batchnorm_theory.h's growth factor).
+  Index residual = 0;
+  std::string residual_scale = "1";
+  NormKind norm = NormKind::none;
+  double norm_eps = 1e-5;
 };
 
 // Defaults of the phase diagram's axes (Poole et al. 2016's figure for tanh).
@@ -48,6 +55,11 @@ struct TheoryResult {
   double born_dead = 0;          // NaN unless relu-like with zero biases
   std::vector<LayerTheory> layers;
   std::optional<JacobianTheory> jacobian;  // with TheoryConfig::jacobian
+  std::vector<BlockTheory> blocks;         // residual nets: one per block
+  // --norm batch: no per-layer prediction (layers empty, fixed NaN); the squared gradient's growth
+  // per layer towards the input where it is predicted (batchnorm_theory.h), else NaN.
+  double bn_grad2_growth = kNaN;
+  std::vector<std::string> notes;  // what the theory does not cover for this network
 };
 
 std::vector<TheoryResult> run_theory(const TheoryConfig& c);

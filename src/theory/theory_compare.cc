@@ -90,21 +90,6 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
   return notes;
 }
 
-// A norm before each activation fixes u's variance from layer 1 on (q* is that, whatever
-// sigma_w2), and the gradient's factor per layer deep in the stack is chi_1. The correlation map
-// through a norm is not modelled: c*, chi_c and xi_c are null.
-void norm_fixed_point(TheoryComparison& t) {
-  const std::size_t deep = t.predicted.size() >= 2 ? t.predicted.size() - 2 : 0;
-  FixedPoint& f = t.fixed;
-  f.q_star = t.predicted[deep].q;
-  f.chi_1 = std::isfinite(t.predicted[deep].chi) ? t.predicted[deep].chi : kNaN;
-  f.chi_q = 0;
-  f.xi_q = 0;
-  f.xi_grad = depth_scale(f.chi_1);
-  f.c_star = f.chi_c = f.xi_c = kNaN;
-  f.phase = phase_of(f.chi_1, 0.01);  // the tolerance compare_with_theory's fixed_point uses
-}
-
 // Each block's stream beside Yang & Schoenholz's prediction (mean_field.h's BlockTheory).
 void compare_blocks(const RunResult& r, TheoryComparison& t) {
   const auto& blocks = r.pass.blocks;
@@ -137,12 +122,7 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   TheoryComparison t;
   t.method = std::string(expect_method_name(m.phi, m.bias));
   t.predicted = predict_layers(m, &t.predicted_blocks);
-  // A residual net's last layer is linear: the fixed point is that of its branches' first layers.
-  t.sigma_w2 = m.sigma_w2.back();
-  for (std::size_t i = 0; i < m.ops.size(); ++i)
-    if (m.ops[i].kind == OpKind::branch_in) t.sigma_w2 = m.sigma_w2[i];
-  t.fixed = fixed_point(m.phi, t.sigma_w2, m.sigma_b2, m.bias, t.predicted.front().q, 0.01);
-  if (c.norm != NormKind::none) norm_fixed_point(t);
+  t.fixed = network_fixed_point(m, t.predicted, 0.01, &t.sigma_w2);
 
   const auto& layers = r.pass.layers;
   const std::size_t L = layers.size();

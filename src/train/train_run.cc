@@ -23,7 +23,7 @@ class Trainer {
   Trainer(const TrainConfig& c, const Dataset& d, const NetworkSpec& spec, int threads, TrainRun& run,
           TrainObserver* obs)
       : c_(c), d_(d), s_(spec), threads_(threads), run_(run), obs_(obs), p_(initial_params<T>(spec)), g_(spec),
-        opt_(c.optimizer, spec), train_ws_(spec, c.net.batch, 0),
+        opt_(c.optimizer, spec), running_(spec), train_ws_(spec, c.net.batch, 0),
         eval_ws_(spec, std::min(c.eval_batch, d.n_train()), 0),
         order_(spec.seed, static_cast<std::uint32_t>(d.n_train()), static_cast<std::uint32_t>(c.net.batch)) {
     std::vector<std::uint32_t> rows(static_cast<std::size_t>(eval_ws_.batch));
@@ -97,9 +97,11 @@ class Trainer {
   }
 
   // Training's pass: gradients into g_, and d W's statistics only for a step whose record may be
-  // written; `step` > 0 draws that step's dropout mask, 0 (evaluation) drops nothing.
+  // written; `step` > 0 draws that step's dropout mask and folds each BatchNorm's batch
+  // statistics into running_, 0 (evaluation) drops nothing and normalises with running_.
   PassPolicy<T> pass(bool record_stats, Index step = 0) {
-    return train_policy<T>(threads_, g_, record_stats, static_cast<std::uint64_t>(step));
+    return train_policy<T>(threads_, g_, record_stats, static_cast<std::uint64_t>(step),
+                           running_.any() ? &running_ : nullptr);
   }
 
   double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
@@ -146,17 +148,19 @@ class Trainer {
     Params<T> p, g;
     Optimizer<T> opt;
     BatchOrder order;
+    NormRunning running;
   };
 
   void keep_state(Index step) {
     if (!kept_) {
-      kept_.emplace(State{step, p_, g_, opt_, order_});
+      kept_.emplace(State{step, p_, g_, opt_, order_, running_});
       return;
     }
     kept_->step = step;
     kept_->p = p_;  // assignments reuse the copy's memory
     kept_->opt = opt_;
     kept_->order = order_;
+    kept_->running = running_;
   }
 
   void check_target(Index step) {
@@ -168,10 +172,11 @@ class Trainer {
     run_.steps_to_target = step;
     run_.seconds_to_target = seconds();
     if (!kept_ || step - kept_->step < 2) return;
-    State now{step, p_, g_, opt_, order_};
+    State now{step, p_, g_, opt_, order_, running_};
     p_ = kept_->p;
     opt_ = kept_->opt;
     order_ = kept_->order;
+    running_ = kept_->running;
     for (Index s = kept_->step + 1; s < step; ++s) {  // the same steps again: the same numbers
       train_ws_.load(d_.x_train, d_.y_train, order_.next());
       PassResult& fo = step_pass_;
@@ -187,6 +192,7 @@ class Trainer {
     g_ = std::move(now.g);
     opt_ = std::move(now.opt);
     order_ = std::move(now.order);
+    running_ = std::move(now.running);
   }
 
   Index nonfinite_gradient_layer() const {
@@ -275,6 +281,7 @@ class Trainer {
   TrainObserver* obs_;
   Params<T> p_, g_;
   Optimizer<T> opt_;
+  NormRunning running_;  // BatchNorm's running statistics: evaluation normalises with them
   Workspace<T> train_ws_, eval_ws_;
   std::optional<Workspace<T>> test_ws_, test_tail_ws_;
   BatchOrder order_;

@@ -18,6 +18,7 @@ TEST_CASE("README explains every metric, verdict and preset") {
   for (const LayerMetric& m : layer_metrics()) CHECK(readme.find("`" + std::string(m.key) + "`") != std::string::npos);
   for (const JacobianMetric& m : jacobian_metrics()) CHECK(readme.find("`" + std::string(m.key) + "`") != std::string::npos);
   for (const BlockMetric& m : block_metrics()) CHECK(readme.find("`" + std::string(m.key) + "`") != std::string::npos);
+  for (const BlockRunMetric& m : block_run_metrics()) CHECK(readme.find("`" + std::string(m.key)) != std::string::npos);
   for (const SummaryMetric& m : summary_metrics()) CHECK(readme.find(std::string(m.key)) != std::string::npos);
   for (const char* v : {"vanishing", "exploding", "saturated", "dead_units", "not_zero_centred", "inexact", "healthy",
                         "signal_vanishing", "signal_exploding", "grad_small", "grad_large"})
