@@ -227,6 +227,16 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->default_str(std::to_string(c.jacobian_samples))
       ->check(whole_number(1, 1 << 20))
       ->group("Measurement");
+  cmd.add_option("--jacobian-probes", c.jacobian_probes,
+                 "With --jacobian: estimate the mean and spread of s^2 from J V, V of K random directions, "
+                 "instead of forming J and its SVD: O(L n^2 K) per sample instead of O(L n^3), for widths where "
+                 "n^3 is too much. Unbiased; standard error of mean s^2 about sqrt(2 (1 + v) / (K n S)) relative, "
+                 "of v = var/mean^2 about 2 (1 + v) / (K sqrt(S)) absolute (S = --jacobian-samples); "
+                 "s_max, s_min, condition, rank and isometry need the exact J and are null. 0: exact")
+      ->type_name("K")
+      ->default_str("0")
+      ->check(whole_number(0, 1 << 16))
+      ->group("Measurement");
   add_list_option(cmd, "--jacobian-depths", c.jacobian_depths,
                   "With --jacobian: also the same figures for the partial Jacobians d a_L / d a_l, a_l the output "
                   "of layer l (0: the input, J itself), to see where the spectrum spreads: JSON's "

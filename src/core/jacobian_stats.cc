@@ -102,6 +102,35 @@ JacobianStats jacobian_stats(const JacobianSpectra& sp) {
   return st;
 }
 
+JacobianStats jacobian_probe_stats(const Jacobians& js, Index n) {
+  JacobianStats st;
+  const std::size_t S = js.J.size();
+  st.samples = static_cast<double>(S);
+  if (S == 0 || js.J[0].cols() < 2 || n == 0) return st;
+  const double ref = *std::max_element(js.log10_scale.begin(), js.log10_scale.end());
+  double sum2 = 0, sum4 = 0;  // sum s^2 and sum s^4 over the samples, relative to 10^(2 ref) and 10^(4 ref)
+  for (std::size_t k = 0; k < S; ++k) {
+    const Mat<double> G = js.J[k].transpose() * js.J[k];  // V^T A V (K, K)
+    const Index K = G.rows();
+    double diag = 0, off = 0;
+    for (Index i = 0; i < K; ++i) {
+      diag += G(i, i);
+      for (Index j = i + 1; j < K; ++j) off += G(i, j) * G(i, j);
+    }
+    const double w = std::pow(10.0, 2 * (js.log10_scale[k] - ref));
+    sum2 += w * diag / static_cast<double>(K);
+    sum4 += w * w * off / (0.5 * static_cast<double>(K) * static_cast<double>(K - 1));
+  }
+  const double N = static_cast<double>(S) * static_cast<double>(n);
+  const double mean = sum2 / N;
+  const double var = std::max(0.0, sum4 / N - mean * mean);  // an estimate: below 0 by chance near isometry
+  st.s2_mean_log10 = std::log10(mean) + 2 * ref;
+  st.s2_mean = plain_or_nan(st.s2_mean_log10);
+  st.s2_var = var == 0 ? 0.0 : plain_or_nan(std::log10(var) + 4 * ref);
+  st.s2_var_rel = var / (mean * mean);
+  return st;
+}
+
 std::span<const JacobianMetric> jacobian_metrics() { return kJacobianMetrics; }
 
 const JacobianMetric* find_jacobian_metric(std::string_view key) {

@@ -40,6 +40,16 @@ Index resolved_count(const JacobianSpectra& spectra, std::size_t k);
 
 JacobianStats jacobian_stats(const JacobianSpectra& spectra);
 
+// --jacobian-probes: the mean and spread of s^2 from Y = J V alone (jacobians(..., probes)), V of
+// K independent N(0, 1) columns. With A = J^T J, E[v^T A v] = tr A (Hutchinson 1990) and, for
+// independent Gaussian v, w, E[(v^T A w)^2] = tr A^2, so the K diagonal and K (K - 1) / 2
+// off-diagonal entries of Y^T Y give unbiased estimates of sum s^2 and sum s^4 per sample,
+// pooled over the samples' n = min(n_L, n_0) singular values as jacobian_stats pools them.
+// Standard errors, relative: mean s^2 about sqrt(2 (1 + var_rel) / (K n S)), 1 + var_rel about
+// 2 / (K sqrt(S)) for S samples. The figures that need the singular values themselves (s_max,
+// s_min, condition, rank, isometry) are NaN.
+JacobianStats jacobian_probe_stats(const Jacobians& js, Index n);
+
 // log10 s^2 of every resolved singular value of every sample, in sample order: the spectral
 // density's data (analyze --plot-spectrum).
 std::vector<double> resolved_log10_s2(const JacobianSpectra& spectra);
