@@ -228,11 +228,13 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->check(whole_number(1, 1 << 20))
       ->group("Measurement");
   cmd.add_option("--jacobian-probes", c.jacobian_probes,
-                 "With --jacobian: estimate the mean and spread of s^2 from J V, V of K random directions, "
-                 "instead of forming J and its SVD: O(L n^2 K) per sample instead of O(L n^3), for widths where "
-                 "n^3 is too much. Unbiased; standard error of mean s^2 about sqrt(2 (1 + v) / (K n S)) relative, "
-                 "of v = var/mean^2 about 2 (1 + v) / (K sqrt(S)) absolute (S = --jacobian-samples); "
-                 "s_max, s_min, condition, rank and isometry need the exact J and are null. 0: exact")
+                 "With --jacobian: estimate the mean and spread of s^2 from J V, V of K >= 3 random Gaussian directions "
+                 "per sample, instead of forming J and its SVD: O(L n^2 K) per sample instead of O(L n^3), for "
+                 "widths where n^3 is too much. mean s^2 and var s^2 are unbiased; each estimate comes with its "
+                 "standard error (jackknife over the probes: jac_s2_mean_rel_se, jac_s2_var_rel_se), typically "
+                 "sqrt(2 (1 + v) / (K n S)) relative for mean s^2 and 2 (1 + v) / (K sqrt(S)) for v = var/mean^2 "
+                 "(S = --jacobian-samples; more for heavy-tailed spectra such as deep Gaussian nets). s_max, s_min, "
+                 "condition, rank and isometry need the exact J and are null. 0: the exact J")
       ->type_name("K")
       ->default_str("0")
       ->check(whole_number(0, 1 << 16))

@@ -235,9 +235,10 @@ void validate(const AnalysisConfig& c) {
   validate_arch(c);
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
-  if (c.jacobian && c.jacobian_probes == 1)
-    throw UsageError("--jacobian-probes 1: the spread of s^2 is estimated from pairs of directions; give 0 (exact J) "
-                     "or at least 2 (64 gives mean s^2 within about 1%)");
+  if (c.jacobian && (c.jacobian_probes == 1 || c.jacobian_probes == 2))
+    throw UsageError(fmt::format("--jacobian-probes {}: the spread of s^2 comes from pairs of directions and its "
+                                 "standard error from leaving one out; give 0 (the exact J) or at least 3",
+                                 c.jacobian_probes));
   if (c.jacobian && c.jacobian_samples > c.batch)
     throw UsageError(fmt::format("--jacobian-samples {} is more than --batch {}: the Jacobian is taken at the "
                                  "batch's first samples; give at most {}",
