@@ -19,7 +19,7 @@ namespace {
 // Options whose ranges are numeric. A new numeric network option adds its name here to get
 // ranges; any other option takes lists of names.
 const std::set<std::string> kIntegerAxes = {"depth", "width", "input-dim", "batch", "classes", "seed",
-                                            "jacobian-samples", "residual"};
+                                            "jacobian-samples", "jacobian-probes", "residual"};
 // The threshold flags (summary.h) are real axes too.
 const std::set<std::string> kRealAxes = {"leaky-slope", "sigma-w2", "weight-std", "bias-init", "sigma-b2",
                                          "sat-eps",     "gain",     "saturated-when", "norm-eps", "dropout"};

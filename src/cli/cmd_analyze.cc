@@ -173,6 +173,10 @@ int run_one_seed(const AnalyzeOptions& o) {
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)
     throw UsageError("--plot-spectrum draws --jacobian's singular values: add --jacobian");
+  if (!o.plot_spectrum.empty() && o.config.jacobian_probes != 0)
+    throw UsageError(fmt::format("--plot-spectrum draws the singular values of the exact J, and --jacobian-probes {} "
+                                 "estimates their mean and spread only: drop one of them",
+                                 o.config.jacobian_probes));
   if (!o.plot_spectrum.empty() && o.plot_spectrum == o.plot)
     throw UsageError(fmt::format("--plot and --plot-spectrum are both '{}': give two files", o.plot));
   std::optional<ReportSink> spectrum = open_plot(o.plot_spectrum, sink, "--plot-spectrum");

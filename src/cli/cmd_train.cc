@@ -39,7 +39,7 @@ namespace {
 // The shared network flags, reworded where training gives them another meaning, and without
 // those that only `analyze` uses.
 void adapt_network_options(CLI::App& cmd) {
-  for (const char* name : {"--seed", "--weights", "--jacobian", "--jacobian-samples", "--jacobian-depths"})
+  for (const char* name : {"--seed", "--weights", "--jacobian", "--jacobian-samples", "--jacobian-depths", "--jacobian-probes"})
     cmd.remove_option(cmd.get_option(name));
   for (const ThresholdFlag& f : threshold_flags())
     if (!f.in_train) cmd.remove_option(cmd.get_option("--" + std::string(f.name)));

@@ -227,6 +227,18 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->default_str(std::to_string(c.jacobian_samples))
       ->check(whole_number(1, 1 << 20))
       ->group("Measurement");
+  cmd.add_option("--jacobian-probes", c.jacobian_probes,
+                 "With --jacobian: estimate the mean and spread of s^2 from J V, V of K >= 3 random Gaussian directions "
+                 "per sample, instead of forming J and its SVD: O(L n^2 K) per sample instead of O(L n^3), for "
+                 "widths where n^3 is too much. mean s^2 and var s^2 are unbiased; each estimate comes with its "
+                 "standard error (jackknife over the probes: jac_s2_mean_rel_se, jac_s2_var_rel_se), typically "
+                 "sqrt(2 (1 + v) / (K n S)) relative for mean s^2 and 2 (1 + v) / (K sqrt(S)) for v = var/mean^2 "
+                 "(S = --jacobian-samples; more for heavy-tailed spectra such as deep Gaussian nets). s_max, s_min, "
+                 "condition, rank and isometry need the exact J and are null. 0: the exact J")
+      ->type_name("K")
+      ->default_str("0")
+      ->check(whole_number(0, 1 << 16))
+      ->group("Measurement");
   add_list_option(cmd, "--jacobian-depths", c.jacobian_depths,
                   "With --jacobian: also the same figures for the partial Jacobians d a_L / d a_l, a_l the output "
                   "of layer l (0: the input, J itself), to see where the spectrum spreads: JSON's "

@@ -87,7 +87,8 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
 
 bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   // --jacobian's matrices come on top of either (jacobian.h).
-  const std::uint64_t jac = c.jacobian ? jacobian_bytes(spec, c.jacobian_samples, !c.jacobian_depths.empty()) : 0;
+  const std::uint64_t jac =
+      c.jacobian ? jacobian_bytes(spec, c.jacobian_samples, !c.jacobian_depths.empty(), c.jacobian_probes) : 0;
   const std::uint64_t store = estimate_bytes(spec, c.dtype, false) + jac;
   const std::uint64_t regen = estimate_bytes(spec, c.dtype, true) + jac;
   const std::string limit = fmt::format("--max-memory is {}", format_bytes(c.max_memory));
@@ -237,6 +238,10 @@ void validate(const AnalysisConfig& c) {
   validate_arch(c);
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
+  if (c.jacobian && (c.jacobian_probes == 1 || c.jacobian_probes == 2))
+    throw UsageError(fmt::format("--jacobian-probes {}: the spread of s^2 comes from pairs of directions and its "
+                                 "standard error from leaving one out; give 0 (the exact J) or at least 3",
+                                 c.jacobian_probes));
   if (c.jacobian && c.jacobian_samples > c.batch)
     throw UsageError(fmt::format("--jacobian-samples {} is more than --batch {}: the Jacobian is taken at the "
                                  "batch's first samples; give at most {}",
@@ -307,6 +312,8 @@ std::vector<std::string> inert_setting_notes(const AnalysisConfig& c) {
     notes.push_back(fmt::format("--norm-eps {:g} has no effect without --norm", c.norm_eps));
   if (!c.jacobian && c.jacobian_samples != defaults.jacobian_samples)
     notes.push_back(fmt::format("--jacobian-samples {} has no effect without --jacobian", c.jacobian_samples));
+  if (!c.jacobian && c.jacobian_probes != 0)
+    notes.push_back(fmt::format("--jacobian-probes {} has no effect without --jacobian", c.jacobian_probes));
   if (!c.jacobian && !c.jacobian_depths.empty())
     notes.push_back(fmt::format("--jacobian-depths {} has no effect without --jacobian", fmt::join(c.jacobian_depths, ",")));
   return notes;
@@ -324,7 +331,16 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   if (c.data) load_given_batch(*c.data, c.loss, net.ws);
   network_forward(net, r.pass);
   network_backward(net, r.pass);
-  if (c.jacobian && r.pass.overflow_layer == 0) {
+  if (c.jacobian && r.pass.overflow_layer == 0 && c.jacobian_probes > 0) {
+    // The mean and spread of s^2 from J V alone, for widths where n^3 is too much.
+    auto estimate = [&](Index from) {
+      return jacobian_probe_stats(
+          jacobians(net.spec, net.params, net.ws, r.pass, c.jacobian_samples, from, c.jacobian_probes),
+          std::min(net.spec.width(net.spec.depth()), net.spec.width(from)));
+    };
+    r.jacobian = estimate(0);
+    for (Index l : c.jacobian_depths) r.jacobian_partials.push_back({l, l == 0 ? *r.jacobian : estimate(l)});
+  } else if (c.jacobian && r.pass.overflow_layer == 0) {
     const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples);
     r.jacobian = jacobian_stats(sp);
     r.jacobian_log10_s2 = resolved_log10_s2(sp);

@@ -63,6 +63,7 @@ struct AnalysisConfig {
   bool jacobian = false;       // --jacobian: the input-output Jacobian's spectrum (jacobian_stats.h)
   Index jacobian_samples = 4;  // its samples: the batch's first
   std::vector<Index> jacobian_depths;  // --jacobian-depths: also d a_L / d a_l at these l
+  Index jacobian_probes = 0;  // --jacobian-probes K: estimate from J V (K random directions), 0: exact
   // --model (core/given_network.h): the network read from model_path replaces the flags' stack
   // (depth, width, input-dim, classes and activations are set from it), with its own weights
   // unless --weights-from init; --data: the batch, the first `batch` rows of data_path.

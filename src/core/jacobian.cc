@@ -8,6 +8,7 @@
 #include "base/errors.h"
 #include "base/interrupt.h"
 #include "core/op_table.h"
+#include "core/rng.h"
 
 namespace gf {
 
@@ -27,13 +28,20 @@ int take_out_power_of_2(Mat<double>& J) {
 
 template <class T>
 Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
-                    Index samples, Index from) {
+                    Index samples, Index from, Index probes) {
   if (!partial_jacobian_layer(s, from))  // analysis.cc's validate names the flag; this guards other callers
     throw UsageError(fmt::format("--jacobian-depths: d a_L / d a_{} is not a walk of whole ops", from));
   const Index L = s.depth(), n0 = s.width(from);
   const auto S = static_cast<std::size_t>(samples);
   JacobianWalk<T> walk{s, p, ws, pass, std::max(1, s.threads), {}, {}, std::vector<int>(S, 0), 0, {}, {}, 0};
-  walk.J.assign(S, Mat<double>::Identity(n0, n0));
+  if (probes == 0) {
+    walk.J.assign(S, Mat<double>::Identity(n0, n0));
+  } else {
+    walk.J.assign(S, Mat<double>(n0, probes));
+    for (std::size_t k = 0; k < S; ++k)
+      fill_normal<double>({s.seed, Stream::jacobian_probes, static_cast<std::uint32_t>(k)}, 0, walk.J[k].data(),
+                          static_cast<std::size_t>(walk.J[k].size()));
+  }
   walk.next.resize(S);
   for (Index l = from + 1; l <= L; ++l) {
     throw_if_interrupted();
@@ -70,17 +78,17 @@ bool partial_jacobian_layer(const NetworkSpec& s, Index l) {
   return l == 0 || next.block == 0 || next.kind == OpKind::branch_in;
 }
 
-std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples, bool partials) {
+std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples, bool partials, Index probes) {
   const bool residual = std::any_of(s.ops.begin(), s.ops.end(), [](const LayerOp& op) { return op.kind == OpKind::skip_add; });
-  const Index cols = partials ? std::max(s.input_width, s.max_width()) : s.input_width;
+  const Index cols = probes > 0 ? probes : partials ? std::max(s.input_width, s.max_width()) : s.input_width;
   return std::uint64_t{residual ? 3u : 2u} * static_cast<std::uint64_t>(samples) * static_cast<std::uint64_t>(s.max_width()) *
          static_cast<std::uint64_t>(cols) * sizeof(double);
 }
 
 template Jacobians jacobians<float>(const NetworkSpec&, const Params<float>&, Workspace<float>&, const PassResult&,
-                                    Index, Index);
+                                    Index, Index, Index);
 template Jacobians jacobians<double>(const NetworkSpec&, const Params<double>&, Workspace<double>&,
-                                     const PassResult&, Index, Index);
+                                     const PassResult&, Index, Index, Index);
 template JacobianSpectra jacobian_spectra<float>(const NetworkSpec&, const Params<float>&, Workspace<float>&,
                                                  const PassResult&, Index, Index);
 template JacobianSpectra jacobian_spectra<double>(const NetworkSpec&, const Params<double>&, Workspace<double>&,

@@ -29,10 +29,12 @@ struct Jacobians {
 // J at rows 0 .. samples-1 of the batch, from a finite forward pass (ws.D holds its slopes).
 // from > 0: the partial Jacobian d a_L / d a_from (n_L, n_from) instead (--jacobian-depths), the
 // walk started at identity after op `from`; `from` must be a partial_jacobian_layer.
+// probes > 0: J V instead, V (n_from, probes) of N(0, 1) draws (Stream::jacobian_probes, one V
+// per sample): O(L n^2 probes) instead of O(L n^3), for jacobian_probe_stats.
 // Throws UsageError if an op kind has no Jacobian step.
 template <class T>
 Jacobians jacobians(const NetworkSpec& s, const Params<T>& p, Workspace<T>& ws, const PassResult& pass,
-                    Index samples, Index from = 0);
+                    Index samples, Index from = 0, Index probes = 0);
 
 // Their singular values.
 template <class T>
@@ -46,6 +48,7 @@ bool partial_jacobian_layer(const NetworkSpec& s, Index l);
 
 // Bytes jacobian_spectra allocates for `samples` samples: two n_max x n_0 f64 matrices each,
 // three in a residual net (the block input's J is kept); with partials, n_max x n_max.
-std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples, bool partials = false);
+// With probes > 0, n_max x probes each.
+std::uint64_t jacobian_bytes(const NetworkSpec& s, Index samples, bool partials = false, Index probes = 0);
 
 }  // namespace gf

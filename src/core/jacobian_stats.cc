@@ -31,6 +31,16 @@ constexpr JacobianMetric kJacobianMetrics[] = {
      "det(J J^T)^(1/n) / (tr(J J^T)/n) over the n = min(n_L, n_0) singular values, mean over samples: "
      "geometric over arithmetic mean of s^2, 1 only when every s is equal (AM-GM), 0 when J is rank-deficient",
      "isometry"},
+    {"jac_probes", &JacobianStats::probes,
+     "0: every figure is exact (the SVD of J); K: jac_s2_mean, jac_s2_var and jac_s2_var_rel are unbiased estimates "
+     "from J V, V of K random Gaussian directions per sample (--jacobian-probes), with standard errors "
+     "jac_s2_mean_rel_se and jac_s2_var_rel_se, and the figures that need the singular values are null"},
+    {"jac_s2_mean_rel_se", &JacobianStats::s2_mean_rel_se,
+     "--jacobian-probes: standard error of jac_s2_mean relative to it (jackknife over the probes); null when exact",
+     "  s.e. (rel)", true},
+    {"jac_s2_var_rel_se", &JacobianStats::s2_var_rel_se,
+     "--jacobian-probes: standard error of jac_s2_var_rel (jackknife over the probes); null when exact",
+     "  s.e.", true},
 };
 
 }  // namespace
@@ -99,6 +109,63 @@ JacobianStats jacobian_stats(const JacobianSpectra& sp) {
   st.rank_fraction = resolved / N;
   st.isometry = isometry / static_cast<double>(S);
   if (resolved == 0) st.s_max_log10 = st.s_min_log10 = st.cond_log10 = kNaN;
+  return st;
+}
+
+JacobianStats jacobian_probe_stats(const Jacobians& js, Index n) {
+  JacobianStats st;
+  const std::size_t S = js.J.size();
+  st.samples = static_cast<double>(S);
+  if (S == 0 || n == 0) return st;
+  const Index K = js.J[0].cols();
+  st.probes = static_cast<double>(K);
+  if (K < 3) return st;
+  const double N = static_cast<double>(S) * static_cast<double>(n);
+  // Every sample's s^2 relative to 10^(2 ref), the largest scale, so the pooled sums stay in range.
+  const double ref = *std::max_element(js.log10_scale.begin(), js.log10_scale.end());
+  // Pooled over the samples, per probe j: x[j] = sum_k w_k G_k(j, j) / N, probe j's estimate of
+  // mean s^2, and r[j] = sum_k w_k^2 sum_{i != j} G_k(i, j)^2, its pairs' share of `pairs`, the
+  // sum over all i < j.
+  Vec<double> x = Vec<double>::Zero(K), r = Vec<double>::Zero(K);
+  double pairs = 0;
+  for (std::size_t k = 0; k < S; ++k) {
+    Mat<double> G = js.J[k].transpose() * js.J[k];  // V^T A V (K, K)
+    const double w = std::pow(10.0, 2 * (js.log10_scale[k] - ref));
+    x += w / N * G.diagonal();
+    G.diagonal().setZero();
+    const Vec<double> row = G.cwiseAbs2().rowwise().sum();
+    r += w * w * row;
+    pairs += w * w * row.sum() / 2;
+  }
+  struct Figures {
+    double mean, var;
+  };
+  // From m probes: the sums of x, of x^2 and of the squared pairs over theirs.
+  auto figures = [&](double sx, double sxx, double spairs, double m) {
+    const double mean = sx / m;
+    const double mean2 = (sx * sx - sxx) / (m * (m - 1));  // products of distinct probes: E = mean^2
+    const double s4 = spairs / (m * (m - 1) / 2) / N;      // mean s^4
+    return Figures{mean, s4 - mean2};
+  };
+  const double sx = x.sum(), sxx = x.squaredNorm(), k = static_cast<double>(K);
+  const Figures all = figures(sx, sxx, pairs, k);
+  // The delete-one-probe jackknife: Var ~ (K - 1) / K sum_j (theta_(j) - mean_j theta_(j))^2.
+  Vec<double> mean_j(K), rel_j(K);
+  for (Index j = 0; j < K; ++j) {
+    const Figures f = figures(sx - x[j], sxx - x[j] * x[j], pairs - r[j], k - 1);
+    mean_j[j] = f.mean;
+    rel_j[j] = f.var / (f.mean * f.mean);
+  }
+  auto jackknife_se = [&](const Vec<double>& t) {
+    return std::sqrt((k - 1) / k * (t.array() - t.mean()).square().sum());
+  };
+  const double var = std::max(0.0, all.var);
+  st.s2_mean_log10 = std::log10(all.mean) + 2 * ref;
+  st.s2_mean = plain_or_nan(st.s2_mean_log10);
+  st.s2_var = var == 0 ? 0.0 : plain_or_nan(std::log10(var) + 4 * ref);
+  st.s2_var_rel = var / (all.mean * all.mean);
+  st.s2_mean_rel_se = jackknife_se(mean_j) / all.mean;
+  st.s2_var_rel_se = jackknife_se(rel_j);
   return st;
 }
 

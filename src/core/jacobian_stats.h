@@ -22,6 +22,11 @@ struct JacobianStats {
   double cond_log10 = kNaN;      // worst sample's s_max / s_min (both as above)
   double rank_fraction = kNaN;   // share of s above the rank tolerance
   double isometry = kNaN;        // mean over samples of det(JJ^T)^(1/n) / (tr(JJ^T)/n); 0 if rank-deficient
+  // --jacobian-probes K: the three s^2 figures above are estimates from K random directions per
+  // sample (0: exact), with these standard errors; the figures that need the singular values are NaN.
+  double probes = 0;
+  double s2_mean_rel_se = kNaN;  // of s2_mean, relative to it
+  double s2_var_rel_se = kNaN;   // of s2_var_rel
 };
 
 // --jacobian-depths: the same figures for the partial Jacobian d a_L / d a_l, a_l the output of
@@ -40,6 +45,25 @@ Index resolved_count(const JacobianSpectra& spectra, std::size_t k);
 
 JacobianStats jacobian_stats(const JacobianSpectra& spectra);
 
+// --jacobian-probes: the mean and spread of s^2 from Y = J V alone (jacobians(..., probes)), V of
+// K independent N(0, I) columns v_1 .. v_K per sample. With A = J^T J and G = Y^T Y = V^T A V:
+//   E[G_ii] = E[v^T A v] = tr A                       (Hutchinson 1990),
+//   E[G_ij^2] = E[w^T A v v^T A w] = E[w^T A^2 w] = tr A^2   (i != j: v, w independent),
+// so the mean of the K diagonal entries and of the K (K - 1) / 2 squared off-diagonal ones are
+// unbiased estimates of each sample's sum s^2 and sum s^4, pooled over the samples' n =
+// min(n_L, n_0) singular values as jacobian_stats pools them (A's other eigenvalues are 0).
+// mean^2 is estimated without bias by the products of distinct probes' means (a U-statistic),
+// so s2_mean and s2_var are unbiased; s2_var is clipped at 0 (near isometry it can come out
+// below by chance), and s2_var_rel is their ratio (bias O(1 / (K n)) relative, far below its
+// standard error). Standard errors: the delete-one-probe jackknife (probe j of every sample
+// left out in turn: the K groups are independent and identically distributed), exact in
+// expectation for s2_mean, conservative for the U-statistics (Efron & Stein 1981). For Gaussian
+// v they are about sqrt(2 (1 + v) / (K n S)) relative for s2_mean and 2 (1 + v) / (K sqrt(S)) for
+// v = s2_var_rel when the spectrum is not heavy-tailed (plus a term in E[s^8] that dominates for
+// deep Gaussian nets). The figures that need the singular values themselves (s_max, s_min,
+// condition, rank, isometry) are NaN. Needs K >= 3 (the jackknife of a pair statistic).
+JacobianStats jacobian_probe_stats(const Jacobians& js, Index n);
+
 // log10 s^2 of every resolved singular value of every sample, in sample order: the spectral
 // density's data (analyze --plot-spectrum).
 std::vector<double> resolved_log10_s2(const JacobianSpectra& spectra);
@@ -49,6 +73,7 @@ struct JacobianMetric {
   double JacobianStats::*field;
   std::string_view description;
   std::string_view header = {};  // its column in the table ("" : JSON, CSV and check only)
+  bool probes_only = false;       // a standard error: a table row only with --jacobian-probes
 };
 
 std::span<const JacobianMetric> jacobian_metrics();

@@ -35,6 +35,7 @@ enum class Stream : std::uint32_t {
   targets = 5,     // mse targets
   head = 6,        // the linear head's weights
   direction = 7,   // --loss random: the direction backpropagated from the head
+  jacobian_probes = 8,  // --jacobian-probes: the random directions J is applied to (layer = the sample)
   // gradflow train (from the old Stream::user = 100 up). `layer` picks a sub-stream:
   data = 100,         // built-in datasets (see dataset_builtin.cc for the layer of each draw)
   data_split = 101,   // the CSV train/test split: one permutation, keyed by --data-seed

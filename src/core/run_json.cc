@@ -83,6 +83,7 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
     j["jacobian"] = true;
     j["jacobian-samples"] = c.jacobian_samples;
     if (!c.jacobian_depths.empty()) j["jacobian-depths"] = c.jacobian_depths;
+    if (c.jacobian_probes != 0) j["jacobian-probes"] = c.jacobian_probes;
   }
   return j;
 }

@@ -130,9 +130,13 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
 // --jacobian: its figures with a table column, one column per run.
 std::string jacobian_block(const AnalysisResult& result) {
   if (!result.config.jacobian) return "";
-  std::string out = fmt::format("\nJacobian d a_L / d x ({} samples)\n", result.config.jacobian_samples);
+  const Index probes = result.config.jacobian_probes;
+  std::string out =
+      probes == 0 ? fmt::format("\nJacobian d a_L / d x ({} samples)\n", result.config.jacobian_samples)
+                  : fmt::format("\nJacobian d a_L / d x ({} samples), ESTIMATED from {} random probes each\n",
+                                result.config.jacobian_samples, probes);
   for (const JacobianMetric& m : jacobian_metrics()) {
-    if (m.header.empty()) continue;
+    if (m.header.empty() || (m.probes_only && probes == 0)) continue;
     out += fmt::format("{:<22}", m.header);
     for (const RunResult& r : result.runs) {
       const double v = r.jacobian ? (*r.jacobian).*m.field : kNaN;
@@ -151,6 +155,10 @@ std::string jacobian_block(const AnalysisResult& result) {
     out += '\n';
   }
   if (!depths.empty()) out += "from l: var s^2 / mean^2 of d a_L / d a_l (l = 0: J; JSON's jacobian_partials has every figure)\n";
+  if (probes != 0)
+    out += fmt::format("--jacobian-probes {}: mean s2, var s2 and var/mean2 are unbiased estimates from J V, s.e. their\n"
+                       "standard errors (jackknife); the figures that need the singular values need the exact J (-)\n",
+                       probes);
   return out +
          "s: singular values of J; rank: share of s above the rank tolerance, over which log smin and\n"
          "log cond are taken; isometry: det(JJ^T)^(1/n) / (tr(JJ^T)/n), 1 when every s is equal\n";

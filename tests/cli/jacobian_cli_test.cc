@@ -137,3 +137,51 @@ TEST_CASE("--jacobian-depths: JSON records per l (l = 0 the full J's), the table
   CHECK(inside.exit_code == 2);
   CHECK(inside.err.find("layer 3 is inside a residual block") != std::string::npos);
 }
+
+TEST_CASE("--jacobian-probes: labelled an estimate with its standard errors in JSON, CSV and table; --help states "
+          "cost and accuracy; K below 3 exits 2 naming the flag") {
+  const std::vector<std::string> net = {"analyze", "-a", "tanh", "-d", "6", "-w", "48", "-b", "8",
+                                        "--jacobian", "--jacobian-probes", "16"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = net;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_gradflow(args);
+  };
+  const ProcessResult json = with({"--format", "json"});
+  REQUIRE(json.exit_code == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  CHECK(doc["config"]["jacobian-probes"] == 16);
+  const auto& jac = doc["runs"][0]["jacobian"];
+  CHECK(jac["jac_probes"] == 16);
+  CHECK(jac["jac_s2_mean_rel_se"].get<double>() > 0);
+  CHECK(jac["jac_s2_var_rel_se"].get<double>() > 0);
+  CHECK(jac["jac_isometry"].is_null());
+  CHECK(jac["jac_s_max_log10"].is_null());
+
+  const ProcessResult csv = with({"--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.substr(0, csv.out.find('\n')).find(",jac_probes,jac_s2_mean_rel_se,jac_s2_var_rel_se") !=
+        std::string::npos);
+  const ProcessResult table = with({});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("Jacobian d a_L / d x (4 samples), ESTIMATED from 16 random probes each") != std::string::npos);
+  CHECK(table.out.find("  s.e. (rel)") != std::string::npos);
+  // exact runs keep their table: no standard-error rows
+  const ProcessResult exact = run_gradflow({"analyze", "-a", "tanh", "-d", "6", "-w", "48", "-b", "8", "--jacobian"});
+  REQUIRE(exact.exit_code == 0);
+  CHECK(exact.out.find("s.e.") == std::string::npos);
+  CHECK(exact.out.find("ESTIMATED") == std::string::npos);
+
+  const ProcessResult help = run_gradflow({"analyze", "--help"});
+  CHECK(help.out.find("O(L n^2 K)") != std::string::npos);
+  CHECK(help.out.find("standard error") != std::string::npos);
+  for (const char* k : {"1", "2"}) {
+    const ProcessResult bad =
+        run_gradflow({"analyze", "-a", "tanh", "-d", "6", "-w", "48", "-b", "8", "--jacobian", "--jacobian-probes", k});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find(fmt::format("--jacobian-probes {}", k)) != std::string::npos);
+  }
+  const ProcessResult spectrum = with({"--plot-spectrum", temp_dir() + "/s.svg"});
+  CHECK(spectrum.exit_code == 2);
+  CHECK(spectrum.err.find("--jacobian-probes") != std::string::npos);
+}

@@ -176,6 +176,31 @@ TEST_CASE("depth 500: J stays finite; mean s^2 matches a Frobenius-renormalised 
   CHECK(ts.s2_mean_log10 < 0);  // tanh's slopes below 1 shrink J
 }
 
+TEST_CASE("depth 500, linear orthogonal scaled by c = 0.1 per layer: every s is exactly 10^-500, reported in log10") {
+  // J = c^L Q_L ... Q_1: every singular value c^L = 10^-500, far below f64's 10^-308 (and mean s^2
+  // 10^-1000). The walk's power-of-2 renormalisation keeps the product's unit-scale part exact.
+  for (Index depth : {100, 500}) {
+    CAPTURE(depth);
+    AnalysisConfig c = small_config(depth, 24, 24);
+    c.init = "orthogonal";
+    c.sigma_w2 = 0.01;  // gain sqrt(sigma_w2) = 0.1
+    Forward f(c, "identity");
+    const JacobianStats st = jacobian_stats(f.spectra(2));
+    const double expected = -static_cast<double>(depth);  // log10 c^L
+    MESSAGE("depth ", depth, ": log10 s_max ", st.s_max_log10, ", log10 s_min ", st.s_min_log10,
+            ", log10 mean s^2 ", st.s2_mean_log10, " (closed form ", expected, ", ", 2 * expected, ")");
+    CHECK(std::abs(st.s_max_log10 / expected - 1) < 1e-10);
+    CHECK(std::abs(st.s_min_log10 / expected - 1) < 1e-10);
+    CHECK(std::abs(st.s2_mean_log10 / (2 * expected) - 1) < 1e-10);
+    CHECK(st.rank_fraction == 1);
+    CHECK(st.s2_var_rel < 1e-20);
+    CHECK(st.isometry == doctest::Approx(1).epsilon(1e-12));
+    if (depth == 500) {
+      CHECK(std::isnan(st.s2_mean));  // 10^-1000 is no f64: null, with its log10 above
+    }
+  }
+}
+
 TEST_CASE("--jacobian: identical JSON for any --threads, and errors that name the flag") {
   AnalysisConfig c;
   c.activations = {"tanh", "relu"};
