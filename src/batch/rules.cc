@@ -10,6 +10,7 @@
 #include "base/json_io.h"
 #include "base/real_text.h"
 #include "base/suggest.h"
+#include "core/jacobian_record.h"
 #include "core/metrics.h"
 
 namespace gf {
@@ -56,7 +57,7 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
   Rule r;
   r.origin = origin;
   r.metric = metric;
-  const bool summary = find_summary_metric(metric) || find_jacobian_metric(metric), layer = find_layer_metric(metric);
+  const bool summary = find_summary_metric(metric) || parse_jacobian_figure(metric), layer = find_layer_metric(metric);
   if (!summary && !layer) {
     std::vector<std::string> names;
     for (const SummaryMetric& m : summary_metrics()) names.emplace_back(m.key);
@@ -64,7 +65,8 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
     for (const LayerMetric& m : layer_metrics())
       if (!find_summary_metric(m.key)) names.emplace_back(m.key);
     throw UsageError(fmt::format("{}: unknown metric '{}'{}; summary metrics (once per run) and "
-                                 "per-layer metrics: {}",
+                                 "per-layer metrics: {}; and jac_<figure>_from_<l> for the partial Jacobian "
+                                 "d a_L / d a_l of --jacobian-depths",
                                  origin, metric, did_you_mean(metric, names), join(names)));
   }
   if (op == "<") r.op = RuleOp::lt;
@@ -203,18 +205,22 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
   RuleOutcome out;
   const SummaryMetric* sm = rule.per_layer ? nullptr : find_summary_metric(rule.metric);
   const LayerMetric* lm = rule.per_layer ? find_layer_metric(rule.metric) : nullptr;
-  const JacobianMetric* jm = rule.per_layer ? nullptr : find_jacobian_metric(rule.metric);
+  const std::optional<JacobianFigure> jf = rule.per_layer ? std::nullopt : parse_jacobian_figure(rule.metric);
   std::vector<std::string> seen;
   for (const CheckedRun& run : runs) {
     const RunResult& r = *run.result;
     seen.push_back(r.activation);
     if (!rule.activation.empty() && r.activation != rule.activation) continue;
-    if (jm) {
+    if (jf) {
       if (!r.jacobian && r.pass.overflow_layer == 0)
         throw UsageError(fmt::format("{} ({}): {} is measured only with --jacobian: add it", rule.origin,
                                      rule.text(), rule.metric));
+      if (r.jacobian && !jacobian_from(r, jf->from.value_or(0)))
+        throw UsageError(fmt::format("{} ({}): {} is the partial Jacobian d a_L / d a_{}, measured only with "
+                                     "--jacobian-depths {}: add {} to it",
+                                     rule.origin, rule.text(), rule.metric, *jf->from, *jf->from, *jf->from));
       ++out.checked;  // an overflowing run has no value: NaN, which no bound holds
-      const double v = r.jacobian ? (*r.jacobian).*(jm->field) : kNaN;
+      const double v = jacobian_value(r, *jf);
       if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
       continue;
     }
