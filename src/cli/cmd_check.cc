@@ -202,6 +202,7 @@ std::vector<std::string> grid_items(const std::string& name, const nlohmann::ord
     if (std::all_of(v.begin(), v.end(), [&](const auto& x) { return x == v.front(); })) return {text(v.front())};
     return {v.dump()};  // [64,32,16]: one per-layer value
   }
+  if (name == "jacobian-depths") return {v.dump()};  // [0,3]: one list, not an axis of two runs
   std::vector<std::string> items;
   for (const auto& x : v) items.push_back(text(x));
   return items;

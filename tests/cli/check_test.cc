@@ -538,7 +538,7 @@ TEST_CASE("check rules on --jacobian's figures and on a partial's (jac_<figure>_
   missing.insert(missing.end(), net.begin(), net.end());
   const ProcessResult not_measured = run_gradflow(missing);
   CHECK(not_measured.exit_code == 2);
-  CHECK(not_measured.err.find("measured only when --jacobian-depths includes 2") != std::string::npos);
+  CHECK(not_measured.err.find("jac_s2_mean_from_2 is the partial Jacobian d a_L / d a_2, measured only with --jacobian-depths") != std::string::npos);
   for (const char* bad : {"jac_s2_mean_from_x >= 0", "jac_s2_mean_from_03 >= 0", "jac_nothing_from_3 >= 0"}) {
     const ProcessResult r = run_gradflow({"check", "-a", "tanh", "--jacobian", "--rule", bad});
     CAPTURE(bad);

@@ -47,7 +47,8 @@ double ks_distance(std::vector<double> x, int L, double scale) {
 TEST_CASE("Fuss-Catalan numbers: Catalan's at L = 1, and the sequence 1, 1, 3, 12, 55 at L = 2") {
   for (int k = 0; k < 6; ++k) CHECK(fuss_catalan_number(1, k) == doctest::Approx(std::vector{1, 1, 2, 5, 14, 42}[k]));
   for (int k = 0; k < 5; ++k) CHECK(fuss_catalan_number(2, k) == doctest::Approx(std::vector{1, 1, 3, 12, 55}[k]));
-  CHECK(fuss_catalan_number(4, 3) == doctest::Approx(285));  // binom(15, 3) / 13
+  CHECK(fuss_catalan_number(4, 3) == doctest::Approx(35));   // binom(15, 3) / 13
+  CHECK(fuss_catalan_number(4, 4) == doctest::Approx(285));  // binom(20, 4) / 17
   CHECK(fuss_catalan_edge(1) == 4);
   CHECK(fuss_catalan_edge(4) == doctest::Approx(3125.0 / 256));
 }
