@@ -13,6 +13,7 @@
 #include "base/suggest.h"
 #include "batch/records.h"
 #include "config/settings.h"
+#include "core/jacobian_record.h"
 #include "core/jacobian_stats.h"
 #include "core/metrics.h"
 #include "core/run_json.h"
@@ -164,14 +165,16 @@ void add_overrides(std::map<std::string, double>& into, const std::vector<std::s
 
 namespace {
 
+// `tolerance_of`: the metric whose tolerance applies, when not g.metric (a partial's
+// jac_s2_mean_from_16 takes jac_s2_mean's).
 void compare_value(ComparisonGroup& g, Index layer, const ojson& expected, const ojson& got,
-                   const Tolerance& t, bool exact, double quantum = 0) {
+                   const Tolerance& t, bool exact, double quantum = 0, const std::string* tolerance_of = nullptr) {
   ++g.compared;
   Mismatch m{layer, expected, got, kNaN, kNaN};
   if (expected.is_number() && got.is_number()) {
     const double e = expected.get<double>(), v = got.get<double>();
     m.difference = v - e;
-    m.allowed = exact ? 0.0 : t.allowed(g.metric, e, quantum);
+    m.allowed = exact ? 0.0 : t.allowed(tolerance_of ? *tolerance_of : g.metric, e, quantum);
     if (std::fabs(m.difference) <= m.allowed) return;
   } else if (expected.is_null() && got.is_null()) {
     return;
@@ -236,6 +239,27 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
         ComparisonGroup g{run, "jacobian", std::string(m.key), 0, {}};
         compare_value(g, 0, field(expected["jacobian"], g.metric), field(field(got, "jacobian"), g.metric), t, false);
         groups.push_back(std::move(g));
+      }
+    }
+    // --jacobian-depths' partials, matched by l: one group per figure and l, named as its CSV
+    // column (jac_s2_mean_from_16). A partial the current run lacks holds against nothing.
+    if (expected.contains("jacobian_partials") && expected["jacobian_partials"].is_array()) {
+      const ojson& got_partials = field(got, "jacobian_partials");
+      for (const ojson& e : expected["jacobian_partials"]) {
+        const ojson& layer = field(e, "layer");
+        if (!layer.is_number_integer()) continue;
+        const Index l = layer.get<Index>();
+        static const ojson kNoPartial = ojson::object();
+        const ojson* v = &kNoPartial;
+        if (got_partials.is_array())
+          for (const ojson& p : got_partials)
+            if (field(p, "layer") == layer) v = &p;
+        for (const JacobianMetric& m : jacobian_metrics()) {
+          const std::string key(m.key);
+          ComparisonGroup g{run, "jacobian_partials", partial_jacobian_name(m, l), 0, {}};
+          compare_value(g, 0, field(e, key), field(*v, key), t, false, 0, &key);
+          groups.push_back(std::move(g));
+        }
       }
     }
     const std::size_t depth = std::max(expected["layers"].size(), got["layers"].size());

@@ -1,7 +1,8 @@
 #pragma once
 // Baseline mode of `gradflow check`: a JSON document written by `analyze --format json` is
 // rerun from its own config block (keys are the long option names, so it is read like a
-// --config file) and every summary and per-layer metric is compared with what was recorded.
+// --config file) and every summary and per-layer metric is compared with what was recorded, and
+// --jacobian's figures and --jacobian-depths' partials when it has them.
 //
 // A value holds when |got - expected| <= atol + rtol * |expected| (numpy's isclose), with
 // per-metric atol/rtol overrides, plus for fractions of counted things (saturated and inactive
@@ -65,7 +66,8 @@ struct Mismatch {
 // One comparison group: one metric of one run, over every layer (or once for a summary metric).
 struct ComparisonGroup {
   std::string run;    // the activation
-  std::string scope;  // "run" (overflow_layer, zero_grad_layer), "summary", "jacobian", "layers" or "blocks"
+  std::string scope;  // "run" (overflow_layer, zero_grad_layer), "summary", "jacobian",
+                      // "jacobian_partials" (metric: jac_<figure>_from_<l>) "layers" or "blocks"
   std::string metric;
   std::size_t compared = 0;
   std::vector<Mismatch> mismatches;

@@ -10,6 +10,7 @@
 #include "base/json_io.h"
 #include "base/real_text.h"
 #include "base/suggest.h"
+#include "core/jacobian_record.h"
 #include "core/metrics.h"
 
 namespace gf {
@@ -57,7 +58,7 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
   Rule r;
   r.origin = origin;
   r.metric = metric;
-  const bool summary = find_summary_metric(metric) || find_jacobian_metric(metric) || find_block_run_metric(metric),
+  const bool summary = find_summary_metric(metric) || parse_jacobian_figure(metric) || find_block_run_metric(metric),
              layer = find_layer_metric(metric), block = find_block_metric(metric);
   if (!summary && !layer && !block) {
     std::vector<std::string> names;
@@ -68,7 +69,8 @@ Rule from_parts(const std::string& metric, const std::string& op, const std::str
       if (!find_summary_metric(m.key)) names.emplace_back(m.key);
     for (const BlockMetric& m : block_metrics()) names.emplace_back(m.key);
     throw UsageError(fmt::format("{}: unknown metric '{}'{}; summary metrics (once per run), per-layer and "
-                                 "per-block metrics: {}",
+                                 "per-block metrics: {}; and jac_<figure>_from_<l> for the partial Jacobian "
+                                 "d a_L / d a_l of --jacobian-depths",
                                  origin, metric, did_you_mean(metric, names), join(names)));
   }
   if (block) {  // residual blocks: blocks=A:B, not layers=
@@ -225,7 +227,7 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
   RuleOutcome out;
   const SummaryMetric* sm = rule.per_layer ? nullptr : find_summary_metric(rule.metric);
   const LayerMetric* lm = rule.per_layer ? find_layer_metric(rule.metric) : nullptr;
-  const JacobianMetric* jm = rule.per_layer ? nullptr : find_jacobian_metric(rule.metric);
+  const std::optional<JacobianFigure> jf = rule.per_layer ? std::nullopt : parse_jacobian_figure(rule.metric);
   const BlockRunMetric* brm = rule.per_layer ? nullptr : find_block_run_metric(rule.metric);
   const BlockMetric* bm = rule.per_block ? find_block_metric(rule.metric) : nullptr;
   std::vector<std::string> seen;
@@ -250,12 +252,16 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
       }
       continue;
     }
-    if (jm) {
+    if (jf) {
       if (!r.jacobian && r.pass.overflow_layer == 0)
         throw UsageError(fmt::format("{} ({}): {} is measured only with --jacobian: add it", rule.origin,
                                      rule.text(), rule.metric));
+      if (r.jacobian && !jacobian_from(r, jf->from.value_or(0)))
+        throw UsageError(fmt::format("{} ({}): {} is the partial Jacobian d a_L / d a_{}, measured only with "
+                                     "--jacobian-depths {}: add {} to it",
+                                     rule.origin, rule.text(), rule.metric, *jf->from, *jf->from, *jf->from));
       ++out.checked;  // an overflowing run has no value: NaN, which no bound holds
-      const double v = r.jacobian ? (*r.jacobian).*(jm->field) : kNaN;
+      const double v = jacobian_value(r, *jf);
       if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
       continue;
     }

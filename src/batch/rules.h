@@ -7,6 +7,8 @@
 // OP is <, <=, > or >=. METRIC is a summary metric (checked once per run) or a per-layer metric
 // (checked on every layer of the range; layers=A:B is inclusive, A: runs to the last layer, A is
 // one layer). A name that is both (dead_units_frac) means the summary's unless layers= is given.
+// --jacobian's figures are checked once per run: jac_isometry of J, jac_isometry_from_16 of the
+// partial d a_L / d a_16 of --jacobian-depths (jacobian_record.h).
 // An undefined value (the network overflowed) violates every rule on it: never a silent pass.
 // Residual nets also have block metrics (metrics.h's block_metrics: checked on every block of
 // blocks=A:B, default all) and run figures from the blocks (block_run_metrics, e.g.

@@ -5,6 +5,7 @@
 
 #include "base/json_io.h"
 #include "base/real_text.h"
+#include "core/jacobian_record.h"
 #include "core/metrics.h"
 #include "core/run_json.h"
 
@@ -69,9 +70,22 @@ std::string cell(const ojson& v) {
 
 }  // namespace
 
-std::string record_csv_header(bool layers, bool jacobian, bool blocks) {
+namespace {
+
+// The config columns: every key a run of these columns has, in one order. --jacobian's keys are
+// there only with it (as in its JSON), "jacobian-depths" only with partials.
+ojson csv_config_keys(const RecordColumns& columns) {
+  AnalysisConfig c;
+  c.jacobian = columns.jacobian;
+  c.jacobian_depths = columns.partials;
+  return record_config(c, true);
+}
+
+}  // namespace
+
+std::string record_csv_header(const RecordColumns& columns) {
   std::string out = "run_id";
-  const ojson keys = record_config(AnalysisConfig{}, true);  // every run's columns, in one order
+  const ojson keys = csv_config_keys(columns);
   for (const auto& [key, value] : keys.items()) {
     out += ',';
     out += key;
@@ -82,22 +96,24 @@ std::string record_csv_header(bool layers, bool jacobian, bool blocks) {
   for (const SummaryMetric& m : summary_metrics())
     out += fmt::format(",{}{}", keys.contains(std::string(m.key)) ? "summary_" : "", m.key);
   out += ",verdict";
-  if (jacobian)
-    for (const JacobianMetric& m : jacobian_metrics()) out += fmt::format(",{}", m.key);
-  if (layers) {
+  if (columns.jacobian) out += jacobian_csv_header(columns.partials);
+  if (columns.layers) {
     out += ",layer,layer_fan_in,layer_width";
     for (const LayerMetric& m : layer_metrics()) out += fmt::format(",layer_{}", m.key);
-    if (blocks) out += block_csv_header();
+    if (columns.blocks) out += block_csv_header();
   }
   return out + "\n";
 }
 
-std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers, bool blocks) {
+std::string record_csv(const AnalysisConfig& c, const RunResult& r, const RecordColumns& columns) {
   const ojson config = record_config(c, true);
   std::string row = run_id_of(record_config(c));
-  for (const auto& [key, value] : config.items()) {
+  // By the header's keys: a run without a key the header has (--jacobian-depths not given to
+  // it) leaves its cell empty rather than shifting the row.
+  const ojson keys = csv_config_keys(columns);
+  for (const auto& [key, unused] : keys.items()) {
     row += ',';
-    row += cell(value);
+    if (config.contains(key)) row += cell(config[key]);
   }
   auto layer_or_empty = [](Index l) { return l ? std::to_string(l) : std::string(); };
   row += fmt::format(",{},{},{},{},{}", r.init, r.pass.overflow_layer == 0 ? "true" : "false",
@@ -109,12 +125,8 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers,
   }
   row += ',';
   row += cell(ojson(r.summary.verdict));
-  if (c.jacobian)
-    for (const JacobianMetric& m : jacobian_metrics()) {
-      row += ',';
-      if (r.jacobian) row += csv_number((*r.jacobian).*m.field);
-    }
-  if (!layers) return row + "\n";
+  if (columns.jacobian) row += jacobian_csv_cells(r, columns.partials);
+  if (!columns.layers) return row + "\n";
   std::string out;
   for (const LayerStats& l : r.pass.layers) {
     out += row + fmt::format(",{},{},{}", l.layer, l.fan_in, l.width);
@@ -122,7 +134,7 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers,
       out += ',';
       out += csv_number(l.*m.field);
     }
-    if (blocks) out += block_csv_cells(r.pass.blocks, l.layer);
+    if (columns.blocks) out += block_csv_cells(r.pass.blocks, l.layer);
     out += '\n';
   }
   return out;

@@ -30,13 +30,21 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
 
 // CSV: the header, and one row per run (or per layer, with layers). Columns: run_id, every
 // config key, resolved_init, finite, overflow_layer, zero_grad_layer, the summary metrics
-// (summary_loss: `loss` is the --loss option), verdict; with jacobian, the jac_ figures
-// (jacobian_stats.h); with layers, layer, layer_fan_in,
-// layer_width and layer_<metric>, and with blocks (a sweep that may build residual nets) block and
-// block_<metric> of the layer's block (metrics.h's block_csv_cells). A per-layer width list is written "64;32;16", verdicts
-// "vanishing;saturated", undefined numbers as empty cells.
-std::string record_csv_header(bool layers, bool jacobian = false, bool blocks = false);
-std::string record_csv(const AnalysisConfig& c, const RunResult& r, bool layers, bool blocks = false);
+// (summary_loss: `loss` is the --loss option), verdict; with jacobian, the jac_ figures and
+// for each l of `partials` the jac_<figure>_from_<l> ones (jacobian_record.h); with layers,
+// layer, layer_fan_in, layer_width and layer_<metric>, and with blocks (a sweep that may build
+// residual nets) block and block_<metric> of the layer's block (metrics.h's block_csv_cells). A per-layer width list is written
+// "64;32;16", verdicts "vanishing;saturated", undefined numbers (and figures a run did not
+// measure) as empty cells. The columns are fixed before the first run: a sweep's header holds
+// every run's row.
+struct RecordColumns {
+  bool layers = false;
+  bool jacobian = false;        // --jacobian (on for every run or none): its config keys and figures
+  std::vector<Index> partials;  // every l of --jacobian-depths in the sweep, ascending
+  bool blocks = false;          // with layers: residual nets may be built (--residual or --arch)
+};
+std::string record_csv_header(const RecordColumns& columns);
+std::string record_csv(const AnalysisConfig& c, const RunResult& r, const RecordColumns& columns);
 
 // The run_id of a record line written by either format; "" if the line is not a record.
 std::string run_id_of_line(std::string_view line, bool csv);

@@ -87,7 +87,9 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   cmd->add_option("--rule,--rules", o.rules,
                   "A bound: 'METRIC OP BOUND [layers=A:B] [activation=NAME]', OP one of < <= > >=, "
                   "e.g. 'grad_weight_rel_log10 >= -2 layers=2:'; summary metrics are checked once "
-                  "per run, per-layer metrics on each layer (repeatable; in a config file: \"rules\", "
+                  "per run, per-layer metrics on each layer; with --jacobian its jac_ figures once per run, "
+                  "and jac_<figure>_from_<l> those of the partial d a_L / d a_l of --jacobian-depths, e.g. "
+                  "'jac_s2_var_rel_from_16 <= 10' (repeatable; in a config file: \"rules\", "
                   "a list of such strings or of {\"metric\", \"op\", \"bound\", \"layers\", \"activation\"}). "
                   "'default' is the default rule set, which a bare `check --config F` applies:" + rule_help)
       ->type_name("RULE")
@@ -200,6 +202,7 @@ std::vector<std::string> grid_items(const std::string& name, const nlohmann::ord
     if (std::all_of(v.begin(), v.end(), [&](const auto& x) { return x == v.front(); })) return {text(v.front())};
     return {v.dump()};  // [64,32,16]: one per-layer value
   }
+  if (name == "jacobian-depths") return {v.dump()};  // [0,3]: one list, not an axis of two runs
   std::vector<std::string> items;
   for (const auto& x : v) items.push_back(text(x));
   return items;

@@ -1,11 +1,13 @@
 #include "cli/cmd_sweep.h"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -232,7 +234,7 @@ double per_run_overhead(const Grid& grid, const Plan& plan, bool csv, bool layer
     for (std::uint64_t rep = 0; rep < 16; ++rep) {
       const auto t0 = Clock::now();
       const AnalysisConfig x = grid.config(plan.index(rep % plan.count));
-      const std::string record = csv ? record_csv(x, r, layers) : record_jsonl(x, r, layers);
+      const std::string record = csv ? record_csv(x, r, {layers, x.jacobian, x.jacobian_depths}) : record_jsonl(x, r, layers);
       if (rep > 0) t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
     std::nth_element(t.begin(), t.begin() + 7, t.end());
@@ -241,6 +243,35 @@ double per_run_overhead(const Grid& grid, const Plan& plan, bool csv, bool layer
   } catch (const UsageError&) {
     return 0;  // an estimate only
   }
+}
+
+// The CSV's columns, before the first run. --jacobian is a flag, on for every run or for none: its
+// columns follow the verdict; with it, one set per l of --jacobian-depths in any run (an axis of
+// comma lists, canonical "0,16,24": each a list the option has checked).
+RecordColumns csv_columns(const SweepOptions& o, const Grid& grid) {
+  RecordColumns columns;
+  columns.layers = o.layers;
+  // Residual nets (--residual or --arch given): with --layers, each layer row carries its block's figures.
+  auto given = [&](const char* name) {
+    const auto it = std::find(o.grid.names.begin(), o.grid.names.end(), name);
+    return it != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(it - o.grid.names.begin())].empty();
+  };
+  columns.blocks = o.layers && (given("residual") || given("arch"));
+  columns.jacobian = given("jacobian");
+  if (!columns.jacobian) return columns;
+  std::set<Index> all;
+  for (const Axis& a : grid.axes()) {
+    if (a.name != "jacobian-depths") continue;
+    for (const std::string& value : a.values)
+      for (std::size_t p = 0; p < value.size();) {
+        const std::size_t comma = std::min(value.find(',', p), value.size());
+        Index l = 0;
+        if (std::from_chars(value.data() + p, value.data() + comma, l).ec == std::errc()) all.insert(l);
+        p = comma + 1;
+      }
+  }
+  columns.partials.assign(all.begin(), all.end());
+  return columns;
 }
 
 // --dry-run: a tab-separated table of the runs, in grid order, written as it goes.
@@ -297,17 +328,8 @@ int run_sweep(const SweepOptions& o) {
     return kExitOk;
   }
 
-  // --jacobian is a flag, on for every run or for none: its columns follow the verdict.
-  const auto jac = std::find(o.grid.names.begin(), o.grid.names.end(), "jacobian");
-  const bool jacobian =
-      jac != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(jac - o.grid.names.begin())].empty();
-  // Residual nets (--residual or --arch given): with --layers, each layer row carries its block's figures.
-  auto given = [&](const char* name) {
-    const auto it = std::find(o.grid.names.begin(), o.grid.names.end(), name);
-    return it != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(it - o.grid.names.begin())].empty();
-  };
-  const bool blocks = o.layers && (given("residual") || given("arch"));
-  RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(o.layers, jacobian, blocks)});
+  const RecordColumns columns = csv_columns(o, grid);
+  RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(columns)});
   if (!file.torn_notice().empty()) say("gradflow: warning: ", file.torn_notice());
   // The runs left: all of the shard, or those whose record is not in the file yet.
   std::vector<std::uint64_t> todo_index;  // grid indices; empty with nothing present
@@ -342,7 +364,7 @@ int run_sweep(const SweepOptions& o) {
     AnalysisConfig c = grid.config(grid_index(k));
     c.threads = o.threads;
     const RunResult result = run_one(c, *find_activation(c.activations[0]));
-    lines[k % window] = csv ? record_csv(c, result, o.layers, blocks) : record_jsonl(c, result, o.layers);
+    lines[k % window] = csv ? record_csv(c, result, columns) : record_jsonl(c, result, o.layers);
   };
   cb.deliver = [&](std::size_t k) {
     file.append(lines[k % window]);

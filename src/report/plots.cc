@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <numbers>
 
+#include "base/suggest.h"
 #include "core/loss.h"
 #include "core/metrics.h"
 #include "report/chart.h"
+#include "theory/spectrum_theory.h"
 #include "train/optimizer.h"
 
 namespace gf {
@@ -47,6 +50,38 @@ std::pair<std::vector<double>, std::vector<double>> density(const std::vector<do
   return {x, y};
 }
 
+namespace {
+
+// The predicted density of log10 s^2 for a run (spectrum_theory.h), as a dashed line in its
+// colour: Fuss-Catalan's per-decade density from the histogram's low end to the support's edge,
+// or a point mass as a vertical line up to `top`. False where theory has none.
+bool add_prediction(chart::Panel& p, const SpectrumPrediction& pred, const std::string& name, int colour, double lo,
+                    double top) {
+  using Kind = SpectrumPrediction::Kind;
+  if (pred.kind == Kind::none) return false;
+  if (pred.kind == Kind::point_mass) {
+    p.series.push_back({name + " predicted", {pred.scale_log10, pred.scale_log10}, {0, top}, colour, Dash::dashed,
+                        svg::Marker::none, false});
+    return true;
+  }
+  // phi from pi/(L+1) (x -> 0, log10 x -> -inf) down to 0 (the edge): x increases along the line.
+  const int n = 400;
+  const double end = std::numbers::pi / (pred.order + 1);
+  Series line{name + " predicted", {}, {}, colour, Dash::dashed, svg::Marker::none, false};
+  for (int i = n; i >= 0; --i) {
+    const double phi = std::max(end * i / n, 1e-9);
+    const FussCatalanPoint f = fuss_catalan_point(pred.order, std::min(phi, end * (1 - 1e-9)));
+    const double u = std::log10(f.x) + pred.scale_log10;
+    if (u < lo || !std::isfinite(u)) continue;
+    line.x.push_back(u);
+    line.y.push_back(f.per_decade);
+  }
+  p.series.push_back(std::move(line));
+  return true;
+}
+
+}  // namespace
+
 std::string spectrum_plot(const AnalysisResult& result) {
   const AnalysisConfig& c = result.config;
   double lo = 0, hi = 0;
@@ -68,17 +103,41 @@ std::string spectrum_plot(const AnalysisResult& result) {
   ch.x_label = "log10 s^2 (s: singular values of J above the rank tolerance)";
   chart::Panel p{"density per decade of s^2", {}};
   p.y_min = 0;
+  double top = 0;
   for (std::size_t ri = 0; ri < result.runs.size(); ++ri) {
     const RunResult& r = result.runs[ri];
     const auto [x, y] = density(r.jacobian_log10_s2, lo, hi, 40);
     const std::string name = fmt::format("{} ({})", r.activation, r.init);
     p.series.push_back({name, x, y, static_cast<int>(ri), Dash::solid, svg::marker_for(static_cast<int>(ri))});
+    for (double v : y) top = std::max(top, v);
+    ch.legend.push_back({name, static_cast<int>(ri), Dash::solid, svg::marker_for(static_cast<int>(ri))});
+  }
+  // Theory where it has a density (spectrum_theory.h); the runs it has none for, and why.
+  std::vector<std::string> predicted, not_predicted;
+  for (std::size_t ri = 0; ri < result.runs.size(); ++ri) {
+    const RunResult& r = result.runs[ri];
+    const SpectrumPrediction pred = predict_spectrum(c, *find_activation(r.activation));
+    const std::string name = fmt::format("{} ({})", r.activation, r.init);
+    if (add_prediction(p, pred, name, static_cast<int>(ri), lo, top > 0 ? top : 1))
+      predicted.push_back(pred.kind == SpectrumPrediction::Kind::point_mass
+                              ? fmt::format("{}: every s^2 = prod sigma_w2 = 10^{:.3g} (orthogonal weights)", name,
+                                            pred.scale_log10)
+                              : fmt::format("{}: Fuss-Catalan of order {} scaled by prod sigma_w2 = 10^{:.3g}", name,
+                                            pred.order, pred.scale_log10));
+    else
+      not_predicted.push_back(fmt::format("{}: {}", name, pred.why_not));
   }
   ch.panels = {p};
   ch.legend_heading = "activation (init)";
+  ch.legend.push_back({"measured", kBlack, Dash::solid});
+  if (!predicted.empty()) ch.legend.push_back({"predicted (n -> infinity)", kBlack, Dash::dashed});
   ch.notes = {"Isometry: all mass at 0 (every s = 1). The histogram has 40 bins over the runs' range; singular values "
-              "below the rank tolerance (jac_rank_fraction) are left out.",
-              "No prediction is drawn: --theory gives the spectrum's mean and variance, not its density."};
+              "below the rank tolerance (jac_rank_fraction) are left out."};
+  if (!predicted.empty())
+    ch.notes.push_back("Dashed, the infinite-width density of a linear network (Haagerup & Moller 2013): " +
+                       join(predicted, "; ") + ".");
+  if (!not_predicted.empty())
+    ch.notes.push_back("No prediction is drawn for " + join(not_predicted, "; ") + ".");
   return chart::line_chart(ch);
 }
 

@@ -1,4 +1,5 @@
 #include "report/report_csv.h"
+#include "core/jacobian_record.h"
 #include "core/metrics.h"
 
 #include <cmath>
@@ -9,10 +10,11 @@ namespace gf {
 std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra) {
   std::string out = "activation,init,layer,fan_in,width";
   for (const LayerMetric& m : layer_metrics()) out += fmt::format(",{}", m.key);
-  // --jacobian's figures are per run: repeated on each of its rows, as records repeat the summary.
+  // --jacobian's figures are per run: repeated on each of its rows, as records repeat the summary;
+  // --jacobian-depths' partials after them, in the order given (as in the JSON and the table).
   const bool jac = result.config.jacobian;
-  if (jac)
-    for (const JacobianMetric& m : jacobian_metrics()) out += fmt::format(",{}", m.key);
+  const std::vector<Index>& partials = result.config.jacobian_depths;
+  if (jac) out += jacobian_csv_header(partials);
   // Residual nets: each layer row carries its block's figures (empty outside a block).
   bool blocks = false;
   for (const RunResult& r : result.runs) blocks = blocks || !r.pass.blocks.empty();
@@ -29,9 +31,7 @@ std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra
         out += ',';
         out += csv_number(l.*m.field);
       }
-      if (jac)
-        for (const JacobianMetric& m : jacobian_metrics())
-          out += "," + (r.jacobian ? csv_number((*r.jacobian).*m.field) : std::string());
+      if (jac) out += jacobian_csv_cells(r, partials);
       if (blocks) out += block_csv_cells(r.pass.blocks, l.layer);
       if (extra)
         for (std::size_t k = 0; k < extra->names.size(); ++k) out += "," + csv_number(extra->value(ri, li, k));

@@ -498,3 +498,98 @@ TEST_CASE("check --baseline compares --jacobian's figures: reproduced exactly, a
   CHECK(moved.exit_code == 1);
   CHECK(moved.out.find("tanh      -  jac_s2_mean") != std::string::npos);
 }
+
+TEST_CASE("check rules on --jacobian's figures and on a partial's (jac_<figure>_from_<l>): each passes just above "
+          "the value analyze reports and fails just below it") {
+  const std::vector<std::string> net = {"-a", "tanh", "-d", "6", "-w", "16", "-b", "8", "--seed", "3", "--jacobian",
+                                        "--jacobian-samples", "2", "--jacobian-depths", "3"};
+  std::vector<std::string> a = {"analyze", "--format", "json"};
+  a.insert(a.end(), net.begin(), net.end());
+  const ProcessResult analyzed = run_gradflow(a);
+  REQUIRE(analyzed.exit_code == 0);
+  const json doc = json::parse(analyzed.out);
+  const json& run = doc["runs"][0];
+  REQUIRE(run["jacobian_partials"][0]["layer"] == 3);
+  for (const auto& [metric, value] :
+       {std::pair{std::string("jac_s2_var_rel"), run["jacobian"]["jac_s2_var_rel"].get<double>()},
+        std::pair{std::string("jac_s2_var_rel_from_3"), run["jacobian_partials"][0]["jac_s2_var_rel"].get<double>()},
+        std::pair{std::string("jac_s_max_log10_from_3"), run["jacobian_partials"][0]["jac_s_max_log10"].get<double>()}}) {
+    CAPTURE(metric);
+    auto check_with = [&](const std::string& rule) {
+      std::vector<std::string> c = {"check", "--rule", rule};
+      c.insert(c.end(), net.begin(), net.end());
+      return run_gradflow(c);
+    };
+    const double margin = 1e-6 * std::max(1.0, std::fabs(value));
+    const ProcessResult pass = check_with(fmt::format("{} <= {:.17g}", metric, value + margin));
+    INFO(pass.out, pass.err);
+    CHECK(pass.exit_code == 0);
+    CHECK(pass.out.find(fmt::format("PASS  rule {} <=", metric)) != std::string::npos);
+    const ProcessResult fail = check_with(fmt::format("{} <= {:.17g}", metric, value - margin));
+    INFO(fail.out);
+    CHECK(fail.exit_code == 1);
+    CHECK(fail.out.find(fmt::format("{:.6g}", value)) != std::string::npos);  // the violation's value
+  }
+  // The partial and J differ (3 of 6 layers spanned), so the rules above read different numbers.
+  CHECK(run["jacobian_partials"][0]["jac_s2_var_rel"] != run["jacobian"]["jac_s2_var_rel"]);
+
+  // A partial not measured is a usage error naming the flag, never a silent pass.
+  std::vector<std::string> missing = {"check", "--rule", "jac_s2_mean_from_2 >= 0"};
+  missing.insert(missing.end(), net.begin(), net.end());
+  const ProcessResult not_measured = run_gradflow(missing);
+  CHECK(not_measured.exit_code == 2);
+  CHECK(not_measured.err.find("jac_s2_mean_from_2 is the partial Jacobian d a_L / d a_2, measured only with --jacobian-depths") != std::string::npos);
+  for (const char* bad : {"jac_s2_mean_from_x >= 0", "jac_s2_mean_from_03 >= 0", "jac_nothing_from_3 >= 0"}) {
+    const ProcessResult r = run_gradflow({"check", "-a", "tanh", "--jacobian", "--rule", bad});
+    CAPTURE(bad);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("unknown metric") != std::string::npos);
+  }
+}
+
+TEST_CASE("check --baseline covers --jacobian-depths' partials: rerun exactly, a moved partial fails by name, and "
+          "a changed spectrum (orthogonal -> Gaussian weights) fails J's figures and the partials'") {
+  const std::string dir = temp_dir(), base = dir + "/iso.json";
+  const std::vector<std::string> net = {"-a", "identity", "--init", "orthogonal", "-d", "6", "-w", "16", "-b", "8",
+                                        "--jacobian", "--jacobian-samples", "2", "--jacobian-depths", "0,3"};
+  std::vector<std::string> a = {"analyze", "--format", "json", "-o", base};
+  a.insert(a.end(), net.begin(), net.end());
+  REQUIRE(run_gradflow(a).exit_code == 0);
+  const std::size_t jac = gf::jacobian_metrics().size();
+  const std::size_t per_run = gf::baseline_metrics_per_run(), values = 3 + gf::summary_metrics().size() +
+                                                                       6 * gf::layer_metrics().size();
+  const ProcessResult same = run_gradflow({"check", "--baseline", base, "--atol", "0", "--rtol", "0"});
+  INFO(same.out, same.err);
+  CHECK(same.exit_code == 0);
+  // J's figures once, and each of the two partials' (l = 0 is J again)
+  CHECK(same.out.find(fmt::format("PASS  baseline: all {} values of {} metrics match", values + 3 * jac,
+                                  per_run + 3 * jac)) != std::string::npos);
+
+  json doc = json::parse(read_file(base));
+  auto& partial = doc["runs"][0]["jacobian_partials"][1];
+  REQUIRE(partial["layer"] == 3);
+  partial["jac_s2_mean"] = partial["jac_s2_mean"].get<double>() * 1.01;
+  const std::string moved_file = dir + "/moved.json";
+  write_file(moved_file, doc.dump(2));
+  const ProcessResult moved = run_gradflow({"check", "--baseline", moved_file});
+  INFO(moved.out);
+  CHECK(moved.exit_code == 1);
+  CHECK(moved.out.find("identity      -  jac_s2_mean_from_3") != std::string::npos);
+  CHECK(moved.out.find("1 of ") != std::string::npos);  // that value alone
+  // a tolerance on the figure covers its partials
+  CHECK(run_gradflow({"check", "--baseline", moved_file, "--metric-rtol", "jac_s2_mean=0.02"}).exit_code == 0);
+
+  // The network's weights change from orthogonal (every s = 1) to Gaussian: the spectrum spreads.
+  const ProcessResult gaussian =
+      run_gradflow({"check", "--baseline", base, "--init", "xavier_normal", "--format", "json"});
+  CHECK(gaussian.exit_code == 1);
+  const json report = json::parse(gaussian.out);
+  std::vector<std::string> failed;
+  for (const json& g : report["baseline"]["groups"])
+    if (!g["passed"].get<bool>()) failed.push_back(g["scope"].get<std::string>() + ":" + g["metric"].get<std::string>());
+  for (const char* name : {"jacobian:jac_s2_var_rel", "jacobian:jac_isometry", "jacobian_partials:jac_s2_var_rel_from_0",
+                           "jacobian_partials:jac_s2_var_rel_from_3", "jacobian_partials:jac_isometry_from_3"}) {
+    CAPTURE(name);
+    CHECK(std::find(failed.begin(), failed.end(), name) != failed.end());
+  }
+}

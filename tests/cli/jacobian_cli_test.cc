@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <algorithm>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "process.h"
@@ -184,4 +185,117 @@ TEST_CASE("--jacobian-probes: labelled an estimate with its standard errors in J
   const ProcessResult spectrum = with({"--plot-spectrum", temp_dir() + "/s.svg"});
   CHECK(spectrum.exit_code == 2);
   CHECK(spectrum.err.find("--jacobian-probes") != std::string::npos);
+}
+
+namespace {
+
+// A CSV line's cells (gradflow writes no quoted cells: names and numbers only).
+std::vector<std::string> csv_cells(std::string_view line) {
+  std::vector<std::string> out;
+  for (std::size_t p = 0;;) {
+    const std::size_t comma = line.find(',', p);
+    out.emplace_back(line.substr(p, comma == std::string_view::npos ? std::string_view::npos : comma - p));
+    if (comma == std::string_view::npos) return out;
+    p = comma + 1;
+  }
+}
+
+std::vector<std::string> csv_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t p = 0; p < text.size();) {
+    const std::size_t nl = text.find('\n', p);
+    out.push_back(text.substr(p, nl - p));
+    p = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return out;
+}
+
+std::size_t column(const std::vector<std::string>& header, const std::string& name) {
+  const auto it = std::find(header.begin(), header.end(), name);
+  REQUIRE_MESSAGE(it != header.end(), name);
+  return static_cast<std::size_t>(it - header.begin());
+}
+
+}  // namespace
+
+TEST_CASE("--jacobian-depths in CSV: analyze's columns jac_<figure>_from_<l> hold the JSON's partials; a sweep's "
+          "header has every l of the grid, and a run without one leaves its cells empty") {
+  const std::vector<std::string> net = {"analyze", "-a", "tanh,relu", "-d", "8", "-w", "24", "-b", "8", "--dtype", "f64",
+                                        "--jacobian", "--jacobian-samples", "2", "--jacobian-depths", "4,0,7"};
+  std::vector<std::string> as_json = net, as_csv = net;
+  for (const char* a : {"--format", "json"}) as_json.push_back(a);
+  for (const char* a : {"--format", "csv"}) as_csv.push_back(a);
+  const ProcessResult json = run_gradflow(as_json), csv = run_gradflow(as_csv);
+  REQUIRE(json.exit_code == 0);
+  REQUIRE(csv.exit_code == 0);
+  const auto doc = nlohmann::json::parse(json.out);
+  const std::vector<std::string> lines = csv_lines(csv.out);
+  REQUIRE(lines.size() == 1 + 2 * 8);  // a header, then one row per (activation, layer)
+  const std::vector<std::string> header = csv_cells(lines[0]);
+  // J's figures, then each l's in the order given, each in jacobian_metrics()'s order
+  std::vector<std::string> expected;
+  for (const JacobianMetric& m : jacobian_metrics()) expected.emplace_back(m.key);
+  for (const char* l : {"4", "0", "7"})
+    for (const JacobianMetric& m : jacobian_metrics()) expected.push_back(fmt::format("{}_from_{}", m.key, l));
+  const std::size_t first = column(header, "jac_s2_mean");
+  REQUIRE(header.size() >= first + expected.size());
+  CHECK(std::vector<std::string>(header.begin() + static_cast<std::ptrdiff_t>(first),
+                                 header.begin() + static_cast<std::ptrdiff_t>(first + expected.size())) == expected);
+  std::size_t compared = 0;
+  for (std::size_t row = 1; row < lines.size(); ++row) {
+    const std::vector<std::string> cells = csv_cells(lines[row]);
+    REQUIRE(cells.size() == header.size());
+    const auto& run = doc["runs"][row <= 8 ? 0 : 1];
+    CHECK(cells[0] == run["activation"].get<std::string>());
+    for (const auto& p : run["jacobian_partials"])
+      for (const JacobianMetric& m : jacobian_metrics()) {
+        const std::string& cell = cells[column(header, fmt::format("{}_from_{}", m.key, p["layer"].get<int>()))];
+        const auto& v = p[std::string(m.key)];
+        CAPTURE(m.key);
+        if (v.is_null()) {
+          CHECK(cell.empty());
+        } else {
+          CHECK(std::stod(cell) == doctest::Approx(v.get<double>()).epsilon(1e-12));
+          ++compared;
+        }
+      }
+  }
+  CHECK(compared > 16 * 3 * 6);  // most figures are defined (relu's isometry is 0, not null)
+
+  // A sweep over --jacobian-depths 1,3 (an axis: one l per run) at depths 4 and 6: the header has
+  // both l, each run's row fills its own and leaves the other empty.
+  const std::string dir = temp_dir();
+  const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh", "-d", "4,6", "-w", "16", "-b", "8", "--jacobian",
+                                            "--jacobian-samples", "2", "--jacobian-depths", "3,1", "--format", "csv",
+                                            "-o", dir + "/r.csv", "-q"});
+  REQUIRE(sweep.exit_code == 0);
+  const std::vector<std::string> rec = csv_lines(read_file(dir + "/r.csv"));
+  REQUIRE(rec.size() == 5);
+  const std::vector<std::string> h = csv_cells(rec[0]);
+  CHECK(column(h, "jac_s2_var_rel_from_1") < column(h, "jac_s2_var_rel_from_3"));  // ascending l
+  CHECK(column(h, "jacobian-depths") < column(h, "resolved_init"));  // the config's own key, in place
+  std::size_t with_1 = 0, with_3 = 0;
+  for (std::size_t row = 1; row < rec.size(); ++row) {
+    const std::vector<std::string> cells = csv_cells(rec[row]);
+    REQUIRE(cells.size() == h.size());  // no row shifted by config keys the header lacks
+    CHECK(cells[column(h, "jacobian")] == "true");
+    CHECK(cells[column(h, "resolved_init")] == "xavier_normal");
+    const std::string depths = cells[column(h, "jacobian-depths")];
+    CHECK((depths == "1" || depths == "3"));
+    const bool one = depths == "1";
+    with_1 += one;
+    with_3 += !one;
+    for (const JacobianMetric& m : jacobian_metrics()) {
+      CAPTURE(m.key);
+      const std::string mine = cells[column(h, fmt::format("{}_from_{}", m.key, one ? 1 : 3))];
+      const std::string other = cells[column(h, fmt::format("{}_from_{}", m.key, one ? 3 : 1))];
+      CHECK(!mine.empty());
+      CHECK(other.empty());
+    }
+    // fewer layers spanned, less spread: d a_L / d a_3 spans L - 3 layers, J spans L
+    CHECK(std::stod(cells[column(h, fmt::format("jac_s2_var_rel_from_{}", one ? 1 : 3))]) <
+          std::stod(cells[column(h, "jac_s2_var_rel")]));
+  }
+  CHECK(with_1 == 2);
+  CHECK(with_3 == 2);
 }

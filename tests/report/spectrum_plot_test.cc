@@ -37,3 +37,26 @@ TEST_CASE("analyze --plot-spectrum writes an SVG with one line per activation, o
   CHECK(no.err.find("add --jacobian") != std::string::npos);
   CHECK(!file_exists(dir + "/t.svg"));
 }
+
+TEST_CASE("--plot-spectrum overlays theory's density where it has one, and says where it has none") {
+  const std::string dir = temp_dir();
+  const ProcessResult gaussian = run_gradflow({"analyze", "-a", "identity,tanh", "--init", "xavier_normal", "-d", "4",
+                                               "-w", "32", "-b", "8", "--jacobian", "--plot-spectrum", dir + "/g.svg"});
+  REQUIRE(gaussian.exit_code == 0);
+  const std::string g = read_file(dir + "/g.svg");
+  // (the caption wraps: each phrase checked on its own)
+  CHECK(g.find("Fuss-Catalan of order 4 scaled by prod sigma_w2 = 10^0.") != std::string::npos);
+  CHECK(g.find("identity (xavier_normal) predicted") != std::string::npos);  // the dashed line's data-name
+  CHECK(g.find("No prediction is drawn for") != std::string::npos);
+  CHECK(g.find("tanh is not linear") != std::string::npos);
+  CHECK(g.find("tanh (xavier_normal) predicted") == std::string::npos);
+
+  const ProcessResult orthogonal = run_gradflow({"analyze", "-a", "identity", "--init", "orthogonal", "--gain", "1.1",
+                                                 "-d", "3", "-w", "16", "-b", "8", "--jacobian", "--plot-spectrum",
+                                                 dir + "/o.svg"});
+  REQUIRE(orthogonal.exit_code == 0);
+  const std::string o = read_file(dir + "/o.svg");
+  // gain 1.1: sigma_w2 = 1.21 per layer, 1.21^3 = 10^0.248
+  CHECK(o.find("10^0.248 (orthogonal weights)") != std::string::npos);
+  CHECK(o.find("No prediction") == std::string::npos);
+}
