@@ -91,7 +91,10 @@ TEST_CASE(
   REQUIRE(r.pass.blocks.size() == 3);
   AnalysisResult a{c, {r}};
   check_block_cells(analysis_csv(a), r, "layer", "");
-  const std::string rec = record_csv_header(true, false, true) + record_csv(c, r, true, true);
+  RecordColumns columns;
+  columns.layers = true;
+  columns.blocks = true;
+  const std::string rec = record_csv_header(columns) + record_csv(c, r, columns);
   check_block_cells(rec, r, "layer", "");
   // JSON lines: the blocks of analyze's JSON, whole.
   const nlohmann::json line = nlohmann::json::parse(record_jsonl(c, r, false));
@@ -105,7 +108,9 @@ TEST_CASE(
   plain.residual = 0;
   const RunResult p = run_one(plain, *find_activation("tanh"));
   CHECK(lines_of(analysis_csv({plain, {p}})).at(0).find("block") == std::string::npos);
-  CHECK(record_csv_header(true).find("block") == std::string::npos);
+  RecordColumns plain_columns;
+  plain_columns.layers = true;
+  CHECK(record_csv_header(plain_columns).find("block") == std::string::npos);
   CHECK(!nlohmann::json::parse(record_jsonl(plain, p, false)).contains("blocks"));
 }
 

@@ -31,7 +31,7 @@ TEST_CASE("choices of enumerated options come from the tables") {
   CHECK(option_choices(analyze, "format") == std::vector<std::string>{"table", "json", "csv"});
   CHECK(option_choices(analyze, "dtype") == std::vector<std::string>{"f32", "f64"});
   CHECK(option_choices(analyze, "init") == init_names(true));  // with fixup: residual nets
-  CHECK(option_choices(*cli->app->get_subcommand("theory"), "init") == init_names());
+  CHECK(option_choices(*cli->app->get_subcommand("theory"), "init") == init_names(true));
   CHECK(option_choices(analyze, "depth").empty());  // a number: any value in range
   CHECK(option_choices(*cli->app->get_subcommand("theory"), "activation") == activation_table_names());
 }

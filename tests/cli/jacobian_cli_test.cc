@@ -287,6 +287,7 @@ TEST_CASE("--jacobian-depths in CSV: analyze's columns jac_<figure>_from_<l> hol
     with_3 += !one;
     for (const JacobianMetric& m : jacobian_metrics()) {
       CAPTURE(m.key);
+      if (std::string_view(m.key).ends_with("_rel_se")) continue;  // an estimate's errors: empty for the exact J
       const std::string mine = cells[column(h, fmt::format("{}_from_{}", m.key, one ? 1 : 3))];
       const std::string other = cells[column(h, fmt::format("{}_from_{}", m.key, one ? 3 : 1))];
       CHECK(!mine.empty());
