@@ -54,7 +54,8 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
   CLI::Option* model =
       cmd.add_option("--model", m.model,
                      "Your own network: an ONNX file of dense layers (Gemm or MatMul + Add, each with its "
-                     "activation; the last linear layer is the head, the loss comes after it). Replaces "
+                     "activation and optionally a LayerNorm or BatchNorm before it; residual blocks of them; the "
+                     "last linear layer is the head, the loss comes after it). Replaces "
                      "-a, -d, -w, --input-dim, --classes, --residual, --norm and --arch; `gradflow list --model FILE` "
                      "shows the layers it maps")
           ->type_name("FILE.onnx")
@@ -73,6 +74,13 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
                  "first -b rows in file order (all when fewer). Without it, inputs are drawn by --input")
       ->type_name("FILE.csv")
       ->group("Model");
+  cmd.add_option("--bn-mode", m.bn_mode,
+                 "With --model: a BatchNormalization uses its running statistics (running: the model in "
+                 "inference mode, a fixed affine map per unit) or the batch's (batch: as in training)")
+      ->type_name("MODE")
+      ->default_str("running")
+      ->check(one_of({"running", "batch"}))
+      ->group("Model");
   cmd.add_option("--label-col", m.label_col, "With --data: the label column, by header name or number (1 = first, -1 = last)")
       ->type_name("COL")
       ->default_str("-1")
@@ -84,6 +92,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
     if (m.weights_from != "model") throw UsageError("--weights-from: give --model FILE.onnx (it says whose weights)");
     if (!m.data.empty()) throw UsageError("--data: give --model FILE.onnx; analyze's own networks draw their inputs");
     if (!m.label_col.empty()) throw UsageError("--label-col: give --data FILE.csv with --model FILE.onnx");
+    if (m.bn_mode != "running") throw UsageError("--bn-mode: give --model FILE.onnx (it says how its BatchNorms run)");
     return;
   }
   if (!m.label_col.empty() && m.data.empty()) throw UsageError("--label-col: give --data FILE.csv");
@@ -103,7 +112,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
                                    "or drop {}",
                                    drawn, drawn));
   }
-  auto g = std::make_shared<GivenNetwork>(map_onnx(read_onnx_file(m.model), m.model));
+  auto g = std::make_shared<GivenNetwork>(map_onnx(read_onnx_file(m.model), m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
   if (!m.data.empty()) {
     if (c.input != AnalysisConfig{}.input)
       throw UsageError(fmt::format("--input {} draws the inputs, and --data {} gives them: drop one", input_name(c.input),

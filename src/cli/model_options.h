@@ -13,9 +13,10 @@ struct ModelOptions {
   std::string weights_from = "model";  // model: the file's weights; init: fresh ones (--init ...)
   std::string data;                   // FILE.csv: the batch, its first -b rows in file order
   std::string label_col;              // "" = the last column
+  std::string bn_mode = "running";    // BatchNormalization: running (inference) or batch statistics
 };
 
-// --model, --weights-from, --data, --label-col. --model excludes the flags that build a network
+// --model, --weights-from, --data, --label-col, --bn-mode. --model excludes the flags that build a network
 // (they must already be on `cmd`).
 void add_model_options(CLI::App& cmd, ModelOptions& m);
 

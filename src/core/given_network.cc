@@ -9,6 +9,10 @@ void load_given_weights(const GivenNetwork& g, Params<T>& p) {
   for (std::size_t k = 0; k < g.W.size(); ++k) {
     p.W[k + 1] = g.W[k].template cast<T>();
     p.b[k + 1] = g.b[k].template cast<T>();
+    if (k < g.gain.size() && g.gain[k].size() > 0) {
+      p.gain[k + 1] = g.gain[k].template cast<T>();
+      p.shift[k + 1] = g.shift[k].template cast<T>();
+    }
   }
 }
 
@@ -22,13 +26,36 @@ void load_given_batch(const GivenBatch& d, LossKind loss, Workspace<T>& ws) {
   }
 }
 
+namespace {
+
+// "layer norm", "batch norm (running statistics)": an op's norm in words.
+std::string norm_words(const LayerOp& op) {
+  switch (op.norm) {
+    case NormKind::none: return "";
+    case NormKind::batch: return "batch norm";
+    case NormKind::layer: return "layer norm";
+    case NormKind::rms: return "rms norm";
+    case NormKind::affine: return "batch norm (running statistics)";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string given_layers_text(const GivenNetwork& g) {
   std::string out;
   for (std::size_t k = 0; k < g.ops.size(); ++k) {
     const LayerOp& op = g.ops[k];
     if (!out.empty()) out += ", ";
-    out += op.kind == OpKind::head ? fmt::format("head {} ({})", g.names[k], op.width)
-                                   : fmt::format("{} ({}, {})", g.names[k], op.width, op.activation->name);
+    if (op.kind == OpKind::head) {
+      out += fmt::format("head {} ({})", g.names[k], op.width);
+      continue;
+    }
+    std::string norm = norm_words(op);
+    if (!norm.empty())
+      norm = op.kind == OpKind::branch_in ? "pre-" + norm + ", " : op.kind == OpKind::skip_add ? "post-" + norm + ", " : norm + ", ";
+    const std::string block = op.block ? fmt::format("; block {}", op.block) : "";
+    out += fmt::format("{} ({}, {}{}{})", g.names[k], op.width, norm, op.activation->name, block);
   }
   return out;
 }

@@ -20,6 +20,8 @@ struct GivenNetwork {
   // Per op l = 1 .. L + 1 at index l - 1: W (n_l, n_{l-1}) and b (n_l), as stored in the file.
   std::vector<RowMat<double>> W;
   std::vector<Vec<double>> b;
+  // Per op, its norm's gain and shift (Params::gain, shift; n_l each), empty without a norm.
+  std::vector<Vec<double>> gain, shift;
 };
 
 struct GivenBatch {
@@ -33,7 +35,8 @@ void load_given_weights(const GivenNetwork& g, Params<T>& p);
 // The given batch into ws: A[0], the labels, and mse's one-hot targets (random's direction stays).
 template <class T>
 void load_given_batch(const GivenBatch& d, LossKind loss, Workspace<T>& ws);
-// "fc1.weight (16, tanh), fc2.weight (16, relu), head fc3.weight (3)": the layers as named in the file.
+// "fc1.weight (16, tanh), fc2.weight (16, relu), head fc3.weight (3)": the layers as named in the file
+// (a norm and a residual block said too: "fc1.weight (16, layer norm, tanh; block 1)").
 std::string given_layers_text(const GivenNetwork& g);
 
 }  // namespace gf

@@ -27,8 +27,10 @@ enum class OpKind {
 };
 
 // The normalisations of --norm (core/op_norm): batch statistics per unit (BatchNorm), or per
-// sample over the units (LayerNorm, RMSNorm).
-enum class NormKind { none, batch, layer, rms };
+// sample over the units (LayerNorm, RMSNorm). affine: no statistics, N(h) = h, so the layer is
+// u = g h + beta per unit: BatchNorm at its running statistics (inference mode) of an imported
+// model, g = gamma / sqrt(running_var + eps) and beta = shift - g running_mean; no flag makes one.
+enum class NormKind { none, batch, layer, rms, affine };
 // Where a residual net's norm sits (--norm-position): pre, on the branch's input,
 // s' = s + alpha F(N(s)) (branch_in's op.norm); post, on the block's output, s' = N(s + alpha F(s))
 // (skip_add's op.norm). Xiong et al. 2020's Pre-LN and Post-LN.

@@ -46,6 +46,10 @@ bool NormRunning::any() const {
 template <class T>
 void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, int threads, const RunningRef* run) {
   const Index B = h.rows(), n = h.cols();
+  if (kind == NormKind::affine) {  // x = h: the affine map is all in g and beta
+    inv_sigma.setOnes();
+    return;
+  }
   if (kind == NormKind::batch) {  // per unit, over the batch
     for_each_block(n, threads, [&](Index blk) {
       for (Index j = block_begin(blk); j < block_begin(blk) + block_size(blk, n); ++j) {
@@ -93,6 +97,7 @@ void norm_forward(NormKind kind, double eps, Mat<T>& h, Vec<double>& inv_sigma, 
 template <class T>
 void norm_backward(NormKind kind, const Mat<T>& x, const Vec<double>& inv_sigma, Eigen::Ref<Mat<T>> d_x,
                    int threads) {
+  if (kind == NormKind::affine) return;  // d h = d x
   const Index B = x.rows(), n = x.cols();
   const bool centred = kind != NormKind::rms;
   if (kind == NormKind::batch) {
@@ -304,6 +309,7 @@ void refuse_batch_norm(const LayerOp& op, Index l) {
 // One sample's normalisation in f64, from its definition (norm_forward's, per sample): h (n)
 // becomes x, and 1 / sigma is returned.
 double normalise_sample(NormKind kind, double eps, Vec<double>& h) {
+  if (kind == NormKind::affine) return 1;
   const double n = static_cast<double>(h.size());
   const double mean = kind == NormKind::layer ? h.sum() / n : 0.0;
   h.array() -= mean;
@@ -317,6 +323,10 @@ double normalise_sample(NormKind kind, double eps, Vec<double>& h) {
 // (times phi'(u) in dense_norm).
 void apply_norm_jacobian(NormKind kind, const Vec<double>& x, const Vec<double>& row_scale,
                          Eigen::Ref<Mat<double>> M) {
+  if (kind == NormKind::affine) {  // diag(g)
+    M.array().colwise() *= row_scale.array();
+    return;
+  }
   const double n = static_cast<double>(x.size());
   const Eigen::RowVectorXd x_dot = (x.transpose() * M) / n;
   if (kind == NormKind::layer) M.rowwise() -= M.colwise().sum() / n;

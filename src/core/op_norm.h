@@ -11,7 +11,8 @@
 // The mean and sigma: batch (BatchNorm, PyTorch's training-mode forward) per unit over the
 // batch, mu the batch mean and sigma^2 the biased batch variance + eps; layer (LayerNorm, Ba et
 // al. 2016) per sample over the units, the same way; rms (RMSNorm, Zhang & Sennrich 2019) per
-// sample, mu = 0 and sigma^2 = mean(h^2) + eps. With eps inside sigma the backward above is exact.
+// sample, mu = 0 and sigma^2 = mean(h^2) + eps; affine (BatchNorm at its running statistics,
+// layer_op.h) mu = 0 and sigma = 1, so d_h = d_x. With eps inside sigma the backward above is exact.
 #include "core/jacobian_walk.h"
 #include "core/pass.h"
 

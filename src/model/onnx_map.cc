@@ -3,11 +3,13 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <limits>
 #include <optional>
-#include <set>
+#include <utility>
 
 #include "base/errors.h"
 #include "core/activation.h"
+#include "model/onnx_patterns.h"
 
 namespace gf {
 
@@ -35,10 +37,19 @@ const OnnxActivation* find_onnx_activation(const std::string& op) {
 
 // ONNX's defaults of Selu (the constants of Klambauer et al. 2017, as gradflow's selu uses).
 constexpr double kSeluAlpha = 1.67326319217681884765625, kSeluGamma = 1.05070102214813232421875;
+constexpr std::size_t kNoNode = std::string::npos;
+
+// A norm as gradflow's ops hold it (LayerOp::norm, norm_eps; Params::gain, shift).
+struct Norm {
+  NormKind kind = NormKind::none;
+  double eps = 1e-5;
+  Vec<double> gain, shift;
+  std::string node;  // its node, for messages
+};
 
 class Mapper {
  public:
-  Mapper(const OnnxGraph& g, const std::string& path) : g_(g), path_(path) {}
+  Mapper(const OnnxGraph& g, const std::string& path, BnMode bn) : ix_(g, path), g_(g), bn_(bn) {}
 
   GivenNetwork run();
 
@@ -48,34 +59,52 @@ class Mapper {
     Vec<double> b;
     std::string name;
     bool from_matmul = false, has_bias = false;
+    std::optional<Norm> norm;  // between the product and the activation (dense_norm)
+  };
+  // A residual block being walked: opened where a tensor (the stream) is read by an Add and by
+  // the branch, closed when the branch reaches that Add.
+  struct Block {
+    std::size_t add = 0;
+    std::string stream;
+    std::size_t first_op = 0;  // net_.ops.size() when it opened: its branch_in's index
+    Index number = 0, width = -1;
+    std::optional<Norm> pre;
   };
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw UsageError(fmt::format("--model: '{}': {}", path_, what));
-  }
+  [[noreturn]] void fail(const std::string& what) const { ix_.fail(what); }
   std::string node_text(const OnnxNode& n) const { return fmt::format("node '{}' ({})", n.name, n.op_type); }
   const OnnxTensor& weight(const OnnxNode& n, std::size_t input) const;
   double attr_f(const OnnxNode& n, const char* key, double fallback) const;
   std::int64_t attr_i(const OnnxNode& n, const char* key, std::int64_t fallback) const;
   void check_in_width(const OnnxNode& n, Index in) const;
+  void append(const LayerOp& op, Linear& p, std::optional<Norm> norm);
   void emit(const Activation& act, double param);
   void gemm(const OnnxNode& n);
   void matmul(const OnnxNode& n);
-  void add(const OnnxNode& n);
+  void add(const OnnxNode& n, std::size_t k);
+  void require_linear(const std::string& what) const;
   void activation(const OnnxNode& n, const OnnxActivation& a);
+  void clip(const OnnxNode& n);
   void reshape(const OnnxNode& n);
-  std::vector<double> constant_values(const std::string& tensor) const;
-  bool is_constant(const std::string& tensor, double value) const;
-  std::size_t sole_reader(const std::string& tensor, const char* op) const;
-  std::optional<std::string> gelu_decomposition(const std::string& x, const std::vector<std::size_t>& two);
+  Vec<double> per_unit(const OnnxTensor* t, const std::string& node, const char* what, double fallback);
+  Norm layer_norm(const OnnxNode& n);
+  Norm batch_norm(const OnnxNode& n);
+  void place_norm(Norm norm);
+  std::size_t skip_add_of(const std::string& x, const std::vector<std::size_t>& readers) const;
+  void open_block(std::size_t add, const std::string& stream);
+  void close_block(const OnnxNode& n);
+  void take(const std::vector<std::size_t>& nodes);
 
+  OnnxIndex ix_;
   const OnnxGraph& g_;
-  const std::string& path_;
+  BnMode bn_;
   GivenNetwork net_;
   std::optional<Linear> pending_;  // the linear layer whose activation comes next
   Index width_ = -1;               // the feature vector's width where the walk is; -1 unknown
   std::string cur_;                // the tensor the node in hand reads
-  std::map<std::string, std::vector<std::size_t>> readers_;  // the nodes reading each tensor (not initializers)
+  std::optional<Block> block_;
+  Index blocks_ = 0;
+  std::string block_out_;  // the tensor the last block's Add wrote (a post-norm may read it)
   std::vector<bool> seen_;
 };
 
@@ -90,11 +119,11 @@ std::int64_t Mapper::attr_i(const OnnxNode& n, const char* key, std::int64_t fal
 }
 
 const OnnxTensor& Mapper::weight(const OnnxNode& n, std::size_t input) const {
-  auto it = n.inputs.size() > input ? g_.initializers.find(n.inputs[input]) : g_.initializers.end();
-  if (it == g_.initializers.end())
+  const OnnxTensor* t = n.inputs.size() > input ? ix_.constant(n.inputs[input]) : nullptr;
+  if (!t)
     fail(fmt::format("{}: input {} is not an initializer; gradflow reads weights stored in the model", node_text(n),
                      input + 1));
-  return it->second;
+  return *t;
 }
 
 void Mapper::check_in_width(const OnnxNode& n, Index in) const {
@@ -102,14 +131,36 @@ void Mapper::check_in_width(const OnnxNode& n, Index in) const {
     fail(fmt::format("{}: its weight has {} inputs, but {} features reach it", node_text(n), in, width_));
 }
 
-// The pending linear layer becomes a hidden layer with `act` after it.
-void Mapper::emit(const Activation& act, double param) {
-  Linear& p = *pending_;
-  LayerOp op{OpKind::dense, p.W.rows(), &act, param};
+void Mapper::append(const LayerOp& op, Linear& p, std::optional<Norm> norm) {
   net_.ops.push_back(op);
   net_.names.push_back(p.name);
   net_.W.push_back(std::move(p.W));
   net_.b.push_back(std::move(p.b));
+  net_.gain.push_back(norm ? std::move(norm->gain) : Vec<double>());
+  net_.shift.push_back(norm ? std::move(norm->shift) : Vec<double>());
+}
+
+// The pending linear layer becomes a hidden layer with `act` after it: dense, dense_norm, or in
+// a block its branch_in (carrying the block's pre-norm) or one of its inner dense layers.
+void Mapper::emit(const Activation& act, double param) {
+  Linear& p = *pending_;
+  LayerOp op{OpKind::dense, p.W.rows(), &act, param};
+  std::optional<Norm> norm = std::exchange(p.norm, std::nullopt);
+  if (block_) {
+    if (norm)
+      fail(fmt::format("{}: a norm inside a residual branch (after '{}'); gradflow's residual blocks carry a norm "
+                       "before the branch (pre-norm) or after the sum (post-norm) only",
+                       norm->node, p.name));
+    op.block = block_->number;
+    if (net_.ops.size() == block_->first_op) {
+      op.kind = OpKind::branch_in;
+      norm = std::exchange(block_->pre, std::nullopt);
+    }
+  } else if (norm) {
+    op.kind = OpKind::dense_norm;
+  }
+  if (norm) op.norm = norm->kind, op.norm_eps = norm->eps;
+  append(op, p, std::move(norm));
   pending_.reset();
 }
 
@@ -159,26 +210,35 @@ void Mapper::matmul(const OnnxNode& n) {
   pending_ = std::move(lin);
 }
 
-void Mapper::add(const OnnxNode& n) {
+// The bias of the MatMul before it, or the Add closing the residual block being walked.
+void Mapper::add(const OnnxNode& n, std::size_t k) {
+  if (block_ && k == block_->add) return close_block(n);
   const std::string& other = n.inputs.size() == 2 ? (n.inputs[0] == cur_ ? n.inputs[1] : n.inputs[0]) : "";
-  auto it = g_.initializers.find(other);
-  if (!pending_ || !pending_->from_matmul || pending_->has_bias || it == g_.initializers.end())
-    fail(fmt::format("{}: gradflow reads Add only as the bias of the MatMul before it; skip connections are not "
-                     "supported yet",
+  const OnnxTensor* C = ix_.constant(other);
+  if (!pending_ || !pending_->from_matmul || pending_->has_bias || pending_->norm || !C)
+    fail(fmt::format("{}: gradflow reads Add as the bias of the MatMul before it, or as a skip connection (the sum of "
+                     "a tensor and a branch computed from it); this one is neither",
                      node_text(n)));
-  const OnnxTensor& C = it->second;
   const Index out = pending_->W.rows();
-  const bool vector = (C.dims.size() == 1 && C.dims[0] == out) || (C.dims.size() == 2 && C.dims[0] == 1 && C.dims[1] == out);
+  const bool vector = (C->dims.size() == 1 && C->dims[0] == out) || (C->dims.size() == 2 && C->dims[0] == 1 && C->dims[1] == out);
   if (!vector)
     fail(fmt::format("{}: the bias has shape [{}]; gradflow reads a bias of [{}] (one per output)", node_text(n),
-                     fmt::join(C.dims, ","), out));
-  pending_->b = Eigen::Map<const Vec<double>>(C.values.data(), out);
+                     fmt::join(C->dims, ","), out));
+  pending_->b = Eigen::Map<const Vec<double>>(C->values.data(), out);
   pending_->has_bias = true;
 }
 
+void Mapper::require_linear(const std::string& what) const {
+  if (pending_) return;
+  if (!block_out_.empty() && cur_ == block_out_)
+    fail(fmt::format("{} follows a skip connection's sum (phi(s + F(s)), the original ResNet's form); gradflow's "
+                     "residual blocks apply no activation after the sum, s' = s + F(s)",
+                     what));
+  fail(fmt::format("{} follows no Gemm or MatMul; gradflow reads a linear layer, then its activation", what));
+}
+
 void Mapper::activation(const OnnxNode& n, const OnnxActivation& a) {
-  if (!pending_)
-    fail(fmt::format("{} follows no Gemm or MatMul; gradflow reads a linear layer, then its activation", node_text(n)));
+  require_linear(node_text(n));
   double param = 0;
   const std::string op = n.op_type;
   if (op == "LeakyRelu") param = attr_f(n, "alpha", 0.01);
@@ -196,71 +256,184 @@ void Mapper::activation(const OnnxNode& n, const OnnxActivation& a) {
   emit(*find_activation(a.activation), param);
 }
 
-std::vector<double> Mapper::constant_values(const std::string& tensor) const {
-  if (auto it = g_.initializers.find(tensor); it != g_.initializers.end()) return it->second.values;
-  for (const OnnxNode& c : g_.nodes)
-    if (c.op_type == "Constant" && c.outputs.size() == 1 && c.outputs[0] == tensor)
-      if (auto v = c.attributes.find("value"); v != c.attributes.end() && v->second.t) return v->second.t->values;
-  return {};
-}
-
-bool Mapper::is_constant(const std::string& tensor, double value) const {
-  const std::vector<double> v = constant_values(tensor);
-  return v.size() == 1 && std::abs(v[0] - value) <= 1e-6 * std::abs(value);
-}
-
-// The one node reading `tensor`, if it is one and of type `op`; else npos.
-std::size_t Mapper::sole_reader(const std::string& tensor, const char* op) const {
-  auto it = readers_.find(tensor);
-  if (it == readers_.end() || it->second.size() != 1 || g_.nodes[it->second[0]].op_type != op) return std::string::npos;
-  return it->second[0];
-}
-
-// PyTorch's export of the exact GELU before opset 20: 0.5 * (x * (1 + erf(x / sqrt 2))), x read
-// by the Div and the first Mul (in either order of their inputs). Returns the last Mul's output.
-std::optional<std::string> Mapper::gelu_decomposition(const std::string& x, const std::vector<std::size_t>& two) {
-  std::size_t div = std::string::npos, mul = std::string::npos;
-  for (std::size_t k : two) {
-    const OnnxNode& n = g_.nodes[k];
-    if (n.op_type == "Div" && n.inputs.size() == 2 && n.inputs[0] == x && is_constant(n.inputs[1], std::sqrt(2.0))) div = k;
-    if (n.op_type == "Mul" && n.inputs.size() == 2) mul = k;
-  }
-  if (div == std::string::npos || mul == std::string::npos || g_.nodes[div].outputs.empty()) return std::nullopt;
-  const std::size_t erf = sole_reader(g_.nodes[div].outputs[0], "Erf");
-  if (erf == std::string::npos || g_.nodes[erf].outputs.empty()) return std::nullopt;
-  const std::size_t add = sole_reader(g_.nodes[erf].outputs[0], "Add");
-  if (add == std::string::npos || g_.nodes[add].outputs.empty()) return std::nullopt;
-  const OnnxNode& a = g_.nodes[add];
-  if (a.inputs.size() != 2 || !is_constant(a.inputs[0] == g_.nodes[erf].outputs[0] ? a.inputs[1] : a.inputs[0], 1.0))
-    return std::nullopt;
-  const OnnxNode& m = g_.nodes[mul];
-  const bool reads = (m.inputs[0] == x && m.inputs[1] == a.outputs[0]) || (m.inputs[1] == x && m.inputs[0] == a.outputs[0]);
-  if (!reads || m.outputs.empty()) return std::nullopt;
-  const std::size_t half = sole_reader(m.outputs[0], "Mul");
-  if (half == std::string::npos || g_.nodes[half].outputs.empty()) return std::nullopt;
-  const OnnxNode& h = g_.nodes[half];
-  if (h.inputs.size() != 2 || !is_constant(h.inputs[0] == m.outputs[0] ? h.inputs[1] : h.inputs[0], 0.5))
-    return std::nullopt;
-  for (std::size_t k : {div, erf, add, mul, half}) {
-    if (seen_[k]) fail(fmt::format("the graph has a cycle through {}", node_text(g_.nodes[k])));
-    seen_[k] = true;
-  }
-  if (!pending_)
-    fail(fmt::format("GELU at {} follows no Gemm or MatMul; gradflow reads a linear layer, then its activation",
-                     node_text(g_.nodes[div])));
-  emit(*find_activation("gelu"), 0);
-  return h.outputs[0];
+// Clip(x, min, max) (min and max as inputs from opset 11, attributes before; PyTorch's Hardtanh):
+// gradflow's hard_tanh is clip(x, -1, 1).
+void Mapper::clip(const OnnxNode& n) {
+  require_linear(node_text(n));
+  const auto bound = [&](std::size_t input, const char* attr, double fallback) {
+    if (n.inputs.size() > input && !n.inputs[input].empty()) {
+      const OnnxTensor* t = ix_.constant(n.inputs[input]);
+      if (!t || t->values.size() != 1)
+        fail(fmt::format("{}: its {} is not a constant scalar", node_text(n), input == 1 ? "min" : "max"));
+      return t->values[0];
+    }
+    return attr_f(n, attr, fallback);
+  };
+  const double lo = bound(1, "min", -std::numeric_limits<double>::infinity()),
+               hi = bound(2, "max", std::numeric_limits<double>::infinity());
+  if (lo != -1.0 || hi != 1.0)
+    fail(fmt::format("{}: min = {:g}, max = {:g}; gradflow reads Clip as hard_tanh, clip(x, -1, 1), only", node_text(n),
+                     lo, hi));
+  emit(*find_activation("hard_tanh"), 0);
 }
 
 // A Reshape to [batch, width]: -1 or 0 first, the features second.
 void Mapper::reshape(const OnnxNode& n) {
-  const std::vector<double> shape = n.inputs.size() == 2 ? constant_values(n.inputs[1]) : std::vector<double>{};
+  const OnnxTensor* t = n.inputs.size() == 2 ? ix_.constant(n.inputs[1]) : nullptr;
+  const std::vector<double> shape = t ? t->values : std::vector<double>{};
   const bool keeps = shape.size() == 2 && (shape[0] == -1 || shape[0] == 0 || shape[0] > 0) &&
                      (shape[1] == static_cast<double>(width_) || (shape[1] == -1 && shape[0] >= 0));
   if (!keeps)
     fail(fmt::format("{}: gradflow reads a Reshape only to [batch, features] that keeps the feature vector "
                      "({} features); its shape is [{}]",
                      node_text(n), width_, fmt::join(shape, ",")));
+}
+
+// A norm's per-unit vector: t's values (fallback everywhere without t), one per feature.
+Vec<double> Mapper::per_unit(const OnnxTensor* t, const std::string& node, const char* what, double fallback) {
+  if (!t) {
+    if (width_ < 0) fail(fmt::format("{}: the number of features reaching it is not known", node));
+    return Vec<double>::Constant(width_, fallback);
+  }
+  const Index n = static_cast<Index>(t->values.size());
+  if (t->dims.size() != 1 || (width_ >= 0 && n != width_) || n == 0)
+    fail(fmt::format("{}: its {} has shape [{}]; gradflow reads one per feature ([{}])", node, what,
+                     fmt::join(t->dims, ","), width_));
+  width_ = n;
+  return Eigen::Map<const Vec<double>>(t->values.data(), n);
+}
+
+// LayerNormalization (opset 17) over the last axis: (x - mean) / sqrt(var + eps) * Scale + B.
+Norm Mapper::layer_norm(const OnnxNode& n) {
+  const std::int64_t axis = attr_i(n, "axis", -1);
+  if (axis != -1 && axis != 1)
+    fail(fmt::format("{}: axis = {}; gradflow normalises over the features, the last axis of [batch, features]",
+                     node_text(n), axis));
+  for (std::size_t o = 1; o < n.outputs.size(); ++o)
+    if (!n.outputs[o].empty() && ix_.readers.count(n.outputs[o]))
+      fail(fmt::format("{}: its mean or inverse deviation output is read; gradflow reads its first output only",
+                       node_text(n)));
+  Norm norm{NormKind::layer, attr_f(n, "epsilon", 1e-5), {}, {}, node_text(n)};
+  norm.gain = per_unit(n.inputs.size() > 1 ? &weight(n, 1) : nullptr, norm.node, "scale", 1.0);
+  norm.shift = per_unit(n.inputs.size() > 2 && !n.inputs[2].empty() ? &weight(n, 2) : nullptr, norm.node, "bias", 0.0);
+  return norm;
+}
+
+// BatchNormalization(X, scale, B, mean, var) per feature. Running statistics: the map is
+// u = scale (h - mean) / sqrt(var + eps) + B = g h + beta with g = scale / sqrt(var + eps),
+// beta = B - g mean (NormKind::affine). Batch statistics (--bn-mode batch): NormKind::batch,
+// gain scale and shift B, as PyTorch's training-mode forward normalises (biased variance).
+Norm Mapper::batch_norm(const OnnxNode& n) {
+  if (attr_i(n, "training_mode", 0) != 0 || n.outputs.size() > 1)
+    fail(fmt::format("{}: training_mode = 1 (it updates running statistics); export the model in inference mode "
+                     "(model.eval()), and give --bn-mode batch to read it with batch statistics",
+                     node_text(n)));
+  Norm norm{bn_ == BnMode::batch ? NormKind::batch : NormKind::affine, attr_f(n, "epsilon", 1e-5), {}, {}, node_text(n)};
+  for (std::size_t input = 1; input < 5; ++input) weight(n, input);  // each an initializer
+  const Vec<double> scale = per_unit(&weight(n, 1), norm.node, "scale", 1), bias = per_unit(&weight(n, 2), norm.node, "B", 0),
+                    mean = per_unit(&weight(n, 3), norm.node, "mean", 0), var = per_unit(&weight(n, 4), norm.node, "var", 1);
+  if (bn_ == BnMode::batch) {
+    norm.gain = scale;
+    norm.shift = bias;
+    return norm;
+  }
+  if (!((var.array() + norm.eps).minCoeff() > 0))
+    fail(fmt::format("{}: a running variance + eps is not positive", node_text(n)));
+  norm.gain = scale.array() / (var.array() + norm.eps).sqrt();
+  norm.shift = bias.array() - norm.gain.array() * mean.array();
+  return norm;
+}
+
+// Where a norm goes: after the pending linear layer (dense_norm: h -> N(h) -> phi), at the start
+// of the block just opened (pre-norm), or after the block just closed (post-norm).
+void Mapper::place_norm(Norm norm) {
+  if (pending_) {
+    if (pending_->norm) fail(fmt::format("{}: a second norm after '{}'", norm.node, pending_->name));
+    pending_->norm = std::move(norm);
+    return;
+  }
+  if (block_ && cur_ == block_->stream && net_.ops.size() == block_->first_op && !block_->pre) {
+    block_->pre = std::move(norm);
+    return;
+  }
+  if (!block_ && !block_out_.empty() && cur_ == block_out_ && net_.ops.back().norm == NormKind::none) {
+    LayerOp& op = net_.ops.back();
+    const Index stream = op.stream;
+    if (net_.ops[static_cast<std::size_t>(stream)].norm != NormKind::none)
+      fail(fmt::format("{}: a norm after block {}, whose branch starts with a norm too (a pre-norm network's final "
+                       "norm, say); gradflow's residual blocks carry one or the other",
+                       norm.node, op.block));
+    op.norm = norm.kind;
+    op.norm_eps = norm.eps;
+    net_.gain.back() = std::move(norm.gain);
+    net_.shift.back() = std::move(norm.shift);
+    return;
+  }
+  fail(fmt::format("{}: gradflow reads a norm right after a Gemm or MatMul (before its activation), at the start of a "
+                   "residual branch (pre-norm) or right after a skip connection's Add (post-norm); this one reads "
+                   "'{}'",
+                   norm.node, cur_));
+}
+
+// Of the nodes reading x, the Add that sums x with another computed tensor (a skip
+// connection); kNoNode if none.
+std::size_t Mapper::skip_add_of(const std::string& x, const std::vector<std::size_t>& readers) const {
+  std::size_t found = kNoNode;
+  for (std::size_t k : readers) {
+    const OnnxNode& n = g_.nodes[k];
+    if (n.op_type != "Add" || n.inputs.size() != 2) continue;
+    if (n.inputs[0] == x && n.inputs[1] == x) fail(fmt::format("{}: adds '{}' to itself", node_text(n), x));
+    const std::string& other = n.inputs[0] == x ? n.inputs[1] : n.inputs[0];
+    if (ix_.constant(other)) continue;
+    if (found != kNoNode)
+      fail(fmt::format("tensor '{}' is summed by two Adds ({} and {}); gradflow reads one skip connection per block", x,
+                       node_text(g_.nodes[found]), node_text(n)));
+    found = k;
+  }
+  return found;
+}
+
+void Mapper::open_block(std::size_t add, const std::string& stream) {
+  if (block_)
+    fail(fmt::format("{}: a skip connection inside the residual branch that {} closes; gradflow's residual blocks do "
+                     "not nest",
+                     node_text(g_.nodes[add]), node_text(g_.nodes[block_->add])));
+  if (pending_) emit(*find_activation("identity"), 0);  // the stream is a linear layer's output
+  block_ = Block{add, stream, net_.ops.size(), ++blocks_, width_, std::nullopt};
+}
+
+// The Add s + F(s): the pending linear layer is the branch's last (skip_add).
+void Mapper::close_block(const OnnxNode& n) {
+  const Block& b = *block_;
+  const std::string from = fmt::format("the residual branch from '{}' (summed by {})", b.stream, node_text(n));
+  if (!pending_)
+    fail(fmt::format("{} ends with an activation; gradflow's residual block s' = s + F(s) is K >= 2 dense layers with "
+                     "an activation after each but the last, which is linear (He et al. 2016's basic block)",
+                     from));
+  if (net_.ops.size() == b.first_op)
+    fail(fmt::format("{} is one linear layer ('{}'); gradflow's residual blocks have K >= 2 dense layers, F(s) = "
+                     "W_2 phi(W_1 s + b_1) + b_2",
+                     from, pending_->name));
+  if (pending_->norm)
+    fail(fmt::format("{}: a norm inside a residual branch (after '{}', its last layer); gradflow's residual blocks "
+                     "carry a norm before the branch (pre-norm) or after the sum (post-norm) only",
+                     pending_->norm->node, pending_->name));
+  if (b.width >= 0 && pending_->W.rows() != b.width)
+    fail(fmt::format("{}: adds the branch's {} features to the stream's {}", node_text(n), pending_->W.rows(), b.width));
+  LayerOp op{OpKind::skip_add, pending_->W.rows(), find_activation("identity"), 0, b.number,
+             static_cast<Index>(b.first_op), 1.0};
+  append(op, *pending_, std::nullopt);
+  pending_.reset();
+  block_out_ = n.outputs[0];
+  block_.reset();
+}
+
+// The nodes of a matched form are walked: each once (a second visit is a cycle).
+void Mapper::take(const std::vector<std::size_t>& nodes) {
+  for (std::size_t k : nodes) {
+    if (seen_[k]) fail(fmt::format("the graph has a cycle through {}", node_text(g_.nodes[k])));
+    seen_[k] = true;
+  }
 }
 
 GivenNetwork Mapper::run() {
@@ -277,40 +450,63 @@ GivenNetwork Mapper::run() {
     if (n > (std::int64_t{1} << 31)) n = -1;
     width_ = static_cast<Index>(n);
   }
-  // Which nodes read each tensor (initializers aside).
-  std::map<std::string, std::vector<std::size_t>>& readers = readers_;
-  for (std::size_t k = 0; k < g_.nodes.size(); ++k)
-    for (const std::string& in : g_.nodes[k].inputs)
-      if (!in.empty() && !g_.initializers.count(in)) readers[in].push_back(k);
   seen_.assign(g_.nodes.size(), false);
-  std::vector<bool>& seen = seen_;
   std::string cur = input.name;
   Index input_width = width_;
   bool first_linear = true;
   for (;;) {
-    auto it = readers.find(cur);
-    const std::size_t count = it == readers.end() ? 0 : it->second.size();
-    if (count == 0) {
+    auto it = ix_.readers.find(cur);
+    std::vector<std::size_t> readers = it == ix_.readers.end() ? std::vector<std::size_t>{} : it->second;
+    if (block_ && cur == block_->stream) std::erase(readers, block_->add);
+    if (readers.empty()) {
+      if (block_)
+        fail(fmt::format("{}: the skip connection's Add is not reached from the branch that starts at '{}'",
+                         node_text(g_.nodes[block_->add]), block_->stream));
       if (cur == g_.outputs.front()) break;
       fail(fmt::format("tensor '{}' is neither read by a node nor the graph's output", cur));
     }
-    if (count == 2)
-      if (std::optional<std::string> out = gelu_decomposition(cur, it->second)) {
-        cur = *out;
+    cur_ = cur;
+    if (readers.size() >= 2)
+      if (const std::size_t add = skip_add_of(cur, readers); add != kNoNode) {
+        open_block(add, cur);
+        std::erase(readers, add);
+        if (seen_[add]) fail(fmt::format("the graph has a cycle through {}", node_text(g_.nodes[add])));
+      }
+    if (readers.size() >= 2) {
+      if (std::optional<LayerNormMatch> ln = match_layer_norm(ix_, cur, readers)) {
+        take(ln->match.nodes);
+        const std::string node = ix_.node_text(ln->match.nodes.front()) + ", LayerNorm's decomposition";
+        Norm norm{NormKind::layer, ln->eps, per_unit(ln->gain, node, "gain", 1.0), per_unit(ln->bias, node, "bias", 0.0), node};
+        place_norm(std::move(norm));
+        cur = ln->match.output;
         continue;
       }
-    if (count > 1) {
+      const struct {
+        std::optional<PatternMatch> (*match)(const OnnxIndex&, const std::string&, const std::vector<std::size_t>&);
+        const char* activation;
+        const char* form;
+      } forms[] = {{match_gelu, "gelu", "GELU's erf form"}, {match_softsign, "softsign", "Softsign's form x/(1+|x|)"},
+                   {match_silu, "silu", "SiLU's form x*sigmoid(x)"}};
+      bool matched = false;
+      for (const auto& f : forms)
+        if (std::optional<PatternMatch> m = f.match(ix_, cur, readers)) {
+          take(m->nodes);
+          require_linear(fmt::format("{} at {}", f.form, ix_.node_text(m->nodes.front())));
+          emit(*find_activation(f.activation), 0);
+          cur = m->output;
+          matched = true;
+          break;
+        }
+      if (matched) continue;
       std::vector<std::string> names;
-      for (std::size_t k : it->second) names.push_back(fmt::format("'{}' ({})", g_.nodes[k].name, g_.nodes[k].op_type));
-      fail(fmt::format("tensor '{}' is read by {} nodes ({}); gradflow reads a chain of layers, and skip connections "
-                       "are not supported yet",
-                       cur, count, fmt::join(names, ", ")));
+      for (std::size_t k : readers) names.push_back(fmt::format("'{}' ({})", g_.nodes[k].name, g_.nodes[k].op_type));
+      fail(fmt::format("tensor '{}' is read by {} nodes ({}); gradflow reads a chain of layers and residual blocks (a "
+                       "tensor read by a branch and by the Add that sums it with the branch's output)",
+                       cur, readers.size(), fmt::join(names, ", ")));
     }
-    const std::size_t k = it->second.front();
+    const std::size_t k = readers.front();
     const OnnxNode& n = g_.nodes[k];
-    if (seen[k]) fail(fmt::format("the graph has a cycle through {}", node_text(n)));
-    seen[k] = true;
-    cur_ = cur;
+    take({k});
     if (n.outputs.empty() || n.outputs[0].empty()) fail(fmt::format("{} has no output", node_text(n)));
     if (n.op_type == "Gemm" || n.op_type == "MatMul") {
       if (n.inputs.empty() || n.inputs[0] != cur)
@@ -318,9 +514,15 @@ GivenNetwork Mapper::run() {
       if (n.op_type == "Gemm") gemm(n); else matmul(n);
       if (first_linear) input_width = pending_->W.cols(), first_linear = false;
     } else if (n.op_type == "Add") {
-      add(n);
+      add(n, k);
     } else if (const OnnxActivation* a = find_onnx_activation(n.op_type)) {
       activation(n, *a);
+    } else if (n.op_type == "Clip") {
+      clip(n);
+    } else if (n.op_type == "LayerNormalization") {
+      place_norm(layer_norm(n));
+    } else if (n.op_type == "BatchNormalization") {
+      place_norm(batch_norm(n));
     } else if (n.op_type == "Flatten") {
       if (attr_i(n, "axis", 1) != 1)
         fail(fmt::format("{}: axis = {}; gradflow reads Flatten with axis 1 (batch first)", node_text(n), attr_i(n, "axis", 1)));
@@ -332,20 +534,21 @@ GivenNetwork Mapper::run() {
     cur = n.outputs[0];
   }
   for (std::size_t k = 0; k < g_.nodes.size(); ++k)
-    if (!seen[k] && g_.nodes[k].op_type != "Constant")
+    if (!seen_[k] && !ix_.is_constant_node(k))
       fail(fmt::format("{} is not on the path from the input '{}' to the output '{}'", node_text(g_.nodes[k]),
                        input.name, g_.outputs.front()));
   if (!pending_)
     fail(fmt::format("the output '{}' is not a linear layer's: gradflow's head is the last Gemm or MatMul (the logits), "
-                     "and --loss comes after it; drop a final activation or Softmax from the export",
+                     "and --loss comes after it; drop a final activation, norm or Softmax from the export",
                      cur));
+  if (pending_->norm)
+    fail(fmt::format("{}: a norm after the last Gemm or MatMul, which is the head (the logits); gradflow's head has "
+                     "no norm",
+                     pending_->norm->node));
   if (net_.ops.empty())
     fail("the model has one linear layer only; gradflow measures hidden layers, and the last Gemm or MatMul is the head");
   Linear& head = *pending_;
-  net_.ops.push_back({OpKind::head, head.W.rows(), nullptr, 0});
-  net_.names.push_back(head.name);
-  net_.W.push_back(std::move(head.W));
-  net_.b.push_back(std::move(head.b));
+  append({OpKind::head, head.W.rows(), nullptr, 0}, head, std::nullopt);
   net_.input_width = input_width;
   if (const std::optional<OpListError> e = check_ops(input_width, net_.ops))  // the one check of every op list
     fail(fmt::format("layer '{}': {}", net_.names[e->op], e->message));
@@ -357,11 +560,13 @@ GivenNetwork Mapper::run() {
 std::string supported_onnx_ops() {
   std::vector<std::string> ops{"Gemm", "MatMul (+ Add: its bias)"};
   for (const OnnxActivation& a : kActivations) ops.push_back(a.op);
-  ops.push_back("GELU's erf form (Div, Erf, Add, Mul, Mul)");
+  ops.insert(ops.end(), {"Clip(-1, 1) (hard_tanh)", "the erf GELU, Softsign and SiLU forms of older exporters",
+                         "Add (a skip connection: residual blocks of K >= 2 dense layers, the last linear)",
+                         "LayerNormalization (and its decomposition)", "BatchNormalization"});
   for (const char* op : kPassThrough) ops.push_back(op);
   return fmt::format("{}", fmt::join(ops, ", "));
 }
 
-GivenNetwork map_onnx(const OnnxGraph& g, const std::string& path) { return Mapper(g, path).run(); }
+GivenNetwork map_onnx(const OnnxGraph& g, const std::string& path, BnMode bn) { return Mapper(g, path, bn).run(); }
 
 }  // namespace gf

@@ -7,8 +7,23 @@
 
 namespace gf {
 
+namespace {
+
+// A text field, quoted (RFC 4180) when it holds a comma, a quote or a line break: a model's
+// file and layer names may.
+std::string csv_text(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char ch : v) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+}  // namespace
+
 std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra) {
-  std::string out = "activation,init,layer,fan_in,width";
+  // --model: the run is the model file, and each layer has its name in it.
+  const bool model = result.config.model != nullptr;
+  std::string out = model ? "model,init,layer,name,fan_in,width" : "activation,init,layer,fan_in,width";
   for (const LayerMetric& m : layer_metrics()) out += fmt::format(",{}", m.key);
   // --jacobian's figures are per run: repeated on each of its rows, as records repeat the summary;
   // --jacobian-depths' partials after them, in the order given (as in the JSON and the table).
@@ -26,7 +41,13 @@ std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra
     const RunResult& r = result.runs[ri];
     for (std::size_t li = 0; li < r.pass.layers.size(); ++li) {
       const LayerStats& l = r.pass.layers[li];
-      out += fmt::format("{},{},{},{},{}", r.activation, r.init, l.layer, l.fan_in, l.width);
+      if (model) {
+        const auto k = static_cast<std::size_t>(l.layer - 1);
+        out += fmt::format("{},{},{},{},{},{}", csv_text(result.config.model_path), csv_text(r.init), l.layer,
+                           csv_text(k < r.layer_names.size() ? r.layer_names[k] : ""), l.fan_in, l.width);
+      } else {
+        out += fmt::format("{},{},{},{},{}", r.activation, r.init, l.layer, l.fan_in, l.width);
+      }
       for (const LayerMetric& m : layer_metrics()) {
         out += ',';
         out += csv_number(l.*m.field);

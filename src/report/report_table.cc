@@ -54,7 +54,26 @@ std::string network_phrase(const AnalysisConfig& c) {
   return depth + ", " + widths;
 }
 
+std::string run_title(const AnalysisConfig& c, const RunResult& r) {
+  if (!c.model) return r.activation;
+  const std::size_t slash = c.model_path.find_last_of('/');
+  return slash == std::string::npos ? c.model_path : c.model_path.substr(slash + 1);
+}
+
 namespace {
+
+// --model: the layer's name in the file, padded to the longest shown (none without a model).
+std::string name_cell(const RunResult& r, Index layer, std::size_t width) {
+  if (r.layer_names.empty()) return "";
+  const auto k = static_cast<std::size_t>(layer - 1);
+  return fmt::format(" {:<{}}", k < r.layer_names.size() ? r.layer_names[k] : "", width);
+}
+
+std::size_t name_width(const RunResult& r) {
+  std::size_t w = 4;  // "name"
+  for (const std::string& n : r.layer_names) w = std::max(w, n.size());
+  return w;
+}
 
 std::string header_line(const AnalysisConfig& c) {
   const std::string network = c.model ? fmt::format("--model {}: {}", c.model_path, network_phrase(c)) : network_phrase(c);
@@ -95,7 +114,7 @@ std::string summary_block(const AnalysisResult& result, const Style& s) {
   };
   auto or_dash = [](double v, std::string text) { return std::isfinite(v) ? text : std::string("-"); };
   std::string out = "\n" + std::string(22, ' ');
-  for (const RunResult& r : result.runs) out += s.paint(fmt::format("{:>12}", r.activation), Tone::bold);
+  for (const RunResult& r : result.runs) out += s.paint(fmt::format("{:>12}", run_title(result.config, r)), Tone::bold);
   out += "\n";
   out += row("grad layer 1 / L", [&](const Summary& m) {
     return or_dash(m.grad_first_last_log10, fmt::format("10^{:+.1f}", m.grad_first_last_log10));
@@ -189,18 +208,20 @@ std::string side_by_side(const AnalysisResult& result, const TableOptions& o) {
   lo = std::min(lo, hi - 1);
 
   constexpr int kGroup = 7 + 1 + 6 + 1 + 6 + 2 + kBarWidth + 3;
-  std::string out = header_line(result.config) + "\n      ";
+  const RunResult& first = result.runs.front();
+  const std::size_t names = first.layer_names.empty() ? 0 : name_width(first) + 1;
+  std::string out = header_line(result.config) + "\n      " + std::string(names, ' ');
   for (const RunResult& r : result.runs) {
-    const std::string title = fmt::format("{} ({})", r.activation, r.init);
+    const std::string title = fmt::format("{} ({})", run_title(result.config, r), r.init);
     out += s.paint(title, Tone::bold) +
            std::string(static_cast<std::size_t>(std::max<int>(1, kGroup - static_cast<int>(title.size()))), ' ');
   }
-  out += "\nlayer ";
+  out += "\nlayer " + (names ? fmt::format("{:<{}} ", "name", names - 1) : std::string());
   for (std::size_t i = 0; i < result.runs.size(); ++i)
     out += fmt::format("{:>7} {:>6} {:>6}  {:<{}}   ", "grad", "sat%", "dead%", "", kBarWidth);
   out += '\n';
   for (Index layer : rows) {
-    out += fmt::format("{:>5} ", layer);
+    out += fmt::format("{:>5}", layer) + (names ? name_cell(first, layer, names - 1) : std::string()) + " ";
     for (const RunResult& r : result.runs) {
       const LayerStats& l = r.pass.layers[static_cast<std::size_t>(layer - 1)];
       out += cell(l.grad_weight_rel_log10, "+.2f", 7) + " " + pct(l.saturated_frac, 6) + " " +
@@ -263,14 +284,16 @@ std::string detailed(const AnalysisResult& result, const TableOptions& o) {
   const std::vector<const LayerMetric*> columns = detailed_columns(r.pass.layers);
   std::string out = header_line(result.config);
   out += '\n';
-  out += s.paint(fmt::format("{} ({})", r.activation, r.init), Tone::bold);
+  out += s.paint(fmt::format("{} ({})", run_title(result.config, r), r.init), Tone::bold);
   out += '\n';
-  out += fmt::format("{:>5} {:>6}", "layer", "width");
+  const std::size_t names = r.layer_names.empty() ? 0 : name_width(r);
+  out += fmt::format("{:>5}", "layer") + (names ? fmt::format(" {:<{}}", "name", names) : std::string()) +
+         fmt::format(" {:>6}", "width");
   for (const LayerMetric* m : columns) out += fmt::format(" {:>{}}", m->column.header, m->column.width);
   out += '\n';
   for (Index layer : rows) {
     const LayerStats& l = r.pass.layers[static_cast<std::size_t>(layer - 1)];
-    out += fmt::format("{:>5} {:>6}", l.layer, l.width);
+    out += fmt::format("{:>5}", l.layer) + name_cell(r, l.layer, names) + fmt::format(" {:>6}", l.width);
     for (const LayerMetric* m : columns) out += " " + column_cell(*m, l.*m->field);
     out += '\n';
   }

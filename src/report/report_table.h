@@ -27,4 +27,8 @@ std::string trim_line_ends(std::string_view text);
 // projection: 9 layers), width 64"; shared by the one-seed and the seeds tables.
 std::string network_phrase(const AnalysisConfig& c);
 
+// What reports call a run: its activation, or with --model the model file's name (a model's
+// layers may each have their own activation).
+std::string run_title(const AnalysisConfig& c, const RunResult& r);
+
 }  // namespace gf

@@ -135,3 +135,47 @@ TEST_CASE("list --model: the layers gradflow maps, with the file's names") {
   CHECK(table.out.find("0.weight") != std::string::npos);
   CHECK(table.out.find("tanh") != std::string::npos);
 }
+
+TEST_CASE("--model: residual LayerNorm, BatchNorm and Clip/Softsign/SiLU fixtures agree with PyTorch in f64") {
+  const auto ref = nlohmann::json::parse(read_file(kFixtures + "reference.json"));
+  struct Case {
+    std::string file, key;
+    std::vector<std::string> extra;
+  };
+  const Case cases[] = {{"resnet_preln.onnx", "resnet_preln.onnx", {}},
+                        {"resnet_preln_op13.onnx", "resnet_preln.onnx", {}},  // LayerNorm decomposed, same model
+                        {"resnet_postln.onnx", "resnet_postln.onnx", {}},
+                        {"mlp_bn.onnx", "mlp_bn.onnx", {}},
+                        {"mlp_bn.onnx", "mlp_bn.onnx --bn-mode batch", {"--bn-mode", "batch"}},
+                        {"mlp_hard.onnx", "mlp_hard.onnx", {}}};
+  for (const Case& c : cases)
+    for (const std::string loss : {"xent", "mse"}) {
+      CAPTURE(c.key);
+      CAPTURE(loss);
+      std::vector<std::string> extra = {"--dtype", "f64", "--loss", loss};
+      extra.insert(extra.end(), c.extra.begin(), c.extra.end());
+      const ProcessResult r = run_gradflow(model_args(c.file, extra));
+      REQUIRE(r.exit_code == 0);
+      const auto doc = nlohmann::json::parse(r.out);
+      const auto& layers = doc["runs"][0]["layers"];
+      const auto& expected = ref[c.key][loss]["grad_weight_log10"];
+      REQUIRE(layers.size() == expected.size());
+      CHECK(layers[0]["name"] == "0.weight");
+      for (std::size_t l = 0; l < layers.size(); ++l) {
+        CAPTURE(l);
+        CHECK(std::abs(layers[l]["grad_weight_log10"].get<double>() - expected[l].get<double>()) < 1e-6);
+      }
+    }
+}
+
+TEST_CASE("--model: the table and CSV name each layer and the run by the model file") {
+  const std::string model = kFixtures + "resnet_preln.onnx";
+  const ProcessResult table = run_gradflow({"analyze", "--model", model, "-b", "16", "--color", "never"});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("resnet_preln.onnx (the model's weights)") != std::string::npos);
+  CHECK(table.out.find("2.fc1.weight") != std::string::npos);
+  const ProcessResult csv = run_gradflow({"analyze", "--model", model, "-b", "16", "--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.rfind("model,init,layer,name,fan_in,width", 0) == 0);
+  CHECK(csv.out.find(",2.fc1.weight,") != std::string::npos);
+}
