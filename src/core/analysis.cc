@@ -117,26 +117,31 @@ bool choose_regenerate(const AnalysisConfig& c, const NetworkSpec& spec) {
   return false;
 }
 
+void check_residual_flags(Index residual, Index depth, const std::string& init, bool given_blocks) {
+  if (residual == 0) {
+    if (init == kFixup && !given_blocks)
+      throw UsageError("--init fixup scales the branches of residual blocks, and this is a plain stack: add "
+                       "--residual K (e.g. --residual 2), or choose another --init");
+    return;
+  }
+  if (residual < 2)
+    throw UsageError(fmt::format("--residual {}: a block has K >= 2 dense layers (activations between them, the "
+                                 "last one linear); give 0 for a plain stack, or 2 or more",
+                                 residual));
+  if (depth % residual != 0)
+    throw UsageError(fmt::format("--residual {0}: --depth {1} is not a multiple of {0}; a residual net is blocks x "
+                                 "{0} dense layers (e.g. --depth {2})",
+                                 residual, depth, (depth / residual + 1) * residual));
+}
+
 namespace {
 
 void validate_residual(const AnalysisConfig& c) {
   c.residual_alpha();
   bool arch_blocks = false;
   for (const LayerOp& op : c.arch_ops) arch_blocks = arch_blocks || op.kind == OpKind::skip_add;
-  if (c.residual == 0) {
-    if (c.init == kFixup && !arch_blocks)
-      throw UsageError("--init fixup scales the branches of residual blocks, and this is a plain stack: add "
-                       "--residual K (e.g. --residual 2), or choose another --init");
-    return;
-  }
-  if (c.residual < 2)
-    throw UsageError(fmt::format("--residual {}: a block has K >= 2 dense layers (activations between them, the "
-                                 "last one linear); give 0 for a plain stack, or 2 or more",
-                                 c.residual));
-  if (c.depth % c.residual != 0)
-    throw UsageError(fmt::format("--residual {0}: --depth {1} is not a multiple of {0}; a residual net is blocks x "
-                                 "{0} dense layers (e.g. --depth {2})",
-                                 c.residual, c.depth, (c.depth / c.residual + 1) * c.residual));
+  check_residual_flags(c.residual, c.depth, c.init, arch_blocks);
+  if (c.residual == 0) return;
   for (Index w : c.width)
     if (w != c.width.front())
       throw UsageError(fmt::format("--residual {}: every layer of a residual stream has one width, and --width "

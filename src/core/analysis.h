@@ -85,6 +85,11 @@ struct AnalysisConfig {
 // invsqrt-blocks (1/sqrt of the number of blocks); throws UsageError naming the flag.
 double residual_alpha(const std::string& scale, Index depth, Index residual);
 
+// The flags' residual grouping, as analyze and theory take it: --residual 0 or K >= 2 dividing
+// --depth, and --init fixup only where there are blocks (`given_blocks`: an --arch file's own);
+// throws UsageError naming the flags.
+void check_residual_flags(Index residual, Index depth, const std::string& init, bool given_blocks = false);
+
 // Checks what the flags cannot check one by one; throws UsageError naming the flags.
 void validate(const AnalysisConfig& c);
 

@@ -79,18 +79,8 @@ void validate(const TheoryConfig& c) {
     throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
                                  "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
                                  c.init));
-  if (c.init == kFixup && c.residual == 0)
-    throw UsageError("--init fixup scales the branches of residual blocks, and this is a plain stack: add --residual K "
-                     "(e.g. --residual 2), or choose another --init");
+  check_residual_flags(c.residual, c.depth, c.init);
   if (c.residual != 0) {
-    if (c.residual < 2)
-      throw UsageError(fmt::format("--residual {}: a block has K >= 2 dense layers (activations between them, the "
-                                   "last one linear); give 0 for a plain stack, or 2 or more",
-                                   c.residual));
-    if (c.depth % c.residual != 0)
-      throw UsageError(fmt::format("--residual {0}: --depth {1} is not a multiple of {0}; a residual net is blocks x "
-                                   "{0} dense layers (e.g. --depth {2})",
-                                   c.residual, c.depth, (c.depth / c.residual + 1) * c.residual));
     residual_alpha(c.residual_scale, c.depth, c.residual);
     if (c.norm != NormKind::none)
       throw UsageError(fmt::format("--norm {} with --residual {}: the mean field of norms inside residual blocks is "
