@@ -73,7 +73,8 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
                 "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
                 "dead units, with a summary of the agreement and notes where the theory does not apply. Covers plain "
                 "stacks, residual blocks (each block's stream; Yang & Schoenholz 2017) and --norm layer|rms in plain "
-                "stacks; not --norm batch")
+                "stacks; not --norm batch. With --model: its architecture at --weights-from init, when it is a plain "
+                "stack of one activation")
       ->group("Output");
   cmd->add_flag("--per-seed", o.per_seed, "With several --seed: JSON also lists every seed's run")->group("Output");
   cmd->add_option("--plot", o.plot,
@@ -139,8 +140,7 @@ int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>&
 int run_analyze(const AnalyzeOptions& given) {
   AnalyzeOptions o = given;
   apply_model_options(o.model, o.config);
-  if (o.theory && o.config.model)
-    throw UsageError("--theory models a stack of one activation with i.i.d. weights, not a --model; drop --theory");
+  if (o.theory && o.config.model) check_theory_for_model(o.config);
   const std::vector<std::uint64_t> seeds = parse_seeds(join(o.seeds, ","));
   if (seeds.size() > 1) return run_analyze_seeds(o, seeds);
   if (o.per_seed) throw UsageError("--per-seed lists the runs of several seeds: give --seed a list or range (0:31)");

@@ -9,6 +9,7 @@
 #include "base/output.h"
 #include "config/validators.h"
 #include "core/activation.h"
+#include "core/given_network.h"
 #include "core/init.h"
 #include "model/onnx_map.h"
 #include "model/onnx_read.h"
@@ -40,17 +41,23 @@ int list_model(const ListOptions& o) {
                         {"kind", op_kind_name(op.kind)},
                         {"inputs", g.W[k].cols()},
                         {"width", op.width},
-                        {"activation", op.activation ? std::string(op.activation->name) : "loss"}});
+                        {"activation", op.activation ? std::string(op.activation->name) : "loss"},
+                        {"norm", given_norm_text(op)},
+                        {"block", op.block}});
+      if (op.kind == OpKind::skip_add) layers.back()["scale"] = op.alpha;  // s + scale F(s)
     }
     write_stdout(dump_json(nlohmann::ordered_json{{"model", o.model}, {"input_width", g.input_width}, {"layers", layers}}, 2) + "\n");
     return kExitOk;
   }
   std::string out = fmt::format("{}: {} inputs, {} hidden layers and the head\n", o.model, g.input_width, g.ops.size() - 1);
-  out += fmt::format("  {:>5}  {:<24} {:<6} {:>7} {:>7}  {}\n", "layer", "name", "kind", "inputs", "width", "activation");
+  const char* row = "  {:>5}  {:<24} {:<18} {:>7} {:>7}  {:<12} {:>5} {:>6}  {}\n";
+  out += fmt::format(fmt::runtime(row), "layer", "name", "kind", "inputs", "width", "activation", "block", "scale", "norm");
   for (std::size_t k = 0; k < g.ops.size(); ++k) {
     const LayerOp& op = g.ops[k];
-    out += fmt::format("  {:>5}  {:<24} {:<6} {:>7} {:>7}  {}\n", k + 1, g.names[k], op_kind_name(op.kind), g.W[k].cols(),
-                       op.width, op.activation ? std::string(op.activation->name) : "(the loss, --loss)");
+    out += fmt::format(fmt::runtime(row), k + 1, g.names[k], op_kind_name(op.kind), g.W[k].cols(), op.width,
+                       op.activation ? std::string(op.activation->name) : "(the loss)",
+                       op.block ? std::to_string(op.block) : "-",
+                       op.kind == OpKind::skip_add ? fmt::format("{:g}", op.alpha) : "-", given_norm_text(op));
   }
   write_stdout(out);
   return kExitOk;

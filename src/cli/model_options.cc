@@ -123,6 +123,30 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
   use_model(std::move(g), m.model, c);
 }
 
+void check_theory_for_model(const AnalysisConfig& c) {
+  if (c.model_weights)
+    throw UsageError("--theory: mean-field theory predicts weights drawn i.i.d. by --init, not the model's own; add "
+                     "--weights-from init to see its architecture at a fresh init beside the theory, or drop --theory");
+  if (c.data)
+    throw UsageError(fmt::format("--theory: the theory starts from inputs drawn by --input, and --data {} gives them; "
+                                 "drop --data or --theory",
+                                 c.data_path));
+  const GivenNetwork& g = *c.model;
+  const LayerOp& first = g.ops.front();
+  for (std::size_t k = 0; k + 1 < g.ops.size(); ++k) {
+    const LayerOp& op = g.ops[k];
+    std::string why;
+    if (op.kind != OpKind::dense) why = fmt::format("is a {} layer", op_kind_name(op.kind));
+    else if (op.activation != first.activation || op.activation_param != first.activation_param)
+      why = fmt::format("has {}, and layer '{}' {}", op.activation->name, g.names.front(), first.activation->name);
+    if (!why.empty())
+      throw UsageError(fmt::format("--theory: layer '{}' {}; with --model the theory covers a plain stack of dense "
+                                   "layers of one activation (flags such as --residual, --norm and --arch give the "
+                                   "networks `gradflow theory` covers beyond it); drop --theory",
+                                   g.names[k], why));
+  }
+}
+
 void use_model(std::shared_ptr<const GivenNetwork> g, std::string path, AnalysisConfig& c) {
   c.depth = static_cast<Index>(g->ops.size()) - 1;
   c.width.clear();

@@ -24,6 +24,11 @@ void add_model_options(CLI::App& cmd, ModelOptions& m);
 // and activation set from it, so that reports describe what ran. Throws UsageError naming the flag.
 void apply_model_options(const ModelOptions& m, AnalysisConfig& c);
 
+// analyze --theory with --model: mean-field theory predicts i.i.d. weights drawn by a scheme, over
+// inputs drawn by --input, through a stack of one activation; so it applies to a model that is such a
+// stack, at --weights-from init, without --data. Throws UsageError saying which condition fails.
+void check_theory_for_model(const AnalysisConfig& c);
+
 // g as c's network (its own weights unless c.model_weights is false), with depth, widths, input
 // width, classes and the activation (its first layer's) set from it.
 void use_model(std::shared_ptr<const GivenNetwork> g, std::string path, AnalysisConfig& c);

@@ -26,21 +26,17 @@ void load_given_batch(const GivenBatch& d, LossKind loss, Workspace<T>& ws) {
   }
 }
 
-namespace {
-
-// "layer norm", "batch norm (running statistics)": an op's norm in words.
-std::string norm_words(const LayerOp& op) {
+std::string given_norm_text(const LayerOp& op) {
+  std::string words;
   switch (op.norm) {
     case NormKind::none: return "";
-    case NormKind::batch: return "batch norm";
-    case NormKind::layer: return "layer norm";
-    case NormKind::rms: return "rms norm";
-    case NormKind::affine: return "batch norm (running statistics)";
+    case NormKind::batch: words = "batch norm"; break;
+    case NormKind::layer: words = "layer norm"; break;
+    case NormKind::rms: words = "rms norm"; break;
+    case NormKind::affine: words = "batch norm (running statistics)"; break;
   }
-  return "";
+  return op.kind == OpKind::branch_in ? "pre-" + words : op.kind == OpKind::skip_add ? "post-" + words : words;
 }
-
-}  // namespace
 
 std::string given_layers_text(const GivenNetwork& g) {
   std::string out;
@@ -51,9 +47,8 @@ std::string given_layers_text(const GivenNetwork& g) {
       out += fmt::format("head {} ({})", g.names[k], op.width);
       continue;
     }
-    std::string norm = norm_words(op);
-    if (!norm.empty())
-      norm = op.kind == OpKind::branch_in ? "pre-" + norm + ", " : op.kind == OpKind::skip_add ? "post-" + norm + ", " : norm + ", ";
+    std::string norm = given_norm_text(op);
+    if (!norm.empty()) norm += ", ";
     const std::string block = op.block ? fmt::format("; block {}", op.block) : "";
     out += fmt::format("{} ({}, {}{}{})", g.names[k], op.width, norm, op.activation->name, block);
   }

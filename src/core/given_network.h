@@ -38,5 +38,8 @@ void load_given_batch(const GivenBatch& d, LossKind loss, Workspace<T>& ws);
 // "fc1.weight (16, tanh), fc2.weight (16, relu), head fc3.weight (3)": the layers as named in the file
 // (a norm and a residual block said too: "fc1.weight (16, layer norm, tanh; block 1)").
 std::string given_layers_text(const GivenNetwork& g);
+// An op's norm in words, where it sits said for a residual net: "layer norm", "pre-layer norm",
+// "post-batch norm (running statistics)"; "" without one.
+std::string given_norm_text(const LayerOp& op);
 
 }  // namespace gf

@@ -69,10 +69,11 @@ class Mapper {
     std::size_t first_op = 0;  // net_.ops.size() when it opened: its branch_in's index
     Index number = 0, width = -1;
     std::optional<Norm> pre;
+    std::optional<double> alpha;  // s + alpha F(s): a Mul by a scalar before the Add; none = 1
   };
 
   [[noreturn]] void fail(const std::string& what) const { ix_.fail(what); }
-  std::string node_text(const OnnxNode& n) const { return fmt::format("node '{}' ({})", n.name, n.op_type); }
+  std::string node_text(const OnnxNode& n) const { return onnx_node_text(n); }
   const OnnxTensor& weight(const OnnxNode& n, std::size_t input) const;
   double attr_f(const OnnxNode& n, const char* key, double fallback) const;
   std::int64_t attr_i(const OnnxNode& n, const char* key, std::int64_t fallback) const;
@@ -82,6 +83,7 @@ class Mapper {
   void gemm(const OnnxNode& n);
   void matmul(const OnnxNode& n);
   void add(const OnnxNode& n, std::size_t k);
+  void mul(const OnnxNode& n);
   void require_linear(const std::string& what) const;
   void activation(const OnnxNode& n, const OnnxActivation& a);
   void clip(const OnnxNode& n);
@@ -226,6 +228,23 @@ void Mapper::add(const OnnxNode& n, std::size_t k) {
                      fmt::join(C->dims, ","), out));
   pending_->b = Eigen::Map<const Vec<double>>(C->values.data(), out);
   pending_->has_bias = true;
+}
+
+// s + c F(s): the branch's scale (a fixed 1/sqrt(blocks), or ReZero's learned scalar,
+// Bachlechner et al. 2020), a scalar constant times the branch's last linear layer, summed by
+// the skip connection's Add. Kept as the block's alpha, not folded into W_K: the gradient with
+// respect to W_K is alpha times what it would be with respect to alpha W_K.
+void Mapper::mul(const OnnxNode& n) {
+  const std::string& other = n.inputs.size() == 2 ? (n.inputs[0] == cur_ ? n.inputs[1] : n.inputs[0]) : "";
+  const OnnxTensor* c = ix_.constant(other);
+  auto it = n.outputs.empty() ? ix_.readers.end() : ix_.readers.find(n.outputs[0]);
+  const bool feeds_add = block_ && it != ix_.readers.end() && it->second == std::vector<std::size_t>{block_->add};
+  if (!c || c->values.size() != 1 || !pending_ || pending_->norm || !feeds_add || block_->alpha)
+    fail(fmt::format("{}: gradflow reads Mul as a residual branch's scale, s + c F(s): a scalar constant times the "
+                     "branch's last linear layer, read by the skip connection's Add; this one is not",
+                     node_text(n)));
+  if (!std::isfinite(c->values[0])) fail(fmt::format("{}: the branch's scale is {}", node_text(n), c->values[0]));
+  block_->alpha = c->values[0];
 }
 
 void Mapper::require_linear(const std::string& what) const {
@@ -399,7 +418,7 @@ void Mapper::open_block(std::size_t add, const std::string& stream) {
                      "not nest",
                      node_text(g_.nodes[add]), node_text(g_.nodes[block_->add])));
   if (pending_) emit(*find_activation("identity"), 0);  // the stream is a linear layer's output
-  block_ = Block{add, stream, net_.ops.size(), ++blocks_, width_, std::nullopt};
+  block_ = Block{add, stream, net_.ops.size(), ++blocks_, width_, std::nullopt, std::nullopt};
 }
 
 // The Add s + F(s): the pending linear layer is the branch's last (skip_add).
@@ -421,7 +440,7 @@ void Mapper::close_block(const OnnxNode& n) {
   if (b.width >= 0 && pending_->W.rows() != b.width)
     fail(fmt::format("{}: adds the branch's {} features to the stream's {}", node_text(n), pending_->W.rows(), b.width));
   LayerOp op{OpKind::skip_add, pending_->W.rows(), find_activation("identity"), 0, b.number,
-             static_cast<Index>(b.first_op), 1.0};
+             static_cast<Index>(b.first_op), b.alpha.value_or(1.0)};
   append(op, *pending_, std::nullopt);
   pending_.reset();
   block_out_ = n.outputs[0];
@@ -515,6 +534,8 @@ GivenNetwork Mapper::run() {
       if (first_linear) input_width = pending_->W.cols(), first_linear = false;
     } else if (n.op_type == "Add") {
       add(n, k);
+    } else if (n.op_type == "Mul") {
+      mul(n);
     } else if (const OnnxActivation* a = find_onnx_activation(n.op_type)) {
       activation(n, *a);
     } else if (n.op_type == "Clip") {
@@ -562,6 +583,7 @@ std::string supported_onnx_ops() {
   for (const OnnxActivation& a : kActivations) ops.push_back(a.op);
   ops.insert(ops.end(), {"Clip(-1, 1) (hard_tanh)", "the erf GELU, Softsign and SiLU forms of older exporters",
                          "Add (a skip connection: residual blocks of K >= 2 dense layers, the last linear)",
+                         "Mul by a scalar before it (the branch's scale, s + c F(s))",
                          "LayerNormalization (and its decomposition)", "BatchNormalization"});
   for (const char* op : kPassThrough) ops.push_back(op);
   return fmt::format("{}", fmt::join(ops, ", "));

@@ -44,9 +44,12 @@ bool OnnxIndex::is_constant_node(std::size_t k) const {
   return n.op_type == "Constant" || (n.op_type == "Identity" && n.outputs.size() == 1 && constant(n.outputs[0]));
 }
 
-std::string OnnxIndex::node_text(std::size_t k) const {
-  return fmt::format("node '{}' ({})", g.nodes[k].name, g.nodes[k].op_type);
+std::string onnx_node_text(const OnnxNode& n) {
+  if (!n.name.empty() || n.outputs.empty()) return fmt::format("node '{}' ({})", n.name, n.op_type);
+  return fmt::format("the {} node writing '{}' (unnamed)", n.op_type, n.outputs[0]);  // older exporters name none
 }
+
+std::string OnnxIndex::node_text(std::size_t k) const { return onnx_node_text(g.nodes[k]); }
 
 void OnnxIndex::fail(const std::string& what) const { throw UsageError(fmt::format("--model: '{}': {}", path, what)); }
 

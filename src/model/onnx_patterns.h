@@ -17,6 +17,9 @@ namespace gf {
 // The graph indexed for the walk: which tensors are constants (initializers, Constant nodes'
 // values, and Identity nodes copying either, which PyTorch's exporter writes when two
 // parameters are equal) and which nodes read each computed tensor.
+// "node '/ln/Pow' (Pow)", or for a node without a name, "the Gemm node writing '3' (unnamed)".
+std::string onnx_node_text(const OnnxNode& n);
+
 struct OnnxIndex {
   OnnxIndex(const OnnxGraph& g, const std::string& path);
 
@@ -32,7 +35,7 @@ struct OnnxIndex {
   std::size_t sole_reader(const std::string& tensor, const char* op) const;
   // Constant nodes and Identity nodes of a constant: not on the features' path.
   bool is_constant_node(std::size_t k) const;
-  std::string node_text(std::size_t k) const;  // "node '/ln/Pow' (Pow)"
+  std::string node_text(std::size_t k) const;  // onnx_node_text of node k
   [[noreturn]] void fail(const std::string& what) const;  // UsageError "--model: 'path': what"
 };
 

@@ -4,12 +4,14 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <onnx/onnx_pb.h>
 #include <sys/stat.h>
 
 #include "base/errors.h"
+#include "model/external_data.h"
 
 namespace gf {
 
@@ -33,6 +35,13 @@ std::int64_t element_count(const std::vector<std::int64_t>& dims, const std::str
   return n;
 }
 
+// Where a model's external data files are read from ("" for bytes in memory: none), and how much
+// has been read.
+struct ExternalFiles {
+  std::string dir;
+  std::uint64_t bytes_read = 0;
+};
+
 template <class T>
 void from_raw(const std::string& raw, std::vector<double>& out) {
   const std::size_t n = raw.size() / sizeof(T);
@@ -44,15 +53,11 @@ void from_raw(const std::string& raw, std::vector<double>& out) {
   }
 }
 
-OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path) {
+OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, ExternalFiles& external) {
   const std::string& name = t.name();
   OnnxTensor out;
   out.dims.assign(t.dims().begin(), t.dims().end());
   const std::int64_t n = element_count(out.dims, path, name);
-  if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    fail(path, fmt::format("initializer '{}' is stored in an external data file, which gradflow does not read yet; "
-                           "save the model with its weights inside (onnx.save(model, f, save_as_external_data=False))",
-                           name));
   std::size_t width = 0;
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT: width = 4; break;
@@ -64,7 +69,19 @@ OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path) {
                              name, static_cast<int>(t.data_type())));
   }
   std::size_t stored = 0;
-  if (t.has_raw_data()) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    ExternalDataRef ref;
+    for (const onnx::StringStringEntryProto& e : t.external_data()) {
+      if (e.key() == "location") ref.location = e.value();
+      else if (e.key() == "offset") ref.offset = e.value();
+      else if (e.key() == "length") ref.length = e.value();
+    }
+    const std::string raw = read_external_data(path, external.dir, name, ref, static_cast<std::uint64_t>(n) * width,
+                                               external.bytes_read, kMaxModelBytes);
+    if (t.data_type() == onnx::TensorProto::FLOAT) from_raw<float>(raw, out.values);
+    else if (t.data_type() == onnx::TensorProto::DOUBLE) from_raw<double>(raw, out.values);
+    else from_raw<std::int64_t>(raw, out.values);
+  } else if (t.has_raw_data()) {
     stored = t.raw_data().size() / width;
     if (t.raw_data().size() % width != 0 || stored != static_cast<std::size_t>(n))
       fail(path, fmt::format("initializer '{}' has shape [{}] ({} elements) but {} bytes of data", name,
@@ -100,7 +117,7 @@ std::vector<std::int64_t> value_dims(const onnx::ValueInfoProto& v) {
 
 }  // namespace
 
-OnnxGraph parse_onnx(std::string_view bytes, const std::string& path) {
+OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std::string& data_dir) {
   if (bytes.size() > kMaxModelBytes)
     fail(path, fmt::format("{} bytes is more than gradflow reads ({} bytes)", bytes.size(), kMaxModelBytes));
   onnx::ModelProto model;
@@ -110,9 +127,10 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path) {
   if (!model.has_graph() || model.graph().node_size() == 0) fail(path, "the model has no graph, or an empty one");
   const onnx::GraphProto& g = model.graph();
   OnnxGraph out;
+  ExternalFiles external{data_dir};
   for (const onnx::TensorProto& t : g.initializer()) {
     if (out.initializers.count(t.name())) fail(path, fmt::format("initializer '{}' is given twice", t.name()));
-    out.initializers.emplace(t.name(), read_tensor(t, path));
+    out.initializers.emplace(t.name(), read_tensor(t, path, external));
   }
   if (g.sparse_initializer_size() > 0) fail(path, "sparse initializers are not supported");
   for (const onnx::ValueInfoProto& v : g.input())
@@ -126,7 +144,7 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path) {
       if (a.has_i()) attr.i = a.i();
       if (a.has_s()) attr.s = a.s();
       attr.ints.assign(a.ints().begin(), a.ints().end());
-      if (a.has_t()) attr.t = read_tensor(a.t(), path);
+      if (a.has_t()) attr.t = read_tensor(a.t(), path, external);
       node.attributes[a.name()] = std::move(attr);
     }
     out.nodes.push_back(std::move(node));
@@ -145,7 +163,8 @@ OnnxGraph read_onnx_file(const std::string& path) {
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (in.gcount() != static_cast<std::streamsize>(bytes.size())) fail(path, "the file changed while it was read");
-  return parse_onnx(bytes, path);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return parse_onnx(bytes, path, dir.empty() ? "." : dir);
 }
 
 }  // namespace gf

@@ -136,7 +136,7 @@ TEST_CASE("list --model: the layers gradflow maps, with the file's names") {
   CHECK(table.out.find("tanh") != std::string::npos);
 }
 
-TEST_CASE("--model: residual LayerNorm, BatchNorm and Clip/Softsign/SiLU fixtures agree with PyTorch in f64") {
+TEST_CASE("--model: residual LayerNorm, BatchNorm, branch scales and Clip/Softsign/SiLU fixtures agree with PyTorch in f64") {
   const auto ref = nlohmann::json::parse(read_file(kFixtures + "reference.json"));
   struct Case {
     std::string file, key;
@@ -147,7 +147,9 @@ TEST_CASE("--model: residual LayerNorm, BatchNorm and Clip/Softsign/SiLU fixture
                         {"resnet_postln.onnx", "resnet_postln.onnx", {}},
                         {"mlp_bn.onnx", "mlp_bn.onnx", {}},
                         {"mlp_bn.onnx", "mlp_bn.onnx --bn-mode batch", {"--bn-mode", "batch"}},
-                        {"mlp_hard.onnx", "mlp_hard.onnx", {}}};
+                        {"mlp_hard.onnx", "mlp_hard.onnx", {}},
+                        {"resnet_scaled.onnx", "resnet_scaled.onnx", {}},
+                        {"tanh_stack.onnx", "tanh_stack.onnx", {}}};  // s + 0.5 F(s), s - 0.3 F(s)
   for (const Case& c : cases)
     for (const std::string loss : {"xent", "mse"}) {
       CAPTURE(c.key);
@@ -178,4 +180,70 @@ TEST_CASE("--model: the table and CSV name each layer and the run by the model f
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("model,init,layer,name,fan_in,width", 0) == 0);
   CHECK(csv.out.find(",2.fc1.weight,") != std::string::npos);
+}
+
+TEST_CASE("list --model: residual blocks and norms, where they sit") {
+  const ProcessResult r = run_gradflow({"list", "--model", kFixtures + "resnet_preln.onnx", "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  const auto& layers = doc["layers"];
+  REQUIRE(layers.size() == 6);  // the input layer, two blocks of two, the head
+  CHECK(layers[0]["block"] == 0);
+  CHECK(layers[0]["norm"] == "");
+  CHECK(layers[1]["block"] == 1);
+  CHECK(layers[1]["norm"] == "pre-layer norm");
+  CHECK(layers[2]["block"] == 1);
+  CHECK(layers[2]["norm"] == "");
+  CHECK(layers[3]["block"] == 2);
+  const ProcessResult post = run_gradflow({"list", "--model", kFixtures + "resnet_postln.onnx"});
+  REQUIRE(post.exit_code == 0);
+  CHECK(post.out.find("post-layer norm") != std::string::npos);
+  const ProcessResult bn = run_gradflow({"list", "--model", kFixtures + "mlp_bn.onnx"});
+  REQUIRE(bn.exit_code == 0);
+  CHECK(bn.out.find("batch norm (running statistics)") != std::string::npos);
+}
+
+TEST_CASE("--model --theory: the model's architecture at a fresh init is the flags' network, theory and all") {
+  const std::vector<std::string> common = {"--init", "xavier_normal", "-b", "64", "--theory", "--format", "json"};
+  std::vector<std::string> model = {"analyze", "--model", kFixtures + "tanh_stack.onnx", "--weights-from", "init"};
+  std::vector<std::string> flags = {"analyze", "-a", "tanh", "-d", "4", "-w", "16", "--input-dim", "6", "--classes", "3"};
+  model.insert(model.end(), common.begin(), common.end());
+  flags.insert(flags.end(), common.begin(), common.end());
+  const ProcessResult m = run_gradflow(model), f = run_gradflow(flags);
+  REQUIRE(m.exit_code == 0);
+  REQUIRE(f.exit_code == 0);
+  const auto dm = nlohmann::json::parse(m.out), df = nlohmann::json::parse(f.out);
+  auto layers = dm["runs"][0]["layers"];
+  for (auto& l : layers) l.erase("name");  // the model's layers carry the file's names
+  CHECK(layers == df["runs"][0]["layers"]);
+  REQUIRE(dm["runs"][0].contains("theory"));
+  CHECK(dm["runs"][0]["theory"] == df["runs"][0]["theory"]);
+
+  // Where the theory does not reach, exit 2 saying why.
+  const ProcessResult own = run_gradflow({"analyze", "--model", kFixtures + "tanh_stack.onnx", "--theory"});
+  CHECK(own.exit_code == 2);
+  CHECK(own.err.find("add --weights-from init") != std::string::npos);
+  const ProcessResult mixed =
+      run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--weights-from", "init", "--theory"});
+  CHECK(mixed.exit_code == 2);
+  CHECK(mixed.err.find("layer '2.weight' has relu, and layer '0.weight' tanh") != std::string::npos);
+  const ProcessResult blocks =
+      run_gradflow({"analyze", "--model", kFixtures + "resnet_preln.onnx", "--weights-from", "init", "--theory"});
+  CHECK(blocks.exit_code == 2);
+  CHECK(blocks.err.find("is a residual branch_in layer") != std::string::npos);
+  const ProcessResult data = run_gradflow({"analyze", "--model", kFixtures + "tanh_stack.onnx", "--weights-from", "init",
+                                           "--data", kFixtures + "batch.csv", "--label-col", "y", "--theory"});
+  CHECK(data.exit_code == 2);
+  CHECK(data.err.find("--theory: the theory starts from inputs drawn by --input") != std::string::npos);
+}
+
+TEST_CASE("list --model: a residual branch's scale, s + c F(s)") {
+  const ProcessResult r = run_gradflow({"list", "--model", kFixtures + "resnet_scaled.onnx", "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  const auto& layers = doc["layers"];
+  REQUIRE(layers.size() == 6);
+  CHECK(layers[2]["scale"] == 0.5);  // a Constant node
+  CHECK(std::abs(layers[4]["scale"].get<double>() + 0.3) < 1e-7);  // a learned scalar, stored in f32
+  CHECK_FALSE(layers[1].contains("scale"));
 }

@@ -259,3 +259,35 @@ TEST_CASE("map_onnx: an Identity copying an initializer (PyTorch's exporter shar
   const GivenNetwork n = map_onnx(g, "m.onnx");
   CHECK(n.gain[1] == (Vec<double>(4) << 1, 2, 3, 4).finished());
 }
+
+TEST_CASE("map_onnx: a scalar Mul before the skip connection's Add is the branch's scale alpha") {
+  OnnxGraph g = pre_ln_block();
+  g.initializers["c"] = tensor({}, {-0.25});
+  replace(g, "/skip", {node("/scale", "Mul", {"c", "f"}, "cf"), node("/skip", "Add", {"cf", "s"}, "s1")});
+  const GivenNetwork net = map_onnx(g, "m.onnx");
+  REQUIRE(net.ops.size() == 4);
+  CHECK(net.ops[2].kind == OpKind::skip_add);
+  CHECK(net.ops[2].alpha == -0.25);
+  CHECK(net.ops[1].alpha == 1.0);  // the branch's first layer carries none
+  // Unscaled, alpha stays 1.
+  CHECK(map_onnx(pre_ln_block(), "m.onnx").ops[2].alpha == 1.0);
+
+  // Not a scale: a vector, a Mul inside the branch, two scales, a Mul outside any block.
+  OnnxGraph vec = g;
+  vec.initializers["c"] = tensor({4}, {1, 2, 3, 4});
+  CHECK(refusal(vec).find("node '/scale' (Mul): gradflow reads Mul as a residual branch's scale") != std::string::npos);
+  OnnxGraph inside = pre_ln_block();
+  inside.initializers["c"] = tensor({1}, {2.0});
+  replace(inside, "/act1", {node("/scale", "Mul", {"h1", "c"}, "h1c"), node("/act1", "Relu", {"h1c"}, "a1")});
+  CHECK(refusal(inside).find("node '/scale' (Mul)") != std::string::npos);
+  OnnxGraph twice = g;
+  replace(twice, "/scale", {node("/scale0", "Mul", {"c", "f"}, "f0"), node("/scale", "Mul", {"c", "f0"}, "cf")});
+  CHECK(refusal(twice).find("node '/scale0' (Mul)") != std::string::npos);
+  OnnxGraph outside = pre_ln_block();
+  outside.initializers["c"] = tensor({}, {2.0});
+  replace(outside, "/act0", {node("/scale", "Mul", {"h0", "c"}, "h0c"), node("/act0", "Tanh", {"h0c"}, "s")});
+  CHECK(refusal(outside).find("node '/scale' (Mul)") != std::string::npos);
+  OnnxGraph inf = g;
+  inf.initializers["c"] = tensor({}, {INFINITY});
+  CHECK(refusal(inf).find("the branch's scale is inf") != std::string::npos);
+}

@@ -1,0 +1,139 @@
+// Initializers in external data files (model/external_data.h): a model saved that way reads as
+// the same graph as the model with its weights inside, and a location that leads out of the
+// model's directory, a short file or a wrong length is refused with the initializer named.
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <onnx/onnx_pb.h>
+
+#include "base/errors.h"
+#include "model/onnx_read.h"
+#include "process.h"
+
+using namespace gf;
+
+namespace {
+
+const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
+
+void write(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+void set_external(onnx::TensorProto& t, const std::string& location, std::size_t offset, std::size_t length) {
+  t.set_data_location(onnx::TensorProto::EXTERNAL);
+  t.clear_external_data();
+  auto add = [&](const char* key, const std::string& value) {
+    onnx::StringStringEntryProto* e = t.add_external_data();
+    e->set_key(key);
+    e->set_value(value);
+  };
+  add("location", location);
+  add("offset", std::to_string(offset));
+  add("length", std::to_string(length));
+}
+
+// mlp.onnx with every initializer's bytes moved to `dir`/weights.bin, as onnx.save(...,
+// save_as_external_data=True, all_tensors_to_one_file=True) writes it; returns the model proto.
+onnx::ModelProto externalise(const std::string& dir) {
+  onnx::ModelProto m;
+  REQUIRE(m.ParseFromString(test::read_file(kFixtures + "mlp.onnx")));
+  std::string data;
+  for (onnx::TensorProto& t : *m.mutable_graph()->mutable_initializer()) {
+    REQUIRE(t.has_raw_data());
+    data += std::string(3, '\0');  // padding: offsets need not start where the last tensor ended
+    set_external(t, "weights.bin", data.size(), t.raw_data().size());
+    data += t.raw_data();
+    t.clear_raw_data();
+  }
+  write(dir + "/weights.bin", data);
+  return m;
+}
+
+std::string refusal(const std::string& path) {
+  try {
+    read_onnx_file(path);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("external data: the same initializers as the model with its weights inside") {
+  const std::string dir = test::temp_dir();
+  write(dir + "/m.onnx", externalise(dir).SerializeAsString());
+  const OnnxGraph inside = read_onnx_file(kFixtures + "mlp.onnx");
+  const OnnxGraph outside = read_onnx_file(dir + "/m.onnx");
+  REQUIRE(inside.initializers.size() == outside.initializers.size());
+  for (const auto& [name, t] : inside.initializers) {
+    CAPTURE(name);
+    REQUIRE(outside.initializers.count(name) == 1);
+    CHECK(outside.initializers.at(name).dims == t.dims);
+    CHECK(outside.initializers.at(name).values == t.values);
+  }
+  // The same bytes handed over without a file have no directory to read from.
+  CHECK_THROWS_WITH_AS(parse_onnx(test::read_file(dir + "/m.onnx"), "m.onnx"),
+                       doctest::Contains("read only beside a model file on disk"), UsageError);
+}
+
+TEST_CASE("external data: locations out of the model's directory, short files and wrong lengths are refused") {
+  const std::string outside = test::temp_dir();
+  write(outside + "/secret.bin", std::string(4096, 'x'));
+  const std::string dir = test::temp_dir();
+  onnx::ModelProto m = externalise(dir);
+  onnx::TensorProto& first = *m.mutable_graph()->mutable_initializer(0);
+  const std::size_t bytes = std::stoul(first.external_data(2).value());
+  auto refused = [&](const std::string& location, std::size_t offset, std::size_t length) {
+    set_external(first, location, offset, length);
+    write(dir + "/m.onnx", m.SerializeAsString());
+    return refusal(dir + "/m.onnx");
+  };
+  CHECK(refused("../" + std::filesystem::path(outside).filename().string() + "/secret.bin", 0, bytes)
+            .find("leads out of the model's directory") != std::string::npos);
+  CHECK(refused(outside + "/secret.bin", 0, bytes).find("is an absolute path") != std::string::npos);
+  std::filesystem::create_symlink(outside + "/secret.bin", dir + "/link.bin");
+  CHECK(refused("link.bin", 0, bytes).find("outside the model's directory") != std::string::npos);
+  std::filesystem::create_directory(dir + "/sub");
+  CHECK(refused("sub", 0, bytes).find("not a regular file") != std::string::npos);
+  CHECK(refused("missing.bin", 0, bytes).find("cannot read its external data file 'missing.bin'") != std::string::npos);
+  const auto size = std::filesystem::file_size(dir + "/weights.bin");
+  CHECK(refused("weights.bin", size - bytes + 1, bytes).find("the tensor needs") != std::string::npos);
+  CHECK(refused("weights.bin", size + 100, bytes).find("the tensor needs") != std::string::npos);
+  const std::string wrong = refused("weights.bin", 0, bytes + 4);
+  CHECK(wrong.find("initializer '" + first.name() + "'") != std::string::npos);
+  CHECK(wrong.find("its shape needs " + std::to_string(bytes)) != std::string::npos);
+  first.mutable_external_data(1)->set_value("-8");
+  write(dir + "/m.onnx", m.SerializeAsString());
+  CHECK(refusal(dir + "/m.onnx").find("offset '-8' is not a whole number") != std::string::npos);
+  // A directory of its own inside the model's, reached by a relative path, is fine.
+  std::filesystem::copy_file(dir + "/weights.bin", dir + "/sub/w.bin");
+  onnx::ModelProto ok = externalise(dir);
+  for (onnx::TensorProto& t : *ok.mutable_graph()->mutable_initializer()) t.mutable_external_data(0)->set_value("sub/w.bin");
+  write(dir + "/ok.onnx", ok.SerializeAsString());
+  CHECK(refusal(dir + "/ok.onnx").empty());
+}
+
+TEST_CASE("external data: analyze --model with a relative path reads the data beside it") {
+  const std::string dir = test::temp_dir();
+  write(dir + "/m.onnx", externalise(dir).SerializeAsString());
+  const std::vector<std::string> rest = {"--data", kFixtures + "batch.csv", "--label-col", "y", "-b", "32",
+                                         "--dtype", "f64", "--format", "csv"};
+  std::vector<std::string> relative = {"analyze", "--model", "m.onnx"};
+  relative.insert(relative.end(), rest.begin(), rest.end());
+  test::ProcessOptions in_dir;
+  in_dir.cwd = dir;
+  const test::ProcessResult ext = test::run_gradflow(relative, in_dir);
+  std::vector<std::string> fixture = {"analyze", "--model", kFixtures + "mlp.onnx"};
+  fixture.insert(fixture.end(), rest.begin(), rest.end());
+  const test::ProcessResult inside = test::run_gradflow(fixture);
+  REQUIRE(ext.exit_code == 0);
+  REQUIRE(inside.exit_code == 0);
+  // The CSV names the model file in each row; past that, the same numbers.
+  auto numbers = [](std::string csv, const std::string& model) {
+    for (std::size_t at; (at = csv.find(model)) != std::string::npos;) csv.replace(at, model.size(), "M");
+    return csv;
+  };
+  CHECK(numbers(ext.out, "m.onnx") == numbers(inside.out, kFixtures + "mlp.onnx"));
+}
