@@ -12,6 +12,7 @@
 #include "base/real_text.h"
 #include "base/suggest.h"
 #include "batch/records.h"
+#include "config/network_options.h"
 #include "config/settings.h"
 #include "core/jacobian_record.h"
 #include "core/jacobian_stats.h"
@@ -49,6 +50,10 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   // --theory only adds predictions beside the measurements: the networks are the same.
   nlohmann::json network = nlohmann::json::parse(config.dump());
   network.erase("theory");
+  // An --arch run's document lists the depth, widths and activations its file gave, to label the
+  // runs: the file says them again.
+  if (network.contains("arch"))
+    for (const char* key : kArchReplaces) network.erase(key);
   try {
     return config_from_json(network, "config");
   } catch (const UsageError& e) {

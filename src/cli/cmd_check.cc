@@ -11,6 +11,7 @@
 #include "base/run_pool.h"
 #include "base/suggest.h"
 #include "batch/baseline.h"
+#include "config/network_options.h"
 #include "batch/rules.h"
 #include "cli/cmd_analyze.h"
 #include "cli/cmd_sweep.h"
@@ -224,6 +225,9 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
       return false;
     };
     auto replaced = [&](const std::string& name) {
+      // A given --arch file is the whole network: the recorded depth, widths, activations, ... go.
+      if (given("arch") && std::find(std::begin(kArchReplaces), std::end(kArchReplaces), name) != std::end(kArchReplaces))
+        return true;
       for (const auto& group : together)
         if (std::find(group.begin(), group.end(), name) != group.end())
           return std::any_of(group.begin(), group.end(), given);

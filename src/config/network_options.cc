@@ -136,9 +136,8 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->type_name("FILE")
       ->each([&cmd, &c](const std::string& path) {
         std::vector<std::string> given;
-        for (const char* name : {"--activation", "--depth", "--width", "--leaky-slope", "--residual",
-                                 "--residual-scale", "--norm", "--norm-position", "--norm-eps", "--dropout"})
-          if (cmd.count(name) > 0) given.emplace_back(name);
+        for (const char* name : kArchReplaces)
+          if (cmd.count(std::string("--") + name) > 0) given.emplace_back(std::string("--") + name);
         if (!given.empty())
           throw UsageError(fmt::format("--arch {} gives the whole network, and {} {} part of it too: drop {}, or "
                                        "say it in the file",

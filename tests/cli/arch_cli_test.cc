@@ -85,6 +85,16 @@ TEST_CASE("--arch with a mixed file: analyze, sweep, check and train run it") {
   CHECK((c.exit_code == 0 || c.exit_code == 1));
   CHECK(c.err.find("error") == std::string::npos);
 
+  // Its document is a baseline that replays: the file gives the network again, and the same
+  // numbers pass; the depth, widths and activations the document lists only label it.
+  write_file(dir + "/base.json", a.out);
+  const ProcessResult replay = run_gradflow({"check", "--baseline", dir + "/base.json"});
+  CHECK(replay.exit_code == 0);
+  CHECK(replay.err.find("error") == std::string::npos);
+  const ProcessResult changed = run_gradflow({"check", "--baseline", dir + "/base.json", "--arch", file, "-b", "16",
+                                              "--init", "xavier_uniform"});
+  CHECK(changed.exit_code == 1);  // other weights: some metric moves past its tolerance
+
   const ProcessResult t = run_gradflow({"train", "--arch", file, "--data", "spirals", "--n-train", "64", "--n-test",
                                         "32", "-b", "16", "--steps", "20", "--log-every", "10", "--format", "json"});
   REQUIRE(t.exit_code == 0);
