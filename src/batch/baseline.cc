@@ -12,6 +12,7 @@
 #include "base/real_text.h"
 #include "base/suggest.h"
 #include "batch/records.h"
+#include "config/model_options.h"
 #include "config/settings.h"
 #include "core/jacobian_record.h"
 #include "core/jacobian_stats.h"
@@ -49,6 +50,13 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   // --theory only adds predictions beside the measurements: the networks are the same.
   nlohmann::json network = nlohmann::json::parse(config.dump());
   network.erase("theory");
+  // --model: the files must be the ones recorded (their content hashes), and the network is the
+  // model's: the depth, widths, ... recorded beside it describe it, they do not build it.
+  check_recorded_files(config, where);
+  network.erase("model-fnv1a64");
+  network.erase("data-fnv1a64");
+  if (network.contains("model"))
+    for (const char* key : model_replaced_options()) network.erase(key);
   try {
     return config_from_json(network, "config");
   } catch (const UsageError& e) {

@@ -37,6 +37,10 @@ std::string num(const ojson& v) {
   return v.is_number() ? num(v.get<double>()) : v.is_string() ? v.get<std::string>() : "null";
 }
 std::string layer_text(Index l) { return l ? std::to_string(l) : "-"; }
+// A rule's layer: its number, and with --model its name in the file ("2 (0.weight)").
+std::string layer_text(const Violation& v) {
+  return v.name.empty() ? layer_text(v.layer) : fmt::format("{} ({})", v.layer, v.name);
+}
 
 // One row per metric outside tolerance: at its worst layer (the largest difference against what
 // is allowed), with how many of its values are outside. JSON and JUnit list every value.
@@ -67,7 +71,7 @@ TextTable violation_table(const Rule& rule, const RuleOutcome& out, std::size_t 
   t.right = {false, false, true, false, true, false};
   for (std::size_t k = 0; k < out.violations.size() && k < max_rows; ++k) {
     const Violation& v = out.violations[k];
-    t.rows.push_back({v.config, v.activation, rule.per_block ? "block " + layer_text(v.layer) : layer_text(v.layer),
+    t.rows.push_back({v.config, v.activation, rule.per_block ? "block " + layer_text(v.layer) : layer_text(v),
                       rule.metric, num(v.value), rule.bound_text()});
   }
   return t;
@@ -178,12 +182,14 @@ std::string check_json(const CheckReport& r) {
   for (std::size_t k = 0; k < r.rules.size(); ++k) {
     const Rule& rule = r.rules[k];
     ojson violations = ojson::array();
-    for (const Violation& v : r.outcomes[k].violations)
+    for (const Violation& v : r.outcomes[k].violations) {
       violations.push_back({{"config", v.config}, {"activation", v.activation},
                             {rule.per_block ? "block" : "layer", v.layer ? ojson(v.layer) : ojson(nullptr)},
                             {"metric", rule.metric},
                             {"value", number_or_null(v.value)}, {"op", rule.op_text()},
                             {"bound", rule.bound}});
+      if (!v.name.empty()) violations.back()["name"] = v.name;  // --model: the layer's name in the file
+    }
     rules.push_back({{"rule", rule.text()}, {"origin", rule.origin}, {"metric", rule.metric},
                      {"op", rule.op_text()}, {"bound", rule.bound},
                      {"checked", r.outcomes[k].checked}, {"passed", violations.empty()},
@@ -224,7 +230,7 @@ std::string check_junit(const CheckReport& r) {
         c.message = fmt::format("{} of {} values violate {}", res.violations.size(), res.checked, rule.text());
         for (const Violation& v : res.violations)
           c.details += fmt::format("config {}, activation {}, {} {}: {} = {}, bound {}\n", v.config, v.activation,
-                                   rule.per_block ? "block" : "layer", layer_text(v.layer), rule.metric, num(v.value),
+                                   rule.per_block ? "block" : "layer", rule.per_block ? layer_text(v.layer) : layer_text(v), rule.metric, num(v.value),
                                    rule.bound_text());
       }
       s.cases.push_back(std::move(c));
