@@ -37,10 +37,11 @@ std::string num(const ojson& v) {
   return v.is_number() ? num(v.get<double>()) : v.is_string() ? v.get<std::string>() : "null";
 }
 std::string layer_text(Index l) { return l ? std::to_string(l) : "-"; }
-// A rule's layer: its number, and with --model its name in the file ("2 (0.weight)").
-std::string layer_text(const Violation& v) {
-  return v.name.empty() ? layer_text(v.layer) : fmt::format("{} ({})", v.layer, v.name);
+// A layer's number, and with --model its name in the file ("2 (0.weight)").
+std::string layer_text(Index l, const std::string& name) {
+  return name.empty() ? layer_text(l) : fmt::format("{} ({})", l, name);
 }
+std::string layer_text(const Violation& v) { return layer_text(v.layer, v.name); }
 
 // One row per metric outside tolerance: at its worst layer (the largest difference against what
 // is allowed), with how many of its values are outside. JSON and JUnit list every value.
@@ -59,7 +60,7 @@ TextTable mismatch_table(const CheckReport& r, std::size_t max_rows, std::size_t
     };
     const Mismatch& m = *std::max_element(g.mismatches.begin(), g.mismatches.end(),
                                           [&](const Mismatch& a, const Mismatch& b) { return badness(a) < badness(b); });
-    t.rows.push_back({g.run, g.scope == "blocks" ? "block " + layer_text(m.layer) : layer_text(m.layer), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
+    t.rows.push_back({g.run, g.scope == "blocks" ? "block " + layer_text(m.layer) : layer_text(m.layer, m.name), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
                       num(m.expected), num(m.got), num(m.difference, "{:+.3g}"), num(m.allowed, "{:.2g}")});
   }
   return t;
@@ -160,9 +161,12 @@ std::string check_json(const CheckReport& r) {
     for (const ComparisonGroup& g : r.groups) {
       ojson mismatches = ojson::array();
       for (const Mismatch& m : g.mismatches)
+      {
         mismatches.push_back({{"layer", m.layer ? ojson(m.layer) : ojson(nullptr)}, {"expected", m.expected},
                               {"got", m.got}, {"difference", number_or_null(m.difference)},
                               {"allowed", number_or_null(m.allowed)}});
+        if (!m.name.empty()) mismatches.back()["name"] = m.name;  // --model: the layer's name in the file
+      }
       groups.push_back({{"run", g.run}, {"scope", g.scope}, {"metric", g.metric}, {"compared", g.compared},
                         {"passed", g.mismatches.empty()}, {"mismatches", std::move(mismatches)}});
     }
@@ -212,7 +216,8 @@ std::string check_junit(const CheckReport& r) {
         c.details = changed;
         for (const Mismatch& m : g.mismatches)
           c.details += fmt::format("{} {}: expected {}, got {}, difference {}, allowed {}\n",
-                                   g.scope == "blocks" ? "block" : "layer", layer_text(m.layer),
+                                   g.scope == "blocks" ? "block" : "layer",
+                                   g.scope == "layers" ? layer_text(m.layer, m.name) : layer_text(m.layer),
                                    num(m.expected), num(m.got), num(m.difference, "{:+.3g}"),
                                    num(m.allowed, "{:.2g}"));
       }

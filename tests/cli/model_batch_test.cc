@@ -150,6 +150,23 @@ TEST_CASE("check --save-baseline from a model run: replayed unchanged it passes;
   CHECK(same.exit_code == 0);
   CHECK(same.out.find("PASS  baseline: all") != std::string::npos);
 
+  // A recorded value moved: the mismatch names the layer by its name in the file (JUnit, JSON).
+  json moved = doc;
+  moved["runs"][0]["layers"][1]["grad_weight_log10"] = moved["runs"][0]["layers"][1]["grad_weight_log10"].get<double>() + 0.5;
+  const std::string moved_path = c.dir + "/moved.json", xml = c.dir + "/moved.xml";
+  write_file(moved_path, moved.dump(2));
+  const ProcessResult off = run_gradflow({"check", "--baseline", moved_path, "--junit", xml, "--format", "json"});
+  INFO(off.out, off.err);
+  CHECK(off.exit_code == 1);
+  const std::string layer2 = fmt::format("layer 2 ({})", doc["runs"][0]["layers"][1]["name"].get<std::string>());
+  CHECK(xpath(xml, "string(//testcase[@name='layers.grad_weight_log10']/failure)").find(layer2) != std::string::npos);
+  bool named = false;
+  const json report = json::parse(off.out);  // named: a loop over a temporary's member would dangle
+  for (const json& g : report["baseline"]["groups"])
+    if (g["metric"] == "grad_weight_log10" && g["scope"] == "layers")
+      named = g["mismatches"].size() == 1 && g["mismatches"][0]["name"] == doc["runs"][0]["layers"][1]["name"];
+  CHECK(named);
+
   // A changed copy of the batch: one feature value.
   const std::string csv = read_file(c.data);
   std::string changed = csv;
