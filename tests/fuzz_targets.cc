@@ -12,7 +12,7 @@
 #include "batch/rules.h"
 #include "batch/run_record.h"
 #include "cli/cli.h"
-#include "cli/model_options.h"
+#include "config/model_options.h"
 #include "config/config_file.h"
 #include "core/analysis.h"
 #include "model/onnx_map.h"

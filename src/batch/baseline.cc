@@ -12,6 +12,7 @@
 #include "base/real_text.h"
 #include "base/suggest.h"
 #include "batch/records.h"
+#include "config/model_options.h"
 #include "config/network_options.h"
 #include "config/settings.h"
 #include "core/jacobian_record.h"
@@ -50,8 +51,14 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   // --theory only adds predictions beside the measurements: the networks are the same.
   nlohmann::json network = nlohmann::json::parse(config.dump());
   network.erase("theory");
-  // An --arch run's document lists the depth, widths and activations its file gave, to label the
-  // runs: the file says them again.
+  // --model: the files must be the ones recorded (their content hashes), and the network is the
+  // model's: the depth, widths, ... recorded beside it describe it, they do not build it. The
+  // same for an --arch file.
+  check_recorded_files(config, where);
+  network.erase("model-fnv1a64");
+  network.erase("data-fnv1a64");
+  if (network.contains("model"))
+    for (const char* key : model_replaced_options()) network.erase(key);
   if (network.contains("arch"))
     for (const char* key : kArchReplaces) network.erase(key);
   try {
@@ -175,7 +182,7 @@ namespace {
 void compare_value(ComparisonGroup& g, Index layer, const ojson& expected, const ojson& got,
                    const Tolerance& t, bool exact, double quantum = 0, const std::string* tolerance_of = nullptr) {
   ++g.compared;
-  Mismatch m{layer, expected, got, kNaN, kNaN};
+  Mismatch m{layer, expected, got, kNaN, kNaN, ""};
   if (expected.is_number() && got.is_number()) {
     const double e = expected.get<double>(), v = got.get<double>();
     m.difference = v - e;
@@ -221,7 +228,7 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
     const auto it = std::find_if(now.runs.begin(), now.runs.end(), [&](const RunResult& r) { return r.activation == run; });
     if (it == now.runs.end()) {
       ComparisonGroup g{run, "run", "recorded", 1, {}};
-      g.mismatches.push_back({0, "recorded", "not run now", kNaN, kNaN});
+      g.mismatches.push_back({0, "recorded", "not run now", kNaN, kNaN, ""});
       groups.push_back(std::move(g));
       continue;
     }
@@ -275,8 +282,12 @@ std::vector<ComparisonGroup> compare_baseline(const Baseline& b, const AnalysisR
       for (std::size_t l = 0; l < depth; ++l) {
         const ojson& e = l < expected["layers"].size() ? expected["layers"][l] : kNoLayer;
         const ojson& v = l < got["layers"].size() ? got["layers"][l] : kNoLayer;
+        const std::size_t before = g.mismatches.size();
         compare_value(g, static_cast<Index>(l + 1), field(e, g.metric), field(v, g.metric), t, false,
                       quantum(g.metric, static_cast<Index>(l + 1)));
+        // --model: the layer's name in the file, as recorded (or as run, for a layer only run now)
+        const ojson& name = field(e, "name").is_string() ? field(e, "name") : field(v, "name");
+        if (g.mismatches.size() > before && name.is_string()) g.mismatches.back().name = name.get<std::string>();
       }
       groups.push_back(std::move(g));
     }

@@ -61,6 +61,7 @@ struct Mismatch {
   nlohmann::ordered_json expected, got;
   double difference = kNaN;  // got - expected, when both are numbers
   double allowed = kNaN;
+  std::string name;  // --model: the layer's name in the model file (the baseline's "name"); else empty
 };
 
 // One comparison group: one metric of one run, over every layer (or once for a summary metric).

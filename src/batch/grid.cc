@@ -9,6 +9,7 @@
 
 #include "base/errors.h"
 #include "base/suggest.h"
+#include "config/model_options.h"
 #include "config/network_options.h"
 #include "config/settings.h"
 #include "core/summary.h"
@@ -59,7 +60,7 @@ struct PointParser {
 
   // The config of one grid point. Only the axes whose value changed since the previous point
   // are applied again (settings.h), so walking a grid in order costs about one parse per run.
-  const AnalysisConfig& resolve(const std::vector<Axis>& axes, const std::vector<std::string>& values) {
+  AnalysisConfig resolve(const std::vector<Axis>& axes, const std::vector<std::string>& values) {
     std::vector<Setting> changed;
     if (last.size() != values.size()) {
       reader.reset();
@@ -70,7 +71,7 @@ struct PointParser {
     last.clear();  // until the parse succeeds
     reader.apply(changed);
     last = values;
-    return reader.config();
+    return reader.resolved();  // --model's network and --data's batch, each file read once per parser
   }
 };
 
@@ -123,9 +124,12 @@ bool GridOptions::any_given() const {
 
 void add_grid_options(CLI::App& cmd, GridOptions& g) {
   AnalysisConfig proto_config;
+  ModelOptions proto_model;
   CLI::App proto;
   add_network_options(proto, proto_config);
+  add_model_options(proto, proto_model);  // --model, --data, ...: a list of --data files is an axis
   std::vector<const CLI::Option*> mirrored;
+  std::vector<CLI::Option*> made;  // the grid option of each mirrored one
   for (const CLI::Option* p : proto.get_options())
     if (!p->get_lnames().empty() && !kNotMirrored.count(p->get_lnames().front())) mirrored.push_back(p);
   g.names.clear();
@@ -150,8 +154,8 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
     // One text per option, given once (validators.h's rule for lists): CLI11 neither splits it
     // nor reads [64,32,16] as three values.
     if (p->get_expected_min() == 0) {  // a flag (--jacobian): on for every run, not an axis
-      cmd.add_flag_function(flags, [&slot = g.given[k]](std::int64_t) { slot = {"true"}; }, help)
-          ->group(p->get_group());
+      made.push_back(cmd.add_flag_function(flags, [&slot = g.given[k]](std::int64_t) { slot = {"true"}; }, help)
+                         ->group(p->get_group()));
       continue;
     }
     CLI::Option* o = cmd.add_option_function<std::string>(
@@ -160,19 +164,27 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
                          ->type_name(type)
                          ->group(p->get_group());
     if (!p->get_default_str().empty()) o->default_str(p->get_default_str());
+    made.push_back(o);
   }
+  // The exclusions among them (--model excludes -d, -w, ...), as analyze has them.
+  for (std::size_t k = 0; k < mirrored.size(); ++k)
+    for (const CLI::Option* other : mirrored[k]->get_excludes()) {
+      const auto it = std::find(mirrored.begin(), mirrored.end(), other);
+      if (it != mirrored.end()) made[k]->excludes(made[static_cast<std::size_t>(it - mirrored.begin())]);
+    }
 }
 
 Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_unique<Resolver>()) {
   std::unique_ptr<PointParser> parser = resolver_->take();
-  bool arch_given = false;
-  for (std::size_t k = 0; k < g.names.size(); ++k) arch_given = arch_given || (g.names[k] == "arch" && !g.given[k].empty());
+  bool arch_given = false;  // --arch and --model name their own activations
+  for (std::size_t k = 0; k < g.names.size(); ++k)
+    arch_given = arch_given || ((g.names[k] == "arch" || g.names[k] == "model") && !g.given[k].empty());
   for (std::size_t k = 0; k < g.names.size(); ++k) {
     const std::string& name = g.names[k];
     Axis axis{name, kind_of(name), {}};
     if (!g.given[k].empty()) {
       axis.values = axis_values(name, axis.kind, g.given[k], kBracketLists.count(name) > 0, max_runs);
-    } else if (name == "activation" && !arch_given) {  // --arch names its own activations
+    } else if (name == "activation" && !arch_given) {
       axis.values = AnalysisConfig{}.activations;  // analyze's default: sigmoid, tanh, relu
     } else {
       continue;

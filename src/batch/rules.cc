@@ -241,14 +241,14 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
       if (brm) {
         ++out.checked;
         const double v = brm->value(blocks);
-        if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
+        if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v, ""});
         continue;
       }
       const auto n = static_cast<Index>(blocks.size());
       for (Index k = rule.first_layer; k <= (rule.last_layer == 0 ? n : std::min(rule.last_layer, n)); ++k) {
         ++out.checked;
         const double v = blocks[static_cast<std::size_t>(k - 1)].*(bm->field);
-        if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, k, v});
+        if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, k, v, ""});
       }
       continue;
     }
@@ -262,13 +262,13 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
                                      rule.origin, rule.text(), rule.metric, *jf->from, *jf->from, *jf->from));
       ++out.checked;  // an overflowing run has no value: NaN, which no bound holds
       const double v = jacobian_value(r, *jf);
-      if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
+      if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v, ""});
       continue;
     }
     if (sm) {
       ++out.checked;
       const double v = r.summary.*(sm->field);
-      if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v});
+      if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, 0, v, ""});
       continue;
     }
     const auto L = static_cast<Index>(r.pass.layers.size());
@@ -276,7 +276,11 @@ RuleOutcome evaluate_rule(const Rule& rule, const std::vector<CheckedRun>& runs)
     for (Index l = rule.first_layer; l <= last; ++l) {
       ++out.checked;
       const double v = r.pass.layers[static_cast<std::size_t>(l - 1)].*(lm->field);
-      if (!rule_holds(rule.op, v, rule.bound)) out.violations.push_back({run.config, r.activation, l, v});
+      if (!rule_holds(rule.op, v, rule.bound)) {
+        // --model: the layer's name in the file (as analyze's reports name it)
+        const bool named = static_cast<std::size_t>(l) <= r.layer_names.size();
+        out.violations.push_back({run.config, r.activation, l, v, named ? r.layer_names[static_cast<std::size_t>(l - 1)] : ""});
+      }
     }
   }
   if (out.checked == 0) {

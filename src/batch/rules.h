@@ -49,6 +49,7 @@ struct Violation {
   std::string config, activation;
   Index layer = 0;  // 0: a summary metric; the block's number for a block metric (Rule::per_block)
   double value = kNaN;
+  std::string name;  // --model: the layer's name in the model file ("0.weight"); else empty
 };
 
 struct RuleOutcome {

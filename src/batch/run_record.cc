@@ -6,21 +6,13 @@
 #include "base/json_io.h"
 #include "base/real_text.h"
 #include "core/jacobian_record.h"
+#include "core/given_network.h"
 #include "core/metrics.h"
 #include "core/run_json.h"
 
 namespace gf {
 
 using ojson = nlohmann::ordered_json;
-
-std::uint64_t fnv1a64(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV offset basis
-  for (const char ch : bytes) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= 0x100000001b3ULL;  // FNV prime
-  }
-  return h;
-}
 
 ojson record_config(const AnalysisConfig& c, bool every_key) {
   ojson j = config_json(c, every_key);
@@ -78,6 +70,11 @@ ojson csv_config_keys(const RecordColumns& columns) {
   AnalysisConfig c;
   c.jacobian = columns.jacobian;
   c.jacobian_depths = columns.partials;
+  if (columns.model) c.model = std::make_shared<GivenNetwork>();  // stand-ins: only their keys are read
+  if (columns.data) {
+    c.data = std::make_shared<GivenBatch>();
+    c.label_col = "-1";  // the key is written only when set
+  }
   return record_config(c, true);
 }
 

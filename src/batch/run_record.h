@@ -17,11 +17,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/fnv1a.h"  // fnv1a64: the run_id
 #include "core/analysis.h"
 
 namespace gf {
 
-std::uint64_t fnv1a64(std::string_view bytes);
 nlohmann::ordered_json record_config(const AnalysisConfig& c, bool every_key = false);  // c has a single activation
 std::string run_id_of(const nlohmann::ordered_json& record_config);
 
@@ -42,6 +42,8 @@ struct RecordColumns {
   bool jacobian = false;        // --jacobian (on for every run or none): its config keys and figures
   std::vector<Index> partials;  // every l of --jacobian-depths in the sweep, ascending
   bool blocks = false;          // with layers: residual nets may be built (--residual or --arch)
+  bool model = false;           // --model given: its path, content hash, weights-from, bn-mode
+  bool data = false;            // --data given: its path, content hash, label-col
 };
 std::string record_csv_header(const RecordColumns& columns);
 std::string record_csv(const AnalysisConfig& c, const RunResult& r, const RecordColumns& columns);

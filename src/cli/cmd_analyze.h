@@ -4,7 +4,7 @@
 #include <string>
 
 #include "base/terminal.h"
-#include "cli/model_options.h"
+#include "config/model_options.h"
 #include "core/analysis.h"
 
 namespace gf {

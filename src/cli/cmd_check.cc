@@ -15,6 +15,7 @@
 #include "batch/rules.h"
 #include "cli/cmd_analyze.h"
 #include "cli/cmd_sweep.h"
+#include "config/model_options.h"
 #include "config/validators.h"
 #include "report/check_report.h"
 #include "report/report_json.h"
@@ -49,6 +50,12 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   cmd->add_option("--baseline", o.baseline,
                   "An `analyze --format json` document to compare with. Alone: rerun its own config (seed, "
                   "dtype and all). With --config or network options: run those instead, and list what changed")
+      ->type_name("FILE")
+      ->group("Baseline");
+  cmd->add_option("--save-baseline", o.save_baseline,
+                  "Also write this run as a baseline for a later --baseline: the JSON of `analyze --format json`, "
+                  "one network (per activation). With --model it records the model's and --data's paths and a "
+                  "content hash (FNV-1a 64) of each: replaying it after either file changed is refused (exit 2)")
       ->type_name("FILE")
       ->group("Baseline");
   cmd->add_option("--atol", o.atol,
@@ -152,6 +159,9 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
       "  gradflow check --baseline tests/baselines/mlp.json              # did gradflow itself change?\n"
       "  gradflow check --config configs/ci/mlp.json --junit report.xml   # the default rules\n"
       "  gradflow check -a relu,tanh -d 10:30:10 --rule 'grad_first_last_log10 >= -1' --rule 'dead_units_frac <= 0.1 layers=1:'\n"
+      "  gradflow check --model classifier.onnx --data val.csv --label-col y --rules default --junit gate.xml\n"
+      "  gradflow check --model classifier.onnx --data val.csv --rules default --save-baseline gate.json  # record once\n"
+      "  gradflow check --baseline gate.json         # the same model and data, the same numbers? (exit 2 if a file changed)\n"
       "Tolerances: the same build on the same machine reproduces every number exactly. The defaults\n"
       "let an f32 baseline pass on a machine with another vector unit (measured: AVX-512 vs SSE2),\n"
       "chaotic networks aside: see the README's section on choosing tolerances.");
@@ -234,9 +244,23 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
       return false;
     };
     const nlohmann::ordered_json recorded = config_json(b.config);
-    for (std::size_t k = 0; k < g.names.size(); ++k)
-      if (g.given[k].empty() && recorded.contains(g.names[k]) && !replaced(g.names[k]))
-        g.given[k] = grid_items(g.names[k], recorded[g.names[k]], recorded);
+    // --model replaces the flags that build a network, and they replace a recorded model: the
+    // depth, widths, ... recorded beside a model describe it, they do not build it.
+    const auto replaced_by_model = model_replaced_options();
+    auto builds_network = [&](const std::string& name) {
+      return std::find(replaced_by_model.begin(), replaced_by_model.end(), name) != replaced_by_model.end();
+    };
+    const bool flags_build = std::any_of(replaced_by_model.begin(), replaced_by_model.end(), given);
+    const bool model_builds = given("model") || (recorded.contains("model") && !flags_build);
+    auto model_option = [](const std::string& name) {
+      return name == "model" || name == "weights-from" || name == "bn-mode" || name == "data" || name == "label-col";
+    };
+    for (std::size_t k = 0; k < g.names.size(); ++k) {
+      const std::string& name = g.names[k];
+      if ((model_builds && builds_network(name)) || (flags_build && model_option(name))) continue;
+      if (g.given[k].empty() && recorded.contains(name) && !replaced(name))
+        g.given[k] = grid_items(name, recorded[name], recorded);
+    }
   }
   const Grid grid(g, o.max_runs);
   std::vector<std::string> activations;
@@ -248,7 +272,7 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
                                    a.name, a.values.size(), join(a.values, ",")));
   }
   AnalysisConfig c = grid.config(0);
-  c.activations = activations;
+  if (!activations.empty()) c.activations = activations;  // --model: its own, no axis
   return c;
 }
 
@@ -273,12 +297,21 @@ int run_check(const CheckOptions& o) {
                        "--config FILE or network options (checked against the default rules), or rules "
                        "(--rule, --max-dead-frac, ...)");
     if (o.update) throw UsageError("--update rewrites a baseline: give it with --baseline FILE");
+  } else if (!o.save_baseline.empty()) {
+    throw UsageError(fmt::format("--save-baseline {}: with --baseline {}, --update rewrites the baseline instead",
+                                 o.save_baseline, o.baseline));
   }
 
   ReportSink sink(o.output);
   std::unique_ptr<ReportSink> junit = o.junit.empty() ? nullptr : std::make_unique<ReportSink>(o.junit, "--junit");
   if (junit && same_target(junit->target(), sink.target()))
     throw UsageError(fmt::format("--junit and --output are both '{}': give two files", o.junit));
+  std::unique_ptr<ReportSink> save =
+      o.save_baseline.empty() ? nullptr : std::make_unique<ReportSink>(o.save_baseline, "--save-baseline");
+  if (save && (same_target(save->target(), sink.target()) || (junit && same_target(save->target(), junit->target()))))
+    throw UsageError(fmt::format("--save-baseline {}: also given to --output or --junit; give another file",
+                                 o.save_baseline));
+  AnalysisConfig saved;  // --save-baseline: the one network (per activation) of the grid
   const int workers = worker_count(o.jobs, o.threads);
 
   std::optional<Baseline> baseline;
@@ -300,12 +333,25 @@ int run_check(const CheckOptions& o) {
   } else {
     const Grid grid(o.grid, o.max_runs);
     const std::string whole = o.config_file.empty() ? std::string("command line") : o.config_file;
+    if (save) {  // a baseline holds one network per activation, as analyze records it
+      std::vector<std::string> activations;
+      for (const Axis& a : grid.axes()) {
+        if (a.name == "activation") activations = a.values;
+        else if (a.values.size() > 1)
+          throw UsageError(fmt::format("--save-baseline {}: --{} has {} values ('{}'), and a baseline holds one "
+                                       "network per activation: give one value",
+                                       o.save_baseline, a.name, a.values.size(), join(a.values, ",")));
+      }
+      saved = grid.config(0);
+      if (!activations.empty()) saved.activations = activations;
+    }
     for (std::uint64_t i = 0; i < grid.size(); ++i) {
       AnalysisConfig c = grid.config(i);
       c.threads = o.threads;
-      configs.push_back(std::move(c));
       const std::string label = grid.label(i, "activation");
-      labels.push_back(label.empty() ? whole : label);
+      // A model run is named by its file, unless a config file says which run this is.
+      labels.push_back(!label.empty() ? label : c.model && o.config_file.empty() ? c.model_path : whole);
+      configs.push_back(std::move(c));
     }
   }
 
@@ -337,6 +383,7 @@ int run_check(const CheckOptions& o) {
     }
   }
 
+  if (save) save->write(analysis_json(AnalysisResult{saved, results}));
   sink.write(o.format == "json" ? check_json(report) : check_table(report, o.max_rows));
   if (junit) junit->write(check_junit(report));
   return report.passed() ? kExitOk : kExitFailure;

@@ -17,6 +17,7 @@ struct CheckOptions {
   GridOptions grid;
   std::string config_file;
   std::string baseline;
+  std::string save_baseline;  // --save-baseline FILE: this run as a baseline (analyze's JSON)
   double atol = 1e-4, rtol = 1e-4, count_slack = 2;
   std::vector<std::string> metric_atol, metric_rtol;
   bool update = false;

@@ -115,6 +115,8 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& o) {
       "  gradflow sweep -a sigmoid,tanh,relu -d 5:50:5 --init xavier_normal,he_normal --seed 0:9 -o runs.jsonl\n"
       "  gradflow sweep -a tanh --sigma-w2 0.5:4:0.25 --sigma-b2 0,0.05 -d 50 --seed 0:4 --format csv\n"
       "  gradflow sweep --config configs/sweeps/phase-tanh.json --shard 3/8 -o shard3.jsonl\n"
+      "  gradflow sweep --model classifier.onnx --data val.csv,test.csv --label-col y --format csv\n"
+      "  gradflow sweep --model classifier.onnx --weights-from init --init he_normal,xavier_normal --seed 0:4\n"
       "  gradflow summarize runs.jsonl --pivot depth,activation");
   return cmd;
 }
@@ -228,6 +230,8 @@ double per_run_overhead(const Grid& grid, const Plan& plan, bool csv, bool layer
     tiny.batch = 1;
     tiny.threads = 1;
     tiny.weights = WeightsMode::automatic;
+    tiny.model = nullptr;  // --model: a plain stack of its depth stands in
+    tiny.data = nullptr;
     const RunResult r = run_one(tiny, *find_activation(c.activations[0]));
     // The median of 15 timings after a warm-up: one slow first call would dominate a mean.
     std::vector<double> t;
@@ -257,6 +261,8 @@ RecordColumns csv_columns(const SweepOptions& o, const Grid& grid) {
     return it != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(it - o.grid.names.begin())].empty();
   };
   columns.blocks = o.layers && (given("residual") || given("arch"));
+  columns.model = given("model");
+  columns.data = given("data");
   columns.jacobian = given("jacobian");
   if (!columns.jacobian) return columns;
   std::set<Index> all;

@@ -11,6 +11,7 @@ namespace gf {
 
 SettingsReader::SettingsReader() : app_(std::make_unique<CLI::App>("settings", "gradflow")) {
   add_network_options(*app_, c_);
+  add_model_options(*app_, m_);
 }
 
 SettingsReader::~SettingsReader() = default;
@@ -27,7 +28,16 @@ void SettingsReader::apply(const std::vector<Setting>& settings) {
   }
 }
 
-void SettingsReader::reset() { c_ = AnalysisConfig{}; }
+void SettingsReader::reset() {
+  c_ = AnalysisConfig{};
+  m_ = ModelOptions{};
+}
+
+AnalysisConfig SettingsReader::resolved() {
+  AnalysisConfig c = c_;
+  apply_model_options(m_, c, &files_);
+  return c;
+}
 
 void SettingsReader::apply_json(const nlohmann::json& config, const std::string& source) {
   try {
@@ -41,8 +51,9 @@ void SettingsReader::apply_json(const nlohmann::json& config, const std::string&
 AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source) {
   SettingsReader reader;
   reader.apply_json(config, source);
-  validate(reader.config());
-  return reader.config();
+  AnalysisConfig c = reader.resolved();
+  validate(c);
+  return c;
 }
 
 }  // namespace gf

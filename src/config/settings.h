@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/model_options.h"
 #include "core/analysis.h"
 
 namespace gf {
@@ -32,10 +33,16 @@ class SettingsReader {
   void apply_json(const nlohmann::json& config, const std::string& source);
   // Back to analyze's defaults.
   void reset();
+  // The options as set, the model options (model_options.h) not yet applied.
   const AnalysisConfig& config() const { return c_; }
+  // The config they describe: with --model, its network and --data's batch read (each file once
+  // per reader) and depth, widths, ... set from them. Throws UsageError naming the flag.
+  AnalysisConfig resolved();
 
  private:
   AnalysisConfig c_;
+  ModelOptions m_;
+  ModelFiles files_;
   std::unique_ptr<CLI::App> app_;
 };
 

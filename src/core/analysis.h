@@ -72,6 +72,11 @@ struct AnalysisConfig {
   bool model_weights = true;
   std::shared_ptr<const GivenBatch> data;
   std::string data_path;
+  std::string label_col;              // --label-col as given ("" = the last column)
+  std::string bn_mode = "running";    // --bn-mode: a model's BatchNormalizations, running or batch
+  // FNV-1a 64 of the model's and the data file's bytes as read (base/fnv1a.h), recorded beside
+  // their paths so that a baseline replayed from another file is refused, not compared.
+  std::uint64_t model_fnv1a64 = 0, data_fnv1a64 = 0;
 
   std::vector<Index> widths() const;  // n_0 .. n_L
   // The dense layers a run records: depth, plus the residual stream's input projection when

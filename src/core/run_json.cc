@@ -1,6 +1,7 @@
 #include "core/run_json.h"
 
 #include <cmath>
+#include <fmt/format.h>
 
 #include "base/build_info.h"
 #include "core/loss.h"
@@ -76,9 +77,15 @@ ojson config_json(const AnalysisConfig& c, bool every_key) {
   for (const ThresholdFlag& f : threshold_flags()) j[std::string(f.name)] = c.thresholds.*f.field;
   if (c.model) {  // only with --model: documents and run_ids without it stay as they were
     j["model"] = c.model_path;
+    j["model-fnv1a64"] = fmt::format("{:016x}", c.model_fnv1a64);
     j["weights-from"] = c.model_weights ? "model" : "init";
+    j["bn-mode"] = c.bn_mode;
   }
-  if (c.data) j["data"] = c.data_path;
+  if (c.data) {
+    j["data"] = c.data_path;
+    j["data-fnv1a64"] = fmt::format("{:016x}", c.data_fnv1a64);
+    if (!c.label_col.empty()) j["label-col"] = c.label_col;
+  }
   if (c.jacobian) {  // only when measured: documents and run_ids without it stay as they were
     j["jacobian"] = true;
     j["jacobian-samples"] = c.jacobian_samples;

@@ -37,6 +37,11 @@ std::string num(const ojson& v) {
   return v.is_number() ? num(v.get<double>()) : v.is_string() ? v.get<std::string>() : "null";
 }
 std::string layer_text(Index l) { return l ? std::to_string(l) : "-"; }
+// A layer's number, and with --model its name in the file ("2 (0.weight)").
+std::string layer_text(Index l, const std::string& name) {
+  return name.empty() ? layer_text(l) : fmt::format("{} ({})", l, name);
+}
+std::string layer_text(const Violation& v) { return layer_text(v.layer, v.name); }
 
 // One row per metric outside tolerance: at its worst layer (the largest difference against what
 // is allowed), with how many of its values are outside. JSON and JUnit list every value.
@@ -55,7 +60,7 @@ TextTable mismatch_table(const CheckReport& r, std::size_t max_rows, std::size_t
     };
     const Mismatch& m = *std::max_element(g.mismatches.begin(), g.mismatches.end(),
                                           [&](const Mismatch& a, const Mismatch& b) { return badness(a) < badness(b); });
-    t.rows.push_back({g.run, g.scope == "blocks" ? "block " + layer_text(m.layer) : layer_text(m.layer), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
+    t.rows.push_back({g.run, g.scope == "blocks" ? "block " + layer_text(m.layer) : layer_text(m.layer, m.name), g.metric, fmt::format("{}/{}", g.mismatches.size(), g.compared),
                       num(m.expected), num(m.got), num(m.difference, "{:+.3g}"), num(m.allowed, "{:.2g}")});
   }
   return t;
@@ -67,7 +72,7 @@ TextTable violation_table(const Rule& rule, const RuleOutcome& out, std::size_t 
   t.right = {false, false, true, false, true, false};
   for (std::size_t k = 0; k < out.violations.size() && k < max_rows; ++k) {
     const Violation& v = out.violations[k];
-    t.rows.push_back({v.config, v.activation, rule.per_block ? "block " + layer_text(v.layer) : layer_text(v.layer),
+    t.rows.push_back({v.config, v.activation, rule.per_block ? "block " + layer_text(v.layer) : layer_text(v),
                       rule.metric, num(v.value), rule.bound_text()});
   }
   return t;
@@ -156,9 +161,12 @@ std::string check_json(const CheckReport& r) {
     for (const ComparisonGroup& g : r.groups) {
       ojson mismatches = ojson::array();
       for (const Mismatch& m : g.mismatches)
+      {
         mismatches.push_back({{"layer", m.layer ? ojson(m.layer) : ojson(nullptr)}, {"expected", m.expected},
                               {"got", m.got}, {"difference", number_or_null(m.difference)},
                               {"allowed", number_or_null(m.allowed)}});
+        if (!m.name.empty()) mismatches.back()["name"] = m.name;  // --model: the layer's name in the file
+      }
       groups.push_back({{"run", g.run}, {"scope", g.scope}, {"metric", g.metric}, {"compared", g.compared},
                         {"passed", g.mismatches.empty()}, {"mismatches", std::move(mismatches)}});
     }
@@ -178,12 +186,14 @@ std::string check_json(const CheckReport& r) {
   for (std::size_t k = 0; k < r.rules.size(); ++k) {
     const Rule& rule = r.rules[k];
     ojson violations = ojson::array();
-    for (const Violation& v : r.outcomes[k].violations)
+    for (const Violation& v : r.outcomes[k].violations) {
       violations.push_back({{"config", v.config}, {"activation", v.activation},
                             {rule.per_block ? "block" : "layer", v.layer ? ojson(v.layer) : ojson(nullptr)},
                             {"metric", rule.metric},
                             {"value", number_or_null(v.value)}, {"op", rule.op_text()},
                             {"bound", rule.bound}});
+      if (!v.name.empty()) violations.back()["name"] = v.name;  // --model: the layer's name in the file
+    }
     rules.push_back({{"rule", rule.text()}, {"origin", rule.origin}, {"metric", rule.metric},
                      {"op", rule.op_text()}, {"bound", rule.bound},
                      {"checked", r.outcomes[k].checked}, {"passed", violations.empty()},
@@ -206,7 +216,8 @@ std::string check_junit(const CheckReport& r) {
         c.details = changed;
         for (const Mismatch& m : g.mismatches)
           c.details += fmt::format("{} {}: expected {}, got {}, difference {}, allowed {}\n",
-                                   g.scope == "blocks" ? "block" : "layer", layer_text(m.layer),
+                                   g.scope == "blocks" ? "block" : "layer",
+                                   g.scope == "layers" ? layer_text(m.layer, m.name) : layer_text(m.layer),
                                    num(m.expected), num(m.got), num(m.difference, "{:+.3g}"),
                                    num(m.allowed, "{:.2g}"));
       }
@@ -224,7 +235,7 @@ std::string check_junit(const CheckReport& r) {
         c.message = fmt::format("{} of {} values violate {}", res.violations.size(), res.checked, rule.text());
         for (const Violation& v : res.violations)
           c.details += fmt::format("config {}, activation {}, {} {}: {} = {}, bound {}\n", v.config, v.activation,
-                                   rule.per_block ? "block" : "layer", layer_text(v.layer), rule.metric, num(v.value),
+                                   rule.per_block ? "block" : "layer", rule.per_block ? layer_text(v.layer) : layer_text(v), rule.metric, num(v.value),
                                    rule.bound_text());
       }
       s.cases.push_back(std::move(c));

@@ -1,10 +1,14 @@
-#include "cli/model_options.h"
+#include "config/model_options.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fmt/format.h>
+#include <fstream>
 
 #include "base/errors.h"
+#include "base/fnv1a.h"
 #include "config/validators.h"
 #include "model/onnx_map.h"
 #include "model/onnx_read.h"
@@ -15,9 +19,23 @@ namespace gf {
 namespace {
 
 // The flags that build the network --model replaces.
-constexpr const char* kNetworkFlags[] = {"--activation", "--depth",          "--width", "--input-dim",
-                                         "--classes",    "--residual",       "--residual-scale",
-                                         "--norm",       "--norm-position",  "--norm-eps", "--arch"};
+constexpr const char* kNetworkFlags[] = {"activation", "depth",         "width",         "input-dim",
+                                         "classes",    "residual",      "residual-scale", "norm",
+                                         "norm-position", "norm-eps",   "arch"};
+
+// FNV-1a 64 of a file's bytes, read in pieces (a model may be large).
+std::uint64_t file_hash(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("{}: '{}' cannot be read: {}", flag, path, std::strerror(errno)));
+  Fnv1a64 h;
+  std::string buffer(std::size_t{1} << 16, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    h.add(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  if (in.bad()) throw UsageError(fmt::format("{}: '{}' cannot be read: {}", flag, path, std::strerror(errno)));
+  return h.h;
+}
 
 // The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
 // indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).
@@ -61,7 +79,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
           ->type_name("FILE.onnx")
           ->group("Model");
   for (const char* flag : kNetworkFlags)
-    if (CLI::Option* other = cmd.get_option_no_throw(flag)) model->excludes(other);
+    if (CLI::Option* other = cmd.get_option_no_throw(std::string("--") + flag)) model->excludes(other);
   cmd.add_option("--weights-from", m.weights_from,
                  "With --model: model (its own weights) or init (fresh weights drawn by --init and its "
                  "companions, keeping its architecture)")
@@ -87,7 +105,9 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
       ->group("Model");
 }
 
-void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
+std::span<const char* const> model_replaced_options() { return kNetworkFlags; }
+
+void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* files) {
   if (m.model.empty()) {
     if (m.weights_from != "model") throw UsageError("--weights-from: give --model FILE.onnx (it says whose weights)");
     if (!m.data.empty()) throw UsageError("--data: give --model FILE.onnx; analyze's own networks draw their inputs");
@@ -112,15 +132,53 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c) {
                                    "or drop {}",
                                    drawn, drawn));
   }
-  auto g = std::make_shared<GivenNetwork>(map_onnx(read_onnx_file(m.model), m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
+  ModelFiles local;
+  ModelFiles& cache = files ? *files : local;
+  auto& model = cache.models[{m.model, m.bn_mode}];
+  if (!model.first) {
+    model.first = std::make_shared<GivenNetwork>(
+        map_onnx(read_onnx_file(m.model), m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
+    model.second = file_hash(m.model, "--model");
+  }
+  const auto [g, model_hash] = model;
   if (!m.data.empty()) {
     if (c.input != AnalysisConfig{}.input)
       throw UsageError(fmt::format("--input {} draws the inputs, and --data {} gives them: drop one", input_name(c.input),
                                    m.data));
-    c.data = read_batch(m, *g, c.batch);
+    auto& batch = cache.batches[{m.data, m.label_col, c.batch, model_hash}];
+    if (!batch.first) {
+      Index rows = c.batch;
+      batch.first = read_batch(m, *g, rows);
+      batch.second = file_hash(m.data, "--data");
+    }
+    c.data = batch.first;
+    c.batch = static_cast<Index>(batch.first->labels.size());
     c.data_path = m.data;
+    c.data_fnv1a64 = batch.second;
+    c.label_col = m.label_col;
   }
-  use_model(std::move(g), m.model, c);
+  c.bn_mode = m.bn_mode;
+  c.model_fnv1a64 = model_hash;
+  use_model(g, m.model, c);
+}
+
+void check_recorded_files(const nlohmann::ordered_json& config, const std::string& where) {
+  for (const auto& [key, flag] : {std::pair{"model", "--model"}, std::pair{"data", "--data"}}) {
+    const auto path = config.find(key), hash = config.find(std::string(key) + "-fnv1a64");
+    if (path == config.end() || hash == config.end() || !path->is_string() || !hash->is_string()) continue;
+    const std::string file = path->get<std::string>(), then = hash->get<std::string>();
+    std::uint64_t h = 0;
+    try {
+      h = file_hash(file, flag);
+    } catch (const UsageError& e) {
+      throw UsageError(fmt::format("{}: {}", where, e.what()));
+    }
+    const std::string now = fmt::format("{:016x}", h);
+    if (now != then)
+      throw UsageError(fmt::format("{}: {} '{}': its content changed since the baseline was saved (FNV-1a 64 {} "
+                                   "then, {} now): restore the file, or save the baseline again",
+                                   where, flag, file, then, now));
+  }
 }
 
 void check_theory_for_model(const AnalysisConfig& c) {

@@ -1,0 +1,62 @@
+#pragma once
+// `--model FILE.onnx` and its companions: the user's own network, read by model/, replacing the
+// flags that would build one. Read here once for every command that runs networks: analyze adds
+// them to its own options, and the settings reader (settings.h) holds them too, so that check's
+// and sweep's grids (a list of --data files, of --init schemes), --config files and a baseline's
+// recorded config all take them with the same checks and messages. `list --model` shows the layers.
+#include "config/cli_fwd.h"
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <tuple>
+
+#include "core/analysis.h"
+
+namespace gf {
+
+struct ModelOptions {
+  std::string model;                  // FILE.onnx; "" for the flags' network
+  std::string weights_from = "model";  // model: the file's weights; init: fresh ones (--init ...)
+  std::string data;                   // FILE.csv: the batch, its first -b rows in file order
+  std::string label_col;              // "" = the last column
+  std::string bn_mode = "running";    // BatchNormalization: running (inference) or batch statistics
+};
+
+// --model, --weights-from, --data, --label-col, --bn-mode. --model excludes the flags that build a network
+// (they must already be on `cmd`).
+void add_model_options(CLI::App& cmd, ModelOptions& m);
+
+// The long names (without --) of the flags --model replaces: depth, width, activation, ...
+std::span<const char* const> model_replaced_options();
+
+// What a model and a data file gave when read: kept by a settings reader that resolves many
+// configs of the same files (a grid), so each file is read and hashed once.
+struct ModelFiles {
+  std::map<std::pair<std::string, std::string>, std::pair<std::shared_ptr<const GivenNetwork>, std::uint64_t>>
+      models;  // (path, bn-mode) -> network, FNV-1a 64 of its bytes
+  std::map<std::tuple<std::string, std::string, Index, std::uint64_t>, std::pair<std::shared_ptr<const GivenBatch>, std::uint64_t>>
+      batches;  // (path, label-col, batch, model hash) -> batch, FNV-1a 64 of its bytes
+};
+
+// The model (and the data) into c: its ops and weights, and depth, widths, input width, classes
+// and activation set from it, so that reports describe what ran; the files' paths and content
+// hashes recorded. Throws UsageError naming the flag. `files`: a cache of what was read.
+void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* files = nullptr);
+
+// A recorded config block (an analyze document's) that names a model or data file with its
+// content hash: throws UsageError, prefixed by `where`, when the file's bytes now hash to
+// something else (or it cannot be read).
+void check_recorded_files(const nlohmann::ordered_json& config, const std::string& where);
+
+// analyze --theory with --model: mean-field theory predicts i.i.d. weights drawn by a scheme, over
+// inputs drawn by --input, through a stack of one activation; so it applies to a model that is such a
+// stack, at --weights-from init, without --data. Throws UsageError saying which condition fails.
+void check_theory_for_model(const AnalysisConfig& c);
+
+// g as c's network (its own weights unless c.model_weights is false), with depth, widths, input
+// width, classes and the activation (its first layer's) set from it.
+void use_model(std::shared_ptr<const GivenNetwork> g, std::string path, AnalysisConfig& c);
+
+}  // namespace gf
