@@ -57,6 +57,7 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   check_recorded_files(config, where);
   network.erase("model-fnv1a64");
   network.erase("data-fnv1a64");
+  network.erase("arch-fnv1a64");
   if (network.contains("model"))
     for (const char* key : model_replaced_options()) network.erase(key);
   if (network.contains("arch"))

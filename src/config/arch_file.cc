@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/errors.h"
+#include "base/fnv1a.h"
 #include "base/json_io.h"
 #include "base/real_text.h"
 #include "base/suggest.h"
@@ -207,6 +208,7 @@ void load_arch_text(const std::string& text, const std::string& path, AnalysisCo
   ops.pop_back();
 
   c.arch = path;
+  c.arch_fnv1a64 = fnv1a64(text);
   if (as_flags(ops, c)) return;
   c.arch_ops = std::move(ops);
   c.arch_entries = std::move(entries);

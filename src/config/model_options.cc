@@ -163,7 +163,8 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
 }
 
 void check_recorded_files(const nlohmann::ordered_json& config, const std::string& where) {
-  for (const auto& [key, flag] : {std::pair{"model", "--model"}, std::pair{"data", "--data"}}) {
+  for (const auto& [key, flag] :
+       {std::pair{"model", "--model"}, std::pair{"data", "--data"}, std::pair{"arch", "--arch"}}) {
     const auto path = config.find(key), hash = config.find(std::string(key) + "-fnv1a64");
     if (path == config.end() || hash == config.end() || !path->is_string() || !hash->is_string()) continue;
     const std::string file = path->get<std::string>(), then = hash->get<std::string>();

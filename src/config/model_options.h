@@ -45,7 +45,7 @@ struct ModelFiles {
 // hashes recorded. Throws UsageError naming the flag. `files`: a cache of what was read.
 void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* files = nullptr);
 
-// A recorded config block (an analyze document's) that names a model or data file with its
+// A recorded config block (an analyze document's) that names a model, data or --arch file with its
 // content hash: throws UsageError, prefixed by `where`, when the file's bytes now hash to
 // something else (or it cannot be read).
 void check_recorded_files(const nlohmann::ordered_json& config, const std::string& where);

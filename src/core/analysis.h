@@ -53,6 +53,7 @@ struct AnalysisConfig {
   // ops when the file says only what flags can say: then the flags are set from it instead (the
   // same network, the same document as the flag form).
   std::string arch;
+  std::uint64_t arch_fnv1a64 = 0;  // of the file's bytes: a baseline replays only the file it recorded
   std::vector<LayerOp> arch_ops;
   std::vector<std::string> arch_entries;
   Dtype dtype = Dtype::f32;

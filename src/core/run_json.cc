@@ -45,7 +45,10 @@ void add_dropout_key(ojson& j, const AnalysisConfig& c, bool every_key) {
   if (c.dropout != 0 || every_key) j["dropout"] = c.dropout;
   // --arch: only a file the flags cannot say (otherwise its flags are set, and the document is
   // the flag form's); depth, width and activation then describe its layers only in part.
-  if (!c.arch_ops.empty()) j["arch"] = c.arch;
+  if (!c.arch_ops.empty()) {
+    j["arch"] = c.arch;
+    j["arch-fnv1a64"] = fmt::format("{:016x}", c.arch_fnv1a64);
+  }
 }
 
 // Settings that cannot change a number (threads, weights stored or regenerated, max-memory)

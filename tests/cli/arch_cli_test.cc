@@ -94,6 +94,12 @@ TEST_CASE("--arch with a mixed file: analyze, sweep, check and train run it") {
   const ProcessResult changed = run_gradflow({"check", "--baseline", dir + "/base.json", "--arch", file, "-b", "16",
                                               "--init", "xavier_uniform"});
   CHECK(changed.exit_code == 1);  // other weights: some metric moves past its tolerance
+  CHECK(json::parse(a.out)["config"]["arch-fnv1a64"].get<std::string>().size() == 16);
+  // The file edited since: the replay refuses to run another network under the baseline's name.
+  write_arch(dir, "mixed.json", std::string(kMixed) + "\n");
+  const ProcessResult edited = run_gradflow({"check", "--baseline", dir + "/base.json"});
+  CHECK(edited.exit_code == 2);
+  CHECK(edited.err.find("--arch '" + file + "': its content changed since the baseline was saved") != std::string::npos);
 
   const ProcessResult t = run_gradflow({"train", "--arch", file, "--data", "spirals", "--n-train", "64", "--n-test",
                                         "32", "-b", "16", "--steps", "20", "--log-every", "10", "--format", "json"});
