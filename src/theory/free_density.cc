@@ -157,6 +157,10 @@ bool solve_at(const std::vector<FreeFactor>& layers, double u, State& s) {
 double per_decade_of(double u, const State& s) {
   const cplx zeta = zeta_of(u), dm_dzeta = -1.0 / (zeta * s.dlogchi_dm);
   const cplx m = s.m - (zeta - std::pow(10.0, u)) * dm_dzeta;
+  // Below 1e-9 |m| what is left of Im m is Newton's rounding (its residual is 1e-12), which far
+  // above a wide support (a deep Gaussian net's bound is 4^L prod sigma_w2 away) would add x^2
+  // times it to the second moment.
+  if (-m.imag() < 1e-9 * std::abs(m)) return 0;
   return -m.imag() / std::numbers::pi * std::numbers::ln10;
 }
 
@@ -236,6 +240,30 @@ FreeDensity free_density(const std::vector<FreeFactor>& layers, double log10_lo,
     peak = std::max(peak, y);
     quiet = peak > 1e-3 && y < 1e-12 * std::max(peak, 1.0) ? quiet + 1 : 0;
     if (quiet > 2 * per_decade) break;  // below the support (orthogonal weights leave a gap at 0)
+  }
+  // Its own check: the first two moments against those the S-transform's first coefficients give
+  // (jacobian_theory.h): m_1 = prod_l sigma_w2 mu_1, m_2 / m_1^2 - 1 = sum_l (mu_2 / mu_1^2 - 1 - s_1).
+  // A continuation that slid onto a wrong branch (a law of phi'^2 whose density vanishes at its top,
+  // as softplus's, leaves the discretised M_{D^2} a real root beyond every x) fails it by far.
+  if (out.error.empty()) {
+    double var_rel = 0, g1 = 0, g2 = 0;
+    for (const FreeFactor& f : layers) {
+      double mu1 = 0, mu2 = 0;
+      for (std::size_t i = 0; i < f.d2.size(); ++i) {
+        mu1 += f.w[i] * f.d2[i];
+        mu2 += f.w[i] * f.d2[i] * f.d2[i];
+      }
+      var_rel += mu2 / (mu1 * mu1) - 1 + (f.orthogonal ? 0 : 1);
+    }
+    for (std::size_t i = 1; i < u_grid.size(); ++i) {
+      const double a = u_grid[i - 1], b = u_grid[i];  // descending
+      const double xa = std::pow(10.0, a - log10_m1), xb = std::pow(10.0, b - log10_m1);
+      g1 += (a - b) * (xa * y_grid[i - 1] + xb * y_grid[i]) / 2;
+      g2 += (a - b) * (xa * xa * y_grid[i - 1] + xb * xb * y_grid[i]) / 2;
+    }
+    if (!(std::fabs(g1 - 1) < 1e-2 && std::fabs(g2 / (g1 * g1) - 1 - var_rel) < 2e-2 * (1 + var_rel)))
+      out.error = fmt::format("it fails its check: mean {:.4g} x the closed form's, var/mean^2 {:.4g} against {:.4g}",
+                              g1, g2 / (g1 * g1) - 1, var_rel);
   }
   std::reverse(u_grid.begin(), u_grid.end());
   std::reverse(y_grid.begin(), y_grid.end());

@@ -118,9 +118,11 @@ TEST_CASE("free_density integrates to 1 (1 - atom) and its mean and variance/mea
       const double mean = std::pow(10.0, t.s2_mean_log10), var_rel = m2 / (m1 * m1) - 1;
       MESSAGE(std::string(k.act) << " " << std::string(k.init) << " L " << L << ": mass " << m0 << ", mean " << m1 << " (closed form " << mean
                     << "), var/mean^2 " << var_rel << " (closed form " << t.s2_var_rel << ")");
-      CHECK(m0 == doctest::Approx(1).epsilon(2e-3));
-      CHECK(m1 == doctest::Approx(mean).epsilon(1e-3));
-      CHECK(var_rel == doctest::Approx(t.s2_var_rel).epsilon(3e-3));
+      // measured worst: mass 3.4e-4, mean 1.03e-3, var/mean^2 7.9e-4 off (tanh orthogonal, L = 2: the
+      // narrowest support, whose two square-root edges the trapezoid rule resolves least well)
+      CHECK(std::fabs(m0 - 1) < 1e-3);
+      CHECK(std::fabs(m1 / mean - 1) < 2e-3);
+      CHECK(std::fabs(var_rel / t.s2_var_rel - 1) < 2e-3);
     }
 }
 
@@ -178,4 +180,27 @@ TEST_CASE("tanh at width 400, depth 16, orthogonal and Gaussian weights near cri
     CHECK(ks < 0.05);
     CHECK(ks_wrong > 0.15);
   }
+}
+
+TEST_CASE("predict_spectrum draws free probability's density for every activation with Gaussian weights at depth "
+          "24, and refuses, saying why, where the density fails its own moment check (hard_tanh, orthogonal)") {
+  AnalysisConfig c;
+  c.depth = 24;
+  c.width = {64};
+  c.init = "xavier_normal";
+  for (const char* a : {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "softsign",
+                        "hard_tanh"}) {
+    c.activations = {a};
+    const SpectrumPrediction p = predict_spectrum(c, *find_activation(a));
+    CHECK_MESSAGE(p.kind == SpectrumPrediction::Kind::free_probability, (std::string(a) + ": " + p.why_not));
+  }
+  // D^2 of hard_tanh is 0/1 and orthogonal weights keep atoms away from 0 (free products of
+  // projections), which the continuation cannot follow: its moments are far off, and it says so.
+  c.init = "orthogonal";
+  c.depth = 8;
+  c.activations = {"hard_tanh"};
+  const SpectrumPrediction p = predict_spectrum(c, *find_activation("hard_tanh"));
+  CHECK(p.kind == SpectrumPrediction::Kind::none);
+  CHECK(p.why_not.find("fails its check") != std::string::npos);
+  CHECK(p.density.log10_x.empty());
 }
