@@ -84,7 +84,8 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       ->group("Output");
   cmd->add_option("--plot-spectrum", o.plot_spectrum,
                   "With --jacobian: also draw an SVG of the spectral density of J J^T (histogram of log10 s^2), one "
-                  "line per activation")
+                  "line per activation; dashed, theory's width -> infinity density for plain stacks of square "
+                  "layers (Fuss-Catalan when linear, free probability otherwise)")
       ->type_name("FILE.svg")
       ->group("Output");
   cmd->footer(

@@ -64,6 +64,21 @@ bool add_prediction(chart::Panel& p, const SpectrumPrediction& pred, const std::
                         svg::Marker::none, false});
     return true;
   }
+  if (pred.kind == Kind::free_probability) {
+    // The histogram holds the nonzero s only: the density over them is the continuous part over
+    // its mass 1 - atom (relu's J has rank n/2). Its flat tails (below 1e-4 of the peak) are left out.
+    const FreeDensity& d = pred.density;
+    const double peak = *std::max_element(d.per_decade.begin(), d.per_decade.end());
+    Series line{name + " predicted", {}, {}, colour, Dash::dashed, svg::Marker::none, false};
+    for (std::size_t i = 0; i < d.log10_x.size(); ++i) {
+      if (d.log10_x[i] < lo || d.per_decade[i] < 1e-4 * peak) continue;
+      line.x.push_back(d.log10_x[i]);
+      line.y.push_back(d.per_decade[i] / (1 - d.atom));
+    }
+    if (line.x.empty()) return false;
+    p.series.push_back(std::move(line));
+    return true;
+  }
   // phi from pi/(L+1) (x -> 0, log10 x -> -inf) down to 0 (the edge): x increases along the line.
   const int n = 400;
   const double end = std::numbers::pi / (pred.order + 1);
@@ -113,29 +128,43 @@ std::string spectrum_plot(const AnalysisResult& result) {
     ch.legend.push_back({name, static_cast<int>(ri), Dash::solid, svg::marker_for(static_cast<int>(ri))});
   }
   // Theory where it has a density (spectrum_theory.h); the runs it has none for, and why.
-  std::vector<std::string> predicted, not_predicted;
+  std::vector<std::string> predicted, free_predicted, not_predicted;
   for (std::size_t ri = 0; ri < result.runs.size(); ++ri) {
     const RunResult& r = result.runs[ri];
-    const SpectrumPrediction pred = predict_spectrum(c, *find_activation(r.activation));
+    const SpectrumPrediction pred = predict_spectrum(c, *find_activation(r.activation), lo);
     const std::string name = fmt::format("{} ({})", r.activation, r.init);
-    if (add_prediction(p, pred, name, static_cast<int>(ri), lo, top > 0 ? top : 1))
-      predicted.push_back(pred.kind == SpectrumPrediction::Kind::point_mass
-                              ? fmt::format("{}: every s^2 = prod sigma_w2 = 10^{:.3g} (orthogonal weights)", name,
-                                            pred.scale_log10)
-                              : fmt::format("{}: Fuss-Catalan of order {} scaled by prod sigma_w2 = 10^{:.3g}", name,
-                                            pred.order, pred.scale_log10));
-    else
+    if (add_prediction(p, pred, name, static_cast<int>(ri), lo, top > 0 ? top : 1)) {
+      if (pred.kind == SpectrumPrediction::Kind::point_mass)
+        predicted.push_back(fmt::format("{}: every s^2 = prod sigma_w2 = 10^{:.3g} (orthogonal weights)", name,
+                                        pred.scale_log10));
+      else if (pred.kind == SpectrumPrediction::Kind::fuss_catalan)
+        predicted.push_back(fmt::format("{}: Fuss-Catalan of order {} scaled by prod sigma_w2 = 10^{:.3g}", name,
+                                        pred.order, pred.scale_log10));
+      else
+        free_predicted.push_back(
+            pred.density.atom > 0
+                ? fmt::format("{}: mean s^2 {:.3g}, a share {:.3g} of s exactly 0 (left out of histogram and line)",
+                              name, std::pow(10.0, pred.scale_log10), pred.density.atom)
+                : fmt::format("{}: mean s^2 {:.3g}", name, std::pow(10.0, pred.scale_log10)));
+    } else {
       not_predicted.push_back(fmt::format("{}: {}", name, pred.why_not));
+    }
   }
   ch.panels = {p};
   ch.legend_heading = "activation (init)";
   ch.legend.push_back({"measured", kBlack, Dash::solid});
-  if (!predicted.empty()) ch.legend.push_back({"predicted (n -> infinity)", kBlack, Dash::dashed});
+  if (!predicted.empty() || !free_predicted.empty())
+    ch.legend.push_back({"predicted (n -> infinity)", kBlack, Dash::dashed});
   ch.notes = {"Isometry: all mass at 0 (every s = 1). The histogram has 40 bins over the runs' range; singular values "
               "below the rank tolerance (jac_rank_fraction) are left out."};
   if (!predicted.empty())
     ch.notes.push_back("Dashed, the infinite-width density of a linear network (Haagerup & Moller 2013): " +
                        join(predicted, "; ") + ".");
+  if (!free_predicted.empty())
+    ch.notes.push_back("Dashed, free probability, Pennington et al. 2017: the width -> infinity density of J J^T for "
+                       "J = D_L W_L ... D_1 W_1, D_l = diag(phi'(h)), h ~ N(bias, q_l) at the mean-field variances q_l "
+                       "(the fixed point q* once the input's q has settled): " +
+                       join(free_predicted, "; ") + ".");
   if (!not_predicted.empty())
     ch.notes.push_back("No prediction is drawn for " + join(not_predicted, "; ") + ".");
   return chart::line_chart(ch);

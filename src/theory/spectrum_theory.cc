@@ -66,37 +66,75 @@ double fuss_catalan_cdf(int order, double x) {
   return std::min(1.0, sum * h / 3);
 }
 
-SpectrumPrediction predict_spectrum(const AnalysisConfig& c, const Activation& act) {
-  SpectrumPrediction p;
-  if (c.model && c.model_weights) {
-    p.why_not = "the model's own weights are not random draws";
-    return p;
-  }
-  const NetworkSpec spec = network_spec(c, act);
-  const std::vector<Index> w = spec.widths();
+namespace {
+
+// Where no closed form or free-probability density applies: why (empty: it does).
+std::string plain_square_stack(const AnalysisConfig& c, const NetworkSpec& spec) {
+  if (c.model && c.model_weights) return "the model's own weights are not random draws";
   for (Index l = 1; l <= spec.depth(); ++l) {
     const LayerOp& op = spec.op(l);
-    if (op.kind != OpKind::dense || op.dropout != 0) {
-      p.why_not = "the closed form is for a plain stack of dense layers (no residual blocks, norms or dropout)";
-      return p;
-    }
-    if (op.activation->name != "identity") {
-      p.why_not = fmt::format("{} is not linear: its density needs free probability's S-transforms solved "
-                              "numerically (Pennington et al. 2018); --theory gives the mean and variance",
-                              op.activation->name);
-      return p;
-    }
+    if (op.kind != OpKind::dense || op.dropout != 0)
+      return "the prediction is for a plain stack of dense layers (no residual blocks, norms or dropout)";
   }
+  const std::vector<Index> w = spec.widths();
   for (const Index n : w)
-    if (n != w[0]) {
-      p.why_not = "the closed form is for square layers: --input-dim and every width equal";
+    if (n != w[0]) return "the prediction is for square layers: --input-dim and every width equal";
+  return "";
+}
+
+}  // namespace
+
+std::vector<FreeFactor> free_factors(const AnalysisConfig& c, const Activation& act, std::string* why_not) {
+  const NetworkSpec spec = network_spec(c, act);
+  *why_not = plain_square_stack(c, spec);
+  if (!why_not->empty()) return {};
+  const MeanFieldModel m = mean_field_model(c, act);
+  const std::vector<LayerTheory> layers = predict_layers(m);
+  const bool orthogonal = spec.weight_init.dist == WeightDist::orthogonal;
+  std::vector<FreeFactor> out;
+  for (Index l = 1; l <= spec.depth(); ++l) {
+    const LayerOp& op = spec.op(l);
+    const auto i = static_cast<std::size_t>(l - 1);
+    out.push_back(free_factor(Phi{op.activation, op.activation_param}, m.bias, layers[i].q, m.sigma_w2[i], orthogonal));
+  }
+  return out;
+}
+
+SpectrumPrediction predict_spectrum(const AnalysisConfig& c, const Activation& act, double log10_lo) {
+  SpectrumPrediction p;
+  const NetworkSpec spec = network_spec(c, act);
+  p.why_not = plain_square_stack(c, spec);
+  if (!p.why_not.empty()) return p;
+  bool linear = true;
+  for (Index l = 1; l <= spec.depth(); ++l) linear = linear && spec.op(l).activation->name == std::string("identity");
+  p.order = static_cast<int>(spec.depth());
+  if (linear) {
+    const MeanFieldModel m = mean_field_model(c, act);
+    for (double s : m.sigma_w2) p.scale_log10 += std::log10(s);
+    p.kind = spec.weight_init.dist == WeightDist::orthogonal ? SpectrumPrediction::Kind::point_mass
+                                                             : SpectrumPrediction::Kind::fuss_catalan;
+    return p;
+  }
+  const std::vector<FreeFactor> f = free_factors(c, act, &p.why_not);
+  for (const FreeFactor& l : f)
+    if (l.d2.empty()) {
+      p.why_not = "phi' is 0 at every pre-activation of a layer: J = 0";
       return p;
     }
-  const MeanFieldModel m = mean_field_model(c, act);
-  for (double s : m.sigma_w2) p.scale_log10 += std::log10(s);
-  p.order = static_cast<int>(spec.depth());
-  p.kind = spec.weight_init.dist == WeightDist::orthogonal ? SpectrumPrediction::Kind::point_mass
-                                                           : SpectrumPrediction::Kind::fuss_catalan;
+  double log10_m1 = 0;
+  for (const FreeFactor& l : f) {
+    double mu1 = 0;
+    for (std::size_t i = 0; i < l.d2.size(); ++i) mu1 += l.w[i] * l.d2[i];
+    log10_m1 += std::log10(l.sigma_w2 * mu1);
+  }
+  p.density = free_density(f, std::isfinite(log10_lo) ? log10_lo : log10_m1 - 12);
+  if (!p.density.error.empty() || p.density.log10_x.size() < 2) {
+    p.why_not = "the free-probability density could not be solved numerically (" + p.density.error + ")";
+    p.density = {};
+    return p;
+  }
+  p.scale_log10 = log10_m1;
+  p.kind = SpectrumPrediction::Kind::free_probability;
   return p;
 }
 

@@ -15,10 +15,17 @@
 // not a density: at L = 1 it is not Marchenko-Pastur's sqrt(x(4-x)) / (2 pi x), and its moments
 // are not the Fuss-Catalan numbers; tests/theory/spectrum_theory_test.cc checks both.)
 // With orthogonal weights J is sigma x an orthogonal matrix: every s^2 = prod_l sigma_w2_l.
+//
+// A nonlinear plain stack of square dense layers: free probability's density (free_density.h;
+// Pennington, Schoenholz & Ganguli 2017), each layer's D_l^2 the law of phi'(h)^2 at h ~ N(mu, q_l),
+// q_l the mean-field variances of the layers (mean_field.h; the fixed point q* once the input's
+// q_1 has settled), as n -> infinity.
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "core/analysis.h"
+#include "theory/free_density.h"
 
 namespace gf {
 
@@ -39,11 +46,17 @@ double fuss_catalan_cdf(int order, double x);
 
 // What analyze --plot-spectrum overlays for a run.
 struct SpectrumPrediction {
-  enum class Kind { none, fuss_catalan, point_mass } kind = Kind::none;
+  enum class Kind { none, fuss_catalan, point_mass, free_probability } kind = Kind::none;
   int order = 0;              // L
   double scale_log10 = 0;     // log10 prod_l sigma_w2_l: s^2 = 10^scale_log10 x, x Fuss-Catalan
+  FreeDensity density;        // free_probability: the density of log10 s^2 on a grid, and the atom at 0
   std::string why_not;        // kind none: why ("tanh is not linear", ...)
 };
-SpectrumPrediction predict_spectrum(const AnalysisConfig& c, const Activation& act);
+// log10_lo: how far down free_probability's grid goes (NaN: 12 decades below the mean s^2).
+SpectrumPrediction predict_spectrum(const AnalysisConfig& c, const Activation& act, double log10_lo = NAN);
+
+// The free factors D_l W_l of a plain stack of dense layers (each layer's own activation, at the
+// mean-field q_l); empty with *why_not set where the model does not apply.
+std::vector<FreeFactor> free_factors(const AnalysisConfig& c, const Activation& act, std::string* why_not);
 
 }  // namespace gf

@@ -47,9 +47,26 @@ TEST_CASE("--plot-spectrum overlays theory's density where it has one, and says 
   // (the caption wraps: each phrase checked on its own)
   CHECK(g.find("Fuss-Catalan of order 4 scaled by prod sigma_w2 = 10^0.") != std::string::npos);
   CHECK(g.find("identity (xavier_normal) predicted") != std::string::npos);  // the dashed line's data-name
-  CHECK(g.find("No prediction is drawn for") != std::string::npos);
-  CHECK(g.find("tanh is not linear") != std::string::npos);
-  CHECK(g.find("tanh (xavier_normal) predicted") == std::string::npos);
+  CHECK(g.find("No prediction") == std::string::npos);
+  // tanh: free probability's density (tests/theory/free_density_test.cc), named in the caption
+  CHECK(g.find("tanh (xavier_normal) predicted") != std::string::npos);
+  CHECK(g.find("free probability, Pennington et al. 2017") != std::string::npos);
+  CHECK(g.find("width -&gt; infinity") != std::string::npos);  // XML-escaped
+
+  const ProcessResult relu = run_gradflow({"analyze", "-a", "relu", "-d", "3", "-w", "32", "-b", "8", "--jacobian",
+                                           "--plot-spectrum", dir + "/r.svg"});
+  REQUIRE(relu.exit_code == 0);
+  const std::string rs = read_file(dir + "/r.svg");
+  CHECK(rs.find("relu (he_normal) predicted") != std::string::npos);
+  CHECK(rs.find("a share 0.5 of s") != std::string::npos);  // Belinschi's atom, free_density.h
+
+  const ProcessResult narrow = run_gradflow({"analyze", "-a", "tanh", "--input-dim", "16", "-d", "4", "-w", "32", "-b",
+                                             "8", "--jacobian", "--plot-spectrum", dir + "/n.svg"});
+  REQUIRE(narrow.exit_code == 0);
+  const std::string n = read_file(dir + "/n.svg");
+  CHECK(n.find("No prediction is drawn for") != std::string::npos);
+  CHECK(n.find("square layers") != std::string::npos);
+  CHECK(n.find(" predicted\"") == std::string::npos);
 
   const ProcessResult orthogonal = run_gradflow({"analyze", "-a", "identity", "--init", "orthogonal", "--gain", "1.1",
                                                  "-d", "3", "-w", "16", "-b", "8", "--jacobian", "--plot-spectrum",

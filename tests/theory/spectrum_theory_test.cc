@@ -92,7 +92,7 @@ TEST_CASE("L = 1 is Marchenko-Pastur at ratio 1: rho(x) = sqrt(x (4 - x)) / (2 p
 }
 
 TEST_CASE("predict_spectrum: Fuss-Catalan for linear iid nets of square layers, a point mass for orthogonal ones, "
-          "none otherwise and it says why") {
+          "free probability for nonlinear ones, none otherwise and it says why") {
   AnalysisConfig c;
   c.activations = {"identity"};
   c.depth = 4;
@@ -113,8 +113,14 @@ TEST_CASE("predict_spectrum: Fuss-Catalan for linear iid nets of square layers, 
   c.gain.reset();
   c.activations = {"tanh"};
   p = predict_spectrum(c, *find_activation("tanh"));
+  CHECK(p.kind == SpectrumPrediction::Kind::free_probability);  // free_density_test.cc checks the density
+  CHECK(p.density.log10_x.size() > 100);
+  CHECK(p.density.atom == 0);
+  c.residual = 2;
+  p = predict_spectrum(c, *find_activation("tanh"));
   CHECK(p.kind == SpectrumPrediction::Kind::none);
-  CHECK(p.why_not.find("tanh is not linear") != std::string::npos);
+  CHECK(p.why_not.find("plain stack") != std::string::npos);
+  c.residual = 0;
   c.activations = {"identity"};
   c.input_dim = 16;
   p = predict_spectrum(c, id);
