@@ -137,7 +137,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
   auto& model = cache.models[{m.model, m.bn_mode}];
   if (!model.first) {
     model.first = std::make_shared<GivenNetwork>(
-        map_onnx(read_onnx_file(m.model), m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
+        map_onnx(read_onnx_file(m.model, c.max_memory), m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
     model.second = file_hash(m.model, "--model");
   }
   const auto [g, model_hash] = model;

@@ -59,7 +59,9 @@ std::string read_external_data(const std::string& model_path, const std::string&
     throw UsageError(where + fmt::format("its external data file '{}' has {} bytes; the tensor needs {} from offset {}",
                                          ref.location, size, bytes, offset));
   if (bytes > limit - std::min(total, limit))
-    throw UsageError(where + fmt::format("the model's external data passes {} bytes, more than gradflow reads", limit));
+    throw UsageError(where + fmt::format("the model's external data passes {} bytes, what gradflow reads (1 GiB at "
+                                         "most, and with the model file a quarter of --max-memory)",
+                                         limit));
   total += bytes;
 
   std::ifstream in(file, std::ios::binary);

@@ -1,5 +1,6 @@
 #include "model/onnx_read.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "base/errors.h"
+#include "core/analysis.h"
 #include "model/external_data.h"
 
 namespace gf {
@@ -40,6 +42,7 @@ std::int64_t element_count(const std::vector<std::int64_t>& dims, const std::str
 struct ExternalFiles {
   std::string dir;
   std::uint64_t bytes_read = 0;
+  std::uint64_t limit = kMaxModelBytes;
 };
 
 template <class T>
@@ -77,7 +80,7 @@ OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, Exte
       else if (e.key() == "length") ref.length = e.value();
     }
     const std::string raw = read_external_data(path, external.dir, name, ref, static_cast<std::uint64_t>(n) * width,
-                                               external.bytes_read, kMaxModelBytes);
+                                               external.bytes_read, external.limit);
     if (t.data_type() == onnx::TensorProto::FLOAT) from_raw<float>(raw, out.values);
     else if (t.data_type() == onnx::TensorProto::DOUBLE) from_raw<double>(raw, out.values);
     else from_raw<std::int64_t>(raw, out.values);
@@ -117,7 +120,8 @@ std::vector<std::int64_t> value_dims(const onnx::ValueInfoProto& v) {
 
 }  // namespace
 
-OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std::string& data_dir) {
+OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std::string& data_dir,
+                     std::uint64_t external_limit) {
   if (bytes.size() > kMaxModelBytes)
     fail(path, fmt::format("{} bytes is more than gradflow reads ({} bytes)", bytes.size(), kMaxModelBytes));
   onnx::ModelProto model;
@@ -127,7 +131,7 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std:
   if (!model.has_graph() || model.graph().node_size() == 0) fail(path, "the model has no graph, or an empty one");
   const onnx::GraphProto& g = model.graph();
   OnnxGraph out;
-  ExternalFiles external{data_dir};
+  ExternalFiles external{data_dir, 0, external_limit};
   for (const onnx::TensorProto& t : g.initializer()) {
     if (out.initializers.count(t.name())) fail(path, fmt::format("initializer '{}' is given twice", t.name()));
     out.initializers.emplace(t.name(), read_tensor(t, path, external));
@@ -152,19 +156,24 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std:
   return out;
 }
 
-OnnxGraph read_onnx_file(const std::string& path) {
+OnnxGraph read_onnx_file(const std::string& path, std::uint64_t max_memory) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) fail(path, fmt::format("cannot read it: {}", std::strerror(errno)));
   if (!S_ISREG(st.st_mode)) fail(path, "not a regular file; give an .onnx file");
   if (static_cast<std::uint64_t>(st.st_size) > kMaxModelBytes)
     fail(path, fmt::format("{} bytes is more than gradflow reads ({} bytes)", st.st_size, kMaxModelBytes));
+  const auto size = static_cast<std::uint64_t>(st.st_size), budget = max_memory / kReadBytesPerByte;
+  if (size > budget)
+    fail(path, fmt::format("{} to read: about {} x its {} bytes (its bytes, protobuf's copy, the weights in f64 as "
+                           "read and as layers), more than --max-memory {}",
+                           format_bytes(size * kReadBytesPerByte), kReadBytesPerByte, size, format_bytes(max_memory)));
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, fmt::format("cannot read it: {}", std::strerror(errno)));
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (in.gcount() != static_cast<std::streamsize>(bytes.size())) fail(path, "the file changed while it was read");
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  return parse_onnx(bytes, path, dir.empty() ? "." : dir);
+  return parse_onnx(bytes, path, dir.empty() ? "." : dir, std::min(kMaxModelBytes, budget - size));
 }
 
 }  // namespace gf

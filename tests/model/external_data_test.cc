@@ -137,3 +137,20 @@ TEST_CASE("external data: analyze --model with a relative path reads the data be
   };
   CHECK(numbers(ext.out, "m.onnx") == numbers(inside.out, kFixtures + "mlp.onnx"));
 }
+
+TEST_CASE("--max-memory bounds what reading a model may hold: the file and its external data, before reading") {
+  const std::string dir = test::temp_dir();
+  write(dir + "/m.onnx", externalise(dir).SerializeAsString());
+  const auto size = std::filesystem::file_size(dir + "/m.onnx");
+  CHECK_NOTHROW(read_onnx_file(dir + "/m.onnx", kReadBytesPerByte * (size + 4096)));
+  // Room for the file, not for its first weight (16 x 6 f32: 384 bytes).
+  CHECK_THROWS_WITH_AS(read_onnx_file(dir + "/m.onnx", kReadBytesPerByte * (size + 100)),
+                       doctest::Contains("the model's external data passes 100 bytes"), UsageError);
+  CHECK_THROWS_WITH_AS(read_onnx_file(dir + "/m.onnx", kReadBytesPerByte * size - 1),
+                       doctest::Contains("more than --max-memory"), UsageError);
+  const test::ProcessResult r =
+      test::run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--max-memory", "1K"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--model: '" + kFixtures + "mlp.onnx': ") != std::string::npos);
+  CHECK(r.err.find("more than --max-memory 1.0 KiB") != std::string::npos);
+}
