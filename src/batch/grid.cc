@@ -122,6 +122,11 @@ bool GridOptions::any_given() const {
   return std::any_of(given.begin(), given.end(), [](const auto& v) { return !v.empty(); });
 }
 
+bool GridOptions::was_given(const std::string& name) const {
+  const auto it = std::find(names.begin(), names.end(), name);
+  return it != names.end() && !given[static_cast<std::size_t>(it - names.begin())].empty();
+}
+
 void add_grid_options(CLI::App& cmd, GridOptions& g) {
   AnalysisConfig proto_config;
   ModelOptions proto_model;
@@ -176,9 +181,7 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
 
 Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_unique<Resolver>()) {
   std::unique_ptr<PointParser> parser = resolver_->take();
-  bool arch_given = false;  // --arch and --model name their own activations
-  for (std::size_t k = 0; k < g.names.size(); ++k)
-    arch_given = arch_given || ((g.names[k] == "arch" || g.names[k] == "model") && !g.given[k].empty());
+  const bool arch_given = g.was_given("arch") || g.was_given("model");  // they name their own activations
   for (std::size_t k = 0; k < g.names.size(); ++k) {
     const std::string& name = g.names[k];
     Axis axis{name, kind_of(name), {}};

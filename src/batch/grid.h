@@ -25,6 +25,7 @@ struct GridOptions {
   std::vector<std::string> names;               // long option names, in help order
   std::vector<std::vector<std::string>> given;  // the text of each option given (one), same order
   bool any_given() const;
+  bool was_given(const std::string& name) const;  // --name (long name, no dashes) was given
 };
 
 // One list/range option per network option (all but --threads, which never changes a result

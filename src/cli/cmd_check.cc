@@ -229,11 +229,7 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
     // whole, so that --init he_normal never meets the baseline's --sigma-w2.
     const std::vector<std::vector<std::string>> together = {{"init", "sigma-w2", "weight-std", "gain"},
                                                              {"bias-init", "sigma-b2"}};
-    auto given = [&](const std::string& name) {
-      for (std::size_t k = 0; k < g.names.size(); ++k)
-        if (g.names[k] == name) return !g.given[k].empty();
-      return false;
-    };
+    auto given = [&](const std::string& name) { return g.was_given(name); };
     auto replaced = [&](const std::string& name) {
       // A given --arch file is the whole network: the recorded depth, widths, activations, ... go.
       if (given("arch") && std::find(std::begin(kArchReplaces), std::end(kArchReplaces), name) != std::end(kArchReplaces))

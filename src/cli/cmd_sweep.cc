@@ -256,10 +256,7 @@ RecordColumns csv_columns(const SweepOptions& o, const Grid& grid) {
   RecordColumns columns;
   columns.layers = o.layers;
   // Residual nets (--residual or --arch given): with --layers, each layer row carries its block's figures.
-  auto given = [&](const char* name) {
-    const auto it = std::find(o.grid.names.begin(), o.grid.names.end(), name);
-    return it != o.grid.names.end() && !o.grid.given[static_cast<std::size_t>(it - o.grid.names.begin())].empty();
-  };
+  auto given = [&](const char* name) { return o.grid.was_given(name); };
   columns.blocks = o.layers && (given("residual") || given("arch"));
   columns.model = given("model");
   columns.data = given("data");
