@@ -7,6 +7,7 @@
 
 #include "base/errors.h"
 #include "base/suggest.h"
+#include "core/jacobian_record.h"
 #include "core/jacobian_stats.h"
 #include "core/metrics.h"
 #include "core/summary.h"
@@ -57,10 +58,21 @@ std::map<std::string, std::size_t> positions(const std::vector<ojson>& values) {
 
 // A run's figure: a summary metric, or one of --jacobian's (the record's "jacobian" object;
 // a run without --jacobian has none, counted as not finite).
+// Where a record keeps a metric: the summary, "jacobian" (J's figures) or the entry of
+// "jacobian_partials" for layer l (jac_<figure>_from_<l>, as in CSV columns and rules); null if
+// the record has none.
+ojson metric_value(const ojson& record, const std::string& metric) {
+  const std::optional<JacobianFigure> f = parse_jacobian_figure(metric);
+  if (!f) return record["summary"].value(metric, ojson());
+  if (!f->from || *f->from == 0) return record.value("jacobian", ojson::object()).value(f->metric->key, ojson());
+  for (const ojson& p : record.value("jacobian_partials", ojson::array()))
+    if (p.value("layer", Index{-1}) == *f->from) return p.value(f->metric->key, ojson());
+  return ojson();
+}
+
 void add_value(const ojson& record, const std::string& metric, std::vector<double>& finite, std::size_t& nonfinite) {
-  const ojson& source = find_jacobian_metric(metric) ? record.value("jacobian", ojson::object()) : record["summary"];
-  const auto it = source.find(metric);
-  if (it != source.end() && it->is_number()) finite.push_back(it->get<double>());
+  const ojson v = metric_value(record, metric);
+  if (v.is_number()) finite.push_back(v.get<double>());
   else ++nonfinite;
 }
 
@@ -148,6 +160,7 @@ void check_metric(const std::string& metric, bool layers) {
   for (const LayerMetric& m : layer_metrics()) layer.emplace_back(m.key);
   const auto has = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), metric) != v.end(); };
   if (has(layers ? layer : summary)) return;
+  if (!layers && parse_jacobian_figure(metric)) return;  // jac_s2_var_rel_from_16: a partial's figure, per run
   if (!layers && has(layer))
     throw UsageError(fmt::format("--metric: {} is a per-layer metric: add --layers (it reads the per-layer records of "
                                  "`sweep --layers`)",

@@ -38,7 +38,8 @@ CLI::App* setup_summarize(CLI::App& app, SummarizeOptions& o) {
       ->type_name("KEYS")
       ->default_str("every key that varies, seed aside");
   add_list_option(*cmd, "-m,--metric", o.metrics,
-                  "Metrics to describe: summary metrics and --jacobian's jac_ figures, or with --layers per-layer ones (saturated_frac, "
+                  "Metrics to describe: summary metrics and --jacobian's jac_ figures (jac_<figure>_from_<l>: a partial's, of "
+                  "--jacobian-depths), or with --layers per-layer ones (saturated_frac, "
                   "grad_weight_rel_log10, ...)")
       ->type_name("METRICS")
       ->default_str("grad_first_last_log10; with --layers grad_weight_rel_log10");

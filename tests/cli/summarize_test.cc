@@ -279,3 +279,35 @@ TEST_CASE("summarize --metric jac_...: --jacobian's figures of a real sweep, a g
   CHECK(l.exit_code == 2);
   CHECK(l.err.find("jac_s2_mean is a summary metric") != std::string::npos);
 }
+
+TEST_CASE("summarize --metric jac_..._from_l: a partial Jacobian's figure, a group's mean from its records") {
+  const ProcessResult s = run_gradflow({"sweep", "-a", "tanh", "-d", "4,6", "-w", "12", "-b", "8", "--seed", "0:2",
+                                        "--jacobian", "--jacobian-depths", "2", "-q"});
+  REQUIRE(s.exit_code == 0);
+  ProcessOptions o;
+  o.stdin_text = s.out;
+  const ProcessResult p = run_gradflow({"summarize", "-", "--metric", "jac_s2_var_rel_from_2", "--format", "json"}, o);
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  const json j = json::parse(p.out);
+  REQUIRE(j["groups"].size() == 2);
+  double sum = 0;
+  std::istringstream in(s.out);
+  for (std::string line; std::getline(in, line);) {
+    const json rec = json::parse(line);
+    if (rec["config"]["depth"] != 6) continue;
+    REQUIRE(rec["jacobian_partials"][0]["layer"] == 2);
+    sum += rec["jacobian_partials"][0]["jac_s2_var_rel"].get<double>();
+  }
+  CHECK(j["groups"][1]["n"] == 3);
+  CHECK(j["groups"][1]["mean"].get<double>() == doctest::Approx(sum / 3).epsilon(1e-14));
+  // from_0 is J itself.
+  const ProcessResult j0 = run_gradflow({"summarize", "-", "--metric", "jac_s2_var_rel_from_0", "--format", "json"}, o);
+  const ProcessResult jj = run_gradflow({"summarize", "-", "--metric", "jac_s2_var_rel", "--format", "json"}, o);
+  REQUIRE(j0.exit_code == 0);
+  CHECK(json::parse(j0.out)["groups"][1]["mean"] == json::parse(jj.out)["groups"][1]["mean"]);
+  // A depth the sweep did not measure: no values (n 0), not an error.
+  const ProcessResult none = run_gradflow({"summarize", "-", "--metric", "jac_s2_var_rel_from_3", "--format", "json"}, o);
+  REQUIRE(none.exit_code == 0);
+  CHECK(json::parse(none.out)["groups"][1]["n"] == 0);
+}
