@@ -116,6 +116,18 @@ bool same_target(const OutputTarget& a, const OutputTarget& b) {
   return a.file == b.file;
 }
 
+void refuse_overwriting_inputs(const OutputTarget& out, std::string_view out_flag, const std::vector<InputFile>& inputs) {
+  if (out.kind != TargetKind::regular || !out.exists) return;  // a new file is no input
+  for (const InputFile& in : inputs) {
+    struct stat st {};
+    if (in.path.empty() || ::stat(in.path.c_str(), &st) != 0) continue;
+    if (st.st_dev == out.dev && st.st_ino == out.ino)
+      throw UsageError(fmt::format("{} '{}' is the file {} '{}' reads: writing the report there would replace it; give "
+                                   "another file",
+                                   out_flag, out.given, in.flag, in.path));
+  }
+}
+
 int open_stream(const OutputTarget& t, std::string_view flag) {
   // O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of blocking, so the wait below
   // can notice Ctrl-C. Writes block again once it is open.

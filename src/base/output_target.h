@@ -9,6 +9,7 @@
 // naming the flag.
 #include <string>
 #include <string_view>
+#include <vector>
 #include <sys/types.h>
 
 namespace gf {
@@ -33,6 +34,15 @@ std::string dir_of(const std::string& p);
 
 // Two options that would write the same place ("-o x --plot x", through links or not).
 bool same_target(const OutputTarget& a, const OutputTarget& b);
+
+// One of a command's input files, by the flag that named it ("" when not given).
+struct InputFile {
+  std::string flag, path;
+};
+
+// Refuses an output that is one of `inputs` (the same file, through any links): `-o model.onnx`
+// would replace the model with the report. UsageError naming both flags.
+void refuse_overwriting_inputs(const OutputTarget& out, std::string_view out_flag, const std::vector<InputFile>& inputs);
 
 // Opens a stream target for writing: a FIFO waits for its reader (Ctrl-C still works). Throws
 // UsageError naming the flag.

@@ -103,6 +103,13 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
 
 namespace {
 
+// What analyze reads: no report or plot may replace it.
+std::vector<InputFile> analyze_inputs(const AnalyzeOptions& o) {
+  std::vector<InputFile> in = input_files(o.config);
+  in.push_back({"--config", o.config_file});
+  return in;
+}
+
 int run_one_seed(const AnalyzeOptions& o);
 
 // Several seeds: every run, then the statistics over them.
@@ -117,6 +124,7 @@ int run_analyze_seeds(const AnalyzeOptions& o, const std::vector<std::uint64_t>&
   AnalysisConfig c = o.config;
   validate(c);
   ReportSink sink(o.output);
+  refuse_overwriting_inputs(sink.target(), "--output", analyze_inputs(o));
   const bool progress = is_terminal(STDERR_FILENO);
   const SeedAnalysis a = run_seeds(c, seeds, c.thread_count(), [&](std::size_t done, std::size_t n, std::string_view) {
     if (progress) std::fprintf(stderr, "\r\x1b[Kgradflow: %zu/%zu runs", done, n);
@@ -181,6 +189,9 @@ int run_one_seed(const AnalyzeOptions& o) {
   if (!o.plot_spectrum.empty() && o.plot_spectrum == o.plot)
     throw UsageError(fmt::format("--plot and --plot-spectrum are both '{}': give two files", o.plot));
   std::optional<ReportSink> spectrum = open_plot(o.plot_spectrum, sink, "--plot-spectrum");
+  refuse_overwriting_inputs(sink.target(), "--output", analyze_inputs(o));
+  if (plot) refuse_overwriting_inputs(plot->target(), "--plot", analyze_inputs(o));
+  if (spectrum) refuse_overwriting_inputs(spectrum->target(), "--plot-spectrum", analyze_inputs(o));
   // Progress on stderr, only on a terminal; the line is erased before the report is written.
   const bool progress = is_terminal(STDERR_FILENO);
   const AnalysisResult result = run_analysis(o.config, [&](std::size_t i, std::size_t n, std::string_view act) {

@@ -351,6 +351,14 @@ int run_check(const CheckOptions& o) {
     }
   }
 
+  // No report may replace what the check reads (the baseline only through --update, on purpose).
+  std::vector<InputFile> inputs = {{"--config", o.config_file}, {"--baseline", o.baseline}};
+  for (const AnalysisConfig& c : configs)
+    for (InputFile& in : input_files(c)) inputs.push_back(std::move(in));
+  refuse_overwriting_inputs(sink.target(), "--output", inputs);
+  if (junit) refuse_overwriting_inputs(junit->target(), "--junit", inputs);
+  if (save) refuse_overwriting_inputs(save->target(), "--save-baseline", inputs);
+
   std::vector<RunResult> results = run_all(configs, workers);
   report.runs = results.size();
   std::vector<CheckedRun> checked;

@@ -331,6 +331,13 @@ int run_sweep(const SweepOptions& o) {
     return kExitOk;
   }
 
+  if (o.output != "-") {  // no record file may replace what the sweep reads (--overwrite or not)
+    std::vector<InputFile> inputs = {{"--config", o.config_file}};
+    for (const Axis& a : grid.axes())
+      if (a.name == "model" || a.name == "data" || a.name == "arch")
+        for (const std::string& v : a.values) inputs.push_back({"--" + a.name, v});
+    refuse_overwriting_inputs(resolve_output(o.output, "--output"), "--output", inputs);
+  }
   const RecordColumns columns = csv_columns(o, grid);
   RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(columns)});
   if (!file.torn_notice().empty()) say("gradflow: warning: ", file.torn_notice());

@@ -23,17 +23,30 @@ constexpr const char* kNetworkFlags[] = {"activation", "depth",         "width",
                                          "classes",    "residual",      "residual-scale", "norm",
                                          "norm-position", "norm-eps",   "arch"};
 
-// FNV-1a 64 of a file's bytes, read in pieces (a model may be large).
-std::uint64_t file_hash(const std::string& path, const char* flag) {
+// A file's bytes into h, read in pieces (a model may be large).
+void hash_file(Fnv1a64& h, const std::string& path, const char* flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(fmt::format("{}: '{}' cannot be read: {}", flag, path, std::strerror(errno)));
-  Fnv1a64 h;
   std::string buffer(std::size_t{1} << 16, '\0');
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     h.add(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
   }
   if (in.bad()) throw UsageError(fmt::format("{}: '{}' cannot be read: {}", flag, path, std::strerror(errno)));
+}
+
+std::uint64_t file_hash(const std::string& path, const char* flag) {
+  Fnv1a64 h;
+  hash_file(h, path, flag);
+  return h.h;
+}
+
+// A model's content: its file's bytes, then those of each external data file it reads, so that
+// new weights in a data file beside it count as a changed model.
+std::uint64_t model_hash(const std::string& path, const std::vector<std::string>& external_files) {
+  Fnv1a64 h;
+  hash_file(h, path, "--model");
+  for (const std::string& f : external_files) hash_file(h, f, "--model");
   return h.h;
 }
 
@@ -77,6 +90,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
                      "-a, -d, -w, --input-dim, --classes, --residual, --norm and --arch; `gradflow list --model FILE` "
                      "shows the layers it maps")
           ->type_name("FILE.onnx")
+          ->check(non_empty("an ONNX file"))
           ->group("Model");
   for (const char* flag : kNetworkFlags)
     if (CLI::Option* other = cmd.get_option_no_throw(std::string("--") + flag)) model->excludes(other);
@@ -91,6 +105,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
                  "With --model: a CSV batch (header, numeric features, a label column of class indices); the "
                  "first -b rows in file order (all when fewer). Without it, inputs are drawn by --input")
       ->type_name("FILE.csv")
+      ->check(non_empty("a CSV file"))
       ->group("Model");
   cmd.add_option("--bn-mode", m.bn_mode,
                  "With --model: a BatchNormalization uses its running statistics (running: the model in "
@@ -102,6 +117,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
   cmd.add_option("--label-col", m.label_col, "With --data: the label column, by header name or number (1 = first, -1 = last)")
       ->type_name("COL")
       ->default_str("-1")
+      ->check(non_empty("a column's header name or number"))
       ->group("Model");
 }
 
@@ -136,9 +152,10 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
   ModelFiles& cache = files ? *files : local;
   auto& model = cache.models[{m.model, m.bn_mode}];
   if (!model.first) {
+    const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
     model.first = std::make_shared<GivenNetwork>(
-        map_onnx(read_onnx_file(m.model, c.max_memory), m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
-    model.second = file_hash(m.model, "--model");
+        map_onnx(graph, m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
+    model.second = model_hash(m.model, graph.external_files);
   }
   const auto [g, model_hash] = model;
   if (!m.data.empty()) {
@@ -170,7 +187,7 @@ void check_recorded_files(const nlohmann::ordered_json& config, const std::strin
     const std::string file = path->get<std::string>(), then = hash->get<std::string>();
     std::uint64_t h = 0;
     try {
-      h = file_hash(file, flag);
+      h = key == std::string("model") ? model_hash(file, read_onnx_file(file).external_files) : file_hash(file, flag);
     } catch (const UsageError& e) {
       throw UsageError(fmt::format("{}: {}", where, e.what()));
     }

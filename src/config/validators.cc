@@ -110,6 +110,14 @@ std::uint64_t parse_byte_size(std::string_view text) {
   return static_cast<std::uint64_t>(bytes);
 }
 
+CLI::Validator non_empty(std::string_view what) {
+  return CLI::Validator(
+      [what = std::string(what)](std::string& value) -> std::string {
+        return value.empty() ? fmt::format("an empty value: give {}", what) : "";
+      },
+      "");
+}
+
 CLI::Validator byte_size() {
   return CLI::Validator(
       [](std::string& value) -> std::string {

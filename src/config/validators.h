@@ -56,6 +56,9 @@ CLI::Validator whole_number(long long lo, long long hi);
 // taken too, and handed on as its value: apply with ->transform(), not ->check().
 CLI::Validator real_number(double lo, double hi, bool open_lo = false, bool open_hi = false);
 
+// Not "": an empty file name (a script's unset variable) must not mean "none".
+CLI::Validator non_empty(std::string_view what);
+
 // "8GiB", "512M", "1.5G" or plain bytes (K, M, G, T are powers of 1024) -> bytes.
 CLI::Validator byte_size();
 std::uint64_t parse_byte_size(std::string_view text);  // throws invalid_argument, out_of_range (not 1 B..16 EiB)

@@ -15,6 +15,10 @@
 
 namespace gf {
 
+std::vector<InputFile> input_files(const AnalysisConfig& c) {
+  return {{"--model", c.model_path}, {"--data", c.data_path}, {"--arch", c.arch}};
+}
+
 std::string format_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
@@ -217,6 +221,16 @@ void validate(const AnalysisConfig& c) {
                                  c.width.size(), c.depth));
   if (c.sigma_w2 && c.weight_std)
     throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
+  // BatchNorm with the batch's statistics over one sample: every output is its shift, and no
+  // gradient passes (PyTorch refuses to train so); a report of it would only show that.
+  auto batch_norm = [](const std::vector<LayerOp>& ops) {
+    return std::any_of(ops.begin(), ops.end(), [](const LayerOp& op) { return op.norm == NormKind::batch; });
+  };
+  if (c.batch < 2 && (c.norm == NormKind::batch || batch_norm(c.arch_ops) || (c.model && batch_norm(c.model->ops))))
+    throw UsageError(fmt::format("-b {}: BatchNorm with the batch's statistics normalises each unit over the batch, "
+                                 "and over one sample every output is its shift, so no gradient passes; give -b 2 "
+                                 "or more{}",
+                                 c.batch, c.model ? ", or --bn-mode running (the model's running statistics)" : ""));
   const bool named_init = c.init != "auto";
   if (named_init && c.weight_std)
     throw UsageError(fmt::format("--init {} and --weight-std both set the weights: give one",

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/output_target.h"
 #include "core/engine.h"
 #include "core/given_network.h"
 #include "core/jacobian_stats.h"
@@ -131,5 +132,8 @@ AnalysisResult run_analysis(const AnalysisConfig& c, const RunProgress& on_run =
 RunResult run_one(const AnalysisConfig& c, const Activation& act);
 
 std::string format_bytes(std::uint64_t bytes);
+
+// The files a config reads (--model, --data, --arch): no output may replace them.
+std::vector<InputFile> input_files(const AnalysisConfig& c);
 
 }  // namespace gf

@@ -60,7 +60,7 @@ std::string read_external_data(const std::string& model_path, const std::string&
                                          ref.location, size, bytes, offset));
   if (bytes > limit - std::min(total, limit))
     throw UsageError(where + fmt::format("the model's external data passes {} bytes, what gradflow reads (1 GiB at "
-                                         "most, and with the model file a quarter of --max-memory)",
+                                         "most, and with the model file a sixth of --max-memory)",
                                          limit));
   total += bytes;
 

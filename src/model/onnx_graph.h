@@ -40,6 +40,7 @@ struct OnnxGraph {
   std::vector<std::string> outputs;
   std::vector<OnnxNode> nodes;
   std::map<std::string, OnnxTensor> initializers;
+  std::vector<std::string> external_files;  // the external data files read, each once, in first-read order
 };
 
 }  // namespace gf

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -43,6 +44,7 @@ struct ExternalFiles {
   std::string dir;
   std::uint64_t bytes_read = 0;
   std::uint64_t limit = kMaxModelBytes;
+  std::vector<std::string> files;  // read so far, each once
 };
 
 template <class T>
@@ -81,6 +83,9 @@ OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, Exte
     }
     const std::string raw = read_external_data(path, external.dir, name, ref, static_cast<std::uint64_t>(n) * width,
                                                external.bytes_read, external.limit);
+    const std::string file = (std::filesystem::path(external.dir) / ref.location).string();
+    if (std::find(external.files.begin(), external.files.end(), file) == external.files.end())
+      external.files.push_back(file);
     if (t.data_type() == onnx::TensorProto::FLOAT) from_raw<float>(raw, out.values);
     else if (t.data_type() == onnx::TensorProto::DOUBLE) from_raw<double>(raw, out.values);
     else from_raw<std::int64_t>(raw, out.values);
@@ -107,6 +112,11 @@ OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, Exte
       fail(path, fmt::format("initializer '{}' has shape [{}] ({} elements) but {} values", name,
                              fmt::join(out.dims, ","), n, stored));
   }
+  // A NaN or infinite weight would pass for an overflow of the forward pass in every report.
+  const auto bad = std::find_if(out.values.begin(), out.values.end(), [](double v) { return !std::isfinite(v); });
+  if (bad != out.values.end())
+    fail(path, fmt::format("initializer '{}' holds {} at element {} of {}; gradflow measures finite weights", name,
+                           *bad, bad - out.values.begin(), out.values.size()));
   return out;
 }
 
@@ -131,7 +141,7 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std:
   if (!model.has_graph() || model.graph().node_size() == 0) fail(path, "the model has no graph, or an empty one");
   const onnx::GraphProto& g = model.graph();
   OnnxGraph out;
-  ExternalFiles external{data_dir, 0, external_limit};
+  ExternalFiles external{data_dir, 0, external_limit, {}};
   for (const onnx::TensorProto& t : g.initializer()) {
     if (out.initializers.count(t.name())) fail(path, fmt::format("initializer '{}' is given twice", t.name()));
     out.initializers.emplace(t.name(), read_tensor(t, path, external));
@@ -153,6 +163,7 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std:
     }
     out.nodes.push_back(std::move(node));
   }
+  out.external_files = std::move(external.files);
   return out;
 }
 
@@ -164,8 +175,8 @@ OnnxGraph read_onnx_file(const std::string& path, std::uint64_t max_memory) {
     fail(path, fmt::format("{} bytes is more than gradflow reads ({} bytes)", st.st_size, kMaxModelBytes));
   const auto size = static_cast<std::uint64_t>(st.st_size), budget = max_memory / kReadBytesPerByte;
   if (size > budget)
-    fail(path, fmt::format("{} to read: about {} x its {} bytes (its bytes, protobuf's copy, the weights in f64 as "
-                           "read and as layers), more than --max-memory {}",
+    fail(path, fmt::format("{} to run: about {} x its {} bytes (its bytes, protobuf's copy, the weights in f64 as "
+                           "read and as layers, the engine's copy), more than --max-memory {}",
                            format_bytes(size * kReadBytesPerByte), kReadBytesPerByte, size, format_bytes(max_memory)));
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, fmt::format("cannot read it: {}", std::strerror(errno)));

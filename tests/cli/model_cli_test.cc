@@ -247,3 +247,54 @@ TEST_CASE("list --model: a residual branch's scale, s + c F(s)") {
   CHECK(std::abs(layers[4]["scale"].get<double>() + 0.3) < 1e-7);  // a learned scalar, stored in f32
   CHECK_FALSE(layers[1].contains("scale"));
 }
+
+TEST_CASE("no report, plot, JUnit file, baseline or record file replaces a file the run reads") {
+  const std::string dir = temp_dir();
+  const std::string model = dir + "/m.onnx", data = dir + "/d.csv", arch = dir + "/a.json";
+  write_file(model, read_file(kFixtures + "mlp.onnx"));
+  write_file(data, read_file(kFixtures + "batch.csv"));
+  write_file(arch, R"({"layers": [{"width": 8, "activation": "tanh"}, {"width": 4, "activation": "relu"}]})");
+  const std::vector<std::string> run = {"--model", model, "--data", data, "--label-col", "y", "-b", "8"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {with(with({"analyze"}, run), {"-o", model}), "--output '" + model + "' is the file --model"},
+      {with(with({"analyze"}, run), {"--format", "csv", "-o", data}), "--output '" + data + "' is the file --data"},
+      {with(with({"check"}, run), {"--rules", "default", "--junit", data}), "--junit '" + data + "' is the file --data"},
+      {with(with({"check"}, run), {"--rules", "default", "--save-baseline", model}), "--save-baseline '" + model + "'"},
+      {with(with({"sweep"}, run), {"-q", "--overwrite", "-o", data}), "--output '" + data + "' is the file --data"},
+      {{"analyze", "--arch", arch, "--init", "xavier_normal", "-o", arch},
+       "--output '" + arch + "' is the file --arch"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const ProcessResult r = run_gradflow(c.args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+  }
+  CHECK(read_file(model) == read_file(kFixtures + "mlp.onnx"));
+  CHECK(read_file(data) == read_file(kFixtures + "batch.csv"));
+}
+
+TEST_CASE("--model: empty file names, and BatchNorm's batch statistics over one sample, are refused") {
+  const ProcessResult empty_data = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--data", ""});
+  CHECK(empty_data.exit_code == 2);
+  CHECK(empty_data.err.find("--data: an empty value: give a CSV file") != std::string::npos);
+  const ProcessResult empty_model = run_gradflow({"analyze", "--model", ""});
+  CHECK(empty_model.exit_code == 2);
+  CHECK(empty_model.err.find("--model: an empty value") != std::string::npos);
+  const ProcessResult one = run_gradflow({"analyze", "--model", kFixtures + "mlp_bn.onnx", "--bn-mode", "batch", "-b", "1"});
+  CHECK(one.exit_code == 2);
+  CHECK(one.err.find("-b 1: BatchNorm with the batch's statistics") != std::string::npos);
+  CHECK(one.err.find("--bn-mode running") != std::string::npos);
+  CHECK(run_gradflow({"analyze", "--model", kFixtures + "mlp_bn.onnx", "-b", "1"}).exit_code == 0);  // running statistics
+  const ProcessResult flags = run_gradflow({"analyze", "--norm", "batch", "-b", "1", "-d", "3", "-w", "8"});
+  CHECK(flags.exit_code == 2);
+  CHECK(flags.err.find("-b 1: BatchNorm") != std::string::npos);
+}

@@ -154,3 +154,20 @@ TEST_CASE("--max-memory bounds what reading a model may hold: the file and its e
   CHECK(r.err.find("--model: '" + kFixtures + "mlp.onnx': ") != std::string::npos);
   CHECK(r.err.find("more than --max-memory 1.0 KiB") != std::string::npos);
 }
+
+TEST_CASE("external data: a baseline of the model notices new weights in its data file (exit 2)") {
+  const std::string dir = test::temp_dir();
+  write(dir + "/m.onnx", externalise(dir).SerializeAsString());
+  const test::ProcessResult saved =
+      test::run_gradflow({"check", "--model", dir + "/m.onnx", "--data", kFixtures + "batch.csv", "--label-col", "y",
+                          "-b", "16", "--rule", "loss >= 0", "--save-baseline", dir + "/b.json"});
+  REQUIRE(saved.exit_code == 0);
+  CHECK(test::run_gradflow({"check", "--baseline", dir + "/b.json"}).exit_code == 0);
+  std::string weights = test::read_file(dir + "/weights.bin");
+  weights[10] = static_cast<char>(weights[10] ^ 0x40);  // one weight's bits; the model file is unchanged
+  write(dir + "/weights.bin", weights);
+  const test::ProcessResult replay = test::run_gradflow({"check", "--baseline", dir + "/b.json"});
+  CHECK(replay.exit_code == 2);
+  CHECK(replay.err.find("--model '" + dir + "/m.onnx': its content changed since the baseline was saved") !=
+        std::string::npos);
+}

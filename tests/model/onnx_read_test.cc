@@ -1,5 +1,6 @@
 // parse_onnx on protobuf built here: initializers from each storage (f32, f64, typed or raw),
 // and malformed input refused with the initializer or the fault named, never a crash.
+#include <cmath>
 #include <cstring>
 #include <doctest/doctest.h>
 #include <onnx/onnx_pb.h>
@@ -75,6 +76,12 @@ TEST_CASE("parse_onnx: wrong sizes, absurd dims, other types, external data and 
   t.set_data_type(onnx::TensorProto::FLOAT);
   t.set_data_location(onnx::TensorProto::EXTERNAL);
   CHECK(refusal(model_with(t)).find("external data file") != std::string::npos);
+  t.clear_data_location();
+  t.clear_float_data();
+  for (float v : {1.0f, NAN, 2.0f, 3.0f, 4.0f, 5.0f}) t.add_float_data(v);
+  CHECK(refusal(model_with(t)).find("initializer 'w' holds nan at element 1 of 6") != std::string::npos);
+  t.set_float_data(1, -INFINITY);
+  CHECK(refusal(model_with(t)).find("holds -inf at element 1 of 6") != std::string::npos);
   CHECK(refusal("\x0a\xff\xff\xff\x0f") == "--model: 'm.onnx': not an ONNX model (the protobuf is malformed or truncated)");
   CHECK(refusal("").find("no graph") != std::string::npos);
   const std::string whole = model_with(onnx::TensorProto{});
