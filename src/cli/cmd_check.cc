@@ -219,6 +219,22 @@ std::vector<std::string> grid_items(const std::string& name, const nlohmann::ord
   return items;
 }
 
+// A baseline holds one network per activation, as analyze records it: the grid's activations in
+// one config, every other option with one value (`flag`: the option that needs that).
+AnalysisConfig one_network_per_activation(const Grid& grid, const char* flag) {
+  std::vector<std::string> activations;
+  for (const Axis& a : grid.axes()) {
+    if (a.name == "activation") activations = a.values;
+    else if (a.values.size() > 1)
+      throw UsageError(fmt::format("--{}: with {} give one value, not {} ('{}'): a baseline holds one network per "
+                                   "activation",
+                                   a.name, flag, a.values.size(), join(a.values, ",")));
+  }
+  AnalysisConfig c = grid.config(0);
+  if (!activations.empty()) c.activations = activations;  // --model: its own, no axis
+  return c;
+}
+
 // Compare mode: the network as it is now. With --config, the file (and flags) alone, as analyze
 // would run it; with flags only, the baseline's own config with the flags on top. One network
 // per activation: every other option takes one value.
@@ -258,18 +274,7 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
         g.given[k] = grid_items(name, recorded[name], recorded);
     }
   }
-  const Grid grid(g, o.max_runs);
-  std::vector<std::string> activations;
-  for (const Axis& a : grid.axes()) {
-    if (a.name == "activation") activations = a.values;
-    else if (a.values.size() > 1)
-      throw UsageError(fmt::format("--{}: with --baseline give one value, not {} ('{}'): the baseline holds one "
-                                   "network per activation",
-                                   a.name, a.values.size(), join(a.values, ",")));
-  }
-  AnalysisConfig c = grid.config(0);
-  if (!activations.empty()) c.activations = activations;  // --model: its own, no axis
-  return c;
+  return one_network_per_activation(Grid(g, o.max_runs), "--baseline");
 }
 
 }  // namespace
@@ -329,18 +334,7 @@ int run_check(const CheckOptions& o) {
   } else {
     const Grid grid(o.grid, o.max_runs);
     const std::string whole = o.config_file.empty() ? std::string("command line") : o.config_file;
-    if (save) {  // a baseline holds one network per activation, as analyze records it
-      std::vector<std::string> activations;
-      for (const Axis& a : grid.axes()) {
-        if (a.name == "activation") activations = a.values;
-        else if (a.values.size() > 1)
-          throw UsageError(fmt::format("--save-baseline {}: --{} has {} values ('{}'), and a baseline holds one "
-                                       "network per activation: give one value",
-                                       o.save_baseline, a.name, a.values.size(), join(a.values, ",")));
-      }
-      saved = grid.config(0);
-      if (!activations.empty()) saved.activations = activations;
-    }
+    if (save) saved = one_network_per_activation(grid, "--save-baseline");
     for (std::uint64_t i = 0; i < grid.size(); ++i) {
       AnalysisConfig c = grid.config(i);
       c.threads = o.threads;

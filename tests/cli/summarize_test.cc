@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -33,6 +34,20 @@ std::string hand_made() {
          record("00000000000000a5", "tanh", 5, 2, 3) + record("00000000000000a6", "relu", 5, 0, 10) +
          record("00000000000000a7", "relu", 5, 1, nullptr) + record("00000000000000a8", "relu", 10, 0, -1) +
          record("00000000000000a9", "relu", 10, 1, -2) + record("00000000000000b0", "relu", 10, 2, -6);
+}
+
+// The mean of value(record) over a sweep's JSONL records at `depth`, computed here.
+double mean_at_depth(const std::string& jsonl, int depth, const std::function<double(const json&)>& value) {
+  double sum = 0;
+  int n = 0;
+  std::istringstream in(jsonl);
+  for (std::string line; std::getline(in, line);) {
+    const json rec = json::parse(line);
+    if (rec["config"]["depth"] != depth) continue;
+    sum += value(rec);
+    ++n;
+  }
+  return sum / n;
 }
 
 }  // namespace
@@ -266,14 +281,10 @@ TEST_CASE("summarize --metric jac_...: --jacobian's figures of a real sweep, a g
   REQUIRE(p.exit_code == 0);
   const json j = json::parse(p.out);
   REQUIRE(j["groups"].size() == 2);
-  double sum = 0;
-  std::istringstream in(s.out);
-  for (std::string line; std::getline(in, line);) {
-    const json rec = json::parse(line);
-    if (rec["config"]["depth"] == 4) sum += rec["jacobian"]["jac_s2_mean_log10"].get<double>();
-  }
+  const double mean =
+      mean_at_depth(s.out, 4, [](const json& rec) { return rec["jacobian"]["jac_s2_mean_log10"].get<double>(); });
   CHECK(j["groups"][1]["n"] == 3);
-  CHECK(j["groups"][1]["mean"].get<double>() == doctest::Approx(sum / 3).epsilon(1e-14));
+  CHECK(j["groups"][1]["mean"].get<double>() == doctest::Approx(mean).epsilon(1e-14));
   // One figure per run: --layers is refused with the reason.
   const ProcessResult l = run_gradflow({"summarize", "-", "--layers", "--metric", "jac_s2_mean"}, o);
   CHECK(l.exit_code == 2);
@@ -291,16 +302,12 @@ TEST_CASE("summarize --metric jac_..._from_l: a partial Jacobian's figure, a gro
   REQUIRE(p.exit_code == 0);
   const json j = json::parse(p.out);
   REQUIRE(j["groups"].size() == 2);
-  double sum = 0;
-  std::istringstream in(s.out);
-  for (std::string line; std::getline(in, line);) {
-    const json rec = json::parse(line);
-    if (rec["config"]["depth"] != 6) continue;
+  const double mean = mean_at_depth(s.out, 6, [](const json& rec) {
     REQUIRE(rec["jacobian_partials"][0]["layer"] == 2);
-    sum += rec["jacobian_partials"][0]["jac_s2_var_rel"].get<double>();
-  }
+    return rec["jacobian_partials"][0]["jac_s2_var_rel"].get<double>();
+  });
   CHECK(j["groups"][1]["n"] == 3);
-  CHECK(j["groups"][1]["mean"].get<double>() == doctest::Approx(sum / 3).epsilon(1e-14));
+  CHECK(j["groups"][1]["mean"].get<double>() == doctest::Approx(mean).epsilon(1e-14));
   // from_0 is J itself.
   const ProcessResult j0 = run_gradflow({"summarize", "-", "--metric", "jac_s2_var_rel_from_0", "--format", "json"}, o);
   const ProcessResult jj = run_gradflow({"summarize", "-", "--metric", "jac_s2_var_rel", "--format", "json"}, o);
