@@ -162,10 +162,6 @@ namespace {
 
 int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
-  if (o.theory && o.config.norm == NormKind::batch)
-    throw UsageError("--theory does not model --norm batch layer by layer: BatchNorm couples the samples; `gradflow "
-                     "theory --norm batch` prints its predicted gradient growth per layer (Yang et al. 2019: pi/(pi-1) "
-                     "for relu); drop --theory, or give --norm layer, rms or none");
   if (o.theory && o.config.norm != NormKind::none && o.config.residual != 0)
     throw UsageError(fmt::format("--theory models --norm {} in plain stacks only, not in residual blocks (--residual {}); "
                                  "drop --theory, --norm or --residual",

@@ -90,8 +90,9 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       ->group("Network");
   cmd->add_option("--norm", c.norm,
                   "Normalisation between each dense layer's product and its activation, in a plain stack: layer, "
-                  "rms (u's fixed point and the gradient across the norm), batch (only BatchNorm's gradient growth "
-                  "per layer, pi/(pi-1) for relu, Yang et al. 2019; said in words where not predicted), none")
+                  "rms (u's fixed point and the gradient across the norm), batch (over the batch, in its large-batch "
+                  "limit: the gradient grows by E[phi'^2]/Var[phi] per layer whatever the init, pi/(pi-1) for "
+                  "relu, Yang et al. 2019), none")
       ->type_name("KIND")
       ->default_str("none")
       ->transform(enum_choice(norm_kind_names()))
@@ -173,7 +174,7 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       "  gradflow theory -a relu,tanh,selu --init auto --format json\n"
       "  gradflow theory -a tanh --phase-diagram --sigma-w2 0.5:4:0.05 --sigma-b2 0:0.3:0.01 --plot phase.svg\n"
       "  gradflow theory -a sigmoid -d 50 --residual 2\n"
-      "  gradflow theory -a relu --norm batch\n"
+      "  gradflow theory -a relu,tanh --norm batch      BatchNorm's gradient explosion, per activation\n"
       "Expectations over the Gaussian pre-activations are computed by Gauss-Legendre quadrature split at\n"
       "the activation's kinks (one input: to 1e-10; two inputs: to 1e-7), or in closed form for relu,\n"
       "leaky_relu and identity. JSON has null where a depth scale is infinite (at criticality).\n"
@@ -192,10 +193,6 @@ int run_theory(const TheoryOptions& o) {
     if (c.sigma_b2.empty()) c.sigma_b2_text = kDefaultSigmaB2Range;
   }
   validate(c);
-  if (c.norm == NormKind::batch && (o.format == "csv" || !o.plot.empty()))
-    throw UsageError(fmt::format("--norm batch: the theory predicts only BatchNorm's growth factor, not the per-layer "
-                                 "profile that {} shows; use --format table or json",
-                                 o.format == "csv" ? "--format csv" : "--plot"));
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
 

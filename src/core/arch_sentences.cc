@@ -39,9 +39,23 @@ void explain_architecture(Summary& s, const PassResult& pass, std::span<const La
         s, activation, "exploding",
         fmt::format("the gradient grows by x{:.3f} per layer towards the input (its square by "
                     "x{:.3f}): BatchNorm's "
-                    "gradient explosion at initialisation (Yang et al. 2019: x1.4669 squared for "
-                    "relu at large batch)",
+                    "gradient explosion at initialisation (Yang et al. 2019: E[phi'^2]/Var[phi] squared at "
+                    "large batch, 1.4669 for relu; --theory gives it for this activation)",
                     s.grad_factor_per_layer, s.grad_factor_per_layer * s.grad_factor_per_layer));
+  // Post-LN (Xiong et al. 2020): each block's norm sits on the stream, so on the way down it
+  // divides the gradient by the stream's growth while the branch adds less than that back: the
+  // layers near the output get far more gradient than the first ones, the more the deeper the
+  // net. Pre-LN keeps the identity path clean. Said when measured: last over first >= 10x.
+  const auto& layers = pass.layers;
+  const double last_over_first =
+      layers.size() >= 2 ? layers.back().grad_weight_log10 - layers.front().grad_weight_log10 : kNaN;
+  if (has_norm(ops, NormKind::layer, OpKind::skip_add) || has_norm(ops, NormKind::rms, OpKind::skip_add))
+    if (last_over_first >= kPostNormSkewAbove)
+      explain(s, activation, "vanishing",
+              fmt::format("the last layer's weight gradient is 10^{:.1f} x the first's: with the norm after each "
+                          "block's sum (Post-LN) every block divides the gradient by the stream's growth on its "
+                          "way down (Xiong et al. 2020); --norm-position pre keeps the skip path a clean identity",
+                          last_over_first));
   const auto& blocks = pass.blocks;
   // Fixup (a zero last layer per branch) at init: measured, every branch adds exactly 0. ReZero
   // (alpha 0) says so in summarize's own note.

@@ -101,14 +101,14 @@ std::string theory_json(const TheoryConfig& c, const std::vector<TheoryResult>& 
                {"bias", r.bias}};
     const ojson fixed = fixed_json(r.fixed);
     for (auto& [k, v] : fixed.items()) j[k] = v;
-    if (r.layers.empty()) j["phase"] = nullptr;  // --norm batch: no per-layer mean field
     j["critical_sigma_w2"] = number_or_null(r.critical_sigma_w2);
     j["trainable_depth"] = number_or_null(r.trainable_depth);
     j["born_dead_prob"] = number_or_null(r.born_dead);
     if (r.jacobian)
       j["jacobian"] = {{"jac_s2_mean_log10", number_or_null(r.jacobian->s2_mean_log10)},
                        {"jac_s2_var_rel", number_or_null(r.jacobian->s2_var_rel)}};
-    if (c.norm == NormKind::batch) j["bn_grad2_growth_per_layer"] = number_or_null(r.bn_grad2_growth);
+    // BatchNorm's explosion rate, under the name a reader of Yang et al. 2019 looks for.
+    if (c.norm == NormKind::batch) j["bn_grad2_growth_per_layer"] = number_or_null(r.fixed.chi_1);
     if (!r.blocks.empty()) {
       ojson blocks = ojson::array();
       for (const BlockTheory& b : r.blocks)
@@ -149,13 +149,6 @@ std::string theory_table(const TheoryConfig& c, const std::vector<TheoryResult>&
     out += s.paint(fmt::format("{} ({})", r.activation, r.init), Tone::bold);
     out += fmt::format(": sigma_w2 {:g}, sigma_b2 {:g}{}; {}\n", r.sigma_w2, r.sigma_b2,
                        r.bias != 0 ? fmt::format(", bias {:g}", r.bias) : "", r.method);
-    if (r.layers.empty()) {  // --norm batch: the growth factor where predicted, and the sentence
-      if (std::isfinite(r.bn_grad2_growth))
-        out += fmt::format("  BatchNorm     squared gradient grows x{:.4f} per layer towards the input\n",
-                           r.bn_grad2_growth);
-      for (const std::string& n : r.notes) out += s.paint("note: ", Tone::warn) + n + "\n";
-      continue;
-    }
     if (std::isfinite(f.q_star))
       out += fmt::format("  length map    q_1 {} -> q* {} (settles over xi_q {} layers)\n", fmt_num(r.layers.front().q),
                          fmt_num(f.q_star), fmt_num(f.xi_q, ".3g"));

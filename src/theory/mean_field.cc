@@ -53,25 +53,41 @@ double log10_sum(double a, double b) {
   return hi + std::log10(1 + std::pow(10.0, lo - hi));
 }
 
-// A per-sample norm u = N(h) over n units (gain 1 and shift 0, as at init), each h_i ~ N(bias, q):
-// u's mean and variance, and sigma^2, the variance (LayerNorm) or mean square (RMSNorm) plus eps.
+// A norm u = N(h) (gain 1 and shift 0, as at init), each h_i ~ N(bias, q) with correlation c
+// between two inputs: u's mean, variance and correlation between inputs, and sigma^2, the
+// variance (LayerNorm, BatchNorm) or mean square (RMSNorm) plus eps that it divides by.
 struct NormMoments {
-  double mu = 0, v = 0, sigma2 = 0;
+  double mu = 0, v = 0, sigma2 = 0, c = 0;
 };
 
-NormMoments norm_moments(NormKind kind, double q, double bias, double eps, double n) {
+// LayerNorm and RMSNorm normalise each sample over its n units, keeping the correlation between
+// inputs. BatchNorm normalises each unit over the batch, in the large-batch limit of Yang et al.
+// 2019 (ICLR, "A Mean Field Theory of Batch Normalization"): the batch's variance of h_i is its
+// within-batch part q (1 - c) (the shared part, the unit's mean over the batch, is removed with
+// the bias), and the samples leave it uncorrelated (their BSB1 fixed point has c = -1/(B-1)).
+NormMoments norm_moments(NormKind kind, double q, double c, double bias, double eps, double n) {
   if (kind == NormKind::rms) {
     const double sigma2 = q + bias * bias + eps;
-    return {bias / std::sqrt(sigma2), q / sigma2, sigma2};
+    return {bias / std::sqrt(sigma2), q / sigma2, sigma2, c};
+  }
+  if (kind == NormKind::batch) {
+    const double var = q * (1 - c);
+    return {0, var / (var + eps), var + eps, 0};
   }
   const double var = q * (n - 1) / n;  // the biased variance over n units; the bias cancels
-  return {0, var / (var + eps), var + eps};
+  return {0, var / (var + eps), var + eps, c};
 }
 
 // ||dL/dh||^2 / ||dL/du||^2 across the norm for du = phi'(u) g, g of random direction:
 // dh = (du - mean(du) - u mean(du u)) / sigma (LayerNorm; RMSNorm without the mean), which takes
 // from E||du||^2 the share [1 + (2 - E u^2) E[u^2 phi'^2] / E[phi'^2]] / n (RMSNorm: no 1).
+// BatchNorm takes the same two directions out of each unit's B gradients, a share O(1/B) that
+// the large-batch limit drops. So through BatchNorm chi = sigma_w2 E[phi'^2] / (sigma_w2
+// Var[phi]) = E[phi'(u)^2] / Var[phi(u)] whatever the init: above 1 for every phi, which is
+// their gradient explosion (pi / (pi - 1) for relu; batchnorm_theory.h). At finite B the
+// measured rate runs above it by about 1% at B = 128 (tests/theory), which the limit leaves out.
 double norm_grad_ratio2(NormKind kind, const NormMoments& u, const Moments1& m1, double n) {
+  if (kind == NormKind::batch) return 1 / u.sigma2;
   const double u2 = u.mu * u.mu + u.v;
   const double u2dphi2 = u.mu * u.mu * m1.dphi2 + 2 * u.mu * std::sqrt(u.v) * m1.zdphi2 + u.v * m1.z2dphi2;
   const double along_u = m1.dphi2 > 0 ? (2 - u2) * u2dphi2 / m1.dphi2 : 1;
@@ -91,7 +107,9 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
   // layer reads, and of the residual stream with its mean (a constant bias shifts it per block).
   double in_m2 = m.input_m2, in_cross = m.input_cross;
   double stream_m2 = m.input_m2, stream_cross = m.input_cross, stream_mean = m.input_mean;
-  std::vector<double> reads_m2(static_cast<std::size_t>(L));  // E[a_{l-1}^2] of layer l's input
+  // What of layer l's input a_{l-1} reaches d W_l = d h_l^T a_{l-1}: E[a^2], or, where BatchNorm
+  // centres d h_l over the batch, only a's part that varies over it, E[a^2] - E[a a'].
+  std::vector<double> reads_m2(static_cast<std::size_t>(L));
   std::vector<double> dphi2(static_cast<std::size_t>(L));     // E[phi'(h_l)^2]
   std::vector<double> ratio2(static_cast<std::size_t>(L), 1.0);  // ||dL/dh_l||^2 / ||dL/du_l||^2 across a norm
   std::vector<BlockTheory> block_out;
@@ -106,14 +124,15 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
       in_cross = stream_cross;
       block_out.push_back({op(l)->block, std::sqrt(stream_m2), 0, kNaN});
     }
-    reads_m2[static_cast<std::size_t>(l - 1)] = in_m2;
     const double q = sw2(l) * in_m2 + m.sigma_b2;
     const double c = q > 0 ? std::clamp((sw2(l) * in_cross + m.sigma_b2) / q, -1.0, 1.0) : 1.0;
-    // phi's input: h ~ N(bias, q), or after a norm (LayerNorm, RMSNorm) u = N(h), whose variance
-    // is fixed whatever q, and whose correlation between inputs is h's.
+    // phi's input: h ~ N(bias, q), or after a norm u = N(h), whose variance is fixed whatever q
+    // (norm_moments).
     const NormKind norm = op(l) && op(l)->kind == OpKind::dense_norm ? op(l)->norm : NormKind::none;
+    reads_m2[static_cast<std::size_t>(l - 1)] = norm == NormKind::batch ? in_m2 - in_cross : in_m2;
     const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l)]);
-    const NormMoments u = norm == NormKind::none ? NormMoments{m.bias, q, 1} : norm_moments(norm, q, m.bias, op(l)->norm_eps, n);
+    const NormMoments u =
+        norm == NormKind::none ? NormMoments{m.bias, q, 1, c} : norm_moments(norm, q, c, m.bias, op(l)->norm_eps, n);
     t.layer = l;
     t.q = u.v;
     t.c = c;
@@ -121,9 +140,11 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     t.act_m2 = m1.phi2;
     dphi2[static_cast<std::size_t>(l - 1)] = m1.dphi2;
     if (l == 1 || phi.act != zone_phi.act || phi.param != zone_phi.param) zone = dead_zone(zone_phi = phi);
-    t.dead_units_frac = dead_unit_probability(zone, u.mu, u.v, c, m.batch);
+    // Through BatchNorm every unit has mean 0 and variance 1 over the batch: it cannot be flat
+    // on all of it (relu's u <= 0 everywhere, or hard_tanh's |u| >= 1, would break one of them).
+    t.dead_units_frac = norm == NormKind::batch ? 0 : dead_unit_probability(zone, u.mu, u.v, c, m.batch);
     // Equal inputs have equal outputs: no quadrature at c = 1.
-    const double act_cross = c < 1 && u.v > 0 ? expect2(phi, u.mu, u.v, c).phiphi : m1.phi2;
+    const double act_cross = u.c < 1 && u.v > 0 ? expect2(phi, u.mu, u.v, u.c).phiphi : m1.phi2;
     in_m2 = m1.phi2;
     in_cross = act_cross;
     t.chi = l < L && !writes_stream(m, l) ? sw2(l + 1) * m1.dphi2 : kNaN;
@@ -173,7 +194,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     for (BlockTheory& b : block_out) b.grad_stream_rel_log10 -= last_block;
   }
   if (blocks) *blocks = std::move(block_out);
-  // ||a_{l-1}||^2 per sample = n_{l-1} E[a_{l-1}^2]; the input's for layer 1.
+  // ||a_{l-1}||^2 per sample = n_{l-1} E[a_{l-1}^2] (reads_m2); the input's for layer 1.
   auto input_norm2 = [&](Index l) {
     const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l - 1)]);
     return n * reads_m2[static_cast<std::size_t>(l - 1)];

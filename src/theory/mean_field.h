@@ -48,7 +48,11 @@ InputMoments input_moments(InputKind k);
 // variance at 1 (less eps) whatever the weights, so q_l = 1 is the fixed point from layer 1 on,
 // and the gradient's factor per layer becomes sigma_w2 E[phi'(u)^2] / sigma_{l+1}^2, with
 // sigma^2 = sigma_w2 E[phi(u)^2] + sigma_b2: E[phi'^2] / E[phi^2] without biases, 1 for relu
-// (critical at any sigma_w2), 1.18 for tanh (the gradient grows towards the input).
+// (critical at any sigma_w2), 1.18 for tanh (the gradient grows towards the input). BatchNorm
+// (its large-batch limit, Yang et al. 2019) normalises each unit over the batch instead, which
+// removes the unit's mean with the bias: sigma^2 = sigma_w2 Var[phi(u)], and the factor becomes
+// E[phi'(u)^2] / Var[phi(u)] whatever the init and bias, above 1 for every phi (their gradient
+// explosion; pi / (pi - 1) for relu).
 struct LayerTheory {
   Index layer = 0;
   double q = 0;       // variance of h_l (u_l with a norm)

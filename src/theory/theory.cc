@@ -175,7 +175,9 @@ std::vector<std::string> beyond_plain_notes(const TheoryConfig& c, const TheoryR
         "adds alpha^2 E[F^2] per block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 "
         "above are those of the branches' layers as a plain stack; the per-block figures are below",
         c.residual, c.residual_scale));
-  if (c.norm != NormKind::none)
+  if (c.norm == NormKind::batch)
+    notes.push_back(batchnorm_theory_note({find_activation(r.activation), c.leaky_slope}));
+  else if (c.norm != NormKind::none)
     notes.push_back(fmt::format(
         "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
         "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = "
@@ -210,14 +212,6 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
     m.widths.assign(static_cast<std::size_t>(c.depth + 1), c.width);
     m.batch = c.batch;
     r.born_dead = kNaN;
-    if (c.norm == NormKind::batch) {  // no per-layer mean field: the growth factor, or a sentence
-      r.fixed = {kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, Phase::chaotic};
-      r.critical_sigma_w2 = r.trainable_depth = kNaN;
-      r.bn_grad2_growth = batchnorm_grad2_growth(phi).value_or(kNaN);
-      r.notes.push_back(batchnorm_theory_note(phi));
-      out.push_back(std::move(r));
-      continue;
-    }
     if (c.residual != 0 || c.norm != NormKind::none) attach_ops(c, in, m);
     r.layers = predict_layers(m, &r.blocks);
     if (c.jacobian) r.jacobian = predict_jacobian(m, r.layers, c.init == "orthogonal");

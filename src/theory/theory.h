@@ -30,7 +30,7 @@ struct TheoryConfig {
   int threads = 0;
   // The network beyond the plain stack, as `analyze` builds it (layer_op.h): residual blocks of
   // K layers with alpha as typed ("1", "0", "invsqrt-blocks"); a norm between each dense layer's
-  // product and its activation (plain stacks; BatchNorm only as batchnorm_theory.h's growth factor).
+  // product and its activation (plain stacks; BatchNorm in its large-batch limit, batchnorm_theory.h).
   Index residual = 0;
   std::string residual_scale = "1";
   NormKind norm = NormKind::none;
@@ -56,9 +56,6 @@ struct TheoryResult {
   std::vector<LayerTheory> layers;
   std::optional<JacobianTheory> jacobian;  // with TheoryConfig::jacobian
   std::vector<BlockTheory> blocks;         // residual nets: one per block
-  // --norm batch: no per-layer prediction (layers empty, fixed NaN); the squared gradient's growth
-  // per layer towards the input where it is predicted (batchnorm_theory.h), else NaN.
-  double bn_grad2_growth = kNaN;
   std::vector<std::string> notes;  // what the theory does not cover for this network
 };
 

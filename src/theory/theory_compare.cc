@@ -7,6 +7,7 @@
 #include "core/enum_names.h"
 #include "core/loss.h"
 #include "core/params.h"
+#include "theory/batchnorm_theory.h"
 
 namespace gf {
 
@@ -69,7 +70,9 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 above are those of the "
         "branches' layers as a plain stack{}",
         r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks without norms only" : ""));
-  if (c.norm != NormKind::none)
+  if (c.norm == NormKind::batch)
+    notes.push_back(batchnorm_theory_note(m.phi));
+  else if (c.norm != NormKind::none)
     notes.push_back(fmt::format(
         "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
         "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = {:.4g} "

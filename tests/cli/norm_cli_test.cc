@@ -24,10 +24,6 @@ TEST_CASE("--norm: refusals name the flag, the value and what is allowed; exit 2
   const ProcessResult eps = with({"--norm", "layer", "--norm-eps", "0"});
   CHECK(eps.exit_code == 2);
   CHECK(eps.err.find("--norm-eps") != std::string::npos);
-  const ProcessResult theory = with({"--norm", "batch", "--theory"});
-  CHECK(theory.exit_code == 2);
-  CHECK(theory.err.find("--theory") != std::string::npos);
-  CHECK(theory.err.find("--norm batch") != std::string::npos);
   const ProcessResult jac = with({"--norm", "batch", "--jacobian"});
   CHECK(jac.exit_code == 2);
   CHECK(jac.err.find("--jacobian with --norm batch: BatchNorm couples the samples") != std::string::npos);

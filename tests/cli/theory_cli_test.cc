@@ -229,7 +229,7 @@ TEST_CASE("analyze --residual --theory: each block's stream beside the predictio
   CHECK(!nlohmann::json::parse(plain.out)["runs"][0]["theory"]["agreement"].contains("blocks"));
 }
 
-TEST_CASE("analyze --theory with norms: layer and rms in plain stacks; batch and residual norms refused by name") {
+TEST_CASE("analyze --theory with norms: layer and rms in plain stacks; residual norms refused by name") {
   const auto r = run_gradflow({"analyze", "-a", "tanh", "--norm", "layer", "-d", "4", "-w", "64", "-b", "16",
                                "--theory", "--format", "json"});
   REQUIRE(r.exit_code == 0);
@@ -237,6 +237,5 @@ TEST_CASE("analyze --theory with norms: layer and rms in plain stacks; batch and
   const auto& layer = doc["runs"][0]["layers"][1];
   CHECK(layer["theory_norm_grad_ratio_log10"].is_number());
   CHECK(doc["runs"][0]["theory"]["notes"].dump().find("--norm layer") != std::string::npos);
-  expect_usage_error({"analyze", "--norm", "batch", "--theory"}, "--norm batch");
   expect_usage_error({"analyze", "--norm", "rms", "--residual", "2", "-d", "4", "--theory"}, "--residual 2");
 }

@@ -79,3 +79,32 @@ TEST_CASE(
   CHECK(!says(rezero, "every block is the identity at initialisation: each branch"));
   CHECK(says(rezero, "ReZero"));  // summarize's own note
 }
+
+TEST_CASE("Post-LN's sentence: said when the last layer's gradient is 10x the first's or more; not for Pre-LN or relu") {
+  // norm_test's Post-LN test: sigmoid branches give back less than the norm takes, so the skew
+  // grows with depth for Post-LN and stays bounded for Pre-LN.
+  AnalysisConfig c = test::residual_config("sigmoid", 48, 2, 128, "1", 32);
+  c.norm = NormKind::layer;
+  c.norm_position = NormPosition::post;
+  const RunResult post = run_one(c, *find_activation("sigmoid"));
+  const double skew = post.pass.layers.back().grad_weight_log10 - post.pass.layers.front().grad_weight_log10;
+  MESSAGE("sigmoid, 24 blocks: Post-LN last/first layer gradient 10^", skew);
+  REQUIRE(skew >= kPostNormSkewAbove);
+  CAPTURE(said(post));
+  CHECK(says(post, fmt::format("the last layer's weight gradient is 10^{:.1f} x the first's: with the norm after each "
+                               "block's sum (Post-LN)",
+                               skew)));
+  c.norm_position = NormPosition::pre;
+  const RunResult pre = run_one(c, *find_activation("sigmoid"));
+  CAPTURE(said(pre));
+  CHECK(pre.pass.layers.back().grad_weight_log10 - pre.pass.layers.front().grad_weight_log10 < kPostNormSkewAbove);
+  CHECK(!says(pre, "Post-LN"));
+  // relu branches give back what the norm takes: no skew, nothing said.
+  AnalysisConfig r = test::residual_config("relu", 24, 2, 128, "1", 32);
+  r.norm = NormKind::layer;
+  r.norm_position = NormPosition::post;
+  const RunResult relu = run_one(r, *find_activation("relu"));
+  CAPTURE(said(relu));
+  CHECK(relu.pass.layers.back().grad_weight_log10 - relu.pass.layers.front().grad_weight_log10 < kPostNormSkewAbove);
+  CHECK(!says(relu, "Post-LN"));
+}

@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <numbers>
 
 #include "core/analysis.h"
+#include "theory/batchnorm_theory.h"
 #include "theory/mean_field.h"
 #include "theory/theory_compare.h"
 
@@ -123,4 +125,83 @@ TEST_CASE("measured: tanh and gelu after LayerNorm and RMSNorm, width 1024: the 
               worst_ratio, " decades; predicted first layer ", t.predicted.front().grad_preact_rel_log10);
     }
   }
+}
+
+// BatchNorm in its large-batch limit (Yang et al. 2019; batchnorm_theory.h): chi = E[phi'(u)^2] /
+// Var[phi(u)], u ~ N(0, 1), whatever sigma_w2 and the biases. relu's is their pi / (pi - 1);
+// tanh's and sigmoid's against the trapezoid integral; identity's is 1, and no activation's is
+// below it (the Gaussian Poincare inequality Var[phi] <= E[phi'^2]).
+TEST_CASE("BatchNorm theory: chi = E[phi'^2] / Var[phi] whatever the init, pi/(pi-1) for relu") {
+  CHECK(batchnorm_grad2_growth(phi_of("relu")) == doctest::Approx(std::numbers::pi / (std::numbers::pi - 1)).epsilon(1e-14));
+  CHECK(batchnorm_grad2_growth(phi_of("identity")) == doctest::Approx(1).epsilon(1e-14));
+  const double tanh2 = gauss_mean([](double z) { return std::tanh(z) * std::tanh(z); });
+  const double sech4 = gauss_mean([](double z) { return std::pow(1 - std::tanh(z) * std::tanh(z), 2); });
+  CHECK(batchnorm_grad2_growth(phi_of("tanh")) == doctest::Approx(sech4 / tanh2).epsilon(1e-8));
+  auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
+  const double s1 = gauss_mean(sigmoid), s2 = gauss_mean([&](double z) { return sigmoid(z) * sigmoid(z); });
+  const double ds2 = gauss_mean([&](double z) { return std::pow(sigmoid(z) * (1 - sigmoid(z)), 2); });
+  CHECK(batchnorm_grad2_growth(phi_of("sigmoid")) == doctest::Approx(ds2 / (s2 - s1 * s1)).epsilon(1e-8));
+  for (const Activation& a : activations()) {
+    CAPTURE(a.name);
+    CHECK(batchnorm_grad2_growth({&a, 0.01}) >= 1 - 1e-12);
+  }
+  // The mean field's per-layer factor through BatchNorm (eps 0) is the same, from layer 2 on (layer
+  // 1 reads the input, not phi), for any sigma_w2 and random biases.
+  for (const char* act : {"relu", "tanh", "sigmoid", "gelu"}) {
+    for (double sw2 : {0.5, 2.0}) {
+      CAPTURE(act);
+      CAPTURE(sw2);
+      MeanFieldModel m = normed_model(act, NormKind::batch, 0, 256, sw2);
+      m.sigma_b2 = 0.3;
+      const auto t = predict_layers(m);
+      for (std::size_t l = 1; l + 1 < t.size(); ++l) {
+        CHECK(t[l].chi == doctest::Approx(batchnorm_grad2_growth(m.phi)).epsilon(1e-10));
+        CHECK(t[l].q == doctest::Approx(1).epsilon(1e-14));
+        CHECK(t[l].dead_units_frac == 0);
+      }
+    }
+  }
+}
+
+// The measured rate: the slope of 2 log10 ||d W_l|| over layers 6..26 of 30 (the first and last
+// layers are transients), least squares, averaged over two seeds, width 512, batch 128. The issue
+// asks for 5%; at B = 128 every activation measured runs 0.2% (relu) to 3.1% (silu, softplus) above
+// the limit (the samples' coupling, O(1/B)), so the test holds relu, tanh, gelu and sigmoid to 2%,
+// and the plain stack without the norm shows that it tells explosion from none.
+TEST_CASE("measured: BatchNorm's gradient explosion, width 512, batch 128: growth within 2% of E[phi'^2] / Var[phi]") {
+  AnalysisConfig c;
+  c.depth = 30;
+  c.width = {512};
+  c.batch = 128;
+  c.norm = NormKind::batch;
+  c.loss = LossKind::random;
+  c.threads = 2;
+  auto growth = [&](const std::string& act) {
+    c.activations = {act};
+    double total = 0;
+    for (std::uint64_t seed : {0, 1}) {
+      c.seed = seed;
+      const RunResult r = run_one(c, *find_activation(act));
+      REQUIRE(r.pass.overflow_layer == 0);
+      double sx = 0, sy = 0, sxx = 0, sxy = 0, k = 0;
+      for (Index l = 6; l <= 26; ++l) {
+        const double y = 2 * r.pass.layers[static_cast<std::size_t>(l - 1)].grad_weight_log10;
+        sx += static_cast<double>(l), sy += y, sxx += static_cast<double>(l * l), sxy += static_cast<double>(l) * y, ++k;
+      }
+      total += std::pow(10.0, -(k * sxy - sx * sy) / (k * sxx - sx * sx));  // growth towards the input
+    }
+    return total / 2;
+  };
+  for (const std::string act : {"relu", "tanh", "gelu", "sigmoid"}) {
+    const double predicted = batchnorm_grad2_growth(phi_of(act.c_str()));
+    const double measured = growth(act);
+    MESSAGE("BatchNorm ", act, ": squared gradient norm grows by ", measured, " per layer towards the input; predicted ",
+            predicted, " (ratio ", measured / predicted, ")");
+    CHECK(std::abs(measured / predicted - 1) < 0.02);
+  }
+  // Without the norm the same He-initialised relu stack keeps the gradient flat.
+  c.norm = NormKind::none;
+  const double plain = growth("relu");
+  MESSAGE("relu without the norm: ", plain, " per layer");
+  CHECK(std::abs(plain - 1) < 0.1);
 }
