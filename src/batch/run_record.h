@@ -41,7 +41,7 @@ struct RecordColumns {
   bool layers = false;
   bool jacobian = false;        // --jacobian (on for every run or none): its config keys and figures
   std::vector<Index> partials;  // every l of --jacobian-depths in the sweep, ascending
-  bool blocks = false;          // with layers: residual nets may be built (--residual or --arch)
+  bool blocks = false;          // with layers: residual nets may be built (--residual, --arch or --model)
   bool model = false;           // --model given: its path, content hash, weights-from, bn-mode
   bool data = false;            // --data given: its path, content hash, label-col
 };

@@ -255,9 +255,10 @@ double per_run_overhead(const Grid& grid, const Plan& plan, bool csv, bool layer
 RecordColumns csv_columns(const SweepOptions& o, const Grid& grid) {
   RecordColumns columns;
   columns.layers = o.layers;
-  // Residual nets (--residual or --arch given): with --layers, each layer row carries its block's figures.
+  // Residual nets may be built (--residual, --arch or --model given): with --layers, each layer row
+  // carries its block's figures (empty cells outside a block, and in a plain net).
   auto given = [&](const char* name) { return o.grid.was_given(name); };
-  columns.blocks = o.layers && (given("residual") || given("arch"));
+  columns.blocks = o.layers && (given("residual") || given("arch") || given("model"));
   columns.model = given("model");
   columns.data = given("data");
   columns.jacobian = given("jacobian");

@@ -285,3 +285,26 @@ TEST_CASE("sweep --model: an axis over --data files and one over --init; records
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("none.csv") != std::string::npos);
 }
+
+TEST_CASE("sweep --model --layers --format csv: a residual model's layer rows carry their block's figures, as analyze's") {
+  const std::string model = kFixtures + "resnet_preln.onnx", data = kFixtures + "batch.csv";
+  const ProcessResult sweep = run_gradflow({"sweep", "--model", model, "--data", data, "--label-col", "y", "-b", "8",
+                                            "--layers", "-q", "--format", "csv"});
+  INFO(sweep.err);
+  REQUIRE(sweep.exit_code == 0);
+  const std::vector<std::string> rows = lines_of(sweep.out);
+  REQUIRE(rows.size() == 6);  // the header and 5 layers
+  CHECK(rows[0].find(",block,block_stream_rms,") != std::string::npos);
+  const json a = analyze_model(model, data, "8");
+  const json& blocks = a["runs"][0]["blocks"];
+  REQUIRE(blocks.size() == 2);
+  // Layers 2 and 3 are block 1's branch: their rows end with block 1's figures.
+  for (std::size_t l : {1u, 2u}) {
+    CAPTURE(l);
+    CHECK(rows[l + 1].find(fmt::format(",1,{},", blocks[0]["stream_rms"].get<double>())) != std::string::npos);
+  }
+  // Layer 1, the input projection, is in no block: its row ends with empty block cells.
+  REQUIRE(rows[0].ends_with(",block,block_stream_rms,block_grad_stream_log10,block_branch_ratio"));
+  CHECK(rows[1].ends_with(",,,,"));
+}
+
