@@ -345,8 +345,13 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
   r.init = c.model && c.model_weights ? "the model's weights" : spec.weight_init.label;
   r.regenerated_weights = spec.regenerate_weights;
   Network<T> net(std::move(spec));
-  network_draw(net);
-  if (c.model && c.model_weights) load_given_weights(*c.model, net.params);
+  if (c.model && c.model_weights) {  // the file's weights: nothing to draw
+    set_norms_and_scales(net.spec, net.params);
+    load_given_weights(*c.model, net.params);
+  } else {
+    draw_params(net.spec, net.params);
+  }
+  draw_batch(net.spec, net.ws);  // also --loss random's direction, which given data leaves as drawn
   if (c.data) load_given_batch(*c.data, c.loss, net.ws);
   network_forward(net, r.pass);
   network_backward(net, r.pass);

@@ -29,7 +29,9 @@ struct GivenBatch {
   std::vector<std::uint32_t> labels;  // class of each sample
 };
 
-// The given weights into p (shaped for the given ops by Params(spec), stored, not regenerated).
+// The given weights into p (shaped for the given ops by Params(spec), stored, not regenerated):
+// every layer's and the head's W and b, and the norms' gain and shift where the file has them
+// (set_norms_and_scales gives the rest).
 template <class T>
 void load_given_weights(const GivenNetwork& g, Params<T>& p);
 // The given batch into ws: A[0], the labels, and mse's one-hot targets (random's direction stays).

@@ -60,16 +60,23 @@ Params<T>::Params(const NetworkSpec& s, bool zeroed) {
 }
 
 template <class T>
+void set_norms_and_scales(const NetworkSpec& s, Params<T>& p) {
+  for (Index l = 1; l <= s.depth(); ++l) {
+    p.gain[l].setOnes();
+    p.shift[l].setZero();
+    p.alpha[l].setConstant(static_cast<T>(s.op(l).alpha));
+  }
+}
+
+template <class T>
 void draw_params(const NetworkSpec& s, Params<T>& p) {
   const Index L = s.depth();
   for (Index l = 1; l <= L; ++l) {
     throw_if_interrupted();
     if (!s.regenerate_weights) draw_layer_weights<T>(s, l, p.W[l]);
     draw_biases<T>(s.bias_init, s.seed, static_cast<std::uint32_t>(l), p.b[l]);
-    p.gain[l].setOnes();
-    p.shift[l].setZero();
-    p.alpha[l].setConstant(static_cast<T>(s.op(l).alpha));
   }
+  set_norms_and_scales(s, p);
   const WeightInit head{"lecun_normal", WeightDist::normal, find_init("lecun_normal"), {}, {}, {}};
   if (s.weight_init.fixup) p.W[L + 1].setZero();
   else draw_weights<T>(head, s.seed, Stream::head, 0, p.W[L + 1], s.threads);
@@ -94,6 +101,7 @@ Eigen::Map<const RowMat<T>> layer_weights(const NetworkSpec& s, const Params<T>&
 
 #define GF_INSTANTIATE(T)                                                                    \
   template struct Params<T>;                                                                 \
+  template void set_norms_and_scales<T>(const NetworkSpec&, Params<T>&);                     \
   template void draw_params<T>(const NetworkSpec&, Params<T>&);                              \
   template Params<T> initial_params<T>(const NetworkSpec&);                                  \
   template Eigen::Map<const RowMat<T>> layer_weights<T>(const NetworkSpec&, const Params<T>&, Index, Vec<T>&);

@@ -37,6 +37,11 @@ double init_factor(const NetworkSpec& s, Index l);
 template <class T>
 void draw_params(const NetworkSpec& s, Params<T>& p);
 
+// What is not drawn: every norm's gain 1 and shift 0, each block's alpha (the op's). draw_params
+// calls it; a given network's weights (given_network.h) start from it.
+template <class T>
+void set_norms_and_scales(const NetworkSpec& s, Params<T>& p);
+
 // Params(s) drawn by draw_params.
 template <class T>
 Params<T> initial_params(const NetworkSpec& s);
