@@ -50,14 +50,33 @@ std::string valid_utf8(std::string_view text) {
   return out;
 }
 
-std::string printable(std::string_view text) {
+namespace {
+
+// C0 controls and DEL as \xNN, C1 controls (UTF-8 C2 80..C2 9F) as \u00NN; newline and tab
+// kept when keep_lines.
+std::string escape_controls(std::string_view text, bool keep_lines) {
+  const std::string valid = valid_utf8(text);
   std::string out;
-  for (const char ch : valid_utf8(text)) {
-    const auto u = static_cast<unsigned char>(ch);
-    if ((u < 0x20 && ch != '\n' && ch != '\t') || u == 0x7F) out += fmt::format("\\x{:02x}", u);
-    else out += ch;
+  out.reserve(valid.size());
+  for (std::size_t i = 0; i < valid.size(); ++i) {
+    const auto u = static_cast<unsigned char>(valid[i]);
+    const auto next = i + 1 < valid.size() ? static_cast<unsigned char>(valid[i + 1]) : 0;
+    if (u == 0xC2 && next >= 0x80 && next <= 0x9F) {  // valid UTF-8: 0xC2 only ever leads
+      out += fmt::format("\\u{:04x}", next);
+      ++i;
+    } else if ((u < 0x20 && !(keep_lines && (u == '\n' || u == '\t'))) || u == 0x7F) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += valid[i];
+    }
   }
   return out;
 }
+
+}  // namespace
+
+std::string printable(std::string_view text) { return escape_controls(text, true); }
+
+std::string printable_line(std::string_view text) { return escape_controls(text, false); }
 
 }  // namespace gf

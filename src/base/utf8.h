@@ -10,8 +10,14 @@ namespace gf {
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD.
 std::string valid_utf8(std::string_view text);
 
-// For stderr: valid_utf8, with control characters but newline and tab written as \xNN (a NUL
-// no longer ends the message, an escape sequence no longer reaches the terminal).
+// For stderr: valid_utf8, with control characters but newline and tab written as \xNN, and the
+// C1 controls U+0080..U+009F as \u00NN (a NUL no longer ends the message, an escape sequence no
+// longer reaches the terminal).
 std::string printable(std::string_view text);
+
+// For a table cell or one line of a report: as printable, with newline and tab escaped too, so
+// a name from a file (an ONNX initializer, a record's label) keeps to its cell and its line.
+// Every report on the terminal passes text from outside through it; JSON escapes by itself.
+std::string printable_line(std::string_view text);
 
 }  // namespace gf

@@ -13,7 +13,7 @@
 #include "base/suggest.h"
 #include "batch/records.h"
 #include "config/model_options.h"
-#include "config/network_options.h"
+#include "config/replaced_options.h"
 #include "config/settings.h"
 #include "core/jacobian_record.h"
 #include "core/jacobian_stats.h"
@@ -59,9 +59,9 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   network.erase("data-fnv1a64");
   network.erase("arch-fnv1a64");
   if (network.contains("model"))
-    for (const char* key : model_replaced_options()) network.erase(key);
+    for (const std::string& key : model_replaced_options()) network.erase(key);
   if (network.contains("arch"))
-    for (const char* key : kArchReplaces) network.erase(key);
+    for (const std::string& key : arch_replaced_options()) network.erase(key);
   try {
     return config_from_json(network, "config");
   } catch (const UsageError& e) {

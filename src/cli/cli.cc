@@ -17,6 +17,7 @@
 #include "base/suggest.h"
 #include "base/utf8.h"
 #include "config/config_file.h"
+#include "config/replaced_options.h"
 
 namespace gf {
 
@@ -147,6 +148,8 @@ std::string parse_error_message(const CLI::ParseError& e, const Cli& cli) {
       return extras_message(unplaced, cli);
   if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) return count_message(e.what());
   std::string msg = e.what();
+  if (dynamic_cast<const CLI::ExcludesError*>(&e))
+    if (std::string replaced = excludes_message(msg); replaced != msg) return replaced;  // says what to drop
   if (extras || dynamic_cast<const CLI::ExcludesError*>(&e) || dynamic_cast<const CLI::RequiresError*>(&e))
     msg += "; run 'gradflow --help' for the commands (" + join(command_names(cli)) + ")";
   return msg;

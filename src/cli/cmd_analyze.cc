@@ -11,6 +11,7 @@
 #include "base/output.h"
 #include "base/seed_list.h"
 #include "base/suggest.h"
+#include "config/config_file.h"
 #include "config/network_options.h"
 #include "config/validators.h"
 #include "report/plots.h"
@@ -61,8 +62,8 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
       ->default_str("0")
       ->group("Initialisation");
   cmd->add_option("--config", o.config_file,
-                  "Read options from a JSON file whose keys are the long option names; flags given "
-                  "on the command line win")
+                  std::string("Read options from a JSON file whose keys are the long option names; flags given "
+                              "on the command line win; ") + kConfigPathsHelp)
       ->type_name("FILE")
       ->configurable(false)
       ->group("Input");

@@ -14,8 +14,8 @@
 #include "batch/rules.h"
 #include "cli/cmd_analyze.h"
 #include "cli/cmd_sweep.h"
-#include "config/model_options.h"
-#include "config/network_options.h"
+#include "config/config_file.h"
+#include "config/replaced_options.h"
 #include "config/validators.h"
 #include "report/check_report.h"
 #include "report/report_json.h"
@@ -42,20 +42,23 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   cmd->add_option("--config", o.config_file,
                   "The network to check: a JSON file whose keys are the long option names (an analyze "
                   "config works; \"rules\" may list rules); flags given on the command line win. With "
-                  "--baseline: compare this network, as it is now, with the recorded one")
+                  "--baseline: compare this network, as it is now, with the recorded one; " + std::string(kConfigPathsHelp))
       ->type_name("FILE")
       ->configurable(false)
       ->group("Input");
 
   cmd->add_option("--baseline", o.baseline,
                   "An `analyze --format json` document to compare with. Alone: rerun its own config (seed, "
-                  "dtype and all). With --config or network options: run those instead, and list what changed")
+                  "dtype and all). With --config or network options: run those instead, and list what changed. "
+                  "The paths it records are those of the run that saved it, so a relative one is taken from the "
+                  "directory check runs in (its content hash refuses another file)")
       ->type_name("FILE")
       ->group("Baseline");
   cmd->add_option("--save-baseline", o.save_baseline,
                   "Also write this run as a baseline for a later --baseline: the JSON of `analyze --format json`, "
-                  "one network (per activation). With --model it records the model's and --data's paths and a "
-                  "content hash (FNV-1a 64) of each: replaying it after either file changed is refused (exit 2)")
+                  "one network (per activation). It records the path and a content hash (FNV-1a 64) of each file "
+                  "the network is read from: --model (with the external data files beside it that its initializers "
+                  "name), --data and an --arch file; replaying it after any of them changed is refused (exit 2)")
       ->type_name("FILE")
       ->group("Baseline");
   cmd->add_option("--atol", o.atol,
@@ -248,8 +251,7 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
     auto given = [&](const std::string& name) { return g.was_given(name); };
     auto replaced = [&](const std::string& name) {
       // A given --arch file is the whole network: the recorded depth, widths, activations, ... go.
-      if (given("arch") && std::find(std::begin(kArchReplaces), std::end(kArchReplaces), name) != std::end(kArchReplaces))
-        return true;
+      if (given("arch") && replaced_by_arch(name)) return true;
       for (const auto& group : together)
         if (std::find(group.begin(), group.end(), name) != group.end())
           return std::any_of(group.begin(), group.end(), given);
@@ -258,18 +260,15 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
     const nlohmann::ordered_json recorded = config_json(b.config);
     // --model replaces the flags that build a network, and they replace a recorded model: the
     // depth, widths, ... recorded beside a model describe it, they do not build it.
-    const auto replaced_by_model = model_replaced_options();
-    auto builds_network = [&](const std::string& name) {
-      return std::find(replaced_by_model.begin(), replaced_by_model.end(), name) != replaced_by_model.end();
-    };
-    const bool flags_build = std::any_of(replaced_by_model.begin(), replaced_by_model.end(), given);
+    const std::vector<std::string> model_replaces = model_replaced_options();
+    const bool flags_build = std::any_of(model_replaces.begin(), model_replaces.end(), given);
     const bool model_builds = given("model") || (recorded.contains("model") && !flags_build);
     auto model_option = [](const std::string& name) {
       return name == "model" || name == "weights-from" || name == "bn-mode" || name == "data" || name == "label-col";
     };
     for (std::size_t k = 0; k < g.names.size(); ++k) {
       const std::string& name = g.names[k];
-      if ((model_builds && builds_network(name)) || (flags_build && model_option(name))) continue;
+      if ((model_builds && replaced_by_model(name)) || (flags_build && model_option(name))) continue;
       if (g.given[k].empty() && recorded.contains(name) && !replaced(name))
         g.given[k] = grid_items(name, recorded[name], recorded);
     }

@@ -1,12 +1,14 @@
 #include "cli/cmd_list.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/exit_status.h"
 #include "base/json_io.h"
 #include "base/output.h"
+#include "base/utf8.h"
 #include "config/validators.h"
 #include "core/activation.h"
 #include "core/given_network.h"
@@ -49,12 +51,17 @@ int list_model(const ListOptions& o) {
     write_stdout(dump_json(nlohmann::ordered_json{{"model", o.model}, {"input_width", g.input_width}, {"layers", layers}}, 2) + "\n");
     return kExitOk;
   }
-  std::string out = fmt::format("{}: {} inputs, {} hidden layers and the head\n", o.model, g.input_width, g.ops.size() - 1);
-  const char* row = "  {:>5}  {:<24} {:<18} {:>7} {:>7}  {:<12} {:>5} {:>6}  {}\n";
+  // The file's names with their control characters escaped: they cannot move the cursor.
+  std::string out = fmt::format("{}: {} inputs, {} hidden layers and the head\n", printable_line(o.model),
+                                g.input_width, g.ops.size() - 1);
+  std::vector<std::string> names;
+  std::size_t name_width = 24;
+  for (const std::string& n : g.names) name_width = std::max(name_width, names.emplace_back(printable_line(n)).size());
+  const std::string row = fmt::format("  {{:>5}}  {{:<{}}} {{:<18}} {{:>7}} {{:>7}}  {{:<12}} {{:>5}} {{:>6}}  {{}}\n", name_width);
   out += fmt::format(fmt::runtime(row), "layer", "name", "kind", "inputs", "width", "activation", "block", "scale", "norm");
   for (std::size_t k = 0; k < g.ops.size(); ++k) {
     const LayerOp& op = g.ops[k];
-    out += fmt::format(fmt::runtime(row), k + 1, g.names[k], op_kind_name(op.kind), g.W[k].cols(), op.width,
+    out += fmt::format(fmt::runtime(row), k + 1, names[k], op_kind_name(op.kind), g.W[k].cols(), op.width,
                        op.activation ? std::string(op.activation->name) : "(the loss)",
                        op.block ? std::to_string(op.block) : "-",
                        op.kind == OpKind::skip_add ? fmt::format("{:g}", op.alpha) : "-", given_norm_text(op));

@@ -193,7 +193,7 @@ std::string group_report(const std::vector<Group>& groups, const std::vector<std
   }
   std::string title = many ? join(metrics) : metrics[0];
   title += by.empty() ? ", all records" : ", by " + join(by);
-  return title + " (" + what + ")\n" + t.render();
+  return printable(title + " (" + what + ")\n" + t.render());  // keys and values come from files
 }
 
 std::string pivot_report(const Pivot& p, const std::string& format, const ojson& head,
@@ -265,7 +265,7 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
   if (any_nonfinite)
     out += "* some runs of this cell have no finite value (overflow): the mean is over the others; "
            "null: none has\n";
-  return out;
+  return printable(out);  // keys and values come from files
 }
 
 // The pivot as heatmap panels: one, or one per value of --panels, each with the mean-field

@@ -22,6 +22,7 @@
 #include "batch/progress.h"
 #include "batch/record_file.h"
 #include "batch/run_record.h"
+#include "config/config_file.h"
 #include "config/validators.h"
 
 namespace gf {
@@ -41,7 +42,7 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& o) {
   add_grid_options(*cmd, o.grid);
   cmd->add_option("--config", o.config_file,
                   "Read options from a JSON file whose keys are the long option names; a value may "
-                  "be a list, or a range as a string (\"depth\": \"5:50:5\"); flags win")
+                  "be a list, or a range as a string (\"depth\": \"5:50:5\"); flags win; " + std::string(kConfigPathsHelp))
       ->type_name("FILE")
       ->configurable(false)
       ->group("Input");

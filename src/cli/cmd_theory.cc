@@ -9,6 +9,7 @@
 #include "base/exit_status.h"
 #include "base/output.h"
 #include "cli/cmd_analyze.h"
+#include "config/config_file.h"
 #include "config/validators.h"
 #include "report/plots.h"
 #include "report/report_theory.h"
@@ -152,7 +153,8 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
       ->default_str("all cores")
       ->check(whole_number(1, 4096))
       ->group("Resources");
-  cmd->add_option("--config", o.config_file, "Read options from a JSON file whose keys are the long option names")
+  cmd->add_option("--config", o.config_file,
+                  std::string("Read options from a JSON file whose keys are the long option names; ") + kConfigPathsHelp)
       ->type_name("FILE")
       ->configurable(false)
       ->group("Input");

@@ -15,6 +15,7 @@
 #include "base/seed_list.h"
 #include "base/suggest.h"
 #include "cli/cmd_analyze.h"
+#include "config/config_file.h"
 #include "config/network_options.h"
 #include "config/validators.h"
 #include "core/summary.h"
@@ -280,8 +281,8 @@ CLI::App* setup_train(CLI::App& app, TrainOptions& o) {
       ->group("Training");
 
   cmd->add_option("--config", o.config_file,
-                  "Read options from a JSON file whose keys are the long option names (see configs/); flags given "
-                  "on the command line win")
+                  std::string("Read options from a JSON file whose keys are the long option names (see configs/); "
+                              "flags given on the command line win; ") + kConfigPathsHelp)
       ->type_name("FILE")
       ->configurable(false)
       ->group("Input");

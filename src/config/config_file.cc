@@ -1,12 +1,15 @@
 #include "config/config_file.h"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/errors.h"
 #include "base/json_io.h"
 #include "base/suggest.h"
+#include "config/replaced_options.h"
+#include "train/dataset_builtin.h"
 
 namespace gf {
 namespace {
@@ -58,11 +61,57 @@ void check_only(CLI::Option& opt, std::string text) {
   }
 }
 
+// The options whose value names a file the run reads.
+constexpr const char* kInputFileKeys[] = {"model", "data", "arch", "baseline"};
+
+// A relative file name from a --config file, as seen from the directory the command runs in: the
+// config's directory before it. Absolute names, and train's built-in datasets ("spirals"), stay.
+std::string from_config_dir(const std::string& name, const std::filesystem::path& dir) {
+  if (name.empty() || find_builtin_data(name) || std::filesystem::path(name).is_absolute()) return name;
+  return (dir / name).string();
+}
+
+// doc with each relative file name it gives taken from `dir`. A list (a grid's axis of --data
+// files) by its elements, as is a list in one text where the command's option takes one ("a.csv,b.csv").
+nlohmann::json with_paths_from(nlohmann::json doc, const std::filesystem::path& dir, const CLI::App& command) {
+  if (dir.empty() || !doc.is_object()) return doc;
+  for (const char* key : kInputFileKeys) {
+    const auto it = doc.find(key);
+    const CLI::Option* opt = command.get_option_no_throw(std::string("--") + key);
+    if (it == doc.end() || !opt) continue;
+    const bool list_text = opt->get_type_name().rfind("LIST", 0) == 0;
+    auto resolve = [&](nlohmann::json& v) {
+      if (!v.is_string()) return;
+      const std::string text = v.get<std::string>();
+      if (!list_text) {
+        v = from_config_dir(text, dir);
+        return;
+      }
+      std::string out;
+      for (std::size_t start = 0;;) {
+        const std::size_t comma = text.find(',', start);
+        out += from_config_dir(text.substr(start, comma - start), dir);
+        if (comma == std::string::npos) break;
+        out += ',';
+        start = comma + 1;
+      }
+      v = out;
+    };
+    if (it->is_array())
+      for (nlohmann::json& item : *it) resolve(item);
+    else
+      resolve(*it);
+  }
+  return doc;
+}
+
 }  // namespace
 
 void apply_config_file(CLI::App& command, const std::string& path) {
   const std::string text = read_input_file(path, "--config");
-  apply_config_json(command, parse_json_strict(text, "--config " + path), "--config " + path);
+  const nlohmann::json doc = parse_json_strict(text, "--config " + path);
+  apply_config_json(command, with_paths_from(doc, std::filesystem::path(path).parent_path(), command),
+                    "--config " + path);
 }
 
 void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::string& source) {
@@ -97,6 +146,9 @@ void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::
       throw UsageError(fmt::format("{}: {}", source, e.what()));
     }
   }
+  // The file's values bypass the command line's exclusions: --model or --arch (from the file or
+  // the flags) beside a flag it replaces is refused here, as it is on the command line.
+  refuse_replaced_options(command, source);
 }
 
 }  // namespace gf

@@ -9,6 +9,7 @@
 
 #include "base/errors.h"
 #include "base/fnv1a.h"
+#include "config/replaced_options.h"
 #include "config/validators.h"
 #include "model/onnx_map.h"
 #include "model/onnx_read.h"
@@ -17,11 +18,6 @@
 namespace gf {
 
 namespace {
-
-// The flags that build the network --model replaces.
-constexpr const char* kNetworkFlags[] = {"activation", "depth",         "width",         "input-dim",
-                                         "classes",    "residual",      "residual-scale", "norm",
-                                         "norm-position", "norm-eps",   "arch"};
 
 // A file's bytes into h, read in pieces (a model may be large).
 void hash_file(Fnv1a64& h, const std::string& path, const char* flag) {
@@ -87,13 +83,13 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
                      "Your own network: an ONNX file of dense layers (Gemm or MatMul + Add, each with its "
                      "activation and optionally a LayerNorm or BatchNorm before it; residual blocks of them; the "
                      "last linear layer is the head, the loss comes after it). Replaces "
-                     "-a, -d, -w, --input-dim, --classes, --residual, --norm and --arch; `gradflow list --model FILE` "
+                     "-a, -d, -w, --leaky-slope, --input-dim, --classes, --residual, --norm and --arch; `gradflow list --model FILE` "
                      "shows the layers it maps")
           ->type_name("FILE.onnx")
           ->check(non_empty("an ONNX file"))
           ->group("Model");
-  for (const char* flag : kNetworkFlags)
-    if (CLI::Option* other = cmd.get_option_no_throw(std::string("--") + flag)) model->excludes(other);
+  for (const std::string& flag : model_replaced_options())
+    if (CLI::Option* other = cmd.get_option_no_throw("--" + flag)) model->excludes(other);
   cmd.add_option("--weights-from", m.weights_from,
                  "With --model: model (its own weights) or init (fresh weights drawn by --init and its "
                  "companions, keeping its architecture)")
@@ -120,8 +116,6 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
       ->check(non_empty("a column's header name or number"))
       ->group("Model");
 }
-
-std::span<const char* const> model_replaced_options() { return kNetworkFlags; }
 
 void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* files) {
   if (m.model.empty()) {

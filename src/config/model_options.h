@@ -28,9 +28,6 @@ struct ModelOptions {
 // (they must already be on `cmd`).
 void add_model_options(CLI::App& cmd, ModelOptions& m);
 
-// The long names (without --) of the flags --model replaces: depth, width, activation, ...
-std::span<const char* const> model_replaced_options();
-
 // What a model and a data file gave when read: kept by a settings reader that resolves many
 // configs of the same files (a grid), so each file is read and hashed once.
 struct ModelFiles {

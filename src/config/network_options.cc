@@ -7,6 +7,7 @@
 
 #include "base/errors.h"
 #include "config/arch_file.h"
+#include "config/replaced_options.h"
 #include "config/validators.h"
 #include "core/summary.h"
 
@@ -136,13 +137,9 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
       ->type_name("FILE")
       ->each([&cmd, &c](const std::string& path) {
         std::vector<std::string> given;
-        for (const char* name : kArchReplaces)
-          if (cmd.count(std::string("--") + name) > 0) given.emplace_back(std::string("--") + name);
-        if (!given.empty())
-          throw UsageError(fmt::format("--arch {} gives the whole network, and {} {} part of it too: drop {}, or "
-                                       "say it in the file",
-                                       path, fmt::join(given, ", "), given.size() == 1 ? "sets" : "set",
-                                       given.size() == 1 ? "it" : "them"));
+        for (const std::string& name : arch_replaced_options())
+          if (cmd.count("--" + name) > 0) given.push_back("--" + name);
+        if (!given.empty()) throw UsageError(arch_replaces_message(path, given));
         load_arch(path, c);
       })
       ->group("Network");

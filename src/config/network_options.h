@@ -9,9 +9,4 @@ namespace gf {
 
 void add_network_options(CLI::App& command, AnalysisConfig& c);
 
-// The options --arch FILE replaces (the file says them), without their dashes: given with --arch
-// they are refused, and a document of an --arch run that lists them is replayed from the file.
-inline constexpr const char* kArchReplaces[] = {"activation", "depth", "width", "leaky-slope", "residual",
-                                                "residual-scale", "norm", "norm-position", "norm-eps", "dropout"};
-
 }  // namespace gf

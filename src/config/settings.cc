@@ -6,6 +6,7 @@
 #include "base/errors.h"
 #include "config/config_file.h"
 #include "config/network_options.h"
+#include "config/replaced_options.h"
 
 namespace gf {
 
@@ -24,7 +25,7 @@ void SettingsReader::apply(const std::vector<Setting>& settings) {
   try {
     app_->parse(argv);
   } catch (const CLI::ParseError& e) {
-    throw UsageError(e.what());
+    throw UsageError(excludes_message(e.what()));
   }
 }
 

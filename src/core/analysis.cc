@@ -142,9 +142,16 @@ namespace {
 
 void validate_residual(const AnalysisConfig& c) {
   c.residual_alpha();
-  bool arch_blocks = false;
-  for (const LayerOp& op : c.arch_ops) arch_blocks = arch_blocks || op.kind == OpKind::skip_add;
-  check_residual_flags(c.residual, c.depth, c.init, arch_blocks);
+  auto has_blocks = [](const std::vector<LayerOp>& ops) {
+    return std::any_of(ops.begin(), ops.end(), [](const LayerOp& op) { return op.kind == OpKind::skip_add; });
+  };
+  // A model's residual blocks are its own (--residual is not given with it): fixup scales their
+  // branches as it does the flags' and an --arch file's; a model without any has none to scale.
+  if (c.model && c.init == kFixup && !has_blocks(c.model->ops))
+    throw UsageError(fmt::format("--init fixup scales the branches of residual blocks, and the model {} has none (a "
+                                 "plain stack): choose another --init",
+                                 c.model_path));
+  check_residual_flags(c.residual, c.depth, c.init, has_blocks(c.arch_ops) || (c.model && has_blocks(c.model->ops)));
   if (c.residual == 0) return;
   for (Index w : c.width)
     if (w != c.width.front())
@@ -175,10 +182,28 @@ void validate_jacobian_depths(const AnalysisConfig& c, const NetworkSpec& spec) 
   }
 }
 
+// --jacobian: a BatchNorm on the batch's statistics couples the samples, so one input's Jacobian
+// is not defined. Each way of asking for one is told its own way out: --norm, a --model's
+// --bn-mode, an --arch file's layer.
 void validate_norm(const AnalysisConfig& c) {
-  if (c.jacobian && c.norm == NormKind::batch)
+  if (!c.jacobian) return;
+  if (c.norm == NormKind::batch)
     throw UsageError("--jacobian with --norm batch: BatchNorm couples the samples of the batch, so one input's "
                      "Jacobian d a_L / d x is not defined; drop --jacobian, or give --norm layer, rms or none");
+  if (c.model)
+    for (std::size_t k = 0; k < c.model->ops.size(); ++k)
+      if (c.model->ops[k].norm == NormKind::batch)
+        throw UsageError(fmt::format("--jacobian with --bn-mode batch: the model's BatchNorm at layer '{}' then "
+                                     "normalises over the batch, which couples its samples, so one input's Jacobian "
+                                     "d a_L / d x is not defined; give --bn-mode running (its running statistics, "
+                                     "as in inference), or drop --jacobian",
+                                     c.model->names[k]));
+  for (std::size_t i = 0; i < c.arch_ops.size(); ++i)
+    if (c.arch_ops[i].norm == NormKind::batch)
+      throw UsageError(fmt::format("--jacobian with --arch {}: {} has norm batch, which couples the samples of the "
+                                   "batch, so one input's Jacobian d a_L / d x is not defined; drop --jacobian, or "
+                                   "give that layer norm layer, rms or none",
+                                   c.arch, c.arch_entries[i]));
 }
 
 // One init for the whole net: --init auto must mean one scheme for every activation of --arch.

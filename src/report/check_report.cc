@@ -6,6 +6,7 @@
 
 #include "base/json_io.h"
 #include "base/suggest.h"
+#include "base/utf8.h"
 #include "report/junit.h"
 #include "report/report_json.h"
 #include "report/text_table.h"
@@ -78,9 +79,7 @@ TextTable violation_table(const Rule& rule, const RuleOutcome& out, std::size_t 
   return t;
 }
 
-}  // namespace
-
-std::string check_table(const CheckReport& r, std::size_t max_rows) {
+std::string check_lines(const CheckReport& r, std::size_t max_rows) {
   std::string out;
   std::vector<std::string> parts;
   if (r.baseline) parts.push_back(fmt::format("baseline {}", r.baseline->path));
@@ -151,6 +150,12 @@ std::string check_table(const CheckReport& r, std::size_t max_rows) {
                 : fmt::format("gradflow check: passed: {} check{}\n", r.checks(), r.checks() == 1 ? "" : "s");
   return out;
 }
+
+}  // namespace
+
+// The baseline's path, run names and layer names come from files: no control character of
+// theirs reaches the terminal (the table's cells escape theirs, and newlines, themselves).
+std::string check_table(const CheckReport& r, std::size_t max_rows) { return printable(check_lines(r, max_rows)); }
 
 std::string check_json(const CheckReport& r) {
   ojson doc = {{"schema_version", kSchemaVersion}, {"tool", "gradflow"}, {"command", "check"},

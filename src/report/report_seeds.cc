@@ -63,10 +63,15 @@ std::vector<std::size_t> seed_columns() {
 
 std::string header_line(const SeedAnalysis& a, const Style& s) {
   const AnalysisConfig& c = a.config;
-  return fmt::format("gradflow analyze: {}, batch {}, input {}, loss {}, {}, seeds {} ({} runs per "
-                     "activation)\nmean {} standard error over the seeds (sample sd / sqrt(n))\n",
-                     network_phrase(c), c.batch, input_name(c.input), loss_name(c.loss), dtype_name(c.dtype),
-                     seeds_text(a.seeds), a.seeds.size(), s.utf8 ? "±" : "+-");
+  return fmt::format("gradflow analyze: {}, seeds {} ({} runs per activation)\nmean {} standard error over the "
+                     "seeds (sample sd / sqrt(n))\n",
+                     run_setting(c), seeds_text(a.seeds), a.seeds.size(), s.utf8 ? "±" : "+-");
+}
+
+// The k-th run's name in titles: its activation, or with --model the model file's (as analyze
+// names a single seed's run).
+std::string title(const SeedAnalysis& a, std::size_t k) {
+  return a.config.model ? run_title(a.config, a.run(0, k)) : a.stats[k].activation;
 }
 
 // Columns padded to their widest cell, right-aligned (the first left-aligned when left_first).
@@ -96,7 +101,7 @@ std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
   const bool one = a.stats.size() == 1;
   std::string out;
   if (one) {
-    out += o.style.paint(fmt::format("{} ({})", a.stats[0].activation, a.stats[0].init), Tone::bold) + "\n";
+    out += o.style.paint(fmt::format("{} ({})", title(a, 0), a.stats[0].init), Tone::bold) + "\n";
     std::vector<std::string> head{"layer"};
     for (std::size_t k : seed_columns()) head.emplace_back(layer_metrics()[k].column.header);
     rows.push_back(head);
@@ -110,7 +115,7 @@ std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
     }
   } else {
     std::vector<std::string> head{"layer"};
-    for (const SeedStats& s : a.stats) head.insert(head.end(), {s.activation + " grad", "sat%", "dead%"});
+    for (std::size_t k = 0; k < a.stats.size(); ++k) head.insert(head.end(), {title(a, k) + " grad", "sat%", "dead%"});
     rows.push_back(head);
     for (Index l : shown) {
       std::vector<std::string> row{std::to_string(l)};
@@ -123,7 +128,7 @@ std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
       rows.push_back(row);
     }
     std::vector<std::string> inits;
-    for (const SeedStats& s : a.stats) inits.push_back(fmt::format("{} ({})", s.activation, s.init));
+    for (std::size_t k = 0; k < a.stats.size(); ++k) inits.push_back(fmt::format("{} ({})", title(a, k), a.stats[k].init));
     out += o.style.paint(join(inits), Tone::bold) + "\n";
   }
   out += render(rows);
@@ -140,7 +145,7 @@ std::string layer_table(const SeedAnalysis& a, const TableOptions& o) {
 std::string summary_rows(const SeedAnalysis& a, const Style& s) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> head{"summary"};
-  for (const SeedStats& st : a.stats) head.push_back(st.activation);
+  for (std::size_t k = 0; k < a.stats.size(); ++k) head.push_back(title(a, k));
   rows.push_back(head);
   for (std::size_t k = 0; k < summary_metrics().size(); ++k) {
     std::vector<std::string> row{std::string(summary_metrics()[k].key)};

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "base/utf8.h"
 #include "core/loss.h"
 #include "core/metrics.h"
 #include "report/text_table.h"
@@ -54,32 +55,40 @@ std::string network_phrase(const AnalysisConfig& c) {
   return depth + ", " + widths;
 }
 
+std::string run_setting(const AnalysisConfig& c) {
+  const std::string network =
+      c.model ? fmt::format("--model {}: {}", printable_line(c.model_path), network_phrase(c)) : network_phrase(c);
+  const std::string input =
+      c.data ? fmt::format("the first rows of {}", printable_line(c.data_path)) : std::string(input_name(c.input));
+  return fmt::format("{}, batch {}, input {}, loss {}, {}", network, c.batch, input, loss_name(c.loss),
+                     dtype_name(c.dtype));
+}
+
 std::string run_title(const AnalysisConfig& c, const RunResult& r) {
   if (!c.model) return r.activation;
   const std::size_t slash = c.model_path.find_last_of('/');
-  return slash == std::string::npos ? c.model_path : c.model_path.substr(slash + 1);
+  return printable_line(slash == std::string::npos ? c.model_path : c.model_path.substr(slash + 1));
 }
 
 namespace {
 
-// --model: the layer's name in the file, padded to the longest shown (none without a model).
+// --model: the layer's name in the file, padded to the longest shown (none without a model);
+// control characters in it escaped (printable_line), so a name cannot move the cursor or recolour
+// the terminal.
 std::string name_cell(const RunResult& r, Index layer, std::size_t width) {
   if (r.layer_names.empty()) return "";
   const auto k = static_cast<std::size_t>(layer - 1);
-  return fmt::format(" {:<{}}", k < r.layer_names.size() ? r.layer_names[k] : "", width);
+  return fmt::format(" {:<{}}", k < r.layer_names.size() ? printable_line(r.layer_names[k]) : "", width);
 }
 
 std::size_t name_width(const RunResult& r) {
   std::size_t w = 4;  // "name"
-  for (const std::string& n : r.layer_names) w = std::max(w, n.size());
+  for (const std::string& n : r.layer_names) w = std::max(w, printable_line(n).size());
   return w;
 }
 
 std::string header_line(const AnalysisConfig& c) {
-  const std::string network = c.model ? fmt::format("--model {}: {}", c.model_path, network_phrase(c)) : network_phrase(c);
-  const std::string input = c.data ? fmt::format("the first rows of {}", c.data_path) : std::string(input_name(c.input));
-  return fmt::format("gradflow analyze: {}, batch {}, input {}, loss {}, {}, seed {}\n", network, c.batch, input,
-                     loss_name(c.loss), dtype_name(c.dtype), c.seed);
+  return fmt::format("gradflow analyze: {}, seed {}\n", run_setting(c), c.seed);
 }
 
 Tone verdict_tone(std::string_view v) {
@@ -93,14 +102,15 @@ std::string verdicts(const AnalysisResult& result, const Style& s) {
   std::string out = "\n";
   for (const RunResult& r : result.runs) {
     for (std::size_t i = 0; i < r.summary.sentences.size(); ++i) {
-      const std::string& sentence = r.summary.sentences[i];
+      const std::string sentence = printable_line(r.summary.sentences[i]);
       const std::size_t head = sentence.find(": "), tail = sentence.rfind(": ");
       out += s.paint(sentence.substr(0, head), Tone::bold);
       out += sentence.substr(head, tail + 2 - head);
       out += s.paint(sentence.substr(tail + 2), verdict_tone(r.summary.verdict[i]));
       out += '\n';
     }
-    for (const std::string& note : r.summary.notes) out += s.paint("note", Tone::bold) + ": " + note + '\n';
+    for (const std::string& note : r.summary.notes)
+      out += s.paint("note", Tone::bold) + ": " + printable_line(note) + '\n';
   }
   return out;
 }

@@ -27,6 +27,11 @@ std::string trim_line_ends(std::string_view text);
 // projection: 9 layers), width 64"; shared by the one-seed and the seeds tables.
 std::string network_phrase(const AnalysisConfig& c);
 
+// What a report's first line says of the run but its seed: "--model m.onnx: depth 2, width 16,
+// batch 32, input the first rows of d.csv, loss xent, f32" (file names with control characters
+// escaped); shared by the one-seed and the seeds tables.
+std::string run_setting(const AnalysisConfig& c);
+
 // What reports call a run: its activation, or with --model the model file's name (a model's
 // layers may each have their own activation).
 std::string run_title(const AnalysisConfig& c, const RunResult& r);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "base/utf8.h"
+
 namespace gf {
 
 std::string table_number(double v) {
@@ -31,9 +33,19 @@ std::string format_number(double v, const std::string& spec) {
 }
 
 std::string TextTable::render(const std::string& indent) const {
-  std::vector<std::size_t> width(header.size(), 0);
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& row : rows)
+  // Cells may hold text from files (a record's labels, a baseline's run names): control
+  // characters escaped, so each stays in its cell and none reaches the terminal.
+  auto shown = [](const std::vector<std::string>& cells) {
+    std::vector<std::string> out;
+    for (const std::string& c : cells) out.push_back(printable_line(c));
+    return out;
+  };
+  const std::vector<std::string> head = shown(header);
+  std::vector<std::vector<std::string>> body;
+  for (const auto& row : rows) body.push_back(shown(row));
+  std::vector<std::size_t> width(head.size(), 0);
+  for (std::size_t c = 0; c < head.size(); ++c) width[c] = head[c].size();
+  for (const auto& row : body)
     for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out = indent;
@@ -46,8 +58,8 @@ std::string TextTable::render(const std::string& indent) const {
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out + "\n";
   };
-  std::string out = line(header);
-  for (const auto& row : rows) out += line(row);
+  std::string out = line(head);
+  for (const auto& row : body) out += line(row);
   return out;
 }
 

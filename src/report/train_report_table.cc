@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "base/utf8.h"
 #include "core/loss.h"
 
 namespace gf {
@@ -28,7 +29,7 @@ std::string header(const TrainResult& r) {
   return fmt::format(
       "gradflow train: {} ({} classes, {} features; {} train, {} test), depth {}, {}, loss {}, {}\n"
       "{}, lr {}, batch {}, {} steps, log every {}, target train error {:g}%, seed{} {}{}\n",
-      d.name, d.classes, d.features, d.n_train, d.n_test, c.net.depth, widths, loss_name(c.net.loss),
+      printable_line(d.name), d.classes, d.features, d.n_train, d.n_test, c.net.depth, widths, loss_name(c.net.loss),
       dtype_name(c.net.dtype), opt, fmt::format("{:g}", fmt::join(lrs, ",")), c.net.batch, c.steps,
       c.resolved_log_every(), 100 * c.target_error,
       c.seeds.size() > 1 ? "s" : "", seeds_text(c.seeds), c.stop_at_target ? ", stop at target" : "");

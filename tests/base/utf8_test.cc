@@ -28,6 +28,14 @@ TEST_CASE("printable escapes control characters, keeps newlines, and survives a 
   CHECK(std::string(e.what()) == "cell '4\\x00zz'");
 }
 
+TEST_CASE("printable escapes C1 controls; printable_line escapes newline and tab too, and keeps other text") {
+  CHECK(printable("a\xC2\x9B" "2J") == "a\\u009b2J");  // U+009B, the one-byte CSI
+  CHECK(printable("\xC2\xA0\xCE\xB1") == "\xC2\xA0\xCE\xB1");  // U+00A0 and alpha stay
+  CHECK(printable_line("0.we\x1b[31mi\tx\ny\x7f") == "0.we\\x1b[31mi\\x09x\\x0ay\\x7f");
+  CHECK(printable_line("a\xFF") == "a\xEF\xBF\xBD");  // invalid UTF-8 as U+FFFD, as printable
+  CHECK(printable_line("2.fc1.weight") == "2.fc1.weight");
+}
+
 TEST_CASE("lists: empty elements are refused, naming the flag") {
   CHECK(split_list("--activation", "relu,tanh") == std::vector<std::string>{"relu", "tanh"});
   for (const char* bad : {"", ",", "relu,", ",relu", "relu,,tanh"}) {

@@ -100,10 +100,10 @@ TEST_CASE("check --model: the flags that build a network are refused, as in anal
   const std::string model = kFixtures + "mlp.onnx";
   const ProcessResult depth = run_gradflow({"check", "--model", model, "-d", "3", "--rules", "default"});
   CHECK(depth.exit_code == 2);
-  CHECK(depth.err.find("--depth excludes --model") != std::string::npos);
+  CHECK(depth.err.find("--depth: --model gives its own depth; drop --depth") != std::string::npos);
   const ProcessResult act = run_gradflow({"check", "--model", model, "-a", "relu", "--rules", "default"});
   CHECK(act.exit_code == 2);
-  CHECK(act.err.find("--activation excludes --model") != std::string::npos);
+  CHECK(act.err.find("--activation: --model gives each layer's activation; drop --activation") != std::string::npos);
   const ProcessResult init = run_gradflow({"check", "--model", model, "--init", "he_normal", "--rules", "default"});
   CHECK(init.exit_code == 2);
   CHECK(init.err.find("--init draws fresh weights") != std::string::npos);
@@ -275,7 +275,7 @@ TEST_CASE("sweep --model: an axis over --data files and one over --init; records
     const ProcessResult refused = run_gradflow(a);
     CAPTURE(bad[0]);
     CHECK(refused.exit_code == 2);
-    CHECK(refused.err.find("excludes --model") != std::string::npos);
+    CHECK(refused.err.find(": --model gives ") != std::string::npos);
     CHECK(refused.out.empty());
   }
   const ProcessResult drawn = run_gradflow({"sweep", "--model", c.model, "--init", "he_normal", "-q"});

@@ -82,7 +82,7 @@ TEST_CASE("--model: refusals name the node, the flag or the file; exit 2") {
 
   const ProcessResult depth = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "-d", "3"});
   CHECK(depth.exit_code == 2);
-  CHECK(depth.err.find("--depth excludes --model") != std::string::npos);
+  CHECK(depth.err.find("--depth: --model gives its own depth; drop --depth") != std::string::npos);
   const ProcessResult init = run_gradflow({"analyze", "--model", kFixtures + "mlp.onnx", "--init", "he_normal"});
   CHECK(init.exit_code == 2);
   CHECK(init.err.find("--init draws fresh weights") != std::string::npos);
