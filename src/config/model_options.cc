@@ -37,12 +37,12 @@ std::uint64_t file_hash(const std::string& path, const char* flag) {
   return h.h;
 }
 
-// A model's content: its file's bytes, then those of each external data file it reads, so that
-// new weights in a data file beside it count as a changed model.
-std::uint64_t model_hash(const std::string& path, const std::vector<std::string>& external_files) {
-  Fnv1a64 h;
-  hash_file(h, path, "--model");
-  for (const std::string& f : external_files) hash_file(h, f, "--model");
+// A model's content: its file's bytes (those the graph was parsed from), then those of each
+// external data file it reads, so that new weights in a data file beside it count as a changed
+// model.
+std::uint64_t model_hash(const OnnxGraph& graph) {
+  Fnv1a64 h{graph.bytes_fnv1a64};  // FNV-1a's state is its value: this goes on after the file's bytes
+  for (const std::string& f : graph.external_files) hash_file(h, f, "--model");
   return h.h;
 }
 
@@ -149,7 +149,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
     const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
     model.first = std::make_shared<GivenNetwork>(
         map_onnx(graph, m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
-    model.second = model_hash(m.model, graph.external_files);
+    model.second = model_hash(graph);
   }
   const auto [g, model_hash] = model;
   if (!m.data.empty()) {
@@ -181,7 +181,7 @@ void check_recorded_files(const nlohmann::ordered_json& config, const std::strin
     const std::string file = path->get<std::string>(), then = hash->get<std::string>();
     std::uint64_t h = 0;
     try {
-      h = key == std::string("model") ? model_hash(file, read_onnx_file(file).external_files) : file_hash(file, flag);
+      h = key == std::string("model") ? model_hash(read_onnx_file(file)) : file_hash(file, flag);
     } catch (const UsageError& e) {
       throw UsageError(fmt::format("{}: {}", where, e.what()));
     }

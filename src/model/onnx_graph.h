@@ -41,6 +41,9 @@ struct OnnxGraph {
   std::vector<OnnxNode> nodes;
   std::map<std::string, OnnxTensor> initializers;
   std::vector<std::string> external_files;  // the external data files read, each once, in first-read order
+  // FNV-1a 64 of the bytes parsed (read_onnx_file's: the very bytes the graph came from, so a
+  // model's recorded hash can never be of a file that changed after it was read).
+  std::uint64_t bytes_fnv1a64 = 0;
 };
 
 }  // namespace gf

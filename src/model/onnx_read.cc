@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "base/errors.h"
+#include "base/fnv1a.h"
 #include "core/analysis.h"
 #include "model/external_data.h"
 
@@ -184,7 +185,9 @@ OnnxGraph read_onnx_file(const std::string& path, std::uint64_t max_memory) {
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (in.gcount() != static_cast<std::streamsize>(bytes.size())) fail(path, "the file changed while it was read");
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  return parse_onnx(bytes, path, dir.empty() ? "." : dir, std::min(kMaxModelBytes, budget - size));
+  OnnxGraph graph = parse_onnx(bytes, path, dir.empty() ? "." : dir, std::min(kMaxModelBytes, budget - size));
+  graph.bytes_fnv1a64 = fnv1a64(bytes);
+  return graph;
 }
 
 }  // namespace gf
