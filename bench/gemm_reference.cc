@@ -10,26 +10,32 @@
 #include <string>
 #include <vector>
 
+#include "base/blocks.h"
+
 namespace {
 
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-constexpr long kBlockCols = 64;  // as src/base/parallel.h
 
 struct Layer {
   Mat a, h, dh, da, dWt;  // a (B, n_in), h and dh (B, n_out), da (B, n_in), dW^T (n_in, n_out)
   RowMat W;               // (n_out, n_in)
-  std::vector<Mat> scratch;  // per thread: one block of dW^T, as the engine forms it
+  std::vector<Mat> scratch;  // per thread: one group of dW^T, as the engine forms it
   Layer(long B, long n_in, long n_out, int threads)
       : a(Mat::Random(B, n_in)), h(B, n_out), dh(Mat::Random(B, n_out)), da(B, n_in),
-        dWt(n_in, n_out), W(RowMat::Random(n_out, n_in)), scratch(threads, Mat(n_in, kBlockCols)) {}
+        dWt(n_in, n_out), W(RowMat::Random(n_out, n_in)), scratch(threads, Mat(n_in, gf::group_cols(n_out))) {}
 };
 
+// f(c0, cols) for each of the engine's product calls over n columns: its groups of blocks, by
+// the engine's own rules (src/base/blocks.h), on OpenMP threads as src/base/parallel.h runs them.
 template <class F>
 void for_blocks(long n, int threads, F&& f) {
-  const long blocks = (n + kBlockCols - 1) / kBlockCols;
+  const long groups = gf::group_count(n);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (long b = 0; b < blocks; ++b) f(b * kBlockCols, std::min(kBlockCols, n - b * kBlockCols));
+  for (long g = 0; g < groups; ++g) {
+    const gf::BlockGroup b = gf::block_group(g, n);
+    f(b.c0, b.cols);
+  }
 }
 
 void eigen_parallel(Layer& L, int threads) {
@@ -94,7 +100,7 @@ const Blas& blis() {
   return b;
 }
 
-// One block's products, as gradflow forms them. Column-major throughout: W row-major
+// One group's products, as gradflow forms them. Column-major throughout: W row-major
 // (n_out, n_in) is W^T column-major (n_in, n_out).
 void blas_products(CblasSgemm sgemm, Layer& L, long c0, long cols, long i0, long icols, float* dWt_block) {
   const int B = static_cast<int>(L.a.rows()), n_in = static_cast<int>(L.a.cols()),

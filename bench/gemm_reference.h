@@ -13,7 +13,8 @@ extern "C" {
 
 enum GemmReferenceMode {
   kGemmEigenParallel = 0,  // Eigen's own product on whole matrices, Eigen::setNbThreads(threads)
-  kGemmEigenBlocks = 1,    // gradflow's fixed 64-column blocks over OpenMP, Eigen single-threaded inside
+  kGemmEigenBlocks = 1,    // gradflow's fixed blocks over OpenMP, one call per group of them as the
+                           // engine makes (src/base/blocks.h), Eigen single-threaded inside
   kGemmOpenBlasBlocks = 2, // serial OpenBLAS's cblas_sgemm inside gradflow's blocks
   kGemmBlisBlocks = 3,     // serial BLIS's cblas_sgemm inside gradflow's blocks
   kGemmModes = 4

@@ -1,22 +1,16 @@
 #pragma once
 // Work is split into blocks whose boundaries depend only on the shapes, never on the thread
 // count; each block is computed by one thread and reductions over blocks run in block order.
-// That is what makes every number gradflow prints identical for any --threads.
+// That is what makes every number gradflow prints identical for any --threads. The matrix
+// products run over groups of whole blocks (blocks.h), cut by the shapes alone too.
 #include <algorithm>
 #include <omp.h>
 
+#include "base/blocks.h"
 #include "base/interrupt.h"
 #include "base/tensor.h"
 
 namespace gf {
-
-// Units (columns) per block. A multiple of every SIMD width Eigen uses, large enough that a
-// block's matrix product runs at full speed, small enough to feed two or more cores.
-inline constexpr Index kBlockCols = 64;
-
-inline Index block_count(Index n) { return std::max<Index>(1, (n + kBlockCols - 1) / kBlockCols); }
-inline Index block_begin(Index b) { return b * kBlockCols; }
-inline Index block_size(Index b, Index n) { return std::min(kBlockCols, n - b * kBlockCols); }
 
 // Calls f(b) for every block b of n columns, on up to `threads` threads. f must not throw.
 template <class F>
@@ -38,6 +32,28 @@ template <class F>
 void for_each_block_or_stop(Index n, int threads, F&& f) {
   for_each_block(n, threads, [&](Index b) {
     if (!interrupt_requested()) f(b);
+  });
+  throw_if_interrupted();
+}
+
+// Calls f(group) for every group of blocks of n columns (blocks.h), on up to `threads` threads:
+// for the matrix products, one call per group. f must not throw.
+template <class F>
+void for_each_group(Index n, int threads, F&& f) {
+  const Index groups = group_count(n);
+  if (threads <= 1 || groups == 1) {
+    for (Index g = 0; g < groups; ++g) f(block_group(g, n));
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (Index g = 0; g < groups; ++g) f(block_group(g, n));
+}
+
+// The same, skipped and Interrupted thrown on Ctrl-C, as for_each_block_or_stop.
+template <class F>
+void for_each_group_or_stop(Index n, int threads, F&& f) {
+  for_each_group(n, threads, [&](const BlockGroup& g) {
+    if (!interrupt_requested()) f(g);
   });
   throw_if_interrupted();
 }

@@ -1,7 +1,9 @@
 #include "core/activation_bench.h"
 
 #include <algorithm>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "base/interrupt.h"
 #include "base/parallel.h"
@@ -68,21 +70,22 @@ template <class T>
 LayerTiming time_layer(const Activation& act, const ActivationBenchConfig& c, LayerBuffers<T>& L) {
   const Index n = c.layer_width;
   const SaturationTest sat = saturation_test(act, c.leaky_slope, 0.1, std::nullopt);
+  std::vector<ForwardPartial> parts(static_cast<std::size_t>(block_count(n)));
   auto layer = [&] {
-    for_each_block(n, c.threads, [&](Index blk) {
-      const Index c0 = block_begin(blk), cols = block_size(blk, n);
-      layer_forward_block<T>(act, c.leaky_slope, sat, L.a_prev, L.W.middleRows(c0, cols),
-                             L.b.segment(c0, cols), L.h_d.middleCols(c0, cols), L.a.middleCols(c0, cols));
+    for_each_group(n, c.threads, [&](const BlockGroup& g) {
+      layer_forward_group<T>(act, c.leaky_slope, sat, L.a_prev, L.W.middleRows(g.c0, g.cols), L.b.segment(g.c0, g.cols),
+                             L.h_d.middleCols(g.c0, g.cols), L.a.middleCols(g.c0, g.cols),
+                             std::span(parts).subspan(static_cast<std::size_t>(g.first),
+                                                      static_cast<std::size_t>(g.last - g.first)));
     });
   };
-  auto gemm = [&] {  // the product exactly as layer_forward_block writes it
-    for_each_block(n, c.threads, [&](Index blk) {
-      const Index c0 = block_begin(blk), cols = block_size(blk, n);
-      L.h_d.middleCols(c0, cols).noalias() = L.a_prev * L.W.middleRows(c0, cols).transpose();
+  auto gemm = [&] {  // the product exactly as layer_forward_group writes it
+    for_each_group(n, c.threads, [&](const BlockGroup& g) {
+      L.h_d.middleCols(g.c0, g.cols).noalias() = L.a_prev * L.W.middleRows(g.c0, g.cols).transpose();
     });
   };
   const ActivationKernel<T> phi_d = act.kernels<T>().phi_and_slope;
-  auto activation = [&] {  // in place, d over h, as layer_forward_block runs it
+  auto activation = [&] {  // in place, d over h, as layer_forward_group runs it
     for_each_block(n, c.threads, [&](Index blk) {
       const Index c0 = block_begin(blk), cols = block_size(blk, n), B = L.h_d.rows();
       T* h = L.h_d.data() + c0 * B;

@@ -36,8 +36,8 @@ struct ActivationTiming {
 
 struct LayerTiming {
   std::string activation;
-  Quartiles layer_ms;       // layer_forward_block over every block: GEMM, bias, phi and phi', statistics
-  Quartiles gemm_ms;        // the same blocks' matrix product alone
+  Quartiles layer_ms;       // layer_forward_group over every group of blocks: GEMM, bias, phi and phi', statistics
+  Quartiles gemm_ms;        // the same groups' matrix products alone
   Quartiles activation_ms;  // the same blocks' phi and phi' kernel alone
   double gemm_share = 0, activation_share = 0;  // of the layer's median time
   double gemm_gflops = 0;                        // 2 B n^2 / median GEMM time

@@ -4,6 +4,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "base/blocks.h"
 #include "base/reduce.h"
 
 #ifdef GRADFLOW_OPENBLAS
@@ -29,6 +30,16 @@ template <class T>
 void preact(ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h) {
   h.noalias() = a_prev * W_rows.transpose();
   h.rowwise() += b_seg.transpose();
+}
+
+// a = phi(h), d = phi'(h) over h, and the block's statistics with ||W rows||^2.
+template <class T>
+ForwardPartial activate_block(const Activation& act, double param, const SaturationTest& sat,
+                              ConstWeightsRef<T> W_rows, MatRef<T> h_d, MatRef<T> a) {
+  ForwardPartial p = activation_forward_block<T>(act, param, sat, h_d, a);
+  for (Index r = 0; r < W_rows.rows(); ++r)  // row by row: a row is contiguous, the block may not be
+    p.weight_sumsq += reduce::sum_squares(W_rows.row(r).data(), W_rows.cols());
+  return p;
 }
 }  // namespace
 
@@ -56,10 +67,19 @@ ForwardPartial layer_forward_block(const Activation& act, double param, const Sa
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a) {
   preact<T>(a_prev, W_rows, b_seg, h_d);
-  ForwardPartial p = activation_forward_block<T>(act, param, sat, h_d, a);
-  for (Index r = 0; r < W_rows.rows(); ++r)  // row by row: a row is contiguous, the block may not be
-    p.weight_sumsq += reduce::sum_squares(W_rows.row(r).data(), W_rows.cols());
-  return p;
+  return activate_block<T>(act, param, sat, W_rows, h_d, a);
+}
+
+template <class T>
+void layer_forward_group(const Activation& act, double param, const SaturationTest& sat, ConstMatRef<T> a_prev,
+                         ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a,
+                         std::span<ForwardPartial> parts) {
+  preact<T>(a_prev, W_rows, b_seg, h_d);
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const Index j0 = block_begin(static_cast<Index>(k)), cols = block_size(static_cast<Index>(k), h_d.cols());
+    parts[k] = activate_block<T>(act, param, sat, W_rows.middleRows(j0, cols), h_d.middleCols(j0, cols),
+                                 a.middleCols(j0, cols));
+  }
 }
 
 template <class T>
@@ -178,6 +198,9 @@ void input_grad_block(ConstMatRef<T> d_h, ConstWeightsRef<T> W_cols, T scale, Ma
   template ForwardPartial layer_forward_block<T>(const Activation&, double, const SaturationTest&, ConstMatRef<T>, \
                                                  ConstWeightsRef<T>, ConstVecRef<T>,       \
                                                  MatRef<T>, MatRef<T>);                               \
+  template void layer_forward_group<T>(const Activation&, double, const SaturationTest&, ConstMatRef<T>,             \
+                                       ConstWeightsRef<T>, ConstVecRef<T>, MatRef<T>, MatRef<T>,                     \
+                                       std::span<ForwardPartial>);                                                   \
   template ForwardPartial activation_forward_block<T>(const Activation&, double, const SaturationTest&,       \
                                                       MatRef<T>, MatRef<T>);                                 \
   template double preact_again_block<T>(const Activation&, ConstMatRef<T>, ConstWeightsRef<T>,      \

@@ -3,6 +3,7 @@
 // units (see parallel.h). Shapes: a_prev (B, n_in), W (n_out, n_in) row-major, b (n_out),
 // h, a, d (B, n_out); a block is `cols` consecutive units starting at unit c0.
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/tensor.h"
@@ -35,6 +36,14 @@ template <class T>
 ForwardPartial layer_forward_block(const Activation& act, double param, const SaturationTest& sat,
                                    ConstMatRef<T> a_prev, ConstWeightsRef<T> W_rows,
                                    ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a);
+
+// The same for a group of whole blocks (base/blocks.h) in one product: columns j0.. of the
+// group are its block k = j0 / kBlockCols, whose statistics go to parts[k], with the bits
+// layer_forward_block gives that block alone; parts has one entry per block of the group.
+template <class T>
+void layer_forward_group(const Activation& act, double param, const SaturationTest& sat, ConstMatRef<T> a_prev,
+                         ConstWeightsRef<T> W_rows, ConstVecRef<T> b_seg, MatRef<T> h_d, MatRef<T> a,
+                         std::span<ForwardPartial> parts);
 
 // The same after the product: a = phi(h), d = phi'(h) written over h, and the statistics but
 // weight_sumsq (a dense_norm layer's h is already normalised: core/op_norm).

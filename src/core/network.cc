@@ -46,8 +46,9 @@ std::uint64_t workspace_bytes(const NetworkSpec& spec, Dtype dtype, Index batch,
       B * (static_cast<std::uint64_t>(spec.width(0)) + 2 * units + norm_units + units_kept);
   const std::uint64_t targets = spec.loss == LossKind::xent ? 0 : B * C;
   const std::uint64_t skip = B * static_cast<std::uint64_t>(spec.stream_width());
+  const auto dW_group = static_cast<std::uint64_t>(group_cols(spec.max_width()));
   const std::uint64_t scratch = 2 * B * n_max + 2 * B * C + targets + skip +
-                                n_max * kBlockCols * static_cast<std::uint64_t>(scratch_threads);
+                                n_max * dW_group * static_cast<std::uint64_t>(scratch_threads);
   return s * (activations + scratch) + 8 * (B + 1) * norm_units + 4 * B;  // + 1 / sigma, the labels
 }
 
@@ -121,7 +122,7 @@ Workspace<T>::Workspace(const NetworkSpec& s, Index batch_, int scratch_threads)
   grad_h.resize(B * n_max);
   skip_grad.resize(B, s.stream_width());
   dW_scratch.resize(static_cast<std::size_t>(scratch_threads));
-  for (Mat<T>& m : dW_scratch) m.resize(n_max, kBlockCols);
+  for (Mat<T>& m : dW_scratch) m.resize(n_max, group_cols(n_max));  // group_cols grows with n
   const auto blocks = static_cast<std::size_t>(block_count(n_max));
   forward_parts.resize(blocks);
   sumsq_parts.resize(blocks);

@@ -74,7 +74,7 @@ struct Workspace {
   std::vector<Vec<double>> norm_inv_sigma;
   std::vector<Mat<T>> norm_u;  // a pre-norm residual branch's input u = g N(s) + beta (B, n)
   std::vector<Mat<T>> branch_out;  // a learned-alpha block's F(s) before the add, for d alpha (B, n)
-  std::vector<Mat<T>> dW_scratch;     // per thread: one block of d W^T (n_max, kBlockCols)
+  std::vector<Mat<T>> dW_scratch;     // per thread: one group of d W^T (n_max, group_cols(n_max))
   Vec<T> W_scratch;                   // regenerated weights: room for the largest layer
   // Per-block partial results of the layer in hand, merged in block order.
   std::vector<ForwardPartial> forward_parts;

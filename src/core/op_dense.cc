@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <omp.h>
+#include <span>
 
 #include "base/parallel.h"
 #include "base/reduce.h"
@@ -93,11 +94,12 @@ bool dense_forward(Pass<T>& pass, Index l) {
   const SaturationTest sat = saturation_test(*op.activation, op.activation_param, s.sat_eps, s.saturated_when);
   const auto W = layer_weights(s, p, l, ws.W_scratch);
   const Index n = op.width;
-  for_each_block_or_stop(n, pass.policy.threads, [&](Index blk) {
-    const Index c0 = block_begin(blk), cols = block_size(blk, n);
-    ws.forward_parts[blk] = layer_forward_block<T>(
-        *op.activation, op.activation_param, sat, ws.A[l - 1], W.middleRows(c0, cols),
-        p.b[l].segment(c0, cols), ws.D[l].middleCols(c0, cols), ws.A[l].middleCols(c0, cols));
+  for_each_group_or_stop(n, pass.policy.threads, [&](const BlockGroup& g) {
+    layer_forward_group<T>(*op.activation, op.activation_param, sat, ws.A[l - 1], W.middleRows(g.c0, g.cols),
+                           p.b[l].segment(g.c0, g.cols), ws.D[l].middleCols(g.c0, g.cols),
+                           ws.A[l].middleCols(g.c0, g.cols),
+                           std::span(ws.forward_parts).subspan(static_cast<std::size_t>(g.first),
+                                                               static_cast<std::size_t>(g.last - g.first)));
   });
   ForwardPartial total;
   if (!finish_forward(pass, l, total)) return false;
@@ -127,23 +129,27 @@ bool dense_backward(Pass<T>& pass, Index l) {
   auto d_a = as_matrix(ws.grad_a, B, n);
   auto d_h = as_matrix(ws.grad_h, B, n);
 
-  // d_h of a block, then at once that block's rows of d_W, while its d_h is still in cache.
-  // analyze reports d_W only if the layer's gradient turns out finite and non-zero.
+  // d_h of a group of blocks, then at once the group's rows of d_W (one product), while its d_h
+  // is still in cache; the sums stay per block. analyze reports d_W only if the layer's gradient
+  // turns out finite and non-zero.
   const T square_scale = analyze ? square_scale_for(ws.A[l - 1]) : T(1);
-  for_each_block_or_stop(n, policy.threads, [&](Index blk) {
-    const Index c0 = block_begin(blk), cols = block_size(blk, n);
-    auto d_h_cols = d_h.middleCols(c0, cols);
-    ws.sumsq_parts[blk] = preact_grad_block<T>(d_a.middleCols(c0, cols), ws.D[l].middleCols(c0, cols), d_h_cols);
-    if (grads) {
-      MatRef<T> d_W_T = grads->W[l].middleRows(c0, cols).transpose();
-      weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
-      grads->b[l].segment(c0, cols) = d_h_cols.colwise().sum().transpose();
-      if (policy.record_stats) ws.weight_grad_parts[blk] = weight_grad_stats<T>(d_W_T);
-    } else {
-      MatRef<T> d_W_T = ws.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())].topLeftCorner(n_in, cols);
-      weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
-      ws.weight_grad_parts[blk] = weight_grad_stats<T>(d_W_T, square_scale);
+  for_each_group_or_stop(n, policy.threads, [&](const BlockGroup& g) {
+    for (Index blk = g.first; blk < g.last; ++blk) {
+      const Index c0 = block_begin(blk), cols = block_size(blk, n);
+      ws.sumsq_parts[blk] =
+          preact_grad_block<T>(d_a.middleCols(c0, cols), ws.D[l].middleCols(c0, cols), d_h.middleCols(c0, cols));
     }
+    auto d_h_cols = d_h.middleCols(g.c0, g.cols);
+    MatRef<T> d_W_T = grads ? MatRef<T>(grads->W[l].middleRows(g.c0, g.cols).transpose())
+                            : MatRef<T>(ws.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())].topLeftCorner(
+                                  n_in, g.cols));
+    weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
+    if (grads) grads->b[l].segment(g.c0, g.cols) = d_h_cols.colwise().sum().transpose();
+    if (!grads || policy.record_stats)
+      for (Index blk = g.first; blk < g.last; ++blk)
+        ws.weight_grad_parts[blk] =
+            weight_grad_stats<T>(d_W_T.middleCols(block_begin(blk) - g.c0, block_size(blk, n)),
+                                 grads ? T(1) : square_scale);  // train's stored d W is never scaled
   });
   WeightGradPartial wg;
   if (policy.record_stats)
@@ -206,9 +212,8 @@ bool dense_backward(Pass<T>& pass, Index l) {
       inv_norm = static_cast<T>(std::pow(10.0, -0.5 * std::log10(norm)));
       d_h *= inv_norm;
     }
-    for_each_block_or_stop(n_in, policy.threads, [&](Index blk) {
-      const Index c0 = block_begin(blk), cols = block_size(blk, n_in);
-      input_grad_block<T>(d_h, W.middleCols(c0, cols), inv_norm, d_a_prev.middleCols(c0, cols));
+    for_each_group_or_stop(n_in, policy.threads, [&](const BlockGroup& g) {
+      input_grad_block<T>(d_h, W.middleCols(g.c0, g.cols), inv_norm, d_a_prev.middleCols(g.c0, g.cols));
     });
   }
   pass.scale += std::log10(norm);
@@ -217,7 +222,8 @@ bool dense_backward(Pass<T>& pass, Index l) {
 
 // --jacobian: J_l = diag(phi_l'(h_l)) W_l J_{l-1} at each of the walk's samples, in f64 (the
 // slopes and weights of either dtype are exact in f64). Column blocks of J are independent, so
-// they go to the threads; each block's product has the same shape for any thread count.
+// they go to the threads by groups (parallel.h); each group's product has the same shape for any
+// thread count.
 template <class T>
 void dense_jacobian(JacobianWalk<T>& walk, Index l) {
   const NetworkSpec& s = walk.s;
@@ -229,10 +235,9 @@ void dense_jacobian(JacobianWalk<T>& walk, Index l) {
     const Mat<double>& in = walk.J[static_cast<std::size_t>(k)];
     const Index n0 = in.cols();  // the input's width, or a partial Jacobian's layer's
     out.resize(n, n0);
-    for_each_block_or_stop(n0, walk.threads, [&](Index blk) {
-      const Index c0 = block_begin(blk), cols = block_size(blk, n0);
-      auto o = out.middleCols(c0, cols);
-      o.noalias() = W * in.middleCols(c0, cols);
+    for_each_group_or_stop(n0, walk.threads, [&](const BlockGroup& g) {
+      auto o = out.middleCols(g.c0, g.cols);
+      o.noalias() = W * in.middleCols(g.c0, g.cols);
       o.array().colwise() *= slope.array();
     });
   }

@@ -227,14 +227,16 @@ bool dense_norm_forward(Pass<T>& pass, Index l) {
   const auto W = layer_weights(s, p, l, ws.W_scratch);
   const Index n = op.width;
   Mat<T>& x = ws.norm_x[l];
-  for_each_block_or_stop(n, threads, [&](Index blk) {  // h, then ||W rows||^2, by block of units
-    const Index c0 = block_begin(blk), cols = block_size(blk, n);
-    auto h = x.middleCols(c0, cols);
-    h.noalias() = ws.A[l - 1] * W.middleRows(c0, cols).transpose();
-    h.rowwise() += p.b[l].segment(c0, cols).transpose();
-    double w2 = 0;
-    for (Index r = c0; r < c0 + cols; ++r) w2 += reduce::sum_squares(W.row(r).data(), W.cols());
-    ws.sumsq_parts[blk] = w2;
+  for_each_group_or_stop(n, threads, [&](const BlockGroup& g) {  // h by group, then ||W rows||^2 by block
+    auto h = x.middleCols(g.c0, g.cols);
+    h.noalias() = ws.A[l - 1] * W.middleRows(g.c0, g.cols).transpose();
+    h.rowwise() += p.b[l].segment(g.c0, g.cols).transpose();
+    for (Index blk = g.first; blk < g.last; ++blk) {
+      const Index c0 = block_begin(blk), cols = block_size(blk, n);
+      double w2 = 0;
+      for (Index r = c0; r < c0 + cols; ++r) w2 += reduce::sum_squares(W.row(r).data(), W.cols());
+      ws.sumsq_parts[blk] = w2;
+    }
   });
   norm_forward_of(pass, l, x);
   for_each_block_or_stop(n, threads, [&](Index blk) {  // u = g x + beta over D[l], then phi(u)
@@ -370,10 +372,9 @@ void dense_norm_jacobian(JacobianWalk<T>& walk, Index l) {
     const Mat<double>& in = walk.J[static_cast<std::size_t>(k)];
     Mat<double>& out = walk.next[static_cast<std::size_t>(k)];
     out.resize(op.width, in.cols());
-    for_each_block_or_stop(in.cols(), walk.threads, [&](Index blk) {
-      const Index c0 = block_begin(blk), cols = block_size(blk, in.cols());
-      auto o = out.middleCols(c0, cols);
-      o.noalias() = W * in.middleCols(c0, cols);
+    for_each_group_or_stop(in.cols(), walk.threads, [&](const BlockGroup& g) {
+      auto o = out.middleCols(g.c0, g.cols);
+      o.noalias() = W * in.middleCols(g.c0, g.cols);
       apply_norm_jacobian(op.norm, x, row_scale, o);
     });
   }

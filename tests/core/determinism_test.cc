@@ -9,8 +9,9 @@ namespace {
 AnalysisConfig config() {
   AnalysisConfig c;
   c.activations = {"sigmoid", "relu", "gelu"};
-  c.depth = 6;
-  c.width = {200, 130, 64, 65, 1, 150};  // full, partial and single-unit blocks
+  c.depth = 8;
+  // full, partial and single-unit blocks; products over groups of 3 and of 2 blocks (base/blocks.h)
+  c.width = {200, 600, 130, 321, 64, 65, 1, 150};
   c.input_dim = 70;
   c.batch = 24;
   c.sigma_b2 = 0.05;
