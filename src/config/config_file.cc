@@ -3,12 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/errors.h"
 #include "base/json_io.h"
 #include "base/suggest.h"
 #include "config/replaced_options.h"
+#include "config/validators.h"
 #include "train/dataset_builtin.h"
 
 namespace gf {
@@ -87,15 +89,9 @@ nlohmann::json with_paths_from(nlohmann::json doc, const std::filesystem::path& 
         v = from_config_dir(text, dir);
         return;
       }
-      std::string out;
-      for (std::size_t start = 0;;) {
-        const std::size_t comma = text.find(',', start);
-        out += from_config_dir(text.substr(start, comma - start), dir);
-        if (comma == std::string::npos) break;
-        out += ',';
-        start = comma + 1;
-      }
-      v = out;
+      std::vector<std::string> items = split_list(std::string("--") + key, text);
+      for (std::string& item : items) item = from_config_dir(item, dir);
+      v = fmt::format("{}", fmt::join(items, ","));
     };
     if (it->is_array())
       for (nlohmann::json& item : *it) resolve(item);
