@@ -20,17 +20,20 @@ inline Index block_size(Index b, Index n) { return std::min(kBlockCols, n - b * 
 // Blocks per group. Each call of a product packs its whole shared operand (the B x n_in
 // activations, or d_h) whatever the number of columns it computes (Goto and van de Geijn,
 // "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008), so 64-column
-// calls at width 1024 pack it 16 times per product. A group of blocks shares one call: a quarter
-// of the units in whole blocks, at most kMaxGroupBlocks, so four groups for the cores up to
-// width 1024, and one block per group up to 256 units. Depends on n only, and grows with n
-// (network.cc sizes its per-thread scratch for the widest layer). Statistics stay per block.
+// calls at width 1024 pack it 16 times per product. A group of blocks shares one call: half
+// the units in whole blocks, at most kMaxGroupBlocks, so two groups (one per core) up to width
+// 512, four of four blocks at width 1024, and one block per group up to 128 units. Halves
+// rather than quarters because at width 256 two 128-column calls beat four 64-column ones
+// (d20 w256: 0.72 to 0.75 of the best GEMM against 0.66 to 0.73, docs/performance.md).
+// Depends on n only, and grows with n (network.cc sizes its per-thread scratch for the widest
+// layer). Statistics stay per block.
 // Each column of a group's product gets the bits its block's own product gave it: Eigen cuts
 // the inner dimension by that dimension and the cache sizes alone (tests/core/layer_test.cc),
 // except where a lone block was so thin that Eigen took another path for it (one column: a
-// matrix-vector product), which only a width of 64 k + 1 above 256 units or tiny layers meet.
+// matrix-vector product), which only a width of 64 k + 1 above 128 units or tiny layers meet.
 inline constexpr Index kMaxGroupBlocks = 4;
 inline Index group_blocks(Index n) {
-  return std::clamp<Index>((n + 4 * kBlockCols - 1) / (4 * kBlockCols), 1, kMaxGroupBlocks);
+  return std::clamp<Index>((n + 2 * kBlockCols - 1) / (2 * kBlockCols), 1, kMaxGroupBlocks);
 }
 inline Index group_cols(Index n) { return std::min(n, group_blocks(n) * kBlockCols); }
 

@@ -117,7 +117,9 @@ TEST_CASE("groups of blocks cover the blocks in order, at block boundaries, by s
     CHECK(group_cols(n) >= previous_cols);  // network.cc sizes its scratch by the widest layer
     previous_cols = group_cols(n);
   }
-  CHECK(group_cols(256) == 64);  // one block per group up to 256 units: 4 groups
+  CHECK(group_cols(128) == 64);  // one block per group up to 128 units
+  CHECK(group_cols(256) == 128);  // two groups (one per core) of two blocks
+  CHECK(group_count(256) == 2);
   CHECK(group_cols(1024) == 256);
   CHECK(group_count(1024) == 4);
   CHECK(group_cols(4096) == 256);
@@ -125,7 +127,8 @@ TEST_CASE("groups of blocks cover the blocks in order, at block boundaries, by s
 
 TEST_CASE("a group's products give each block the bits of the block's own products") {
   check_groups_match_blocks<float>(256, 1024, 1024, "tanh");
-  check_groups_match_blocks<float>(256, 1024, 600, "relu");  // groups of 3 blocks, a partial block
+  check_groups_match_blocks<float>(256, 1024, 600, "relu");  // groups of 4 blocks, a partial block
+  check_groups_match_blocks<float>(256, 256, 256, "sigmoid");  // target 1's depth-20 shape
   check_groups_match_blocks<float>(24, 70, 330, "sigmoid");  // small layers, Eigen's small panels
   check_groups_match_blocks<double>(64, 520, 520, "tanh");
 }
