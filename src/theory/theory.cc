@@ -16,7 +16,7 @@
 #include "core/enum_names.h"
 #include "core/init.h"
 #include "core/params.h"
-#include "theory/batchnorm_theory.h"
+#include "theory/theory_notes.h"
 
 namespace gf {
 
@@ -170,19 +170,12 @@ void attach_ops(const TheoryConfig& c, const InputMoments& in, MeanFieldModel& m
 std::vector<std::string> beyond_plain_notes(const TheoryConfig& c, const TheoryResult& r) {
   std::vector<std::string> notes;
   if (c.residual != 0)
-    notes.push_back(fmt::format(
-        "residual blocks of {} layers, alpha {} (Yang & Schoenholz 2017): the stream does not settle at q* but "
-        "adds alpha^2 E[F^2] per block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 "
-        "above are those of the branches' layers as a plain stack; the per-block figures are below",
-        c.residual, c.residual_scale));
-  if (c.norm == NormKind::batch)
-    notes.push_back(batchnorm_theory_note({find_activation(r.activation), c.leaky_slope}));
-  else if (c.norm != NormKind::none)
-    notes.push_back(fmt::format(
-        "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
-        "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = "
-        "{:.4g} at width {}; the correlation map through a norm is not modelled (c*, chi_c, xi_c: -)",
-        norm_name(c.norm), r.fixed.q_star, r.fixed.chi_1, c.width));
+    notes.push_back(residual_theory_note(
+        fmt::format("residual blocks of {} layers, alpha {}", c.residual, c.residual_scale),
+        "; the per-block figures are below"));
+  if (c.norm != NormKind::none)
+    notes.push_back(norm_theory_note(c.norm, {find_activation(r.activation), c.leaky_slope}, r.fixed.q_star,
+                                     r.fixed.chi_1, fmt::format(" at width {}", c.width), " (c*, chi_c, xi_c: -)"));
   return notes;
 }
 

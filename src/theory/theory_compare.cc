@@ -7,7 +7,7 @@
 #include "core/enum_names.h"
 #include "core/loss.h"
 #include "core/params.h"
-#include "theory/batchnorm_theory.h"
+#include "theory/theory_notes.h"
 
 namespace gf {
 
@@ -64,23 +64,12 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "activations are correlated (predicted c_L = {:.2f}), which adds coherently in d loss/d W: "
         "compare weight-gradient profiles under --loss random",
         loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaN : t.predicted.back().c));
+  const std::string_view no_jacobian_prediction =
+      r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks without norms only" : "";
   if (!t.predicted_blocks.empty())
-    notes.push_back(fmt::format(
-        "residual blocks (Yang & Schoenholz 2017): the stream does not settle at q* but adds alpha^2 E[F^2] per "
-        "block, and each block's gradient factor is 1 + alpha^2 prod chi; q* and chi_1 above are those of the "
-        "branches' layers as a plain stack{}",
-        r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks without norms only" : ""));
-  if (c.norm == NormKind::batch)
-    notes.push_back(batchnorm_theory_note(m.phi));
-  else if (c.norm != NormKind::none)
-    notes.push_back(fmt::format(
-        "--norm {}: u = N(h) has variance {:.4g} at every layer whatever sigma_w2 (q* by construction), and the "
-        "gradient's factor per layer is sigma_w2 E[phi'(u)^2] / sigma^2 across the next layer's norm, chi_1 = {:.4g} "
-        "(E[phi'^2] / E[phi^2] as width grows, without biases: 1 for relu); the correlation map through a norm "
-        "is not modelled{}",
-        norm_name(c.norm), t.fixed.q_star, t.fixed.chi_1,
-        r.jacobian ? "; nor is the Jacobian's spectrum (its free-probability prediction is for plain stacks without norms)"
-                   : ""));
+    notes.push_back(residual_theory_note("residual blocks", no_jacobian_prediction));
+  if (c.norm != NormKind::none)
+    notes.push_back(norm_theory_note(c.norm, m.phi, t.fixed.q_star, t.fixed.chi_1, "", no_jacobian_prediction));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)
