@@ -16,8 +16,12 @@ nlohmann::json parse_json_strict(std::string_view text, const std::string& sourc
 std::string dump_json(const nlohmann::ordered_json& doc, int indent = -1);
 std::string dump_json(const nlohmann::json& doc, int indent = -1);
 
+// The most read_input_file reads by default (a --config or --arch file).
+inline constexpr std::size_t kMaxInputFileBytes = std::size_t{64} << 20;
+
 // The whole of a file a flag names, up to max_bytes; UsageError "FLAG: 'path' is a directory
 // ...", "FLAG: cannot read 'path': why" or "... holds more than N MiB".
-std::string read_input_file(const std::string& path, std::string_view flag, std::size_t max_bytes = 64 << 20);
+std::string read_input_file(const std::string& path, std::string_view flag,
+                            std::size_t max_bytes = kMaxInputFileBytes);
 
 }  // namespace gf

@@ -53,8 +53,8 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   network.erase("theory");
   // --model: the files must be the ones recorded (their content hashes), and the network is the
   // model's: the depth, widths, ... recorded beside it describe it, they do not build it. The
-  // same for an --arch file.
-  check_recorded_files(config, where);
+  // same for an --arch file. Each is read once: the run parses the bytes whose hash was checked.
+  ModelFiles read = check_recorded_files(config, where);
   network.erase("model-fnv1a64");
   network.erase("data-fnv1a64");
   network.erase("arch-fnv1a64");
@@ -63,7 +63,7 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   if (network.contains("arch"))
     for (const std::string& key : arch_replaced_options()) network.erase(key);
   try {
-    return config_from_json(network, "config");
+    return config_from_json(network, "config", std::move(read));
   } catch (const UsageError& e) {
     std::string what = e.what();
     if (what.rfind("config: ", 0) == 0) what.erase(0, 8);

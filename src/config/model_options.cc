@@ -6,9 +6,11 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <optional>
 
 #include "base/errors.h"
 #include "base/fnv1a.h"
+#include "base/json_io.h"
 #include "config/replaced_options.h"
 #include "config/validators.h"
 #include "model/onnx_map.h"
@@ -19,22 +21,18 @@ namespace gf {
 
 namespace {
 
-// A file's bytes into h, read in pieces (a model may be large).
-void hash_file(Fnv1a64& h, const std::string& path, const char* flag) {
+// A file's bytes into h, read in pieces (a model may be large); each piece also to `keep` when given.
+void hash_file(Fnv1a64& h, const std::string& path, const char* flag, std::string* keep = nullptr) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(fmt::format("{}: '{}' cannot be read: {}", flag, path, std::strerror(errno)));
   std::string buffer(std::size_t{1} << 16, '\0');
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    h.add(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+    const std::string_view piece(buffer.data(), static_cast<std::size_t>(in.gcount()));
+    h.add(piece);
+    if (keep) keep->append(piece);
   }
   if (in.bad()) throw UsageError(fmt::format("{}: '{}' cannot be read: {}", flag, path, std::strerror(errno)));
-}
-
-std::uint64_t file_hash(const std::string& path, const char* flag) {
-  Fnv1a64 h;
-  hash_file(h, path, flag);
-  return h.h;
 }
 
 // A model's content: its file's bytes (those the graph was parsed from), then those of each
@@ -48,12 +46,16 @@ std::uint64_t model_hash(const OnnxGraph& graph) {
 
 // The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
 // indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).
-std::shared_ptr<GivenBatch> read_batch(const ModelOptions& m, const GivenNetwork& g, Index& batch) {
+// The batch's hash is of the bytes parsed (Dataset::bytes_fnv1a64): the file is read once, from
+// `files` when it holds them (a baseline's check read them), else from disk.
+std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> read_batch(const ModelOptions& m, const GivenNetwork& g,
+                                                                 Index& batch, const ModelFiles& files) {
   CsvDataSpec spec;
   spec.path = m.data;
   spec.label_col = m.label_col;
   spec.file_order = true;
-  const Dataset d = read_csv_dataset(spec);
+  const auto text = files.texts.find(m.data);
+  const Dataset d = text != files.texts.end() ? parse_csv_dataset(text->second, spec) : read_csv_dataset(spec);
   if (d.features != g.input_width)
     throw UsageError(fmt::format("--data {}: {} feature columns, but the model reads {} inputs", m.data, d.features,
                                  g.input_width));
@@ -72,7 +74,7 @@ std::shared_ptr<GivenBatch> read_batch(const ModelOptions& m, const GivenNetwork
   auto out = std::make_shared<GivenBatch>();
   out->x = d.x_train.topRows(batch);
   for (Index i = 0; i < batch; ++i) out->labels.push_back(index_of[d.y_train[static_cast<std::size_t>(i)]]);
-  return out;
+  return {out, d.bytes_fnv1a64};
 }
 
 }  // namespace
@@ -146,10 +148,17 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
   ModelFiles& cache = files ? *files : local;
   auto& model = cache.models[{m.model, m.bn_mode}];
   if (!model.first) {
-    const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
-    model.first = std::make_shared<GivenNetwork>(
-        map_onnx(graph, m.model, m.bn_mode == "batch" ? BnMode::batch : BnMode::running));
-    model.second = model_hash(graph);
+    const BnMode bn = m.bn_mode == "batch" ? BnMode::batch : BnMode::running;
+    if (const auto read = cache.graphs.find(m.model); read != cache.graphs.end()) {
+      // Read, parsed and hashed already (a baseline's check): mapped from that graph, which then goes.
+      model.first = std::make_shared<GivenNetwork>(map_onnx(read->second.first, m.model, bn));
+      model.second = read->second.second;
+      cache.graphs.erase(read);
+    } else {
+      const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
+      model.first = std::make_shared<GivenNetwork>(map_onnx(graph, m.model, bn));
+      model.second = model_hash(graph);
+    }
   }
   const auto [g, model_hash] = model;
   if (!m.data.empty()) {
@@ -159,8 +168,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
     auto& batch = cache.batches[{m.data, m.label_col, c.batch, model_hash}];
     if (!batch.first) {
       Index rows = c.batch;
-      batch.first = read_batch(m, *g, rows);
-      batch.second = file_hash(m.data, "--data");
+      batch = read_batch(m, *g, rows, cache);
     }
     c.data = batch.first;
     c.batch = static_cast<Index>(batch.first->labels.size());
@@ -173,15 +181,26 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
   use_model(g, m.model, c);
 }
 
-void check_recorded_files(const nlohmann::ordered_json& config, const std::string& where) {
+ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std::string& where) {
+  ModelFiles read;
   for (const auto& [key, flag] :
        {std::pair{"model", "--model"}, std::pair{"data", "--data"}, std::pair{"arch", "--arch"}}) {
     const auto path = config.find(key), hash = config.find(std::string(key) + "-fnv1a64");
     if (path == config.end() || hash == config.end() || !path->is_string() || !hash->is_string()) continue;
     const std::string file = path->get<std::string>(), then = hash->get<std::string>();
     std::uint64_t h = 0;
+    std::optional<OnnxGraph> graph;
+    std::string text;
     try {
-      h = key == std::string("model") ? model_hash(read_onnx_file(file)) : file_hash(file, flag);
+      if (key == std::string("model")) {
+        // The memory budget the replay runs with: max-memory is never recorded, so the default.
+        graph = read_onnx_file(file, AnalysisConfig{}.max_memory);
+        h = model_hash(*graph);
+      } else {
+        Fnv1a64 f;
+        hash_file(f, file, flag, &text);
+        h = f.h;
+      }
     } catch (const UsageError& e) {
       throw UsageError(fmt::format("{}: {}", where, e.what()));
     }
@@ -190,7 +209,12 @@ void check_recorded_files(const nlohmann::ordered_json& config, const std::strin
       throw UsageError(fmt::format("{}: {} '{}': its content changed since the baseline was saved (FNV-1a 64 {} "
                                    "then, {} now): restore the file, or save the baseline again",
                                    where, flag, file, then, now));
+    if (graph) read.graphs.insert_or_assign(file, std::pair{std::move(*graph), h});
+    // An --arch file past what --arch reads is left to the run, which refuses it as it always has.
+    else if (key != std::string("arch") || text.size() <= kMaxInputFileBytes)
+      read.texts.insert_or_assign(file, std::move(text));
   }
+  return read;
 }
 
 void check_theory_for_model(const AnalysisConfig& c) {

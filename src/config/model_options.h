@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "core/analysis.h"
+#include "model/onnx_graph.h"
 
 namespace gf {
 
@@ -30,7 +31,14 @@ void add_model_options(CLI::App& cmd, ModelOptions& m);
 
 // What a model and a data file gave when read: kept by a settings reader that resolves many
 // configs of the same files (a grid), so each file is read and hashed once.
+//
+// `graphs` and `texts` hold files read before the reader needs them (check_recorded_files: a
+// baseline's files, read to check their hashes): the reader parses these bytes instead of
+// reading the file again, so a replay reads each file once and runs on the very bytes it checked.
 struct ModelFiles {
+  std::map<std::string, std::pair<OnnxGraph, std::uint64_t>> graphs;  // --model path -> graph, model hash
+                                                                      // (taken out when mapped)
+  std::map<std::string, std::string> texts;                           // --data or --arch path -> its bytes
   std::map<std::pair<std::string, std::string>, std::pair<std::shared_ptr<const GivenNetwork>, std::uint64_t>>
       models;  // (path, bn-mode) -> network, FNV-1a 64 of its bytes
   std::map<std::tuple<std::string, std::string, Index, std::uint64_t>, std::pair<std::shared_ptr<const GivenBatch>, std::uint64_t>>
@@ -44,8 +52,10 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
 
 // A recorded config block (an analyze document's) that names a model, data or --arch file with its
 // content hash: throws UsageError, prefixed by `where`, when the file's bytes now hash to
-// something else (or it cannot be read).
-void check_recorded_files(const nlohmann::ordered_json& config, const std::string& where);
+// something else (or it cannot be read). Returns what it read (the model parsed, at the default
+// --max-memory a replay runs with), for the settings reader that resolves the config
+// (config_from_json), so each file is read once.
+ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std::string& where);
 
 // analyze --theory with --model: mean-field theory predicts i.i.d. weights drawn by a scheme, over
 // inputs drawn by --input, through a stack of one activation; so it applies to a model that is such a

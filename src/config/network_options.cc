@@ -13,7 +13,7 @@
 
 namespace gf {
 
-void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
+void add_network_options(CLI::App& cmd, AnalysisConfig& c, const std::map<std::string, std::string>* read) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   std::string act_help = "Activations to compare, comma-separated:";
   for (const Activation& a : activations()) act_help += fmt::format("\n  {:<11} {}", a.name, a.description);
@@ -135,12 +135,13 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c) {
                  "configs/arch/). Replaces -a, -d, -w, --leaky-slope, --residual, --residual-scale, --norm, "
                  "--norm-position, --norm-eps and --dropout")
       ->type_name("FILE")
-      ->each([&cmd, &c](const std::string& path) {
+      ->each([&cmd, &c, read](const std::string& path) {
         std::vector<std::string> given;
         for (const std::string& name : arch_replaced_options())
           if (cmd.count("--" + name) > 0) given.push_back("--" + name);
         if (!given.empty()) throw UsageError(arch_replaces_message(path, given));
-        load_arch(path, c);
+        if (read && read->count(path)) load_arch_text(read->at(path), path, c);  // read once, already
+        else load_arch(path, c);
       })
       ->group("Network");
 

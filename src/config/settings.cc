@@ -10,8 +10,9 @@
 
 namespace gf {
 
-SettingsReader::SettingsReader() : app_(std::make_unique<CLI::App>("settings", "gradflow")) {
-  add_network_options(*app_, c_);
+SettingsReader::SettingsReader(ModelFiles read)
+    : files_(std::move(read)), app_(std::make_unique<CLI::App>("settings", "gradflow")) {
+  add_network_options(*app_, c_, &files_.texts);
   add_model_options(*app_, m_);
 }
 
@@ -49,8 +50,8 @@ void SettingsReader::apply_json(const nlohmann::json& config, const std::string&
   }
 }
 
-AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source) {
-  SettingsReader reader;
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source, ModelFiles read) {
+  SettingsReader reader(std::move(read));
   reader.apply_json(config, source);
   AnalysisConfig c = reader.resolved();
   validate(c);

@@ -19,7 +19,8 @@ using Setting = std::pair<std::string, std::string>;  // a long option name and 
 
 class SettingsReader {
  public:
-  SettingsReader();
+  // `read`: files read already (check_recorded_files), parsed from there instead of read again.
+  explicit SettingsReader(ModelFiles read = {});
   ~SettingsReader();
   SettingsReader(const SettingsReader&) = delete;
   SettingsReader& operator=(const SettingsReader&) = delete;
@@ -47,7 +48,8 @@ class SettingsReader {
 };
 
 // The config a JSON "config" object records (its keys are option names, as --config FILE
-// takes), validated. Throws UsageError; messages start with `source`.
-AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source);
+// takes), validated. Throws UsageError; messages start with `source`. `read`: as for
+// SettingsReader.
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source, ModelFiles read = {});
 
 }  // namespace gf

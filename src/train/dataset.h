@@ -17,6 +17,9 @@ struct Dataset {
   std::vector<std::uint32_t> y_train, y_test;
   std::vector<std::string> feature_names;
   std::vector<std::string> class_names;  // class k's label as written in the data
+  // A CSV's: FNV-1a 64 (base/fnv1a.h) of the very bytes parsed, the whole file with any byte-order
+  // mark, so that the hash a run records is of what it read (0 for a built-in dataset).
+  std::uint64_t bytes_fnv1a64 = 0;
 
   Index n_train() const { return x_train.rows(); }
   Index n_test() const { return x_test.rows(); }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "base/errors.h"
+#include "base/fnv1a.h"
 #include "base/suggest.h"
 #include "train/shuffle.h"
 
@@ -128,6 +129,7 @@ std::size_t label_column(const std::string& spec, const std::vector<std::string>
 
 Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec) {
   const CsvError err(spec.path);
+  const std::uint64_t bytes_hash = fnv1a64(text);  // of every byte given, before the byte-order mark goes
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte-order mark
 
   std::vector<Row> rows;
@@ -215,6 +217,7 @@ Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec) {
 
   Dataset out;
   out.name = spec.path;
+  out.bytes_fnv1a64 = bytes_hash;
   out.features = d;
   out.classes = static_cast<Index>(names.size());
   out.class_names = names;

@@ -19,8 +19,10 @@ struct CsvDataSpec {
   bool file_order = false;  // every row in x_train in file order, none held out (analyze --data)
 };
 
+// The file is read once: the rows parsed and the dataset's bytes_fnv1a64 come from the same bytes.
 Dataset read_csv_dataset(const CsvDataSpec& spec);
-// The same on text already in memory; spec.path only names the file in messages.
+// The same on text already in memory (bytes_fnv1a64 is of `text`); spec.path only names the file
+// in messages.
 Dataset parse_csv_dataset(std::string_view text, const CsvDataSpec& spec);
 
 }  // namespace gf

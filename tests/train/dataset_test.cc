@@ -10,6 +10,7 @@
 #include "train/dataset_builtin.h"
 #include "train/dataset_csv.h"
 #include "train/shuffle.h"
+#include "process.h"
 
 using namespace gf;
 
@@ -253,4 +254,25 @@ TEST_CASE("CSV files that cannot be read are usage errors naming the path") {
                        "--data: cannot read '/nonexistent/x.csv': No such file or directory", UsageError);
   CHECK_THROWS_WITH_AS(read_csv_dataset({"/tmp", "", 0.2, 0}), "--data: '/tmp' is a directory; give a CSV file",
                        UsageError);
+}
+
+TEST_CASE("a CSV dataset's bytes_fnv1a64 is FNV-1a 64 of every byte parsed: byte-order mark and line ends too") {
+  auto fnv = [](const std::string& bytes) {  // written out here, not base/fnv1a.h
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char ch : bytes) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+    return h;
+  };
+  CsvDataSpec s;
+  s.path = "data.csv";
+  const std::string plain = "a,y\n1,x\n2,y\n", bom = "\xEF\xBB\xBF" + plain, crlf = "a,y\r\n1,x\r\n2,y\r\n";
+  CHECK(parse_csv_dataset(plain, s).bytes_fnv1a64 == fnv(plain));
+  CHECK(parse_csv_dataset(bom, s).bytes_fnv1a64 == fnv(bom));  // the same rows, other bytes: another hash
+  CHECK(parse_csv_dataset(crlf, s).bytes_fnv1a64 == fnv(crlf));
+  CHECK(fnv(plain) != fnv(bom));
+  // From a file: the bytes read, once.
+  const std::string dir = test::temp_dir();
+  test::write_file(dir + "/d.csv", bom);
+  s.path = dir + "/d.csv";
+  CHECK(read_csv_dataset(s).bytes_fnv1a64 == fnv(test::read_file(s.path)));
+  CHECK(make_builtin_dataset(spec("blobs")).bytes_fnv1a64 == 0);
 }

@@ -1,0 +1,134 @@
+// Each input file read once (config/model_options, config/settings): the --data batch's hash is
+// of the bytes its rows were parsed from, and a baseline's recorded model, data and --arch files,
+// read to check their hashes, are what the replay's config is resolved from (the files gone from
+// disk after the check, the config still resolves, to the same network, batch and hashes).
+// Hashes are checked against an independent FNV-1a of the files and against the values gradflow
+// e5a489c (which hashed --data by reading the file a second time) recorded for the fixtures.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/errors.h"
+#include "config/model_options.h"
+#include "config/settings.h"
+#include "core/given_network.h"
+#include "core/run_json.h"
+#include "process.h"
+
+using namespace gf;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
+
+// FNV-1a 64, written out here rather than taken from base/fnv1a.h.
+std::uint64_t independent_fnv(const std::string& bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char ch : bytes) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+  return h;
+}
+
+// A per-layer-width network the flags cannot say, so its document records the file.
+const char* const kArch =
+    R"({"layers": [{"width": 12, "activation": "tanh"}, {"width": 7, "activation": "relu", "norm": "layer"}]})";
+
+}  // namespace
+
+TEST_CASE("--data: the recorded hash is of the bytes parsed, equal to an independent FNV-1a and to gradflow e5a489c's") {
+  const std::string dir = test::temp_dir(), model = dir + "/m.onnx", data = dir + "/b.csv";
+  test::write_file(model, test::read_file(kFixtures + "mlp.onnx"));
+  test::write_file(data, test::read_file(kFixtures + "batch.csv"));
+  const AnalysisConfig c =
+      config_from_json(json{{"model", model}, {"data", data}, {"label-col", "y"}, {"batch", 8}}, "test");
+  REQUIRE(c.data);
+  CHECK(c.data_fnv1a64 == independent_fnv(test::read_file(data)));
+  CHECK(c.model_fnv1a64 == independent_fnv(test::read_file(model)));
+  // Recorded by gradflow e5a489c: `analyze --model tests/fixtures/mlp.onnx --data
+  // tests/fixtures/batch.csv --label-col y -b 8 --format json`, config.data-fnv1a64 and model-fnv1a64.
+  CHECK(fmt::format("{:016x}", c.data_fnv1a64) == "a861fdd09bd5e9cd");
+  CHECK(fmt::format("{:016x}", c.model_fnv1a64) == "96e1a8fdf9ee0bfe");
+}
+
+TEST_CASE("a baseline's model and data files: read once by the hash check, the replay resolved from those bytes") {
+  const std::string dir = test::temp_dir(), model = dir + "/m.onnx", data = dir + "/b.csv";
+  test::write_file(model, test::read_file(kFixtures + "mlp.onnx"));
+  test::write_file(data, test::read_file(kFixtures + "batch.csv"));
+  const json network = {{"model", model}, {"data", data}, {"label-col", "y"}, {"batch", 8}};
+  const AnalysisConfig first = config_from_json(network, "test");
+  const nlohmann::ordered_json recorded = config_json(first);
+  REQUIRE(recorded.contains("model-fnv1a64"));
+  REQUIRE(recorded.contains("data-fnv1a64"));
+
+  ModelFiles read = check_recorded_files(recorded, "--baseline b.json");
+  REQUIRE(read.graphs.count(model) == 1);
+  CHECK(read.graphs.at(model).second == first.model_fnv1a64);
+  CHECK(read.graphs.at(model).first.bytes_fnv1a64 == independent_fnv(test::read_file(model)));
+  REQUIRE(read.texts.count(data) == 1);
+  CHECK(read.texts.at(data) == test::read_file(data));
+
+  // Gone from disk: the replay's config comes from what the check read, not from the files.
+  REQUIRE(std::remove(model.c_str()) == 0);
+  REQUIRE(std::remove(data.c_str()) == 0);
+  const AnalysisConfig replay = config_from_json(network, "config", std::move(read));
+  CHECK(replay.model_fnv1a64 == first.model_fnv1a64);
+  CHECK(replay.data_fnv1a64 == first.data_fnv1a64);
+  REQUIRE(replay.data);
+  CHECK(replay.data->x == first.data->x);
+  CHECK(replay.data->labels == first.data->labels);
+  CHECK(replay.widths() == first.widths());
+  REQUIRE(replay.model);
+  CHECK(replay.model->ops.size() == first.model->ops.size());
+  CHECK(replay.model->names == first.model->names);
+  CHECK(replay.model->W == first.model->W);
+  CHECK(replay.model->b == first.model->b);
+  // Without them, the files are read: and they are gone.
+  CHECK_THROWS_AS(config_from_json(network, "config"), UsageError);
+}
+
+TEST_CASE("a baseline's changed or missing files: the messages name the file and both hashes") {
+  const std::string dir = test::temp_dir(), model = dir + "/m.onnx", data = dir + "/b.csv";
+  test::write_file(model, test::read_file(kFixtures + "mlp.onnx"));
+  const std::string csv = test::read_file(kFixtures + "batch.csv");
+  test::write_file(data, csv);
+  const nlohmann::ordered_json recorded =
+      config_json(config_from_json(json{{"model", model}, {"data", data}, {"label-col", "y"}, {"batch", 8}}, "test"));
+  // One more row: the file is no longer the one recorded, though it still parses.
+  const std::string grown = csv + csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n'));
+  test::write_file(data, grown);
+  CHECK_THROWS_WITH_AS(
+      check_recorded_files(recorded, "--baseline b.json"),
+      fmt::format("--baseline b.json: --data '{}': its content changed since the baseline was saved (FNV-1a 64 {} "
+                  "then, {:016x} now): restore the file, or save the baseline again",
+                  data, recorded["data-fnv1a64"].get<std::string>(), independent_fnv(grown))
+          .c_str(),
+      UsageError);
+  REQUIRE(std::remove(data.c_str()) == 0);
+  CHECK_THROWS_WITH_AS(check_recorded_files(recorded, "--baseline b.json"),
+                       fmt::format("--baseline b.json: --data: '{}' cannot be read: No such file or directory", data)
+                           .c_str(),
+                       UsageError);
+}
+
+TEST_CASE("a baseline's --arch file: read once by the hash check, the replay parses those bytes") {
+  const std::string dir = test::temp_dir(), arch = dir + "/net.json";
+  test::write_file(arch, kArch);
+  const json network = {{"arch", arch}, {"batch", 8}, {"init", "xavier_normal"}};
+  const AnalysisConfig first = config_from_json(network, "test");
+  REQUIRE(!first.arch_ops.empty());
+  CHECK(first.arch_fnv1a64 == independent_fnv(kArch));
+  const nlohmann::ordered_json recorded = config_json(first);
+  REQUIRE(recorded.contains("arch-fnv1a64"));
+  ModelFiles read = check_recorded_files(recorded, "--baseline b.json");
+  REQUIRE(read.texts.count(arch) == 1);
+  CHECK(read.texts.at(arch) == kArch);
+  REQUIRE(std::remove(arch.c_str()) == 0);
+  const AnalysisConfig replay = config_from_json(network, "config", std::move(read));
+  CHECK(replay.arch_fnv1a64 == first.arch_fnv1a64);
+  CHECK(replay.widths() == first.widths());
+  REQUIRE(replay.arch_ops.size() == first.arch_ops.size());
+  CHECK(replay.arch_ops[1].norm == first.arch_ops[1].norm);
+}
