@@ -149,8 +149,9 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c, const std::map<std::s
       "Weight initialisation, one of auto or:";
   for (const InitScheme& s : init_schemes()) init_help += fmt::format("\n  {:<15} Var {}", s.name, s.variance);
   init_help += fmt::format("\n  {:<15} {}", kFixup, kFixupHelp);
-  init_help += "\nauto picks he_normal for relu, leaky_relu, elu, gelu and silu, "
-      "lecun_normal for selu, xavier_normal otherwise";
+  init_help += "\nauto picks, layer by layer, the scheme of the layer's activation: he_normal for relu, "
+      "leaky_relu, elu, gelu and silu, lecun_normal for selu, xavier_normal otherwise (a linear layer: "
+      "the nearest activation's before it)";
   cmd.add_option("--init", c.init, init_help)
       ->type_name("SCHEME")
       ->default_str("auto")

@@ -12,6 +12,7 @@
 #include "base/suggest.h"
 #include "core/enum_names.h"
 #include "core/layer.h"
+#include "core/params.h"
 
 namespace gf {
 
@@ -61,7 +62,9 @@ int AnalysisConfig::thread_count() const {
 
 namespace {
 
-WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
+// --init and its companions for the net s.ops: auto and fixup per layer (params.h's layer_init),
+// the label saying what each layer drew.
+WeightInit resolve_init(const AnalysisConfig& c, const Activation& act, const NetworkSpec& s) {
   WeightInit w;
   if (c.weight_std) {
     w.label = fmt::format("weight_std={:g}", *c.weight_std);
@@ -74,10 +77,15 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act) {
     return w;
   }
   w.fixup = c.init == kFixup;
-  const std::string_view name = c.init == "auto" || w.fixup ? act.auto_init : std::string_view(c.init);
-  w.scheme = find_init(name);
+  w.per_layer = c.init == "auto" || w.fixup;
+  w.scheme = find_init(w.per_layer ? act.auto_init : std::string_view(c.init));
   w.dist = w.scheme->dist;
-  w.label = w.fixup ? fmt::format("fixup ({})", name) : std::string(name);
+  NetworkSpec drawn = s;
+  drawn.weight_init = w;
+  const std::string name = init_schemes_text(drawn);
+  w.label = w.fixup                        ? fmt::format("fixup ({})", name)
+            : name.starts_with("per layer") ? fmt::format("auto ({})", name)
+                                            : name;
   w.gain = c.gain;
   if (c.gain) w.label += fmt::format(" gain={:g}", *c.gain);
   if (c.sigma_w2) {  // orthogonal with a gain
@@ -206,21 +214,6 @@ void validate_norm(const AnalysisConfig& c) {
                                    c.arch, c.arch_entries[i]));
 }
 
-// One init for the whole net: --init auto must mean one scheme for every activation of --arch.
-void validate_arch(const AnalysisConfig& c) {
-  const Activation* first = nullptr;
-  for (std::size_t i = 0; i < c.arch_ops.size(); ++i) {
-    const LayerOp& op = c.arch_ops[i];
-    if (op.kind == OpKind::skip_add || op.activation->name == "identity") continue;  // linear layers follow the net's
-    if (!first) first = op.activation;
-    if ((c.init == "auto" || c.init == kFixup) && !c.weight_std && !c.sigma_w2 && op.activation->auto_init != first->auto_init)
-      throw UsageError(fmt::format("--arch {}: {}: {} would get {} and {} {}, but one --init draws the whole net; "
-                                   "give --init (e.g. --init {})",
-                                   c.arch, c.arch_entries[i], op.activation->name, op.activation->auto_init,
-                                   first->name, first->auto_init, first->auto_init));
-  }
-}
-
 void validate_dropout(const AnalysisConfig& c) {
   if (!(c.dropout >= 0 && c.dropout < 1))
     throw UsageError(fmt::format("--dropout {}: the probability of dropping a unit must be in [0, 1) (0: no dropout)",
@@ -279,7 +272,6 @@ void validate(const AnalysisConfig& c) {
   validate_residual(c);
   validate_norm(c);
   validate_dropout(c);
-  validate_arch(c);
   if (c.sigma_b2 && c.bias_init != 0.0)
     throw UsageError("--bias-init and --sigma-b2 both set the biases: give one");
   if (c.jacobian && (c.jacobian_probes == 1 || c.jacobian_probes == 2))
@@ -327,7 +319,7 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;
-  s.weight_init = resolve_init(c, act);
+  s.weight_init = resolve_init(c, act, s);
   s.bias_init = {c.bias_init, c.sigma_b2};
   s.seed = c.seed;
   s.sat_eps = c.sat_eps;

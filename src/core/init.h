@@ -29,10 +29,10 @@ struct InitScheme {
 std::span<const InitScheme> init_schemes();
 const InitScheme* find_init(std::string_view name);  // nullptr if unknown
 // Zhang et al. 2019's Fixup, for residual networks only: not a variance but a rule per layer
-// (params.cc's init_factor) on top of the activation's auto scheme.
+// (params.cc's init_factor) on top of each layer's auto scheme (params.h's layer_init).
 inline constexpr std::string_view kFixup = "fixup";
 inline constexpr std::string_view kFixupHelp =
-    "Zhang et al. 2019, residual nets only: the activation's auto scheme, every branch layer scaled by "
+    "Zhang et al. 2019, residual nets only: each layer's auto scheme, every branch layer scaled by "
     "blocks^(-1/(2K-2)), each branch's last layer and the head zero (every block the identity at init)";
 // "auto", the schemes, and with `residual` fixup.
 std::vector<std::string> init_names(bool residual = false);
@@ -46,6 +46,9 @@ struct WeightInit {
   std::optional<double> weight_std;    // Var = weight_std^2
   std::optional<double> gain;          // --gain: std = gain x the scheme's std at gain 1 (torch.nn.init)
   bool fixup = false;                  // the scheme, scaled per layer by Fixup's rule (params.cc)
+  // --init auto and fixup: `scheme` is the net's activation's auto scheme, and each hidden layer
+  // draws with its own activation's instead (params.h's layer_init, the one place that says which).
+  bool per_layer = false;
   double variance(Index fan_in, Index fan_out) const;
   double orthogonal_gain() const;      // the factor of an orthogonal matrix
 };

@@ -2,10 +2,61 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/format.h>
 
 #include "base/interrupt.h"
 
 namespace gf {
+
+namespace {
+
+bool linear(const LayerOp& op) { return op.activation->name == "identity"; }
+
+// The activation whose auto scheme layer l draws with (layer_init).
+const Activation& scheme_activation(const NetworkSpec& s, Index l) {
+  for (Index k = l; k >= 1; --k)
+    if (!linear(s.op(k))) return *s.op(k).activation;
+  for (Index k = l + 1; k <= s.depth(); ++k)
+    if (!linear(s.op(k))) return *s.op(k).activation;
+  return *s.op(l).activation;  // a deep linear net: identity's own
+}
+
+}  // namespace
+
+WeightInit layer_init(const NetworkSpec& s, Index l) {
+  WeightInit w = s.weight_init;
+  if (!w.per_layer) return w;
+  w.scheme = find_init(scheme_activation(s, l).auto_init);
+  w.dist = w.scheme->dist;
+  return w;
+}
+
+std::string init_schemes_text(const NetworkSpec& s) {
+  if (!s.weight_init.per_layer) return std::string(s.weight_init.scheme->name);
+  // Each scheme in order of first use, with the activations of the layers drawn with it.
+  std::vector<std::pair<std::string_view, std::vector<std::string_view>>> uses;
+  bool linear_layers = false;
+  for (Index l = 1; l <= s.depth(); ++l) {
+    const std::string_view scheme = layer_init(s, l).scheme->name;
+    auto it = std::find_if(uses.begin(), uses.end(), [&](const auto& u) { return u.first == scheme; });
+    if (it == uses.end()) it = uses.insert(uses.end(), {scheme, {}});
+    linear_layers = linear_layers || linear(s.op(l));
+    const std::string_view act = s.op(l).activation->name;
+    if (!linear(s.op(l)) && std::find(it->second.begin(), it->second.end(), act) == it->second.end())
+      it->second.push_back(act);
+  }
+  if (uses.size() == 1) return std::string(uses.front().first);
+  std::string text = "per layer: ";
+  for (std::size_t i = 0; i < uses.size(); ++i) {
+    const std::vector<std::string_view>& acts = uses[i].second;
+    text += fmt::format("{}{} for ", i == 0 ? "" : ", ", uses[i].first);
+    for (std::size_t k = 0; k < acts.size(); ++k)
+      text += fmt::format("{}{}", k == 0 ? "" : k + 1 == acts.size() ? " and " : ", ", acts[k]);
+    text += " layers";
+  }
+  if (linear_layers) text += "; a linear layer as the nearest activation before it, else after";
+  return text;
+}
 
 // The factor on hidden layer l's drawn weights: 1, except under Fixup (Zhang et al. 2019,
 // "Fixup initialization", Sec. 3: "initialize the classification layer and the last layer of each
@@ -34,7 +85,7 @@ void draw_layer_weights(const NetworkSpec& s, Index l, RowMatRef<T> W) {
     W.setZero();
     return;
   }
-  draw_weights<T>(s.weight_init, s.seed, Stream::weights, static_cast<std::uint32_t>(l), W, s.threads);
+  draw_weights<T>(layer_init(s, l), s.seed, Stream::weights, static_cast<std::uint32_t>(l), W, s.threads);
   if (f != 1) W *= static_cast<T>(f);
 }
 

@@ -2,6 +2,7 @@
 // The parameters of a network, the one store both commands use: hidden layers l = 1..L and
 // the linear head as layer L+1. `train` keeps its gradients and the optimizer's moment
 // estimates in the same struct, so an update is one loop over (W, b) pairs.
+#include <string>
 #include <vector>
 
 #include "base/tensor.h"
@@ -29,7 +30,20 @@ struct Params {
   Index layers() const { return static_cast<Index>(W.size()) - 1; }  // L + 1
 };
 
-// The factor on hidden layer l's drawn weights over s.weight_init's: 1 but under --init fixup.
+// What hidden layer l (1..L) draws with: s.weight_init, but under --init auto and fixup
+// (WeightInit::per_layer) with the auto scheme of the layer's own activation (activation.h's
+// table), as a plain net of that activation draws the layer; a linear layer (a residual net's
+// input projection, a branch's last layer) takes that of the nearest activation before it (whose
+// output it reads), else of the first after it. The one place --init auto meets the layers: the
+// drawer, the run's label (init_schemes_text) and the mean-field model all ask it.
+WeightInit layer_init(const NetworkSpec& s, Index l);
+
+// The scheme(s) s's hidden layers draw with, for the run's label: one scheme's name when they
+// share it ("he_normal"), else "per layer: he_normal for relu layers, xavier_normal for tanh
+// layers" (each scheme with the activations it serves, in order of first use).
+std::string init_schemes_text(const NetworkSpec& s);
+
+// The factor on hidden layer l's drawn weights over layer_init(s, l)'s: 1 but under --init fixup.
 double init_factor(const NetworkSpec& s, Index l);
 
 // The one weight drawer: hidden layers from Stream::weights and Stream::biases, the head from

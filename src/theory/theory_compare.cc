@@ -18,7 +18,7 @@ MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) 
   for (Index l = 1; l <= spec.depth(); ++l) {
     const Index fan_in = spec.width(l - 1), fan_out = spec.width(l);
     const double f = init_factor(spec, l);
-    m.sigma_w2.push_back(f * f * static_cast<double>(fan_in) * spec.weight_init.variance(fan_in, fan_out));
+    m.sigma_w2.push_back(f * f * static_cast<double>(fan_in) * layer_init(spec, l).variance(fan_in, fan_out));
   }
   m.ops.assign(spec.ops.begin(), spec.ops.end() - 1);
   m.sigma_b2 = spec.bias_init.sigma_b2.value_or(0.0);

@@ -3,6 +3,7 @@
 // conflicting flags are refused by name, and dropout's documents do not depend on --threads.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -105,6 +106,40 @@ TEST_CASE("--arch with a mixed file: analyze, sweep, check and train run it") {
                                         "32", "-b", "16", "--steps", "20", "--log-every", "10", "--format", "json"});
   REQUIRE(t.exit_code == 0);
   CHECK(json::parse(t.out)["runs"][0]["end"] == "completed");
+}
+
+TEST_CASE("--arch relu then tanh with --init auto: each layer its activation's scheme, in the weights and the label") {
+  // Once refused (one --init for the whole net); now each layer draws as a plain net of its
+  // activation: ||W_l||_F^2 = fan_in fan_out Var, He et al. 2015's 2/fan_in for relu, Glorot &
+  // Bengio 2010's 2/(fan_in+fan_out) for tanh. The old draw (he_normal for all) puts the tanh
+  // layer's log10 ||W|| 0.15 decades higher, 30 standard errors off at 256 x 256.
+  const std::string dir = temp_dir();
+  const std::string file = write_arch(dir, "relu-tanh.json", R"({"layers": [{"width": 256, "activation": "relu"},
+    {"width": 256, "activation": "tanh"}, {"width": 128, "activation": "relu"}]})");
+  const ProcessResult a =
+      run_gradflow({"analyze", "--arch", file, "--input-dim", "64", "-b", "8", "--format", "json"});
+  REQUIRE(a.exit_code == 0);
+  const json run = json::parse(a.out)["runs"][0];
+  CHECK(run["init"] == "auto (per layer: he_normal for relu layers, xavier_normal for tanh layers)");
+  struct Layer {
+    double fan_in, fan_out, variance;
+  };
+  const Layer layers[] = {{64, 256, 2.0 / 64}, {256, 256, 2.0 / 512}, {256, 128, 2.0 / 256}};
+  for (std::size_t i = 0; i < 3; ++i) {
+    CAPTURE(i);
+    const Layer& k = layers[i];
+    const double expected = 0.5 * std::log10(k.fan_in * k.fan_out * k.variance);
+    // log10 ||W|| of n Gaussian entries: standard error 0.5 sqrt(2/n) / ln 10; 5 of them.
+    const double tol = 5 * 0.5 * std::sqrt(2 / (k.fan_in * k.fan_out)) / std::log(10.0);
+    CHECK(std::abs(run["layers"][i]["weight_log10"].get<double>() - expected) < tol);
+  }
+  // Fixup needs blocks; a named --init draws every layer with it, as before.
+  const ProcessResult named = run_gradflow(
+      {"analyze", "--arch", file, "--input-dim", "64", "-b", "8", "--init", "he_normal", "--format", "json"});
+  REQUIRE(named.exit_code == 0);
+  const json he = json::parse(named.out)["runs"][0];
+  CHECK(he["init"] == "he_normal");
+  CHECK(std::abs(he["layers"][1]["weight_log10"].get<double>() - 0.5 * std::log10(256.0 * 2)) < 0.01);
 }
 
 TEST_CASE("--arch and --dropout: refusals name the flag, the value or the entry, and exit 2") {

@@ -70,6 +70,20 @@ TEST_CASE("--model: byte-identical JSON for any --threads; --weights-from init d
   CHECK(!d["config"].contains("data"));
 }
 
+TEST_CASE("--model --weights-from init --init auto: a tanh/relu model draws each layer by its activation") {
+  // mlp.onnx is 6 -> 16 tanh -> 16 relu -> 3: its relu layer draws He et al. 2015's 2/fan_in,
+  // ||W_2||_F^2 = 16 x 16 x 2/16 = 32, where the old draw (the first layer's xavier_normal,
+  // 2/32) gave 16: 0.15 decades lower in log10 ||W||, nearly 8 standard errors of log10 ||W|| over
+  // 256 entries (0.019), beyond twice the tolerance of 3 of them.
+  const ProcessResult r = run_gradflow(model_args("mlp.onnx", {"--weights-from", "init"}));
+  REQUIRE(r.exit_code == 0);
+  const auto run = nlohmann::json::parse(r.out)["runs"][0];
+  CHECK(run["init"] == "auto (per layer: xavier_normal for tanh layers, he_normal for relu layers)");
+  const double tol = 3 * 0.5 * std::sqrt(2.0 / 256) / std::log(10.0);  // 3 standard errors of log10 ||W||
+  CHECK(std::abs(run["layers"][1]["weight_log10"].get<double>() - 0.5 * std::log10(32.0)) < tol);
+  CHECK(std::abs(0.5 * std::log10(16.0) - 0.5 * std::log10(32.0)) > 2 * tol);
+}
+
 TEST_CASE("--model: refusals name the node, the flag or the file; exit 2") {
   const ProcessResult conv = run_gradflow({"analyze", "--model", kFixtures + "conv.onnx"});
   CHECK(conv.exit_code == 2);

@@ -183,10 +183,13 @@ TEST_CASE("--init fixup with --model: a residual model's branches are scaled by 
     return nlohmann::json::parse(r.out)["runs"][0];
   };
   const auto fixup = layers("fixup");
-  const std::string init = fixup["init"];
-  REQUIRE(init.rfind("fixup (", 0) == 0);
-  const std::string scheme = init.substr(7, init.size() - 8);  // the scheme fixup scales
-  const auto plain = layers(scheme);
+  // Fixup scales what --init auto draws: each layer's own activation's scheme (tanh's input
+  // layer xavier_normal, the gelu branches he_normal), the label naming them alike.
+  const auto plain = layers("auto");
+  const std::string init = fixup["init"], auto_init = plain["init"];
+  REQUIRE(init.rfind("fixup (per layer: ", 0) == 0);
+  CHECK(init.substr(5) == auto_init.substr(4));
+  CHECK(init.find("xavier_normal for tanh layers, he_normal for gelu layers") != std::string::npos);
   // Zhang et al. 2019: branch layers x blocks^(-1/(2m-2)) = 2^(-1/2) here, each branch's last
   // layer zero, the input projection as drawn. The same seed draws the same weights.
   const auto& f = fixup["layers"];
