@@ -306,3 +306,26 @@ TEST_CASE("check: a newline in the baseline's or a model's file name cannot star
     if (!extra.empty()) CHECK(r.out.find(d + "/m\\x0aPASS  fine.onnx") != std::string::npos);  // the config change
   }
 }
+
+TEST_CASE("summarize: a key from the records with a newline or a bidi control stays in its title line, escaped") {
+  const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh,relu", "-d", "2", "-w", "4", "-b", "8", "--seed", "0:1", "-q"});
+  INFO(sweep.err);
+  REQUIRE(sweep.exit_code == 0);
+  std::string records;
+  int k = 0;
+  for (const std::string& line : lines_of(sweep.out)) {
+    json r = json::parse(line);
+    r["config"]["x\nPASS " + kRLO] = k++;  // a key that varies: the pivot names it as averaged over
+    records += r.dump() + "\n";
+  }
+  const std::string d = temp_dir();
+  write_file(d + "/r.jsonl", records);
+  const ProcessResult r = run_gradflow({"summarize", d + "/r.jsonl", "--pivot", "seed,activation"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<std::string> lines = lines_of(r.out);
+  REQUIRE(!lines.empty());
+  CHECK(lines[0].find("averaged over x\\x0aPASS \\u202e (4 records") != std::string::npos);
+  CHECK(no_hidden_controls(r.out));
+  for (const std::string& line : lines) CHECK(line.rfind("PASS", 0) != 0);
+}
