@@ -1,5 +1,6 @@
 #include "base/utf8.h"
 
+#include <cstdint>
 #include <fmt/format.h>
 
 namespace gf {
@@ -52,22 +53,43 @@ std::string valid_utf8(std::string_view text) {
 
 namespace {
 
-// C0 controls and DEL as \xNN, C1 controls (UTF-8 C2 80..C2 9F) as \u00NN; newline and tab
-// kept when keep_lines.
+// The code point of the valid UTF-8 sequence of n bytes at text[i].
+char32_t code_point(std::string_view text, std::size_t i, std::size_t n) {
+  const auto byte = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(text[i + k])); };
+  if (n == 1) return byte(0);
+  char32_t cp = byte(0) & (0xFFu >> (n + 1));
+  for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (byte(k) & 0x3Fu);
+  return cp;
+}
+
+// Unicode's bidirectional formatting characters (UAX #9, "Explicit Directional Formatting
+// Characters" and "Implicit Directional Marks"): the embeddings and overrides U+202A..U+202E, the
+// isolates U+2066..U+2069, the marks U+200E, U+200F and U+061C. A terminal that implements the
+// bidi algorithm shows text after them reordered, so a name can look like another one ("Trojan
+// Source", Boucher and Anderson 2021, CVE-2021-42574).
+bool is_bidi_control(char32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
+         cp == 0x061C;
+}
+
+// C0 controls and DEL as \xNN; C1 controls (U+0080..U+009F) and the bidi controls as \uNNNN;
+// newline and tab kept when keep_lines.
 std::string escape_controls(std::string_view text, bool keep_lines) {
   const std::string valid = valid_utf8(text);
   std::string out;
   out.reserve(valid.size());
   for (std::size_t i = 0; i < valid.size(); ++i) {
     const auto u = static_cast<unsigned char>(valid[i]);
-    const auto next = i + 1 < valid.size() ? static_cast<unsigned char>(valid[i + 1]) : 0;
-    if (u == 0xC2 && next >= 0x80 && next <= 0x9F) {  // valid UTF-8: 0xC2 only ever leads
-      out += fmt::format("\\u{:04x}", next);
-      ++i;
+    const std::size_t n = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;  // valid UTF-8: the lead byte says
+    const char32_t cp = code_point(valid, i, n);
+    if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) {
+      out += fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp));
+      i += n - 1;
     } else if ((u < 0x20 && !(keep_lines && (u == '\n' || u == '\t'))) || u == 0x7F) {
       out += fmt::format("\\x{:02x}", u);
     } else {
-      out += valid[i];
+      out.append(valid, i, n);
+      i += n - 1;
     }
   }
   return out;

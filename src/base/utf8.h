@@ -11,13 +11,15 @@ namespace gf {
 std::string valid_utf8(std::string_view text);
 
 // For stderr: valid_utf8, with control characters but newline and tab written as \xNN, and the
-// C1 controls U+0080..U+009F as \u00NN (a NUL no longer ends the message, an escape sequence no
-// longer reaches the terminal).
+// C1 controls U+0080..U+009F and Unicode's bidirectional controls (U+202A..U+202E, U+2066..U+2069,
+// U+200E, U+200F, U+061C) as \uNNNN (a NUL no longer ends the message, an escape sequence no
+// longer reaches the terminal, a right-to-left override no longer reorders what it shows).
 std::string printable(std::string_view text);
 
 // For a table cell or one line of a report: as printable, with newline and tab escaped too, so
 // a name from a file (an ONNX initializer, a record's label) keeps to its cell and its line.
-// Every report on the terminal passes text from outside through it; JSON escapes by itself.
+// Every report on the terminal passes text from outside through it; JSON and CSV keep the text
+// as it is (they are data: a name must read back as the file has it).
 std::string printable_line(std::string_view text);
 
 }  // namespace gf

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "base/errors.h"
+#include "base/file_list.h"
 #include "base/real_text.h"
 
 namespace gf {
@@ -148,6 +149,13 @@ void expand_range(std::string_view name, AxisKind kind, std::string_view text,
 // The values of one item (one occurrence of the option) appended to `out`.
 void add_values(std::string_view name, AxisKind kind, std::string_view item, bool brackets,
                 std::uint64_t max_values, bool ends_only, std::vector<std::string>& out) {
+  if (kind == AxisKind::file) {  // no ranges, no per-layer lists: only files
+    for (std::string& f : split_file_list(fmt::format("--{}", name), item)) {
+      out.push_back(std::move(f));
+      if (!ends_only && out.size() > max_values) too_many(name, "the list", out.size(), max_values);
+    }
+    return;
+  }
   for (const std::string& part : split_items(name, item, brackets)) {
     if (part.empty())
       throw UsageError(fmt::format("--{}: '{}' has an empty value; give a,b,c or start:stop:step", name, item));

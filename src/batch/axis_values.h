@@ -11,8 +11,10 @@ namespace gf {
 
 // integer: ranges of whole numbers (depth, width, batch, seed, ...); real: ranges of reals,
 // each value rounded to 12 significant digits so 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 and not
-// 0.30000000000000004; text: lists only.
-enum class AxisKind { integer, real, text };
+// 0.30000000000000004; text: lists only; file: a list of files (--model, --data, --arch), read
+// by base/file_list.h's rule: a text that names an existing file is that file, commas, colons and
+// brackets in its name included; else commas separate files, a name's own comma written twice.
+enum class AxisKind { integer, real, text, file };
 
 // `items` are the option's raw results (one per occurrence on the command line, or per element
 // of a config file's array). Commas split items, except inside [...]: with `brackets`, an item

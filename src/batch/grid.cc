@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/errors.h"
+#include "base/file_list.h"
 #include "base/suggest.h"
 #include "config/model_options.h"
 #include "config/network_options.h"
@@ -29,12 +30,16 @@ const std::set<std::string> kSingleValued = {"weights", "max-memory"};
 // Options whose one value may be a list, written in brackets in a sweep ([64,32,16]): a plain
 // comma list is an axis.
 const std::set<std::string> kBracketLists = {"width", "jacobian-depths"};
+// Options whose values are files: a list of files, never a range or a per-layer list, and a
+// value naming an existing file is that file, commas and all (base/file_list.h).
+const std::set<std::string> kFileAxes = {"model", "data", "arch"};
 // --threads is the sweep's own option: how many threads each run uses.
 const std::set<std::string> kNotMirrored = {"help", "threads"};
 
 AxisKind kind_of(const std::string& name) {
   if (kIntegerAxes.count(name)) return AxisKind::integer;
   if (kRealAxes.count(name)) return AxisKind::real;
+  if (kFileAxes.count(name)) return AxisKind::file;
   for (const ThresholdFlag& f : threshold_flags())
     if (name == f.name) return AxisKind::real;
   return AxisKind::text;
@@ -118,6 +123,8 @@ CLI::Validator axis_check(const std::string& name, const std::shared_ptr<PointPa
 
 }  // namespace
 
+AxisKind axis_kind(const std::string& name) { return kind_of(name); }
+
 bool GridOptions::any_given() const {
   return std::any_of(given.begin(), given.end(), [](const auto& v) { return !v.empty(); });
 }
@@ -151,10 +158,15 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
     const std::size_t colon = full_type.find(':');
     std::string type;
     if (kSingleValued.count(name)) type = full_type.substr(0, colon);
+    else if (kind_of(name) == AxisKind::file) type = full_type + std::string(kFileListType);  // FILE.onnx[,...]
     else type = kind_of(name) == AxisKind::text ? "LIST" : "LIST|A:B:S";
     if (colon != std::string::npos) type += full_type.substr(colon);
     std::string help = p->get_description();
     if (name == "width") help = "Units per hidden layer; per-layer widths as one value: [64,32,16]";
+    if (kind_of(name) == AxisKind::file)
+      help += ". A list of files is an axis (a.csv,b.csv); a value that names an existing file is that file, "
+              "commas, colons and brackets in its name included; in a list, a comma of a name is written twice "
+              "(my,,model.onnx)";
     if (kSingleValued.count(name)) help += " (one value: it never changes a result)";
     // One text per option, given once (validators.h's rule for lists): CLI11 neither splits it
     // nor reads [64,32,16] as three values.
@@ -234,7 +246,8 @@ std::string Grid::label(std::uint64_t i, std::string_view skip) const {
   std::vector<std::string> parts;
   for (std::size_t k = 0; k < axes_.size(); ++k) {
     if (axes_[k].values.size() < 2 || axes_[k].name == skip) continue;
-    const bool list = v[k].find(',') != std::string::npos;
+    // A per-layer list in brackets, as it is given; a file's name as it is, commas and all.
+    const bool list = kBracketLists.count(axes_[k].name) && v[k].find(',') != std::string::npos;
     parts.push_back(axes_[k].name + "=" + (list ? "[" + v[k] + "]" : v[k]));
   }
   return join(parts, " ");

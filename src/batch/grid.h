@@ -33,6 +33,8 @@ struct GridOptions {
 // its text is checked as it is read (syntax, list values, the ends of ranges), so a bad value
 // fails the same way on the command line and in a config file.
 void add_grid_options(CLI::App& cmd, GridOptions& g);
+// The kind of a grid option's values: integer or real ranges, names, or files.
+AxisKind axis_kind(const std::string& name);
 
 struct Axis {
   std::string name;

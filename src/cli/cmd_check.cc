@@ -6,6 +6,7 @@
 
 #include "base/errors.h"
 #include "base/exit_status.h"
+#include "base/file_list.h"
 #include "base/interrupt.h"
 #include "base/output.h"
 #include "base/run_pool.h"
@@ -36,7 +37,8 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
       "      metrics with B.json's and lists the config keys that changed (init (relu): he_normal ->\n"
       "      xavier_normal). Network options without --config change B.json's own config.\n"
       "  check --config M.json                    is my network healthy?\n"
-      "      Runs it (lists and ranges as in sweep) and checks bounds on its metrics: the --rule and\n"
+      "      Runs it (lists and ranges as in sweep; a --model, --data or --arch value naming an existing\n"
+      "      file is that file, commas and all) and checks bounds on its metrics: the --rule and\n"
       "      --max-* given, else the default rule set (--rules default; listed under --rule).");
   add_grid_options(*cmd, o.grid);
   cmd->add_option("--config", o.config_file,
@@ -209,6 +211,7 @@ std::vector<std::string> grid_items(const std::string& name, const nlohmann::ord
                                     const nlohmann::ordered_json& config) {
   auto text = [](const nlohmann::ordered_json& x) { return x.is_string() ? x.get<std::string>() : x.dump(); };
   if (v.is_null()) return {};
+  if (axis_kind(name) == AxisKind::file && v.is_string()) return {join_file_list({v.get<std::string>()})};  // one file
   if (name == "input-dim" && config["width"].is_array() && !config["width"].empty() && v == config["width"][0])
     return {};
   if (!v.is_array()) return {text(v)};

@@ -192,7 +192,7 @@ std::string group_report(const std::vector<Group>& groups, const std::vector<std
     t.rows.push_back(std::move(row));
   }
   std::string title = many ? join(metrics) : metrics[0];
-  title += by.empty() ? ", all records" : ", by " + join(by);
+  title += by.empty() ? ", all records" : ", by " + printable_line(join(by));  // a line: keys may come from files
   return printable(title + " (" + what + ")\n" + t.render());  // keys and values come from files
 }
 
@@ -240,10 +240,12 @@ std::string pivot_report(const Pivot& p, const std::string& format, const ojson&
       hi = std::max(hi, d.n + d.nonfinite);
       any_nonfinite = any_nonfinite || d.nonfinite > 0;
     }
-  std::string out = fmt::format("mean {}: {} (rows) x {} (columns)", p.metric, p.row_key, p.col_key);
+  // One line: keys name what records hold (a newline of theirs must not start a line).
+  std::string out = fmt::format("mean {}: {} (rows) x {} (columns)", p.metric, printable_line(p.row_key),
+                                printable_line(p.col_key));
   out += lo == hi ? fmt::format(", {} record{} a cell", lo, lo == 1 ? "" : "s")
                   : fmt::format(", {} to {} records a cell", lo, hi);
-  if (!p.averaged.empty()) out += ", averaged over " + join(p.averaged);
+  if (!p.averaged.empty()) out += ", averaged over " + printable_line(join(p.averaged));
   out += " (" + what + ")\n";
   std::vector<double> means;
   for (const auto& row : p.cells)

@@ -106,6 +106,10 @@ CLI::App* setup_sweep(CLI::App& app, SweepOptions& o) {
       "start:stop:step); depth, width, input-dim, batch, classes and seed take whole numbers. Per-layer\n"
       "widths are one value in brackets: -w '[64,32,16]'. A value starting with '-' needs '=':\n"
       "--bias-init=-0.5:0.5:0.25.\n"
+      "Files (--model, --data, --arch) take a file or a list of files, never a range or brackets: a\n"
+      "value that names an existing file is that file, commas, colons and brackets in its name\n"
+      "included; otherwise commas separate files, and a name's own comma is written twice\n"
+      "(--model my,,model.onnx,b.onnx). A value that is both a file and a list of files is refused.\n"
       "Cores: -j workers each run one network at a time with --threads threads (default 1). Many\n"
       "small runs: keep --threads 1 and let -j use the cores. A few very wide runs: e.g. -j 2\n"
       "--threads 8 on 16 cores.\n"
@@ -279,14 +283,16 @@ RecordColumns csv_columns(const SweepOptions& o, const Grid& grid) {
   return columns;
 }
 
-// --dry-run: a tab-separated table of the runs, in grid order, written as it goes.
+// --dry-run: a tab-separated table of the runs, in grid order, written as it goes. A value may be
+// a file's name, with any byte in it: escaped as in every table (a tab or newline of a name
+// would make a column or a row of its own, an escape sequence would reach the terminal).
 void write_run_table(const Grid& grid, const Plan& plan) {
   std::string out = "run\trun_id";
   for (const Axis& a : grid.axes()) out += "\t" + a.name;
   out += '\n';
   for (std::uint64_t k = 0; k < plan.count; ++k) {
     out += fmt::format("{}\t{}", plan.index(k) + 1, id_text(plan.ids[k]));
-    for (const std::string& v : grid.values(plan.index(k))) out += "\t" + v;
+    for (const std::string& v : grid.values(plan.index(k))) out += "\t" + printable_line(v);
     out += '\n';
     if (out.size() > (1 << 16)) {
       write_stdout(out);

@@ -1,12 +1,13 @@
 #include "config/config_file.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/errors.h"
+#include "base/file_list.h"
 #include "base/json_io.h"
 #include "base/suggest.h"
 #include "config/replaced_options.h"
@@ -73,30 +74,39 @@ std::string from_config_dir(const std::string& name, const std::filesystem::path
   return (dir / name).string();
 }
 
-// doc with each relative file name it gives taken from `dir`. A list (a grid's axis of --data
-// files) by its elements, as is a list in one text where the command's option takes one ("a.csv,b.csv").
+// doc with each relative file name it gives taken from `dir`. Where the command's option takes a
+// list of files (a grid's axis of --data files), a text is read by file_list.h's rule as seen
+// from `dir` ("a.csv,b.csv"; "my,model.onnx" when that file is there), and an array's elements
+// are one file each; either becomes one text of the files as seen from the working directory,
+// each comma of a name written twice, for the option to read by the same rule.
 nlohmann::json with_paths_from(nlohmann::json doc, const std::filesystem::path& dir, const CLI::App& command) {
-  if (dir.empty() || !doc.is_object()) return doc;
+  if (!doc.is_object()) return doc;
   for (const char* key : kInputFileKeys) {
     const auto it = doc.find(key);
     const CLI::Option* opt = command.get_option_no_throw(std::string("--") + key);
     if (it == doc.end() || !opt) continue;
-    const bool list_text = opt->get_type_name().rfind("LIST", 0) == 0;
-    auto resolve = [&](nlohmann::json& v) {
-      if (!v.is_string()) return;
-      const std::string text = v.get<std::string>();
-      if (!list_text) {
-        v = from_config_dir(text, dir);
-        return;
-      }
-      std::vector<std::string> items = split_list(std::string("--") + key, text);
-      for (std::string& item : items) item = from_config_dir(item, dir);
-      v = fmt::format("{}", fmt::join(items, ","));
-    };
-    if (it->is_array())
-      for (nlohmann::json& item : *it) resolve(item);
-    else
-      resolve(*it);
+    const bool file_list = opt->get_type_name().ends_with(kFileListType);
+    if (!file_list) {
+      if (dir.empty()) continue;
+      auto resolve = [&](nlohmann::json& v) {
+        if (v.is_string()) v = from_config_dir(v.get<std::string>(), dir);
+      };
+      if (it->is_array())
+        for (nlohmann::json& item : *it) resolve(item);
+      else
+        resolve(*it);
+      continue;
+    }
+    std::vector<std::string> files;
+    if (it->is_string()) {
+      files = split_file_list(std::string("--") + key, it->get<std::string>(), dir);
+    } else if (it->is_array() && std::all_of(it->begin(), it->end(), [](const auto& v) { return v.is_string(); })) {
+      for (const auto& v : *it) files.push_back(v.get<std::string>());
+    } else {
+      continue;  // not a name: the option refuses it
+    }
+    for (std::string& f : files) f = from_config_dir(f, dir);
+    *it = join_file_list(files);
   }
   return doc;
 }
@@ -106,8 +116,13 @@ nlohmann::json with_paths_from(nlohmann::json doc, const std::filesystem::path& 
 void apply_config_file(CLI::App& command, const std::string& path) {
   const std::string text = read_input_file(path, "--config");
   const nlohmann::json doc = parse_json_strict(text, "--config " + path);
-  apply_config_json(command, with_paths_from(doc, std::filesystem::path(path).parent_path(), command),
-                    "--config " + path);
+  nlohmann::json resolved;
+  try {
+    resolved = with_paths_from(doc, std::filesystem::path(path).parent_path(), command);
+  } catch (const UsageError& e) {
+    throw UsageError(fmt::format("--config {}: {}", path, e.what()));
+  }
+  apply_config_json(command, resolved, "--config " + path);
 }
 
 void apply_config_json(CLI::App& command, const nlohmann::json& doc, const std::string& source) {

@@ -82,15 +82,15 @@ TextTable violation_table(const Rule& rule, const RuleOutcome& out, std::size_t 
 std::string check_lines(const CheckReport& r, std::size_t max_rows) {
   std::string out;
   std::vector<std::string> parts;
-  if (r.baseline) parts.push_back(fmt::format("baseline {}", r.baseline->path));
-  if (!r.current.empty()) parts.push_back(fmt::format("compared with the network of {}", r.current));
+  if (r.baseline) parts.push_back(fmt::format("baseline {}", printable_line(r.baseline->path)));
+  if (!r.current.empty()) parts.push_back(fmt::format("compared with the network of {}", printable_line(r.current)));
   else if (r.baseline) parts.push_back("rerun from its own config");
   parts.push_back(fmt::format("{} run{}", r.runs, r.runs == 1 ? "" : "s"));
   if (!r.rules.empty()) parts.push_back(fmt::format("{} rule{}", r.rules.size(), r.rules.size() == 1 ? "" : "s"));
   out += "gradflow check: " + join(parts) + "\n";
   if (!r.current.empty()) {
     if (r.changes.empty()) out += "config: as recorded in the baseline\n";
-    for (const ConfigChange& c : r.changes) out += "config changed: " + c.text() + "\n";
+    for (const ConfigChange& c : r.changes) out += "config changed: " + printable_line(c.text()) + "\n";
   }
 
   if (r.baseline) {
@@ -113,11 +113,11 @@ std::string check_lines(const CheckReport& r, std::size_t max_rows) {
                          shown < total ? fmt::format("; {} more metrics not shown", total - shown) : "");
     }
     if (!r.runs_not_in_baseline.empty())
-      out += fmt::format("  note: runs not in the baseline, so not compared: {}\n", join(r.runs_not_in_baseline));
+      out += fmt::format("  note: runs not in the baseline, so not compared: {}\n", printable_line(join(r.runs_not_in_baseline)));
     if (!r.not_in_baseline.empty())
       out += fmt::format("  note: not in the baseline, so not compared (new since it was recorded; --update "
                          "adds them): {}\n",
-                         join(r.not_in_baseline));
+                         printable_line(join(r.not_in_baseline)));
     const ojson& ctx = r.baseline->doc.contains("context") ? r.baseline->doc["context"] : ojson::object();
     const ojson here = context_json(r.baseline->config.dtype);
     if (bad && ctx.value("simd", "") != here.value("simd", ""))
@@ -129,11 +129,11 @@ std::string check_lines(const CheckReport& r, std::size_t max_rows) {
     const Rule& rule = r.rules[k];
     const RuleOutcome& res = r.outcomes[k];
     if (res.violations.empty()) {
-      out += fmt::format("PASS  rule {} [{}]: {} value{}\n", rule.text(), rule.origin, res.checked,
+      out += fmt::format("PASS  rule {} [{}]: {} value{}\n", printable_line(rule.text()), printable_line(rule.origin), res.checked,
                          res.checked == 1 ? "" : "s");
       continue;
     }
-    out += fmt::format("FAIL  rule {} [{}]: {} of {} values violate it\n", rule.text(), rule.origin,
+    out += fmt::format("FAIL  rule {} [{}]: {} of {} values violate it\n", printable_line(rule.text()), printable_line(rule.origin),
                        res.violations.size(), res.checked);
     out += violation_table(rule, res, max_rows).render("  ");
     if (res.violations.size() > max_rows)
@@ -142,7 +142,7 @@ std::string check_lines(const CheckReport& r, std::size_t max_rows) {
   const std::size_t failed = r.failed_groups() + r.failed_rules();
   if (r.update) {
     const std::size_t per_run = baseline_metrics_per_run();
-    out += fmt::format("gradflow check: baseline rewritten: {}, {} run{}, {} metrics ({} per run)\n", r.baseline->path,
+    out += fmt::format("gradflow check: baseline rewritten: {}, {} run{}, {} metrics ({} per run)\n", printable_line(r.baseline->path),
                        r.runs, r.runs == 1 ? "" : "s", r.runs * per_run, per_run);
     if (r.checks() == 0) return out;  // nothing else was checked
   }
@@ -154,7 +154,9 @@ std::string check_lines(const CheckReport& r, std::size_t max_rows) {
 }  // namespace
 
 // The baseline's path, run names and layer names come from files: no control character of
-// theirs reaches the terminal (the table's cells escape theirs, and newlines, themselves).
+// theirs reaches the terminal. Table cells escape theirs, newlines and tabs too, and check_lines
+// each name it puts in a line (printable_line), so that a newline in a file's name cannot start a
+// line of its own ("PASS ..."); printable here is the last guard.
 std::string check_table(const CheckReport& r, std::size_t max_rows) { return printable(check_lines(r, max_rows)); }
 
 std::string check_json(const CheckReport& r) {

@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "base/errors.h"
 #include "batch/run_record.h"
 #include "config/validators.h"
@@ -34,6 +38,35 @@ TEST_CASE("printable escapes C1 controls; printable_line escapes newline and tab
   CHECK(printable_line("0.we\x1b[31mi\tx\ny\x7f") == "0.we\\x1b[31mi\\x09x\\x0ay\\x7f");
   CHECK(printable_line("a\xFF") == "a\xEF\xBF\xBD");  // invalid UTF-8 as U+FFFD, as printable
   CHECK(printable_line("2.fc1.weight") == "2.fc1.weight");
+}
+
+TEST_CASE("printable and printable_line escape Unicode's bidirectional controls as \\uNNNN, and keep their neighbours") {
+  // Every bidi control of UAX #9 that reorders or marks direction ("Trojan Source", Boucher and
+  // Anderson 2021), written out by hand in UTF-8.
+  const std::vector<std::pair<std::string, std::string>> bidi = {
+      {"\xD8\x9C", "\\u061c"},                                                 // ALM
+      {"\xE2\x80\x8E", "\\u200e"}, {"\xE2\x80\x8F", "\\u200f"},                // LRM, RLM
+      {"\xE2\x80\xAA", "\\u202a"}, {"\xE2\x80\xAB", "\\u202b"}, {"\xE2\x80\xAC", "\\u202c"},
+      {"\xE2\x80\xAD", "\\u202d"}, {"\xE2\x80\xAE", "\\u202e"},                // LRE RLE PDF LRO RLO
+      {"\xE2\x81\xA6", "\\u2066"}, {"\xE2\x81\xA7", "\\u2067"}, {"\xE2\x81\xA8", "\\u2068"},
+      {"\xE2\x81\xA9", "\\u2069"}};                                             // LRI RLI FSI PDI
+  for (const auto& [raw, shown] : bidi) {
+    CAPTURE(shown);
+    CHECK(printable_line("x" + raw + "y") == "x" + shown + "y");
+    CHECK(printable("x" + raw + "y\n") == "x" + shown + "y\n");
+  }
+  // The file name of the paper's kind: "evil<RLO>gnp.onnx" shows as "evilxnno.png" on a bidi terminal.
+  CHECK(printable_line("evil\xE2\x80\xAEgnp.onnx") == "evil\\u202egnp.onnx");
+  // Their neighbours are text: U+200D (ZWJ), U+202F, U+2065, U+2070, U+061B, U+061D, and
+  // characters of 2, 3 and 4 bytes around an escape.
+  for (const std::string keep : {"\xE2\x80\x8D", "\xE2\x80\xAF", "\xE2\x81\xA5", "\xE2\x81\xB0",
+                                 "\xD8\x9B", "\xD8\x9D", "\xCE\xB1\xE2\x82\xAC\xF0\x9F\x98\x80"}) {
+    CAPTURE(keep);
+    CHECK(printable_line(keep) == keep);
+  }
+  CHECK(printable_line("\xCE\xB1\xE2\x80\xAE\xF0\x9F\x98\x80\x1b\xC2\x9B") == "\xCE\xB1\\u202e\xF0\x9F\x98\x80\\x1b\\u009b");
+  // Idempotent: what is escaped has nothing left to escape (messages pass through twice).
+  CHECK(printable(printable_line("a\xE2\x81\xA6" "b\x1b")) == printable_line("a\xE2\x81\xA6" "b\x1b"));
 }
 
 TEST_CASE("lists: empty elements are refused, naming the flag") {

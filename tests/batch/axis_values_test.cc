@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/errors.h"
+#include "process.h"
 
 using namespace gf;
 using Values = std::vector<std::string>;
@@ -101,4 +102,19 @@ TEST_CASE("a range larger than the run limit is refused before it is expanded") 
   CHECK(error_of([] { axis_values("seed", AxisKind::integer, {"-9223372036854775808:9223372036854775807"}, false, 1000); })
             .find("more than the --max-runs limit") != std::string::npos);
   CHECK_FALSE(error_of([] { axis_values("seed", AxisKind::integer, {"0:1000"}, false, 1000); }).empty());
+}
+
+TEST_CASE("a file axis: names with brackets, colons and commas are files, never ranges or per-layer lists") {
+  const std::string d = gf::test::temp_dir();
+  for (const char* name : {"run]1.onnx", "[2].onnx", "0:9", "my,model.onnx", "b.csv"}) gf::test::write_file(d + "/" + name, "x");
+  auto files = [](const Values& items) { return axis_values("model", AxisKind::file, items, false, 100); };
+  CHECK(files({d + "/run]1.onnx"}) == Values{d + "/run]1.onnx"});
+  CHECK(files({d + "/0:9"}) == Values{d + "/0:9"});  // not the range 0..9
+  CHECK(files({d + "/[2].onnx," + d + "/b.csv"}) == Values{d + "/[2].onnx", d + "/b.csv"});
+  CHECK(files({d + "/my,model.onnx"}) == Values{d + "/my,model.onnx"});
+  CHECK(files({d + "/my,,model.onnx," + d + "/b.csv"}) == Values{d + "/my,model.onnx", d + "/b.csv"});
+  CHECK(axis_probe_values("model", AxisKind::file, d + "/run]1.onnx", false) == Values{d + "/run]1.onnx"});
+  CHECK(error_of([&] { files({d + "/b.csv," + d + "/b.csv"}); }).find("is given twice") != std::string::npos);
+  CHECK(error_of([&] { axis_values("model", AxisKind::file, {d + "/b.csv," + d + "/run]1.onnx"}, false, 1); })
+            .find("more than the --max-runs limit of 1") != std::string::npos);
 }

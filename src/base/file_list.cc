@@ -1,0 +1,116 @@
+#include "base/file_list.h"
+
+#include <fmt/format.h>
+#include <system_error>
+
+#include "base/errors.h"
+#include "base/suggest.h"
+
+namespace gf {
+namespace {
+
+// Whether `name` (relative to `dir`, if given) is an existing file or directory. A NUL would cut
+// the name short where the system reads it: such a text names nothing.
+bool names_file(std::string_view name, const std::filesystem::path& dir) {
+  if (name.empty() || name.find('\0') != std::string_view::npos) return false;
+  const std::filesystem::path p{std::string(name)};
+  std::error_code ec;
+  return std::filesystem::exists(dir.empty() ? p : dir / p, ec);
+}
+
+std::string quoted(const std::vector<std::string>& files) {
+  std::vector<std::string> q;
+  for (const std::string& f : files) q.push_back("'" + f + "'");
+  return join(q);
+}
+
+// Rule 2 (file_list.h): one comma separates two files, two are a comma of a name.
+std::vector<std::string> read_list(std::string_view flag, std::string_view text) {
+  std::vector<std::string> files(1);
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] != ',') {
+      files.back() += text[i++];
+      continue;
+    }
+    std::size_t run = 0;
+    while (i + run < text.size() && text[i + run] == ',') ++run;
+    if (run >= 3 && run % 2 == 1)
+      throw UsageError(fmt::format("{}: '{}' has {} commas in a row: one comma separates two files and two are a "
+                                   "comma in a name, so it is not clear which name the odd one belongs to; rename "
+                                   "the file or give it alone",
+                                   flag, text, run));
+    files.back().append(run / 2, ',');
+    if (run == 1) files.emplace_back();
+    i += run;
+  }
+  for (const std::string& f : files)
+    if (f.empty())
+      throw UsageError(fmt::format("{}: '{}' has an empty element: give a file, or a comma-separated list of files "
+                                   "such as a.csv,b.csv without empty elements or a trailing comma (a comma in a "
+                                   "file's name is written twice)",
+                                   flag, text));
+  return files;
+}
+
+// `files` with each element that names no file joined to the ones after it, comma and all, where
+// that makes a file's name ("my", "model.onnx" -> "my,model.onnx"); empty when it finds none.
+std::vector<std::string> mended(const std::vector<std::string>& files, const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < files.size();) {
+    if (names_file(files[i], dir)) {
+      out.push_back(files[i++]);
+      continue;
+    }
+    std::string name = files[i];
+    std::size_t j = i + 1;
+    while (j < files.size() && !names_file(name += "," + files[j], dir)) ++j;
+    if (j == files.size()) return {};
+    out.push_back(std::move(name));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> split_file_list(std::string_view flag, std::string_view text, const std::filesystem::path& dir) {
+  if (names_file(text, dir)) {
+    std::vector<std::string> other;
+    try {
+      other = read_list(flag, text);
+    } catch (const UsageError&) {
+      return {std::string(text)};  // no list to confuse it with
+    }
+    if (other.size() == 1 && other[0] == text) return other;
+    for (const std::string& f : other)
+      if (!names_file(f, dir)) return {std::string(text)};
+    throw UsageError(fmt::format("{}: '{}' is ambiguous: it names a file, and read as a list (a comma separates two "
+                                 "files, two are a comma in a name) it names {} too. For the one file write each "
+                                 "comma in it twice ('{}'); for the list give its files in another order",
+                                 flag, text, quoted(other), join_file_list({std::string(text)})));
+  }
+  std::vector<std::string> files = read_list(flag, text);
+  if (files.size() > 1)
+    for (const std::string& f : files)
+      if (!names_file(f, dir)) {
+        const std::vector<std::string> meant = mended(files, dir);
+        throw UsageError(fmt::format("{}: no file '{}', and in the list of files it reads as ({}: a comma separates "
+                                     "two files) '{}' names none either. A comma that belongs to a name is written "
+                                     "twice{}",
+                                     flag, text, quoted(files), f,
+                                     meant.empty() ? std::string(" (my,,model.onnx is the file my,model.onnx)")
+                                                   : fmt::format(": '{}' is {}", join_file_list(meant), quoted(meant))));
+      }
+  return files;
+}
+
+std::string join_file_list(const std::vector<std::string>& files) {
+  std::string out;
+  for (std::size_t k = 0; k < files.size(); ++k) {
+    if (k) out += ',';
+    for (const char ch : files[k]) out += ch == ',' ? std::string(",,") : std::string(1, ch);
+  }
+  return out;
+}
+
+}  // namespace gf
