@@ -19,7 +19,7 @@ std::string printable(std::string_view text);
 // For a table cell or one line of a report: as printable, with newline and tab escaped too, so
 // a name from a file (an ONNX initializer, a record's label) keeps to its cell and its line.
 // Every report on the terminal passes text from outside through it; JSON and CSV keep the text
-// as it is (they are data: a name must read back as the file has it).
+// as it is (they are data: a name must read back as the file has it; base/csv_text quotes it).
 std::string printable_line(std::string_view text);
 
 }  // namespace gf

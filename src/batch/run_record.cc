@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "base/csv_text.h"
 #include "base/json_io.h"
 #include "base/real_text.h"
 #include "core/jacobian_record.h"
@@ -45,19 +46,24 @@ std::string record_jsonl(const AnalysisConfig& c, const RunResult& r, bool layer
 
 namespace {
 
-std::string cell(const ojson& v) {
+// A config value as text: a list as its elements joined by ';'.
+std::string text_of(const ojson& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return v.get<std::string>();
   if (v.is_array()) {
     std::string out;
     for (const ojson& x : v) {
       if (!out.empty()) out += ';';
-      out += cell(x);
+      out += text_of(x);
     }
     return out;
   }
   if (v.is_number_float()) return csv_number(v.get<double>());
   return v.dump();
+}
+
+// One cell of a record's line: file names and labels may hold commas, quotes and line breaks.
+std::string cell(const ojson& v) { return csv_line_text(text_of(v));
 }
 
 }  // namespace
@@ -113,7 +119,7 @@ std::string record_csv(const AnalysisConfig& c, const RunResult& r, const Record
     if (config.contains(key)) row += cell(config[key]);
   }
   auto layer_or_empty = [](Index l) { return l ? std::to_string(l) : std::string(); };
-  row += fmt::format(",{},{},{},{},{}", r.init, r.pass.overflow_layer == 0 ? "true" : "false",
+  row += fmt::format(",{},{},{},{},{}", csv_line_text(r.init), r.pass.overflow_layer == 0 ? "true" : "false",
                      layer_or_empty(r.pass.overflow_layer), layer_or_empty(r.pass.zero_grad_layer),
                      layer_or_empty(r.pass.inexact_layer));
   for (const SummaryMetric& m : summary_metrics()) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "base/csv_text.h"
 #include "base/errors.h"
 #include "base/exit_status.h"
 #include "base/json_io.h"
@@ -128,11 +129,7 @@ std::string csv_cell(const ojson& v) {
     const double x = v.get<double>();
     return std::isfinite(x) ? fmt::format("{}", x) : "";
   }
-  std::string s = value_text(v);
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (const char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
+  return csv_text(value_text(v));
 }
 
 std::string cell_text(const Describe& d, const std::string& spec) {

@@ -5,20 +5,9 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "base/csv_text.h"
+
 namespace gf {
-
-namespace {
-
-// A text field, quoted (RFC 4180) when it holds a comma, a quote or a line break: a model's
-// file and layer names may.
-std::string csv_text(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char ch : v) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
-
-}  // namespace
 
 std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra) {
   // --model: the run is the model file, and each layer has its name in it.
@@ -46,7 +35,7 @@ std::string analysis_csv(const AnalysisResult& result, const ExtraColumns* extra
         out += fmt::format("{},{},{},{},{},{}", csv_text(result.config.model_path), csv_text(r.init), l.layer,
                            csv_text(k < r.layer_names.size() ? r.layer_names[k] : ""), l.fan_in, l.width);
       } else {
-        out += fmt::format("{},{},{},{},{}", r.activation, r.init, l.layer, l.fan_in, l.width);
+        out += fmt::format("{},{},{},{},{}", csv_text(r.activation), csv_text(r.init), l.layer, l.fan_in, l.width);
       }
       for (const LayerMetric& m : layer_metrics()) {
         out += ',';

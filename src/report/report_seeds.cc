@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "base/csv_text.h"
 #include "base/seed_list.h"
 #include "base/suggest.h"
 #include "core/loss.h"
@@ -223,7 +224,8 @@ std::string seeds_csv(const SeedAnalysis& a) {
     const SeedStats& s = a.stats[k];
     for (std::size_t l = 0; l < s.layers.size(); ++l) {
       const LayerStats& shape = a.run(0, k).pass.layers[l];
-      out += fmt::format("{},{},{},{},{}", s.activation, s.init, shape.layer, shape.fan_in, shape.width);
+      out += fmt::format("{},{},{},{},{}", csv_text(s.activation), csv_text(s.init), shape.layer, shape.fan_in,
+                         shape.width);
       for (const Describe& m : s.layers[l]) out += fmt::format(",{},{},{}", csv_number(m.mean), csv_number(m.se), m.n);
       out += '\n';
     }

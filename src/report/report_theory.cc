@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "base/csv_text.h"
 #include "base/json_io.h"
 #include "report/report_json.h"
 #include "version.h"
@@ -131,7 +132,7 @@ std::string theory_csv(const std::vector<TheoryResult>& results) {
   std::string out = "activation,init,sigma_w2,sigma_b2,layer,q,c,chi,grad_preact_rel_log10,grad_weight_rel_log10,dead_units_frac\n";
   for (const TheoryResult& r : results)
     for (const LayerTheory& l : r.layers)
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.activation, r.init, csv_number(r.sigma_w2),
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csv_text(r.activation), csv_text(r.init), csv_number(r.sigma_w2),
                          csv_number(r.sigma_b2), l.layer, csv_number(l.q), csv_number(l.c), csv_number(l.chi),
                          csv_number(l.grad_preact_rel_log10), csv_number(l.grad_weight_rel_log10),
                          csv_number(l.dead_units_frac));
