@@ -21,10 +21,10 @@ inline Index block_size(Index b, Index n) { return std::min(kBlockCols, n - b * 
 // activations, or d_h) whatever the number of columns it computes (Goto and van de Geijn,
 // "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008), so 64-column
 // calls at width 1024 pack it 16 times per product. A group of blocks shares one call: half
-// the units in whole blocks, at most kMaxGroupBlocks, so two groups (one per core) up to width
-// 512, four of four blocks at width 1024, and one block per group up to 128 units. Halves
-// rather than quarters because at width 256 two 128-column calls beat four 64-column ones
-// (d20 w256: 0.72 to 0.75 of the best GEMM against 0.66 to 0.73, docs/performance.md).
+// the units in whole blocks, at most kMaxGroupBlocks, so two groups up to width 512, four of
+// four blocks at width 1024, and one block per group up to 128 units. Halves rather than
+// quarters because at width 256 two 128-column calls beat four 64-column ones (d20 w256: a
+// median 0.73 of the best GEMM against 0.69, docs/performance.md).
 // Depends on n only, and grows with n (network.cc sizes its per-thread scratch for the widest
 // layer). Statistics stay per block.
 // Each column of a group's product gets the bits its block's own product gave it: Eigen cuts

@@ -84,10 +84,15 @@ std::vector<std::string> split_file_list(std::string_view flag, std::string_view
     if (other.size() == 1 && other[0] == text) return other;
     for (const std::string& f : other)
       if (!names_file(f, dir)) return {std::string(text)};
+    // One file either way ('c,,d' is the file c,,d, and the file c,d written as a list): no
+    // spelling names the second alone, so reordering cannot help.
+    const std::string for_other = other.size() == 1
+                                      ? fmt::format("no spelling names '{}' alone: rename one of the two", other[0])
+                                      : "for the list give its files in another order";
     throw UsageError(fmt::format("{}: '{}' is ambiguous: it names a file, and read as a list (a comma separates two "
                                  "files, two are a comma in a name) it names {} too. For the one file write each "
-                                 "comma in it twice ('{}'); for the list give its files in another order",
-                                 flag, text, quoted(other), join_file_list({std::string(text)})));
+                                 "comma in it twice ('{}'); {}",
+                                 flag, text, quoted(other), join_file_list({std::string(text)}), for_other));
   }
   std::vector<std::string> files = read_list(flag, text);
   if (files.size() > 1)

@@ -82,10 +82,10 @@ WeightInit resolve_init(const AnalysisConfig& c, const Activation& act, const Ne
   w.dist = w.scheme->dist;
   NetworkSpec drawn = s;
   drawn.weight_init = w;
-  const std::string name = init_schemes_text(drawn);
-  w.label = w.fixup                        ? fmt::format("fixup ({})", name)
-            : name.starts_with("per layer") ? fmt::format("auto ({})", name)
-                                            : name;
+  const InitSchemesText name = init_schemes_text(drawn);
+  w.label = w.fixup           ? fmt::format("fixup ({})", name.text)
+            : name.per_layer ? fmt::format("auto ({})", name.text)
+                             : name.text;
   w.gain = c.gain;
   if (c.gain) w.label += fmt::format(" gain={:g}", *c.gain);
   if (c.sigma_w2) {  // orthogonal with a gain

@@ -31,8 +31,8 @@ WeightInit layer_init(const NetworkSpec& s, Index l) {
   return w;
 }
 
-std::string init_schemes_text(const NetworkSpec& s) {
-  if (!s.weight_init.per_layer) return std::string(s.weight_init.scheme->name);
+InitSchemesText init_schemes_text(const NetworkSpec& s) {
+  if (!s.weight_init.per_layer) return {std::string(s.weight_init.scheme->name)};
   // Each scheme in order of first use, with the activations of the layers drawn with it.
   std::vector<std::pair<std::string_view, std::vector<std::string_view>>> uses;
   bool linear_layers = false;
@@ -45,7 +45,7 @@ std::string init_schemes_text(const NetworkSpec& s) {
     if (!linear(s.op(l)) && std::find(it->second.begin(), it->second.end(), act) == it->second.end())
       it->second.push_back(act);
   }
-  if (uses.size() == 1) return std::string(uses.front().first);
+  if (uses.size() == 1) return {std::string(uses.front().first)};
   std::string text = "per layer: ";
   for (std::size_t i = 0; i < uses.size(); ++i) {
     const std::vector<std::string_view>& acts = uses[i].second;
@@ -55,7 +55,7 @@ std::string init_schemes_text(const NetworkSpec& s) {
     text += " layers";
   }
   if (linear_layers) text += "; a linear layer as the nearest activation before it, else after";
-  return text;
+  return {text, true};
 }
 
 // The factor on hidden layer l's drawn weights: 1, except under Fixup (Zhang et al. 2019,

@@ -32,16 +32,23 @@ struct Params {
 
 // What hidden layer l (1..L) draws with: s.weight_init, but under --init auto and fixup
 // (WeightInit::per_layer) with the auto scheme of the layer's own activation (activation.h's
-// table), as a plain net of that activation draws the layer; a linear layer (a residual net's
-// input projection, a branch's last layer) takes that of the nearest activation before it (whose
-// output it reads), else of the first after it. The one place --init auto meets the layers: the
+// table): as a plain net of that activation draws the layer, and as torch.nn.init.kaiming_*
+// is called with the nonlinearity that follows the layer (He et al. 2015 derive the same
+// variance from the backward pass, from that layer's phi'). A linear layer (a residual net's
+// input projection, a branch's last layer) has no activation of its own; it takes the nearest
+// activation's scheme, before it, else after it, which keeps every single-activation net's
+// draw as it was. The one place --init auto meets the layers: the
 // drawer, the run's label (init_schemes_text) and the mean-field model all ask it.
 WeightInit layer_init(const NetworkSpec& s, Index l);
 
 // The scheme(s) s's hidden layers draw with, for the run's label: one scheme's name when they
 // share it ("he_normal"), else "per layer: he_normal for relu layers, xavier_normal for tanh
 // layers" (each scheme with the activations it serves, in order of first use).
-std::string init_schemes_text(const NetworkSpec& s);
+struct InitSchemesText {
+  std::string text;
+  bool per_layer = false;  // more than one scheme
+};
+InitSchemesText init_schemes_text(const NetworkSpec& s);
 
 // The factor on hidden layer l's drawn weights over layer_init(s, l)'s: 1 but under --init fixup.
 double init_factor(const NetworkSpec& s, Index l);

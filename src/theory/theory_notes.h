@@ -15,7 +15,7 @@ namespace gf {
 std::string residual_theory_note(std::string_view which, std::string_view tail);
 
 // --norm batch, layer or rms: u = N(h) and the gradient's factor across the norm; batch is
-// batchnorm_theory_note. q_star and chi_1 are the mean field's (q* is u's variance), chi_1 `at` a
+// batchnorm_theory_note, whose closed form needs neither q_star, chi_1, `at` nor `tail`. q_star and chi_1 are the mean field's (q* is u's variance), chi_1 `at` a
 // width (" at width 256", or "" where layers differ).
 std::string norm_theory_note(NormKind norm, const Phi& phi, double q_star, double chi_1, std::string_view at,
                              std::string_view tail);
