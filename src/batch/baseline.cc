@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "base/errors.h"
@@ -42,7 +43,7 @@ std::vector<std::string> comparable_metrics() {
 
 }  // namespace
 
-AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
+AnalysisConfig reproduce_config(const ojson& config, const std::string& where, std::shared_ptr<SharedFiles> files) {
   // A document of `analyze --seed A:B` holds statistics over seeds, not runs to compare.
   if (const auto seed = config.find("seed"); seed != config.end() && seed->is_string())
     throw UsageError(fmt::format("{}: recorded with --seed {}, it holds statistics over seeds; a baseline is one "
@@ -54,7 +55,11 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   // --model: the files must be the ones recorded (their content hashes), and the network is the
   // model's: the depth, widths, ... recorded beside it describe it, they do not build it. The
   // same for an --arch file. Each is read once: the run parses the bytes whose hash was checked.
-  ModelFiles read = check_recorded_files(config, where);
+  if (!files) files = std::make_shared<SharedFiles>();
+  {
+    const std::lock_guard<std::mutex> lock(files->mutex);
+    use_checked_files(check_recorded_files(config, where, &files->files), files->files);
+  }
   network.erase("model-fnv1a64");
   network.erase("data-fnv1a64");
   network.erase("arch-fnv1a64");
@@ -63,7 +68,7 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   if (network.contains("arch"))
     for (const std::string& key : arch_replaced_options()) network.erase(key);
   try {
-    return config_from_json(network, "config", std::move(read));
+    return config_from_json(network, "config", std::move(files));
   } catch (const UsageError& e) {
     std::string what = e.what();
     if (what.rfind("config: ", 0) == 0) what.erase(0, 8);
@@ -72,7 +77,7 @@ AnalysisConfig reproduce_config(const ojson& config, const std::string& where) {
   }
 }
 
-Baseline load_baseline(const std::string& path) {
+Baseline load_baseline(const std::string& path, std::shared_ptr<SharedFiles> files) {
   Baseline b;
   b.path = path;
   b.doc = ojson::parse(read_input_file(path, "--baseline", std::size_t{1} << 30), nullptr, false);
@@ -92,7 +97,7 @@ Baseline load_baseline(const std::string& path) {
                                  b.doc.value("version", "?"), GRADFLOW_VERSION, kSchemaVersion));
   if (!b.doc.contains("config") || !b.doc["config"].is_object())
     throw UsageError(fmt::format("{}: has no config block to rerun", where));
-  b.config = reproduce_config(b.doc["config"], where);
+  b.config = reproduce_config(b.doc["config"], where, std::move(files));
 
   const ojson& runs = b.doc.contains("runs") ? b.doc["runs"] : ojson();
   std::vector<std::string> recorded;

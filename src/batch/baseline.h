@@ -14,6 +14,7 @@
 // compared: they follow from the metrics through thresholds, and a metric inside its tolerance
 // can still sit on either side of a threshold.
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "core/analysis.h"
 
 namespace gf {
+
+struct SharedFiles;  // config/model_options.h
 
 struct Baseline {
   std::string path;
@@ -31,11 +34,16 @@ struct Baseline {
 // The network an analyze document's config block describes (its keys are the long option names),
 // as analyze resolves it; throws UsageError, prefixed by `where`, for a config this gradflow
 // cannot reproduce.
-AnalysisConfig reproduce_config(const nlohmann::ordered_json& config, const std::string& where);
+// `files`: the command's files (config/model_options.h's SharedFiles), when it resolves other
+// configs too (check's current config): the recorded files as checked are kept there, so that
+// those configs run on the bytes checked and no file is read again; an --arch file read there
+// already is checked from those bytes.
+AnalysisConfig reproduce_config(const nlohmann::ordered_json& config, const std::string& where,
+                                std::shared_ptr<SharedFiles> files = nullptr);
 
 // Throws UsageError (exit 2) saying why: unreadable, not JSON, not an analyze document, another
-// schema version, or a config this gradflow cannot reproduce.
-Baseline load_baseline(const std::string& path);
+// schema version, or a config this gradflow cannot reproduce. `files`: as for reproduce_config.
+Baseline load_baseline(const std::string& path, std::shared_ptr<SharedFiles> files = nullptr);
 
 struct Tolerance {
   double atol = 1e-4, rtol = 1e-4;

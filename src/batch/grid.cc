@@ -54,6 +54,8 @@ std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
 
 // Grid points as configs, through analyze's own options (config/settings.h).
 struct PointParser {
+  explicit PointParser(std::shared_ptr<SharedFiles> files) : reader(std::move(files)) {}
+
   SettingsReader reader;
   std::vector<std::string> last;  // the values of the previous resolve(), one per axis
 
@@ -76,17 +78,18 @@ struct PointParser {
     last.clear();  // until the parse succeeds
     reader.apply(changed);
     last = values;
-    return reader.resolved();  // --model's network and --data's batch, each file read once per parser
+    return reader.resolved();  // --model's network and --data's batch, each file read once per command
   }
 };
 
 struct Grid::Resolver {
   std::mutex mutex;
+  std::shared_ptr<SharedFiles> files;              // shared by every parser
   std::vector<std::unique_ptr<PointParser>> idle;  // one per thread that resolves at once
 
   std::unique_ptr<PointParser> take() {
     const std::lock_guard<std::mutex> lock(mutex);
-    if (idle.empty()) return std::make_unique<PointParser>();
+    if (idle.empty()) return std::make_unique<PointParser>(files);
     std::unique_ptr<PointParser> p = std::move(idle.back());
     idle.pop_back();
     return p;
@@ -146,7 +149,8 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
     if (!p->get_lnames().empty() && !kNotMirrored.count(p->get_lnames().front())) mirrored.push_back(p);
   g.names.clear();
   g.given.assign(mirrored.size(), {});  // sized once: the options keep pointers into it
-  const auto parser = std::make_shared<PointParser>();
+  g.files = std::make_shared<SharedFiles>();
+  const auto parser = std::make_shared<PointParser>(g.files);
   for (std::size_t k = 0; k < mirrored.size(); ++k) {
     const CLI::Option* p = mirrored[k];
     const std::string name = p->get_lnames().front();
@@ -192,6 +196,7 @@ void add_grid_options(CLI::App& cmd, GridOptions& g) {
 }
 
 Grid::Grid(const GridOptions& g, std::uint64_t max_runs) : resolver_(std::make_unique<Resolver>()) {
+  resolver_->files = g.files ? g.files : std::make_shared<SharedFiles>();
   std::unique_ptr<PointParser> parser = resolver_->take();
   const bool arch_given = g.was_given("arch") || g.was_given("model");  // they name their own activations
   for (std::size_t k = 0; k < g.names.size(); ++k) {

@@ -21,9 +21,14 @@
 
 namespace gf {
 
+struct SharedFiles;  // config/model_options.h
+
 struct GridOptions {
   std::vector<std::string> names;               // long option names, in help order
   std::vector<std::vector<std::string>> given;  // the text of each option given (one), same order
+  // The files the command reads (--arch, --model, --data), each read once: by the check of a flag
+  // as it is read, then by the grid's configs (add_grid_options makes it; null: the grid's own).
+  std::shared_ptr<SharedFiles> files;
   bool any_given() const;
   bool was_given(const std::string& name) const;  // --name (long name, no dashes) was given
 };

@@ -322,7 +322,7 @@ int run_check(const CheckOptions& o) {
   std::vector<std::string> labels;
   AnalysisConfig now;
   if (!o.baseline.empty()) {
-    baseline = load_baseline(o.baseline);
+    baseline = load_baseline(o.baseline, o.grid.files);  // its files, as checked, for the current config too
     now = network_given ? current_config(o, *baseline) : baseline->config;
     report.current = network_given ? (o.config_file.empty() ? std::string("command line") : o.config_file) : "";
     report.changes = config_changes(baseline->config, now);

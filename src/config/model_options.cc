@@ -46,16 +46,23 @@ std::uint64_t model_hash(const OnnxGraph& graph) {
 
 // The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
 // indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).
-// The batch's hash is of the bytes parsed (Dataset::bytes_fnv1a64): the file is read once, from
-// `files` when it holds them (a baseline's check read them), else from disk.
+// The batch's hash is of the bytes parsed (Dataset::bytes_fnv1a64): the file is read and parsed
+// once, from `files` when it holds them (a baseline's check read them), else from disk, and the
+// parsed rows kept in `files` for every other batch size (a sweep's --batch 32,64).
 std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> read_batch(const ModelOptions& m, const GivenNetwork& g,
-                                                                 Index& batch, const ModelFiles& files) {
-  CsvDataSpec spec;
-  spec.path = m.data;
-  spec.label_col = m.label_col;
-  spec.file_order = true;
-  const auto text = files.texts.find(m.data);
-  const Dataset d = text != files.texts.end() ? parse_csv_dataset(text->second, spec) : read_csv_dataset(spec);
+                                                                 Index& batch, ModelFiles& files) {
+  std::shared_ptr<const Dataset>& parsed = files.datasets[{m.data, m.label_col}];
+  if (!parsed) {
+    CsvDataSpec spec;
+    spec.path = m.data;
+    spec.label_col = m.label_col;
+    spec.file_order = true;
+    const auto text = files.texts.find(m.data);
+    // A file that cannot be read or parsed leaves the entry empty: the next resolve tries again.
+    parsed = std::make_shared<const Dataset>(text != files.texts.end() ? parse_csv_dataset(text->second, spec)
+                                                                       : read_csv_dataset(spec));
+  }
+  const Dataset& d = *parsed;
   if (d.features != g.input_width)
     throw UsageError(fmt::format("--data {}: {} feature columns, but the model reads {} inputs", m.data, d.features,
                                  g.input_width));
@@ -75,6 +82,13 @@ std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> read_batch(const ModelOpti
   out->x = d.x_train.topRows(batch);
   for (Index i = 0; i < batch; ++i) out->labels.push_back(index_of[d.y_train[static_cast<std::size_t>(i)]]);
   return {out, d.bytes_fnv1a64};
+}
+
+// The bytes of `path` in `files`, or null.
+const std::string* known_text(const ModelFiles* files, const std::string& path) {
+  if (!files) return nullptr;
+  const auto it = files->texts.find(path);
+  return it != files->texts.end() ? &it->second : nullptr;
 }
 
 }  // namespace
@@ -181,7 +195,8 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
   use_model(g, m.model, c);
 }
 
-ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std::string& where) {
+ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std::string& where,
+                                const ModelFiles* known) {
   ModelFiles read;
   for (const auto& [key, flag] :
        {std::pair{"model", "--model"}, std::pair{"data", "--data"}, std::pair{"arch", "--arch"}}) {
@@ -196,6 +211,9 @@ ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std:
         // The memory budget the replay runs with: max-memory is never recorded, so the default.
         graph = read_onnx_file(file, AnalysisConfig{}.max_memory);
         h = model_hash(*graph);
+      } else if (const std::string* had = known_text(known, file)) {
+        text = *had;  // read already (the --arch of check's current config): these bytes are checked
+        h = fnv1a64(text);
       } else {
         Fnv1a64 f;
         hash_file(f, file, flag, &text);
@@ -215,6 +233,18 @@ ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std:
       read.texts.insert_or_assign(file, std::move(text));
   }
   return read;
+}
+
+void use_checked_files(ModelFiles read, ModelFiles& into) {
+  for (auto& [path, graph] : read.graphs) {
+    std::erase_if(into.models, [&](const auto& m) { return m.first.first == path; });
+    into.graphs.insert_or_assign(path, std::move(graph));
+  }
+  for (auto& [path, text] : read.texts) {
+    std::erase_if(into.datasets, [&](const auto& d) { return d.first.first == path; });
+    std::erase_if(into.batches, [&](const auto& b) { return std::get<0>(b.first) == path; });
+    into.texts.insert_or_assign(path, std::move(text));
+  }
 }
 
 void check_theory_for_model(const AnalysisConfig& c) {

@@ -7,6 +7,7 @@
 #include "config/cli_fwd.h"
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "core/analysis.h"
 #include "model/onnx_graph.h"
+#include "train/dataset.h"
 
 namespace gf {
 
@@ -43,6 +45,17 @@ struct ModelFiles {
       models;  // (path, bn-mode) -> network, FNV-1a 64 of its bytes
   std::map<std::tuple<std::string, std::string, Index, std::uint64_t>, std::pair<std::shared_ptr<const GivenBatch>, std::uint64_t>>
       batches;  // (path, label-col, batch, model hash) -> batch, FNV-1a 64 of its bytes
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const Dataset>>
+      datasets;  // (--data path, label-col) -> the CSV parsed, every row in file order: each batch size cut from it
+};
+
+// The files of one command, shared by all its settings readers (a grid's: the one that checks
+// each flag as it is read, and one per thread that resolves runs; a baseline's replay and check's
+// current config): each file is read once per command, by whichever reader needs it first, and
+// every run of the command uses those bytes. `mutex` guards `files`.
+struct SharedFiles {
+  std::mutex mutex;
+  ModelFiles files;
 };
 
 // The model (and the data) into c: its ops and weights, and depth, widths, input width, classes
@@ -55,7 +68,14 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
 // something else (or it cannot be read). Returns what it read (the model parsed, at the default
 // --max-memory a replay runs with), for the settings reader that resolves the config
 // (config_from_json), so each file is read once.
-ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std::string& where);
+// `known`: files read already (their bytes, in `texts`): hashed from there, not read again.
+ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std::string& where,
+                                const ModelFiles* known = nullptr);
+
+// What check_recorded_files read into `into`: each file's bytes (or graph) as checked replace
+// whatever `into` held of that file (its network, its parsed rows, its batches), so that every
+// config resolved from `into` afterwards runs on the bytes checked.
+void use_checked_files(ModelFiles read, ModelFiles& into);
 
 // analyze --theory with --model: mean-field theory predicts i.i.d. weights drawn by a scheme, over
 // inputs drawn by --input, through a stack of one activation; so it applies to a model that is such a

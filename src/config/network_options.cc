@@ -4,16 +4,19 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <limits>
+#include <mutex>
 
 #include "base/errors.h"
+#include "base/json_io.h"
 #include "config/arch_file.h"
+#include "config/model_options.h"
 #include "config/replaced_options.h"
 #include "config/validators.h"
 #include "core/summary.h"
 
 namespace gf {
 
-void add_network_options(CLI::App& cmd, AnalysisConfig& c, const std::map<std::string, std::string>* read) {
+void add_network_options(CLI::App& cmd, AnalysisConfig& c, SharedFiles* files) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   std::string act_help = "Activations to compare, comma-separated:";
   for (const Activation& a : activations()) act_help += fmt::format("\n  {:<11} {}", a.name, a.description);
@@ -135,13 +138,17 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c, const std::map<std::s
                  "configs/arch/). Replaces -a, -d, -w, --leaky-slope, --residual, --residual-scale, --norm, "
                  "--norm-position, --norm-eps and --dropout")
       ->type_name("FILE")
-      ->each([&cmd, &c, read](const std::string& path) {
+      ->each([&cmd, &c, files](const std::string& path) {
         std::vector<std::string> given;
         for (const std::string& name : arch_replaced_options())
           if (cmd.count("--" + name) > 0) given.push_back("--" + name);
         if (!given.empty()) throw UsageError(arch_replaces_message(path, given));
-        if (read && read->count(path)) load_arch_text(read->at(path), path, c);  // read once, already
-        else load_arch(path, c);
+        if (!files) return load_arch(path, c);
+        const std::lock_guard<std::mutex> lock(files->mutex);
+        auto text = files->files.texts.find(path);
+        if (text == files->files.texts.end())  // the command's first read of it; a failed read keeps nothing
+          text = files->files.texts.emplace(path, read_input_file(path, "--arch")).first;
+        load_arch_text(text->second, path, c);
       })
       ->group("Network");
 

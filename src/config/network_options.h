@@ -9,9 +9,11 @@
 
 namespace gf {
 
-// `read`: files read already (by path, their bytes): an --arch file there is parsed from them
-// instead of read again (a baseline replay, settings.h).
-void add_network_options(CLI::App& command, AnalysisConfig& c,
-                         const std::map<std::string, std::string>* read = nullptr);
+struct SharedFiles;  // model_options.h
+
+// `files`: the files of the command (settings.h): an --arch file there (by path, its bytes) is
+// parsed from them instead of read again (a grid's other readers, a baseline replay), and one read
+// is kept there for them.
+void add_network_options(CLI::App& command, AnalysisConfig& c, SharedFiles* files = nullptr);
 
 }  // namespace gf

@@ -10,9 +10,14 @@
 
 namespace gf {
 
-SettingsReader::SettingsReader(ModelFiles read)
-    : files_(std::move(read)), app_(std::make_unique<CLI::App>("settings", "gradflow")) {
-  add_network_options(*app_, c_, &files_.texts);
+SettingsReader::SettingsReader(ModelFiles read) : SettingsReader(std::make_shared<SharedFiles>()) {
+  files_->files = std::move(read);
+}
+
+SettingsReader::SettingsReader(std::shared_ptr<SharedFiles> files)
+    : files_(files ? std::move(files) : std::make_shared<SharedFiles>()),
+      app_(std::make_unique<CLI::App>("settings", "gradflow")) {
+  add_network_options(*app_, c_, files_.get());
   add_model_options(*app_, m_);
 }
 
@@ -37,7 +42,8 @@ void SettingsReader::reset() {
 
 AnalysisConfig SettingsReader::resolved() {
   AnalysisConfig c = c_;
-  apply_model_options(m_, c, &files_);
+  const std::lock_guard<std::mutex> lock(files_->mutex);
+  apply_model_options(m_, c, &files_->files);
   return c;
 }
 
@@ -51,7 +57,14 @@ void SettingsReader::apply_json(const nlohmann::json& config, const std::string&
 }
 
 AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source, ModelFiles read) {
-  SettingsReader reader(std::move(read));
+  auto files = std::make_shared<SharedFiles>();
+  files->files = std::move(read);
+  return config_from_json(config, source, std::move(files));
+}
+
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source,
+                                std::shared_ptr<SharedFiles> files) {
+  SettingsReader reader(std::move(files));
   reader.apply_json(config, source);
   AnalysisConfig c = reader.resolved();
   validate(c);

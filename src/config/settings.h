@@ -21,6 +21,8 @@ class SettingsReader {
  public:
   // `read`: files read already (check_recorded_files), parsed from there instead of read again.
   explicit SettingsReader(ModelFiles read = {});
+  // The files of the command, shared with its other readers (model_options.h's SharedFiles).
+  explicit SettingsReader(std::shared_ptr<SharedFiles> files);
   ~SettingsReader();
   SettingsReader(const SettingsReader&) = delete;
   SettingsReader& operator=(const SettingsReader&) = delete;
@@ -37,13 +39,14 @@ class SettingsReader {
   // The options as set, the model options (model_options.h) not yet applied.
   const AnalysisConfig& config() const { return c_; }
   // The config they describe: with --model, its network and --data's batch read (each file once
-  // per reader) and depth, widths, ... set from them. Throws UsageError naming the flag.
+  // for all readers sharing the files) and depth, widths, ... set from them. Throws UsageError
+  // naming the flag.
   AnalysisConfig resolved();
 
  private:
   AnalysisConfig c_;
   ModelOptions m_;
-  ModelFiles files_;
+  std::shared_ptr<SharedFiles> files_;
   std::unique_ptr<CLI::App> app_;
 };
 
@@ -51,5 +54,7 @@ class SettingsReader {
 // takes), validated. Throws UsageError; messages start with `source`. `read`: as for
 // SettingsReader.
 AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source, ModelFiles read = {});
+AnalysisConfig config_from_json(const nlohmann::json& config, const std::string& source,
+                                std::shared_ptr<SharedFiles> files);
 
 }  // namespace gf
