@@ -36,13 +36,9 @@ void hash_file(Fnv1a64& h, const std::string& path, const char* flag, std::strin
 }
 
 // A model's content: its file's bytes (those the graph was parsed from), then those of each
-// external data file it reads, so that new weights in a data file beside it count as a changed
-// model.
-std::uint64_t model_hash(const OnnxGraph& graph) {
-  Fnv1a64 h{graph.bytes_fnv1a64};  // FNV-1a's state is its value: this goes on after the file's bytes
-  for (const std::string& f : graph.external_files) hash_file(h, f, "--model");
-  return h.h;
-}
+// external data file it reads (those its weights were cut from), so that new weights in a data
+// file beside it count as a changed model. Hashed as they were read (OnnxGraph::content_fnv1a64).
+std::uint64_t model_hash(const OnnxGraph& graph) { return graph.content_fnv1a64; }
 
 // The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
 // indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).

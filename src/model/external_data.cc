@@ -27,10 +27,10 @@ std::uint64_t decimal(const std::string& s, const std::string& fail_prefix, cons
 
 }  // namespace
 
-std::string read_external_data(const std::string& model_path, const std::string& model_dir, const std::string& name,
-                               const ExternalDataRef& ref, std::uint64_t bytes, std::uint64_t& total,
-                               std::uint64_t limit) {
+std::string read_external_data(const std::string& model_path, const std::string& name, const ExternalDataRef& ref,
+                               std::uint64_t bytes, ExternalData& data) {
   const std::string where = fmt::format("--model: '{}': initializer '{}': ", model_path, name);
+  const std::string& model_dir = data.model_dir;
   if (model_dir.empty())
     throw UsageError(where + "it is stored in an external data file, which is read only beside a model file on disk");
   const fs::path location(ref.location);
@@ -54,23 +54,35 @@ std::string read_external_data(const std::string& model_path, const std::string&
   const std::uint64_t offset = decimal(ref.offset, where, "offset");
   if (!ref.length.empty() && decimal(ref.length, where, "length") != bytes)
     throw UsageError(where + fmt::format("its external data length is {} bytes, but its shape needs {}", ref.length, bytes));
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  auto refuse_past_limit = [&](std::uint64_t more, std::uint64_t held) {
+    if (more > data.limit - std::min(held, data.limit))
+      throw UsageError(where + fmt::format("the model's external data passes {} bytes, what gradflow reads (1 GiB at "
+                                           "most, and with the model file a sixth of --max-memory)",
+                                           data.limit));
+  };
+  // The file, read whole on its first tensor (the same path names the same bytes after that).
+  const std::string key = (fs::path(model_dir) / ref.location).string();
+  auto held = data.bytes.find(key);
+  if (held == data.bytes.end()) {
+    refuse_past_limit(static_cast<std::uint64_t>(st.st_size), data.file_bytes);
+    std::ifstream in(file, std::ios::binary);
+    std::string whole(static_cast<std::size_t>(st.st_size), '\0');
+    in.read(whole.data(), static_cast<std::streamsize>(whole.size()));
+    if (!in || in.gcount() != static_cast<std::streamsize>(whole.size()))
+      throw UsageError(where + fmt::format("cannot read its external data file '{}': {}", ref.location, std::strerror(errno)));
+    data.file_bytes += whole.size();
+    data.hash.add(whole);
+    data.files.push_back(key);
+    held = data.bytes.emplace(key, std::move(whole)).first;
+  }
+  const std::string& content = held->second;
+  const std::uint64_t size = content.size();
   if (offset > size || size - offset < bytes)
     throw UsageError(where + fmt::format("its external data file '{}' has {} bytes; the tensor needs {} from offset {}",
                                          ref.location, size, bytes, offset));
-  if (bytes > limit - std::min(total, limit))
-    throw UsageError(where + fmt::format("the model's external data passes {} bytes, what gradflow reads (1 GiB at "
-                                         "most, and with the model file a sixth of --max-memory)",
-                                         limit));
-  total += bytes;
-
-  std::ifstream in(file, std::ios::binary);
-  std::string out(bytes, '\0');
-  in.seekg(static_cast<std::streamoff>(offset));
-  in.read(out.data(), static_cast<std::streamsize>(bytes));
-  if (!in || in.gcount() != static_cast<std::streamsize>(bytes))
-    throw UsageError(where + fmt::format("cannot read its external data file '{}': {}", ref.location, std::strerror(errno)));
-  return out;
+  refuse_past_limit(bytes, data.tensor_bytes);
+  data.tensor_bytes += bytes;
+  return content.substr(static_cast<std::size_t>(offset), static_cast<std::size_t>(bytes));
 }
 
 }  // namespace gf

@@ -44,6 +44,10 @@ struct OnnxGraph {
   // FNV-1a 64 of the bytes parsed (read_onnx_file's: the very bytes the graph came from, so a
   // model's recorded hash can never be of a file that changed after it was read).
   std::uint64_t bytes_fnv1a64 = 0;
+  // The same over the model's bytes and then each external data file's, whole, in first-read
+  // order: the model's content (--model's recorded model-fnv1a64), of the very bytes its weights
+  // were cut from (model/external_data.h). Equal to bytes_fnv1a64 without external data.
+  std::uint64_t content_fnv1a64 = 0;
 };
 
 }  // namespace gf

@@ -39,15 +39,6 @@ std::int64_t element_count(const std::vector<std::int64_t>& dims, const std::str
   return n;
 }
 
-// Where a model's external data files are read from ("" for bytes in memory: none), and how much
-// has been read.
-struct ExternalFiles {
-  std::string dir;
-  std::uint64_t bytes_read = 0;
-  std::uint64_t limit = kMaxModelBytes;
-  std::vector<std::string> files;  // read so far, each once
-};
-
 template <class T>
 void from_raw(const std::string& raw, std::vector<double>& out) {
   const std::size_t n = raw.size() / sizeof(T);
@@ -59,7 +50,7 @@ void from_raw(const std::string& raw, std::vector<double>& out) {
   }
 }
 
-OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, ExternalFiles& external) {
+OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, ExternalData& external) {
   const std::string& name = t.name();
   OnnxTensor out;
   out.dims.assign(t.dims().begin(), t.dims().end());
@@ -82,11 +73,7 @@ OnnxTensor read_tensor(const onnx::TensorProto& t, const std::string& path, Exte
       else if (e.key() == "offset") ref.offset = e.value();
       else if (e.key() == "length") ref.length = e.value();
     }
-    const std::string raw = read_external_data(path, external.dir, name, ref, static_cast<std::uint64_t>(n) * width,
-                                               external.bytes_read, external.limit);
-    const std::string file = (std::filesystem::path(external.dir) / ref.location).string();
-    if (std::find(external.files.begin(), external.files.end(), file) == external.files.end())
-      external.files.push_back(file);
+    const std::string raw = read_external_data(path, name, ref, static_cast<std::uint64_t>(n) * width, external);
     if (t.data_type() == onnx::TensorProto::FLOAT) from_raw<float>(raw, out.values);
     else if (t.data_type() == onnx::TensorProto::DOUBLE) from_raw<double>(raw, out.values);
     else from_raw<std::int64_t>(raw, out.values);
@@ -142,7 +129,11 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std:
   if (!model.has_graph() || model.graph().node_size() == 0) fail(path, "the model has no graph, or an empty one");
   const onnx::GraphProto& g = model.graph();
   OnnxGraph out;
-  ExternalFiles external{data_dir, 0, external_limit, {}};
+  out.bytes_fnv1a64 = fnv1a64(bytes);
+  ExternalData external;
+  external.model_dir = data_dir;
+  external.limit = external_limit;
+  external.hash.h = out.bytes_fnv1a64;  // FNV-1a's state is its value: the files' bytes go on after the model's
   for (const onnx::TensorProto& t : g.initializer()) {
     if (out.initializers.count(t.name())) fail(path, fmt::format("initializer '{}' is given twice", t.name()));
     out.initializers.emplace(t.name(), read_tensor(t, path, external));
@@ -165,6 +156,7 @@ OnnxGraph parse_onnx(std::string_view bytes, const std::string& path, const std:
     out.nodes.push_back(std::move(node));
   }
   out.external_files = std::move(external.files);
+  out.content_fnv1a64 = external.hash.h;
   return out;
 }
 
@@ -185,9 +177,7 @@ OnnxGraph read_onnx_file(const std::string& path, std::uint64_t max_memory) {
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (in.gcount() != static_cast<std::streamsize>(bytes.size())) fail(path, "the file changed while it was read");
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  OnnxGraph graph = parse_onnx(bytes, path, dir.empty() ? "." : dir, std::min(kMaxModelBytes, budget - size));
-  graph.bytes_fnv1a64 = fnv1a64(bytes);
-  return graph;
+  return parse_onnx(bytes, path, dir.empty() ? "." : dir, std::min(kMaxModelBytes, budget - size));
 }
 
 }  // namespace gf

@@ -171,3 +171,38 @@ TEST_CASE("external data: a baseline of the model notices new weights in its dat
   CHECK(replay.err.find("--model '" + dir + "/m.onnx': its content changed since the baseline was saved") !=
         std::string::npos);
 }
+
+TEST_CASE("external data: each file read once, whole; the model's hash over its bytes, then each file's in first-read order") {
+  const std::string dir = test::temp_dir();
+  onnx::ModelProto m = externalise(dir);
+  const std::string weights = test::read_file(dir + "/weights.bin");
+  // The first initializer from a file of its own, with bytes no tensor reads after it: read
+  // first, so hashed first, and whole.
+  onnx::TensorProto& first = *m.mutable_graph()->mutable_initializer(0);
+  const std::size_t offset = std::stoul(first.external_data(1).value()), bytes = std::stoul(first.external_data(2).value());
+  const std::string own = weights.substr(offset, bytes) + "not a tensor";
+  write(dir + "/first.bin", own);
+  set_external(first, "first.bin", 0, bytes);
+  const std::string model = m.SerializeAsString();
+  write(dir + "/m.onnx", model);
+
+  const OnnxGraph g = read_onnx_file(dir + "/m.onnx");
+  CHECK(g.external_files == std::vector<std::string>{dir + "/first.bin", dir + "/weights.bin"});
+  // FNV-1a 64 written out here, over the bytes in the order the reader met them.
+  auto fnv = [](std::uint64_t h, const std::string& b) {
+    for (const char ch : b) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
+    return h;
+  };
+  const std::uint64_t basis = 0xcbf29ce484222325ULL;
+  CHECK(g.bytes_fnv1a64 == fnv(basis, model));
+  CHECK(g.content_fnv1a64 == fnv(fnv(fnv(basis, model), own), weights));
+  CHECK(g.content_fnv1a64 != fnv(fnv(fnv(basis, model), weights), own));  // the order counts
+  const OnnxGraph inside = read_onnx_file(kFixtures + "mlp.onnx");
+  for (const auto& [name, t] : inside.initializers) {
+    CAPTURE(name);
+    CHECK(g.initializers.at(name).values == t.values);
+  }
+  // Without external data the content is the model's bytes.
+  CHECK(inside.content_fnv1a64 == inside.bytes_fnv1a64);
+  CHECK(inside.content_fnv1a64 == fnv(basis, test::read_file(kFixtures + "mlp.onnx")));
+}
