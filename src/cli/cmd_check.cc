@@ -252,15 +252,21 @@ AnalysisConfig current_config(const CheckOptions& o, const Baseline& b) {
     const std::vector<std::vector<std::string>> together = {{"init", "sigma-w2", "weight-std", "gain"},
                                                              {"bias-init", "sigma-b2"}};
     auto given = [&](const std::string& name) { return g.was_given(name); };
+    const nlohmann::ordered_json recorded = config_json(b.config);
+    // An --arch file is the whole network: the recorded depth, widths, activations, ... recorded
+    // beside it describe it, they do not build it. A given file replaces them, and so does the
+    // recorded one unless flags it replaces are given (then they build the network, without it).
+    const std::vector<std::string> arch_replaces = arch_replaced_options();
+    const bool flags_build_stack = std::any_of(arch_replaces.begin(), arch_replaces.end(), given);
+    const bool arch_builds = given("arch") || (recorded.contains("arch") && !flags_build_stack);
     auto replaced = [&](const std::string& name) {
-      // A given --arch file is the whole network: the recorded depth, widths, activations, ... go.
-      if (given("arch") && replaced_by_arch(name)) return true;
+      if (arch_builds && replaced_by_arch(name)) return true;
+      if (flags_build_stack && name == "arch") return true;
       for (const auto& group : together)
         if (std::find(group.begin(), group.end(), name) != group.end())
           return std::any_of(group.begin(), group.end(), given);
       return false;
     };
-    const nlohmann::ordered_json recorded = config_json(b.config);
     // --model replaces the flags that build a network, and they replace a recorded model: the
     // depth, widths, ... recorded beside a model describe it, they do not build it.
     const std::vector<std::string> model_replaces = model_replaced_options();

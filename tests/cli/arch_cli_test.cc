@@ -95,6 +95,16 @@ TEST_CASE("--arch with a mixed file: analyze, sweep, check and train run it") {
   const ProcessResult changed = run_gradflow({"check", "--baseline", dir + "/base.json", "--arch", file, "-b", "16",
                                               "--init", "xavier_uniform"});
   CHECK(changed.exit_code == 1);  // other weights: some metric moves past its tolerance
+  // Compare mode on the recorded file: a flag on top of the recorded config, the file still the
+  // network (not refused for the depth, widths and activations recorded beside it), the same
+  // seed the same numbers.
+  const ProcessResult same = run_gradflow({"check", "--baseline", dir + "/base.json", "--seed", "0"});
+  INFO(same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("compared with the network of command line") != std::string::npos);
+  const ProcessResult reseeded = run_gradflow({"check", "--baseline", dir + "/base.json", "--seed", "7", "--format", "json"});
+  CHECK(reseeded.exit_code == 1);  // other weights
+  CHECK(json::parse(reseeded.out)["baseline"]["mode"] == "compare");
   CHECK(json::parse(a.out)["config"]["arch-fnv1a64"].get<std::string>().size() == 16);
   // The file edited since: the replay refuses to run another network under the baseline's name.
   write_arch(dir, "mixed.json", std::string(kMixed) + "\n");
