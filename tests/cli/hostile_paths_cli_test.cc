@@ -331,6 +331,26 @@ TEST_CASE("messages are one line: a newline, tab or U+2028 in a quoted file name
   CHECK(missing.err.find(d + "/none\\x0agradflow: error: forged\\x09\\u2028.onnx") != std::string::npos);
 }
 
+TEST_CASE("a warning that quotes a records file's name is one line (merge, summarize)") {
+  const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh", "-d", "2", "-w", "4", "-b", "8", "-q"});
+  INFO(sweep.err);
+  REQUIRE(sweep.exit_code == 0);
+  const std::string d = temp_dir();
+  const std::string file = d + "/r\nPASS\t.jsonl";
+  write_file(file, sweep.out + sweep.out.substr(0, 20));  // a torn last line: warned about, then ignored
+  for (const char* command : {"merge", "summarize"}) {
+    CAPTURE(command);
+    const ProcessResult r = run_gradflow({command, file});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const std::vector<std::string> lines = lines_of(r.err);
+    REQUIRE(lines.size() >= 1);
+    CHECK(lines[0] == "gradflow: warning: " + d + "/r\\x0aPASS\\x09.jsonl:2: ignored a torn last line (20 bytes "
+                      "without a newline): a sweep still running, or killed mid-write");
+    CHECK(r.err.find('\t') == std::string::npos);
+  }
+}
+
 TEST_CASE("zero-width characters and U+2028 in a model's file name: escaped in tables, exact in JSON") {
   const std::string d = temp_dir();
   const std::string model = d + "/m\xE2\x80\x8B" "lp\xEF\xBB\xBF" "\xE2\x80\xA8" ".onnx";  // ZWSP, BOM, LS
