@@ -52,21 +52,42 @@ std::vector<std::string> read_list(std::string_view flag, std::string_view text)
   return files;
 }
 
-// `files` with each element that names no file joined to the ones after it, comma and all, where
-// that makes a file's name ("my", "model.onnx" -> "my,model.onnx"); empty when it finds none.
+// `files` with elements joined again, comma and all, where that makes every part a file's name
+// ("my", "model.onnx" -> "my,model.onnx"); empty when no way of joining does. A small search
+// over the join points, from the end: can[i] says files[i..] splits into names, and the first
+// name from i is the shortest one after which the rest splits. So where joining each element
+// that names no file to the next ones works, this is that split; and it finds one that joining
+// greedily misses: with files "my" and "my,model.onnx", "my,model.onnx,my" is 'my,model.onnx',
+// 'my' (greedy takes the first "my" alone and is left with "model.onnx,my"). Names are looked up
+// only where the rest splits, at most kLookups of them (n(n+1)/2 for n elements): a long list
+// with no split gets no suggestion rather than a wait.
 std::vector<std::string> mended(const std::vector<std::string>& files, const std::filesystem::path& dir) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < files.size();) {
-    if (names_file(files[i], dir)) {
-      out.push_back(files[i++]);
-      continue;
+  constexpr std::size_t kLookups = 4096;
+  const std::size_t n = files.size();
+  std::vector<char> can(n + 1, 0);
+  std::vector<std::size_t> end(n + 1, n);  // where the first name from i ends
+  can[n] = 1;
+  std::size_t lookups = 0;
+  for (std::size_t i = n; i-- > 0;) {
+    std::string name;
+    for (std::size_t j = i; j < n; ++j) {
+      if (j > i) name += ',';
+      name += files[j];
+      if (!can[j + 1]) continue;
+      if (++lookups > kLookups) return {};
+      if (names_file(name, dir)) {
+        can[i] = 1;
+        end[i] = j + 1;
+        break;
+      }
     }
+  }
+  if (!can[0]) return {};
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; i = end[i]) {
     std::string name = files[i];
-    std::size_t j = i + 1;
-    while (j < files.size() && !names_file(name += "," + files[j], dir)) ++j;
-    if (j == files.size()) return {};
+    for (std::size_t j = i + 1; j < end[i]; ++j) name += "," + files[j];
     out.push_back(std::move(name));
-    i = j + 1;
   }
   return out;
 }

@@ -72,8 +72,16 @@ bool is_bidi_control(char32_t cp) {
          cp == 0x061C;
 }
 
-// C0 controls and DEL as \xNN; C1 controls (U+0080..U+009F) and the bidi controls as \uNNNN;
-// newline and tab kept when keep_lines.
+// Characters that end a line or show as nothing, so that a name holding one reads as another
+// (or as two lines) on the terminal: LINE SEPARATOR U+2028 and PARAGRAPH SEPARATOR U+2029 (a
+// line break to any Unicode-aware reader), the zero-width space, non-joiner and joiner U+200B..
+// U+200D, WORD JOINER U+2060 and ZERO WIDTH NO-BREAK SPACE (the byte-order mark) U+FEFF.
+bool is_invisible_or_separator(char32_t cp) {
+  return cp == 0x2028 || cp == 0x2029 || (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF;
+}
+
+// C0 controls and DEL as \xNN; C1 controls (U+0080..U+009F), the bidi controls and the invisible
+// characters and separators above as \uNNNN; newline and tab kept when keep_lines.
 std::string escape_controls(std::string_view text, bool keep_lines) {
   const std::string valid = valid_utf8(text);
   std::string out;
@@ -82,7 +90,7 @@ std::string escape_controls(std::string_view text, bool keep_lines) {
     const auto u = static_cast<unsigned char>(valid[i]);
     const std::size_t n = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;  // valid UTF-8: the lead byte says
     const char32_t cp = code_point(valid, i, n);
-    if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp)) {
+    if ((cp >= 0x80 && cp <= 0x9F) || is_bidi_control(cp) || is_invisible_or_separator(cp)) {
       out += fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp));
       i += n - 1;
     } else if ((u < 0x20 && !(keep_lines && (u == '\n' || u == '\t'))) || u == 0x7F) {

@@ -52,9 +52,12 @@ std::unique_ptr<Cli> make_cli() {
 
 namespace {
 
+// One line, whatever the message quotes: the file names and values in a UsageError's message
+// (printable there, errors.h, but with their newlines and tabs) and in CLI11's (a validator's
+// "'a<newline>b' is not ..."): a name cannot start a line of its own ("gradflow: error: ...").
 void print_error(std::string_view message) {
   std::fflush(stdout);
-  const std::string line = "gradflow: error: " + printable(message) + "\n";
+  const std::string line = "gradflow: error: " + printable_line(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -368,7 +368,11 @@ int run_check(const CheckOptions& o) {
   for (const Rule& rule : rules) report.outcomes.push_back(evaluate_rule(rule, checked));
 
   std::unique_ptr<ReportSink> update;
-  if (baseline && network_given) {  // what each run's init resolved to ("auto" hides he_normal)
+  // What each run's init resolved to ("auto" hides he_normal), in both modes: a rerun of the
+  // baseline's own config draws differently when this gradflow resolves the same --init
+  // otherwise (--init auto on a mixed --model: one scheme then, one per layer now), and then the
+  // metrics cannot match however the config reads.
+  if (baseline) {
     const nlohmann::ordered_json& runs = baseline->doc["runs"];
     for (std::size_t k = 0; k < runs.size(); ++k)
       for (const RunResult& r : results)

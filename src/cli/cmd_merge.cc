@@ -33,7 +33,7 @@ int run_merge(const MergeOptions& o) {
     throw UsageError("give one or more files of JSONL records from gradflow sweep (- reads stdin)");
   ReportSink sink(o.output);
   const RecordSet set = read_records(o.files);
-  for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", printable(note).c_str());
+  for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", printable_line(note).c_str());
   std::string out;
   for (const Record& r : set.records) {
     out += r.line;

@@ -315,7 +315,7 @@ int run_summarize(const SummarizeOptions& o) {
   if (metrics.empty()) metrics = {o.layers ? "grad_weight_rel_log10" : "grad_first_last_log10"};
   for (const std::string& m : metrics) check_metric(m, o.layers);
   RecordSet set = read_records(o.files);
-  for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", printable(note).c_str());
+  for (const std::string& note : set.notes) std::fprintf(stderr, "gradflow: warning: %s\n", printable_line(note).c_str());
   if (set.records.empty())
     throw UsageError(fmt::format("no records in {}", join(o.files)));
   const std::size_t read = set.records.size();

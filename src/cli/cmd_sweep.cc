@@ -154,6 +154,8 @@ std::string resume_command() {
   return has_resume ? cmd : cmd + " --resume";
 }
 
+// printable keeps a line break the text has on purpose (the resume command on its own line);
+// the names it quotes are escaped by the caller (printable_line), so theirs cannot.
 void say(const char* prefix, const std::string& text) {
   std::fflush(stdout);
   std::fprintf(stderr, "%s%s\n", prefix, printable(text).c_str());
@@ -348,7 +350,7 @@ int run_sweep(const SweepOptions& o) {
   }
   const RecordColumns columns = csv_columns(o, grid);
   RecordFile file({o.output, csv, o.resume, o.overwrite, record_csv_header(columns)});
-  if (!file.torn_notice().empty()) say("gradflow: warning: ", file.torn_notice());
+  if (!file.torn_notice().empty()) say("gradflow: warning: ", printable_line(file.torn_notice()));  // one line
   // The runs left: all of the shard, or those whose record is not in the file yet.
   std::vector<std::uint64_t> todo_index;  // grid indices; empty with nothing present
   if (!file.present().empty()) {
@@ -399,21 +401,21 @@ int run_sweep(const SweepOptions& o) {
     if (!file.resumable())
       say("gradflow: ", fmt::format("interrupted after {} of {} runs; the records went to {}, so this "
                                     "sweep cannot be resumed: write them with -o FILE",
-                                    in_file, plan.count, o.output == "-" ? "stdout" : "'" + o.output + "'"));
+                                    in_file, plan.count, o.output == "-" ? "stdout" : "'" + printable_line(o.output) + "'"));
     else
       say("gradflow: ", fmt::format("interrupted: {} of {} runs are in '{}', each a whole line. To "
                                     "finish, run:\n  {}",
-                                    in_file, plan.count, o.output, resume_command()));
+                                    in_file, plan.count, printable_line(o.output), resume_command()));
     return kExitInterrupted;
   }
   if (talk && todo == 0) {
-    say("gradflow sweep: ", fmt::format("nothing to run: all {} runs are in '{}'", plan.count, o.output));
+    say("gradflow sweep: ", fmt::format("nothing to run: all {} runs are in '{}'", plan.count, printable_line(o.output)));
   } else if (talk) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     say("gradflow sweep: ",
         fmt::format("{} run{} in {} ({:.1f} runs/s){}", todo, todo == 1 ? "" : "s",
                     format_duration(secs), secs > 0 ? static_cast<double>(todo) / secs : 0.0,
-                    !file.resumable() ? std::string() : fmt::format("; {} records in '{}'", in_file, o.output)));
+                    !file.resumable() ? std::string() : fmt::format("; {} records in '{}'", in_file, printable_line(o.output))));
   }
   return kExitOk;
 }

@@ -91,6 +91,24 @@ std::string check_lines(const CheckReport& r, std::size_t max_rows) {
   if (!r.current.empty()) {
     if (r.changes.empty()) out += "config: as recorded in the baseline\n";
     for (const ConfigChange& c : r.changes) out += "config changed: " + printable_line(c.text()) + "\n";
+  } else if (r.baseline) {
+    // A rerun of the recorded config whose weights this gradflow draws with another scheme
+    // (run_check adds "init (<run>)" changes): the cause of the mismatches, said before them.
+    for (const ConfigChange& c : r.changes) {
+      const auto run = std::find_if(r.groups.begin(), r.groups.end(), [&](const ComparisonGroup& g) {
+        return c.key == fmt::format("init ({})", g.run);
+      });
+      if (run == r.groups.end()) continue;
+      const bool failed = std::any_of(r.groups.begin(), r.groups.end(), [&](const ComparisonGroup& g) {
+        return g.run == run->run && !g.mismatches.empty();
+      });
+      out += fmt::format("init changed ({}): the weights were drawn with {} when recorded, {} now{}\n",
+                         printable_line(run->run), printable_line(num(c.baseline)),
+                         printable_line(num(c.now)),
+                         !failed ? "" : r.update ? ": the metrics cannot match (the baseline is rewritten with the new draw)"
+                                                 : ": the metrics cannot match; record the baseline again "
+                                                   "(check --baseline FILE --update)");
+    }
   }
 
   if (r.baseline) {

@@ -103,6 +103,19 @@ TEST_CASE("ambiguous texts are refused, naming the flag, the text and how to wri
   CHECK(contains(mend, "'my' names none either"));
   CHECK(contains(mend, "written twice: 'e,my,,model.onnx,a.onnx' is 'e', 'my,model.onnx', 'a.onnx'"));
   CHECK(split_file_list("--model", "e,my,,model.onnx,a.onnx", d) == Files{"e", "my,model.onnx", "a.onnx"});
+  // A split that joining greedily misses: "my" exists too, and taken alone first it leaves
+  // "model.onnx,my", which names nothing; the search over join points finds 'my,model.onnx', 'my'.
+  write_file(d + "/my", "x");
+  const std::string search = error_of([&] { split_file_list("--model", "my,model.onnx,my", d); });
+  CHECK(contains(search, "'model.onnx' names none either"));
+  CHECK(contains(search, "written twice: 'my,,model.onnx,my' is 'my,model.onnx', 'my'"));
+  CHECK(split_file_list("--model", "my,,model.onnx,my", d) == Files{"my,model.onnx", "my"});
+  // The earlier split is kept where joining each element to the next ones works.
+  CHECK(contains(error_of([&] { split_file_list("--model", "e,my,model.onnx,a.onnx", d); }),
+                 "'e,my,,model.onnx,a.onnx' is 'e', 'my,model.onnx', 'a.onnx'"));
+  // No split at all: no suggestion.
+  CHECK(contains(error_of([&] { split_file_list("--model", "my,model.onnx,zz", d); }),
+                 "written twice (my,,model.onnx is the file my,model.onnx)"));
   // Empty elements and odd runs of commas.
   for (const std::string bad : {"", ",", "e,", ",e", "e,,,e"}) {
     CAPTURE(bad);

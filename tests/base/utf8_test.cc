@@ -57,9 +57,9 @@ TEST_CASE("printable and printable_line escape Unicode's bidirectional controls 
   }
   // The file name of the paper's kind: "evil<RLO>gnp.onnx" shows as "evilxnno.png" on a bidi terminal.
   CHECK(printable_line("evil\xE2\x80\xAEgnp.onnx") == "evil\\u202egnp.onnx");
-  // Their neighbours are text: U+200D (ZWJ), U+202F, U+2065, U+2070, U+061B, U+061D, and
-  // characters of 2, 3 and 4 bytes around an escape.
-  for (const std::string keep : {"\xE2\x80\x8D", "\xE2\x80\xAF", "\xE2\x81\xA5", "\xE2\x81\xB0",
+  // Their neighbours are text: U+202F, U+2065, U+2070, U+061B, U+061D, and characters of 2, 3
+  // and 4 bytes around an escape. (U+200D, a neighbour too, is escaped as an invisible: below.)
+  for (const std::string keep : {"\xE2\x80\xAF", "\xE2\x81\xA5", "\xE2\x81\xB0",
                                  "\xD8\x9B", "\xD8\x9D", "\xCE\xB1\xE2\x82\xAC\xF0\x9F\x98\x80"}) {
     CAPTURE(keep);
     CHECK(printable_line(keep) == keep);
@@ -67,6 +67,30 @@ TEST_CASE("printable and printable_line escape Unicode's bidirectional controls 
   CHECK(printable_line("\xCE\xB1\xE2\x80\xAE\xF0\x9F\x98\x80\x1b\xC2\x9B") == "\xCE\xB1\\u202e\xF0\x9F\x98\x80\\x1b\\u009b");
   // Idempotent: what is escaped has nothing left to escape (messages pass through twice).
   CHECK(printable(printable_line("a\xE2\x81\xA6" "b\x1b")) == printable_line("a\xE2\x81\xA6" "b\x1b"));
+}
+
+TEST_CASE("printable and printable_line escape the line and paragraph separators and the invisible characters as \\uNNNN") {
+  // U+2028 and U+2029 break a line for any Unicode-aware reader; U+200B..U+200D, U+2060 and
+  // U+FEFF show as nothing, so "re<ZWSP>lu" reads as "relu". Written out by hand in UTF-8.
+  const std::vector<std::pair<std::string, std::string>> hidden = {
+      {"\xE2\x80\xA8", "\\u2028"}, {"\xE2\x80\xA9", "\\u2029"},                // LS, PS
+      {"\xE2\x80\x8B", "\\u200b"}, {"\xE2\x80\x8C", "\\u200c"}, {"\xE2\x80\x8D", "\\u200d"},  // ZWSP ZWNJ ZWJ
+      {"\xE2\x81\xA0", "\\u2060"},                                                 // WORD JOINER
+      {"\xEF\xBB\xBF", "\\ufeff"}};                                                // ZWNBSP (BOM)
+  for (const auto& [raw, shown] : hidden) {
+    CAPTURE(shown);
+    CHECK(printable_line("x" + raw + "y") == "x" + shown + "y");
+    CHECK(printable("x" + raw + "y\n") == "x" + shown + "y\n");
+    CHECK(printable_line(raw + raw) == shown + shown);
+  }
+  // Their neighbours stay: U+200A (hair space), U+2010, U+2027, U+205F, U+FEFE, U+FF00.
+  for (const std::string keep : {"\xE2\x80\x8A", "\xE2\x80\x90", "\xE2\x80\xA7", "\xE2\x81\x9F",
+                                 "\xEF\xBB\xBE", "\xEF\xBC\x80"}) {
+    CAPTURE(keep);
+    CHECK(printable_line(keep) == keep);
+  }
+  // Idempotent, as the others.
+  CHECK(printable(printable_line("a\xE2\x80\xA8" "b")) == "a\\u2028b");
 }
 
 TEST_CASE("lists: empty elements are refused, naming the flag") {

@@ -307,6 +307,66 @@ TEST_CASE("check: a newline in the baseline's or a model's file name cannot star
   }
 }
 
+TEST_CASE("messages are one line: a newline, tab or U+2028 in a quoted file name or value is escaped") {
+  const std::string d = temp_dir();
+  const std::string kLS = "\xE2\x80\xA8";  // U+2028 LINE SEPARATOR
+  // An error that quotes a file's name (a UsageError), and one that quotes a value CLI11's
+  // validators refuse (its own message): each is one line, the forged second one inside it.
+  const std::string none = d + "/none\ngradflow: error: forged\t" + kLS + ".onnx";
+  const std::vector<std::vector<std::string>> cases = {
+      {"analyze", "--model", none},
+      {"check", "--baseline", d + "/b\nPASS  all is well.json"},
+      {"analyze", "-a", "relu\ngradflow: error: forged"},
+      {"analyze", "--dtype", "f32\tx"}};
+  for (const std::vector<std::string>& a : cases) {
+    CAPTURE(a.back());
+    const ProcessResult r = run_gradflow(a);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("gradflow: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // the message's own end
+    CHECK(r.err.back() == '\n');
+    CHECK(r.err.find('\t') == std::string::npos);
+  }
+  const ProcessResult missing = run_gradflow({"analyze", "--model", none});
+  CHECK(missing.err.find(d + "/none\\x0agradflow: error: forged\\x09\\u2028.onnx") != std::string::npos);
+}
+
+TEST_CASE("a warning that quotes a records file's name is one line (merge, summarize)") {
+  const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh", "-d", "2", "-w", "4", "-b", "8", "-q"});
+  INFO(sweep.err);
+  REQUIRE(sweep.exit_code == 0);
+  const std::string d = temp_dir();
+  const std::string file = d + "/r\nPASS\t.jsonl";
+  write_file(file, sweep.out + sweep.out.substr(0, 20));  // a torn last line: warned about, then ignored
+  for (const char* command : {"merge", "summarize"}) {
+    CAPTURE(command);
+    const ProcessResult r = run_gradflow({command, file});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const std::vector<std::string> lines = lines_of(r.err);
+    REQUIRE(lines.size() >= 1);
+    CHECK(lines[0] == "gradflow: warning: " + d + "/r\\x0aPASS\\x09.jsonl:2: ignored a torn last line (20 bytes "
+                      "without a newline): a sweep still running, or killed mid-write");
+    CHECK(r.err.find('\t') == std::string::npos);
+  }
+}
+
+TEST_CASE("zero-width characters and U+2028 in a model's file name: escaped in tables, exact in JSON") {
+  const std::string d = temp_dir();
+  const std::string model = d + "/m\xE2\x80\x8B" "lp\xEF\xBB\xBF" "\xE2\x80\xA8" ".onnx";  // ZWSP, BOM, LS
+  write_file(model, read_file(kFixtures + "mlp.onnx"));
+  const ProcessResult table = run_gradflow({"analyze", "--model", model, "-b", "8", "--color", "never"});
+  INFO(table.err);
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("--model " + d + "/m\\u200blp\\ufeff\\u2028.onnx:") != std::string::npos);
+  CHECK(table.out.find("\xE2\x80\xA8") == std::string::npos);
+  CHECK(table.out.find("\xE2\x80\x8B") == std::string::npos);
+  CHECK(table.out.find("\xEF\xBB\xBF") == std::string::npos);
+  const ProcessResult j = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "json"});
+  REQUIRE(j.exit_code == 0);
+  CHECK(json::parse(j.out)["config"]["model"] == model);
+}
+
 TEST_CASE("summarize: a key from the records with a newline or a bidi control stays in its title line, escaped") {
   const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh,relu", "-d", "2", "-w", "4", "-b", "8", "--seed", "0:1", "-q"});
   INFO(sweep.err);

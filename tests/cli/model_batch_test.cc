@@ -224,6 +224,66 @@ TEST_CASE("check --baseline of a model run with fresh weights: --weights-from in
   CHECK(init_changed);
 }
 
+TEST_CASE("check --baseline of a mixed model at --weights-from init: a recorded init that is not the replay's is named") {
+  // mlp.onnx has tanh and relu layers: --init auto draws each with its own activation's scheme.
+  // A baseline saved when auto drew every layer with one scheme is made here by recording
+  // --init xavier_normal and writing "auto" into its config block.
+  const Copies c = copy_fixtures();
+  const std::string base = c.dir + "/b.json";
+  auto record = [&](const std::string& init) {
+    const ProcessResult saved = run_gradflow({"analyze", "--model", c.model, "--weights-from", "init", "--init", init,
+                                              "--data", c.data, "--label-col", "y", "--format", "json", "-o", base});
+    INFO(saved.err);
+    REQUIRE(saved.exit_code == 0);
+    return json::parse(read_file(base));
+  };
+  const json now = record("auto");
+  const std::string run = now["runs"][0]["activation"].get<std::string>();
+  const std::string label = now["runs"][0]["init"].get<std::string>();  // the replay's, as analyze prints it
+  REQUIRE(label.rfind("auto (per layer: ", 0) == 0);
+  const std::string line = fmt::format("init changed ({}): the weights were drawn with xavier_normal when recorded, {} now",
+                                       run, label);
+  // Unchanged: no such line, exit 0.
+  const ProcessResult same = run_gradflow({"check", "--baseline", base});
+  INFO(same.out, same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("init changed") == std::string::npos);
+
+  json old = record("xavier_normal");
+  REQUIRE(old["runs"][0]["init"] == "xavier_normal");
+  REQUIRE(old["config"]["init"] == "xavier_normal");
+  old["config"]["init"] = "auto";
+  write_file(base, old.dump(2));
+  const ProcessResult r = run_gradflow({"check", "--baseline", base});
+  INFO(r.out, r.err);
+  CHECK(r.exit_code == 1);  // the metrics fail, as documented; the cause is said before them
+  const std::vector<std::string> lines = lines_of(r.out);
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines[1] == line + ": the metrics cannot match; record the baseline again (check --baseline FILE --update)");
+  CHECK(lines[2].rfind("FAIL  baseline: ", 0) == 0);
+  // JSON and JUnit carry it as a config change of the run, as compare mode does.
+  const ProcessResult j = run_gradflow({"check", "--baseline", base, "--format", "json", "--junit", c.dir + "/j.xml"});
+  CHECK(j.exit_code == 1);
+  const json rep = json::parse(j.out);
+  REQUIRE(rep["baseline"]["config_changes"].size() == 1);
+  const json& ch = rep["baseline"]["config_changes"][0];
+  CHECK(ch["key"] == "init (" + run + ")");
+  CHECK(ch["baseline"] == "xavier_normal");
+  CHECK(ch["now"] == label);
+  CHECK(read_file(c.dir + "/j.xml").find("config changed: init (" + run + "): xavier_normal -&gt;") != std::string::npos);
+
+  // Only the label edited (the metrics are those of the draw made now): named, and they match.
+  json relabelled = record("auto");
+  relabelled["runs"][0]["init"] = "xavier_normal";
+  write_file(base, relabelled.dump(2));
+  const ProcessResult label_only = run_gradflow({"check", "--baseline", base});
+  INFO(label_only.out, label_only.err);
+  CHECK(label_only.exit_code == 0);
+  const std::vector<std::string> l2 = lines_of(label_only.out);
+  REQUIRE(l2.size() >= 2);
+  CHECK(l2[1] == line);
+}
+
 TEST_CASE("sweep --model: an axis over --data files and one over --init; records say which ran") {
   const Copies c = copy_fixtures();
   // A second batch: the rows in reverse order (the first -b rows then differ).
