@@ -3,10 +3,11 @@
 #include <cmath>
 #include <doctest/doctest.h>
 
-#include "base/errors.h"
 #include "model/onnx_map.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -52,12 +53,7 @@ OnnxGraph pre_ln_block() {
 }
 
 std::string refusal(const OnnxGraph& g, BnMode bn = BnMode::running) {
-  try {
-    map_onnx(g, "m.onnx", bn);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { map_onnx(g, "m.onnx", bn); });
 }
 
 // Replaces node `name` of g by `with` (several nodes), rewiring nothing.

@@ -2,10 +2,11 @@
 // and every refusal (exit 2 through UsageError) naming what is wrong.
 #include <doctest/doctest.h>
 
-#include "base/errors.h"
 #include "model/onnx_map.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -37,12 +38,7 @@ OnnxGraph small() {
 }
 
 std::string refusal(const OnnxGraph& g) {
-  try {
-    map_onnx(g, "m.onnx");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { map_onnx(g, "m.onnx"); });
 }
 
 }  // namespace
