@@ -4,18 +4,15 @@
 #include <doctest/doctest.h>
 
 #include "model/onnx_map.h"
+#include "onnx_nodes.h"
 #include "usage_error.h"
 
 using namespace gf;
 using gf::test::error_of;
+using gf::test::node;
+using gf::test::tensor;
 
 namespace {
-
-OnnxTensor tensor(std::vector<std::int64_t> dims, std::vector<double> v) { return {std::move(dims), std::move(v)}; }
-
-OnnxNode node(std::string name, std::string op, std::vector<std::string> in, std::string out) {
-  return {std::move(name), std::move(op), std::move(in), {std::move(out)}, {}};
-}
 
 OnnxNode gemm(std::string name, std::string in, std::string w, std::string out) {
   OnnxNode n = node(std::move(name), "Gemm", {std::move(in), w, w + ".b"}, std::move(out));
