@@ -87,4 +87,9 @@ ProcessResult run_gradflow(const std::vector<std::string>& args, const ProcessOp
   return run_process(argv, o);
 }
 
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 }  // namespace gf::test

@@ -24,6 +24,9 @@ struct ProcessOptions {
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& o = {});
 ProcessResult run_gradflow(const std::vector<std::string>& args, const ProcessOptions& o = {});
 
+// The arguments a, then b: a command line and what one run adds to it.
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b);
+
 std::string temp_dir();  // a fresh directory under /tmp, for one test
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);

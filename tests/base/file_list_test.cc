@@ -4,32 +4,18 @@
 
 #include <doctest/doctest.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "base/errors.h"
 #include "process.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::contains;
+using gf::test::error_of;
 using gf::test::temp_dir;
 using gf::test::write_file;
 using Files = std::vector<std::string>;
-
-namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-}  // namespace
 
 TEST_CASE("a text that names an existing file is that file: commas, colons and brackets included") {
   const std::string d = temp_dir();

@@ -3,29 +3,20 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <vector>
 
-#include "base/errors.h"
 #include "process.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 using Values = std::vector<std::string>;
 
 namespace {
 
 Values ints(const Values& items) { return axis_values("depth", AxisKind::integer, items, false, 100000); }
 Values reals(const Values& items) { return axis_values("sigma-w2", AxisKind::real, items, false, 100000); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string fmt_value(double v) {  // the shortest text that reads back as v
   char buf[64];

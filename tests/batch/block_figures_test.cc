@@ -6,11 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "base/errors.h"
 #include "base/real_text.h"
 #include "batch/rules.h"
 #include "batch/run_record.h"
@@ -18,8 +16,10 @@
 #include "process.h"
 #include "report/report_csv.h"
 #include "residual_config.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -40,15 +40,6 @@ std::size_t column(const std::vector<std::string>& header, const std::string& na
   const auto it = std::find(header.begin(), header.end(), name);
   REQUIRE(it != header.end());
   return static_cast<std::size_t>(it - header.begin());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // Checks every layer row of a CSV against the run's blocks: the block holding the layer, its

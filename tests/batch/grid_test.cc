@@ -5,13 +5,13 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <functional>
 #include <set>
 
-#include "base/errors.h"
 #include "batch/run_record.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -26,15 +26,6 @@ GridOptions options(const std::vector<std::pair<std::string, std::string>>& flag
     g.given[static_cast<std::size_t>(it - g.names.begin())].push_back(value);
   }
   return g;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

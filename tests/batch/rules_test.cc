@@ -2,22 +2,12 @@
 
 #include <doctest/doctest.h>
 
-#include <functional>
-
-#include "base/errors.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A two-layer run with hand-set metrics.
 RunResult fake_run(const std::string& activation, double dead1, double dead2, double factor) {

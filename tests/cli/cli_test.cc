@@ -9,6 +9,7 @@
 #include "core/stats.h"
 #include "core/summary.h"
 #include "process.h"
+#include "usage_error.h"
 
 using namespace gf;
 using namespace gf::test;
@@ -35,20 +36,6 @@ ProcessOptions closed_stdout() {
 }
 
 std::string quoted(const std::string& v) { return "'" + v + "'"; }
-
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-// A usage error: exit 2, nothing on stdout, one line on stderr containing every fragment.
-void check_usage_error(const std::vector<std::string>& args, const std::vector<std::string>& fragments) {
-  CAPTURE(args);
-  const ProcessResult r = run_gradflow(args);
-  CAPTURE(r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  CHECK(lines(r.err) == 1);
-  CHECK(r.err.rfind("gradflow: error: ", 0) == 0);
-  for (const std::string& f : fragments) CHECK(r.err.find(f) != std::string::npos);
-}
 
 }  // namespace
 
@@ -194,7 +181,7 @@ TEST_CASE("CSV: a header and one row per activation and layer") {
   std::string header = "activation,init,layer,fan_in,width";
   for (const LayerMetric& m : layer_metrics()) header += "," + std::string(m.key);
   CHECK(r.out.substr(0, r.out.find('\n')) == header);
-  CHECK(lines(r.out) == 1 + 2 * 4);
+  CHECK(count_lines(r.out) == 1 + 2 * 4);
   CHECK(r.out.find("\nrelu,he_normal,4,16,16,") != std::string::npos);
 }
 

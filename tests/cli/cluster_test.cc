@@ -22,11 +22,6 @@ std::vector<std::string> sorted_lines(const std::string& text) {
   return out;
 }
 
-std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 }  // namespace
 
 TEST_CASE("GNU parallel recipe: shards in parallel, merged, equal the single-process sweep") {

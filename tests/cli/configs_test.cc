@@ -12,11 +12,9 @@ using nlohmann::json;
 
 namespace {
 
-json run_preset(const std::string& name, std::vector<std::string> extra = {"-w", "64", "-b", "64"}) {
-  std::vector<std::string> args{"analyze", "--config", std::string(GRADFLOW_SOURCE_DIR) + "/configs/" + name,
-                                "--format", "json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  const ProcessResult r = run_gradflow(args);
+json run_preset(const std::string& name, const std::vector<std::string>& extra = {"-w", "64", "-b", "64"}) {
+  const ProcessResult r = run_gradflow(
+      concat({"analyze", "--config", std::string(GRADFLOW_SOURCE_DIR) + "/configs/" + name, "--format", "json"}, extra));
   REQUIRE(r.exit_code == 0);
   return json::parse(r.out);
 }

@@ -15,11 +15,7 @@ using namespace gf::test;
 TEST_CASE("analyze --jacobian: JSON, CSV and table carry the declared figures; without it, none") {
   const std::vector<std::string> net = {"analyze", "-a", "identity,tanh", "--init", "orthogonal", "-d", "6",
                                         "-w", "32", "-b", "16", "--dtype", "f64"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = net;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return run_gradflow(args);
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return run_gradflow(concat(net, extra)); };
   const ProcessResult json = with({"--jacobian", "--jacobian-samples", "2", "--format", "json"});
   REQUIRE(json.exit_code == 0);
   const auto doc = nlohmann::json::parse(json.out);
@@ -79,11 +75,7 @@ TEST_CASE("--jacobian-depths: JSON records per l (l = 0 the full J's), the table
           "exits 2 naming the flag") {
   const std::vector<std::string> net = {"analyze", "-a", "tanh", "-d", "8", "-w", "24", "-b", "8", "--dtype", "f64",
                                         "--jacobian", "--jacobian-depths", "4,0,7"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = net;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return run_gradflow(args);
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return run_gradflow(concat(net, extra)); };
   const ProcessResult json = with({"--format", "json"});
   REQUIRE(json.exit_code == 0);
   const auto doc = nlohmann::json::parse(json.out);
@@ -143,11 +135,7 @@ TEST_CASE("--jacobian-probes: labelled an estimate with its standard errors in J
           "cost and accuracy; K below 3 exits 2 naming the flag") {
   const std::vector<std::string> net = {"analyze", "-a", "tanh", "-d", "6", "-w", "48", "-b", "8",
                                         "--jacobian", "--jacobian-probes", "16"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = net;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return run_gradflow(args);
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return run_gradflow(concat(net, extra)); };
   const ProcessResult json = with({"--format", "json"});
   REQUIRE(json.exit_code == 0);
   const auto doc = nlohmann::json::parse(json.out);

@@ -13,11 +13,10 @@ namespace {
 
 const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
 
-std::vector<std::string> model_args(const std::string& model, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"analyze", "--model", kFixtures + model, "--data", kFixtures + "batch.csv",
-                                   "--label-col", "y", "-b", "32", "--format", "json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
+std::vector<std::string> model_args(const std::string& model, const std::vector<std::string>& extra = {}) {
+  return concat({"analyze", "--model", kFixtures + model, "--data", kFixtures + "batch.csv", "--label-col", "y", "-b",
+                 "32", "--format", "json"},
+                extra);
 }
 
 }  // namespace
@@ -268,20 +267,16 @@ TEST_CASE("no report, plot, JUnit file, baseline or record file replaces a file 
   write_file(data, read_file(kFixtures + "batch.csv"));
   write_file(arch, R"({"layers": [{"width": 8, "activation": "tanh"}, {"width": 4, "activation": "relu"}]})");
   const std::vector<std::string> run = {"--model", model, "--data", data, "--label-col", "y", "-b", "8"};
-  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-  };
   struct Case {
     std::vector<std::string> args;
     std::string message;
   };
   const Case cases[] = {
-      {with(with({"analyze"}, run), {"-o", model}), "--output '" + model + "' is the file --model"},
-      {with(with({"analyze"}, run), {"--format", "csv", "-o", data}), "--output '" + data + "' is the file --data"},
-      {with(with({"check"}, run), {"--rules", "default", "--junit", data}), "--junit '" + data + "' is the file --data"},
-      {with(with({"check"}, run), {"--rules", "default", "--save-baseline", model}), "--save-baseline '" + model + "'"},
-      {with(with({"sweep"}, run), {"-q", "--overwrite", "-o", data}), "--output '" + data + "' is the file --data"},
+      {concat(concat({"analyze"}, run), {"-o", model}), "--output '" + model + "' is the file --model"},
+      {concat(concat({"analyze"}, run), {"--format", "csv", "-o", data}), "--output '" + data + "' is the file --data"},
+      {concat(concat({"check"}, run), {"--rules", "default", "--junit", data}), "--junit '" + data + "' is the file --data"},
+      {concat(concat({"check"}, run), {"--rules", "default", "--save-baseline", model}), "--save-baseline '" + model + "'"},
+      {concat(concat({"sweep"}, run), {"-q", "--overwrite", "-o", data}), "--output '" + data + "' is the file --data"},
       {{"analyze", "--arch", arch, "--init", "xavier_normal", "-o", arch},
        "--output '" + arch + "' is the file --arch"},
   };

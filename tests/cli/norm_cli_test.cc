@@ -9,11 +9,7 @@ using namespace gf::test;
 
 TEST_CASE("--norm: refusals name the flag, the value and what is allowed; exit 2") {
   const std::vector<std::string> net = {"analyze", "-a", "relu", "-d", "4", "-w", "16", "-b", "8"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = net;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return run_gradflow(args);
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return run_gradflow(concat(net, extra)); };
   const ProcessResult bad = with({"--norm", "group"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--norm: unknown value 'group'; allowed: none, batch, layer, rms") != std::string::npos);

@@ -7,26 +7,13 @@
 
 #include "process.h"
 #include "theory/mean_field.h"
+#include "usage_error.h"
 #include "xml_check.h"
 
 using namespace gf;
+using test::check_usage_error;
+using test::count_lines;
 using test::run_gradflow;
-
-namespace {
-
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
-  const auto r = run_gradflow(args);
-  CAPTURE(r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  CHECK(r.err.rfind("gradflow: error: ", 0) == 0);
-  CHECK(r.err.find(needle) != std::string::npos);
-  CHECK(count_lines(r.err) == 1);
-}
-
-}  // namespace
 
 TEST_CASE("theory --help teaches, and theory is listed") {
   const auto h = run_gradflow({"theory", "--help"});
@@ -76,17 +63,17 @@ TEST_CASE("theory: init auto per activation, tables and CSV") {
 }
 
 TEST_CASE("theory: bad values name the flag and what is allowed") {
-  expect_usage_error({"theory", "--sigma-w2", "0.5:4:0.05"}, "needs --phase-diagram");
-  expect_usage_error({"theory", "--phase-diagram", "--sigma-w2", "4:0.5:0.05"}, "--sigma-w2");
-  expect_usage_error({"theory", "--phase-diagram", "--sigma-b2", "0:1:0"}, "STEP");
-  expect_usage_error({"theory", "--sigma-w2", "abc"}, "--sigma-w2");
-  expect_usage_error({"theory", "--sigma-w2", "0"}, "above 0");
-  expect_usage_error({"theory", "--init", "he_normal", "--sigma-w2", "2"}, "--sigma-w2");
-  expect_usage_error({"theory", "--phase-diagram", "--init", "he_normal"}, "--phase-diagram");
-  expect_usage_error({"theory", "--plot", "x.png"}, "--plot");
-  expect_usage_error({"theory", "-a", "tanhh"}, "did you mean 'tanh'");
-  expect_usage_error({"theory", "--phase-diagram", "--sigma-w2", "0.001:100:0.0001", "--sigma-b2", "0:1:0.01"},
-                     "too many");
+  check_usage_error({"theory", "--sigma-w2", "0.5:4:0.05"}, {"needs --phase-diagram"});
+  check_usage_error({"theory", "--phase-diagram", "--sigma-w2", "4:0.5:0.05"}, {"--sigma-w2"});
+  check_usage_error({"theory", "--phase-diagram", "--sigma-b2", "0:1:0"}, {"STEP"});
+  check_usage_error({"theory", "--sigma-w2", "abc"}, {"--sigma-w2"});
+  check_usage_error({"theory", "--sigma-w2", "0"}, {"above 0"});
+  check_usage_error({"theory", "--init", "he_normal", "--sigma-w2", "2"}, {"--sigma-w2"});
+  check_usage_error({"theory", "--phase-diagram", "--init", "he_normal"}, {"--phase-diagram"});
+  check_usage_error({"theory", "--plot", "x.png"}, {"--plot"});
+  check_usage_error({"theory", "-a", "tanhh"}, {"did you mean 'tanh'"});
+  check_usage_error({"theory", "--phase-diagram", "--sigma-w2", "0.001:100:0.0001", "--sigma-b2", "0:1:0.01"},
+                    {"too many"});
 }
 
 TEST_CASE("theory --phase-diagram: CSV cells, JSON critical line, and a plot written whole") {
@@ -167,9 +154,9 @@ TEST_CASE("analyze --theory: predictions beside each layer, agreement and notes"
 }
 
 TEST_CASE("--plot: unwritable or same as --output is refused before any work") {
-  expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "/nonexistent-dir/x.svg"}, "--plot: cannot write");
-  expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.svg", "-o", "a.svg"}, "give two files");
-  expect_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.pdf"}, "does not end in .svg");
+  check_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "/nonexistent-dir/x.svg"}, {"--plot: cannot write"});
+  check_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.svg", "-o", "a.svg"}, {"give two files"});
+  check_usage_error({"analyze", "-d", "2", "-w", "8", "--plot", "a.pdf"}, {"does not end in .svg"});
 }
 
 TEST_CASE("theory --gain and fractions: torch's gain, sigma_w2 = G^2 for the schemes at gain 1") {
@@ -184,8 +171,8 @@ TEST_CASE("theory --gain and fractions: torch's gain, sigma_w2 = G^2 for the sch
   CHECK(sigma_w2({"-a", "tanh", "--gain", "5/3"}) == doctest::Approx(25.0 / 9.0).epsilon(1e-15));  // xavier, equal widths
   CHECK(sigma_w2({"-a", "relu", "--gain", "1"}) == doctest::Approx(1.0).epsilon(1e-15));  // he_normal's sqrt 2 replaced
   CHECK(sigma_w2({"-a", "relu"}) == doctest::Approx(2.0).epsilon(1e-15));
-  expect_usage_error({"theory", "-a", "tanh", "--gain", "2", "--sigma-w2", "2"}, "--gain and --sigma-w2 both set");
-  expect_usage_error({"theory", "-a", "tanh", "--sigma-w2", "1/0"}, "--sigma-w2: '1/0'");
+  check_usage_error({"theory", "-a", "tanh", "--gain", "2", "--sigma-w2", "2"}, {"--gain and --sigma-w2 both set"});
+  check_usage_error({"theory", "-a", "tanh", "--sigma-w2", "1/0"}, {"--sigma-w2: '1/0'"});
 }
 
 TEST_CASE("analyze --residual --theory: each block's stream beside the prediction, in JSON and the table") {
@@ -237,5 +224,5 @@ TEST_CASE("analyze --theory with norms: layer and rms in plain stacks; residual 
   const auto& layer = doc["runs"][0]["layers"][1];
   CHECK(layer["theory_norm_grad_ratio_log10"].is_number());
   CHECK(doc["runs"][0]["theory"]["notes"].dump().find("--norm layer") != std::string::npos);
-  expect_usage_error({"analyze", "--norm", "rms", "--residual", "2", "-d", "4", "--theory"}, "--residual 2");
+  check_usage_error({"analyze", "--norm", "rms", "--residual", "2", "-d", "4", "--theory"}, {"--residual 2"});
 }

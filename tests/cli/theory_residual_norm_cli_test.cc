@@ -11,7 +11,9 @@
 #include <numbers>
 
 #include "process.h"
+#include "usage_error.h"
 
+using gf::test::check_usage_error;
 using gf::test::run_gradflow;
 using json = nlohmann::json;
 
@@ -22,15 +24,6 @@ json run_json(const std::vector<std::string>& args) {
   CAPTURE(r.err);
   REQUIRE(r.exit_code == 0);
   return json::parse(r.out);
-}
-
-void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
-  const auto r = run_gradflow(args);
-  CAPTURE(r.err);
-  CHECK(r.exit_code == 2);
-  CHECK(r.out.empty());
-  CHECK(r.err.rfind("gradflow: error: ", 0) == 0);
-  CHECK(r.err.find(needle) != std::string::npos);
 }
 
 }  // namespace
@@ -191,12 +184,12 @@ TEST_CASE("theory --norm batch and analyze --theory --norm batch: the large-batc
 }
 
 TEST_CASE("theory beyond the plain stack: refusals name the flag") {
-  expect_usage_error({"theory", "--residual", "3", "-d", "8"}, "not a multiple of 3");
-  expect_usage_error({"theory", "--residual", "1", "-d", "8"}, "--residual 1");
-  expect_usage_error({"theory", "--residual", "2", "--norm", "layer"},
-                     "--norm layer with --residual 2");
-  expect_usage_error({"theory", "--init", "fixup"}, "--init fixup");
-  expect_usage_error({"theory", "--residual", "2", "--residual-scale", "abc"}, "--residual-scale");
-  expect_usage_error({"theory", "--residual", "2", "--phase-diagram"}, "--phase-diagram");
-  expect_usage_error({"theory", "--norm", "layer", "--jacobian"}, "--jacobian");
+  check_usage_error({"theory", "--residual", "3", "-d", "8"}, {"not a multiple of 3"});
+  check_usage_error({"theory", "--residual", "1", "-d", "8"}, {"--residual 1"});
+  check_usage_error({"theory", "--residual", "2", "--norm", "layer"},
+                    {"--norm layer with --residual 2"});
+  check_usage_error({"theory", "--init", "fixup"}, {"--init fixup"});
+  check_usage_error({"theory", "--residual", "2", "--residual-scale", "abc"}, {"--residual-scale"});
+  check_usage_error({"theory", "--residual", "2", "--phase-diagram"}, {"--phase-diagram"});
+  check_usage_error({"theory", "--norm", "layer", "--jacobian"}, {"--jacobian"});
 }

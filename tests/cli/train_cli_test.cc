@@ -16,11 +16,7 @@ namespace {
 const std::vector<std::string> kSmall = {"train", "-d", "2", "-w", "16", "--n-train", "200", "--n-test", "50",
                                          "--batch", "20", "--steps", "40", "--log-every", "10"};
 
-std::vector<std::string> small(std::vector<std::string> extra) {
-  std::vector<std::string> args = kSmall;
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
+std::vector<std::string> small(const std::vector<std::string>& extra) { return concat(kSmall, extra); }
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -287,11 +283,7 @@ TEST_CASE("train: steps to target is the first step at or below it, whatever --l
   // target, dipping below it before it stays: the count must find the first dip.
   const std::vector<std::string> net = {"-a", "tanh,relu", "--seed", "0:1", "--optimizer", "momentum", "--lr", "0.05",
                                         "--steps", "600", "--target-error", "0.2"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> a = net;
-    a.insert(a.end(), extra.begin(), extra.end());
-    return train_json(a);
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return train_json(concat(net, extra)); };
   const json brute = with({"--log-every", "1"});  // a log record, with its error, at every step
   const json by_default = with({});
   const json every_7 = with({"--log-every", "7"});

@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "config/arch_file.h"
 #include "core/engine.h"
+#include "usage_error.h"
 
 using namespace gf;
 using namespace gf::test;
@@ -23,16 +24,13 @@ AnalysisConfig from_text(const std::string& text) {
 }
 
 // The UsageError's message of loading `text`, or "" if it loads.
-std::string error_of(const std::string& text, Index input_dim = 0) {
-  try {
+std::string arch_error(const std::string& text, Index input_dim = 0) {
+  return error_of([&] {
     AnalysisConfig c;
     c.input_dim = input_dim;
     load_arch_text(text, "net.json", c);
     validate(c);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  });
 }
 
 const char* kMixed = R"({"layers": [
@@ -173,7 +171,7 @@ TEST_CASE("--arch: errors name the entry, the value and what is allowed") {
   };
   for (const Case& k : cases) {
     CAPTURE(k.text);
-    const std::string message = error_of(k.text, std::string(k.text).find("\"gelu\"}]}") != std::string::npos ? 5 : 0);
+    const std::string message = arch_error(k.text, std::string(k.text).find("\"gelu\"}]}") != std::string::npos ? 5 : 0);
     CAPTURE(message);
     CHECK(!message.empty());
     for (const std::string& f : k.fragments) CHECK(message.find(f) != std::string::npos);

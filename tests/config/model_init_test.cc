@@ -12,9 +12,11 @@
 #include <cmath>
 
 #include "core/params.h"
+#include "init_variance.h"
 #include "theory/theory_compare.h"
 
 using namespace gf;
+using gf::test::measured_variance;
 
 namespace {
 
@@ -31,19 +33,6 @@ AnalysisConfig model_config(const std::string& file, const std::string& init) {
   c.threads = 1;
   validate(c);
   return c;
-}
-
-// Var(W_l) as measured: the mean of W_ij^2 (the draw's mean is 0) over `seeds` seeds' draws.
-double measured_variance(AnalysisConfig c, Index l, int seeds) {
-  double sum = 0;
-  Index n = 0;
-  for (int seed = 0; seed < seeds; ++seed) {
-    c.seed = static_cast<std::uint64_t>(seed);
-    const Params<double> p = initial_params<double>(network_spec(c, *find_activation(c.activations[0])));
-    sum += p.W[static_cast<std::size_t>(l)].squaredNorm();
-    n += p.W[static_cast<std::size_t>(l)].size();
-  }
-  return sum / static_cast<double>(n);
 }
 
 struct Expected {

@@ -9,7 +9,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "init_variance.h"
 #include "residual_config.h"
 #include "core/analysis.h"
 #include "theory/theory_compare.h"
@@ -19,39 +23,35 @@ using namespace gf::test;
 
 namespace {
 
-// relu 64 -> 256, tanh -> 256, relu -> 128: an --arch file's plain stack (its ops as load_arch
-// leaves them), drawn by --init `init`.
-AnalysisConfig mixed_config(const std::string& init) {
-  const Activation& relu = *find_activation("relu");
+// An --arch file's network as load_arch leaves it: its hidden layers as `ops` (with the head
+// dropped: network_spec adds it), one entry per dense layer, --activation relu (the first
+// layer's), one thread.
+AnalysisConfig arch_config(const std::string& file, std::vector<LayerOp> ops, std::vector<std::string> entries,
+                           std::vector<Index> width, Index input_dim, Index classes) {
   AnalysisConfig c;
-  c.arch = "mixed.json";
-  c.arch_ops = plain_stack({256, 256, 128}, relu, 0.01, 1);
-  c.arch_ops.pop_back();  // the head: network_spec adds it
-  c.arch_ops[1].activation = find_activation("tanh");
-  c.arch_entries = {"layers[0]", "layers[1]", "layers[2]"};
-  c.depth = 3;
-  c.width = {256, 256, 128};
-  c.input_dim = 64;
-  c.classes = 4;
+  c.arch = file;
+  ops.pop_back();  // the head
+  c.arch_ops = std::move(ops);
+  c.depth = static_cast<Index>(entries.size());
+  c.arch_entries = std::move(entries);
+  c.width = std::move(width);
+  c.input_dim = input_dim;
+  c.classes = classes;
   c.activations = {"relu"};
-  c.batch = 256;
-  c.init = init;
-  c.dtype = Dtype::f64;
   c.threads = 1;
   return c;
 }
 
-// Var(W) as measured: the mean of W_ij^2 (the draw's mean is 0), over the draws of `seeds` seeds.
-double measured_variance(AnalysisConfig c, Index l, int seeds) {
-  double sum = 0;
-  Index n = 0;
-  for (int seed = 0; seed < seeds; ++seed) {
-    c.seed = static_cast<std::uint64_t>(seed);
-    const Params<double> p = initial_params<double>(network_spec(c, *find_activation(c.activations[0])));
-    sum += p.W[static_cast<std::size_t>(l)].squaredNorm();
-    n += p.W[static_cast<std::size_t>(l)].size();
-  }
-  return sum / static_cast<double>(n);
+// relu 64 -> 256, tanh -> 256, relu -> 128: an --arch file's plain stack, drawn by --init `init`.
+AnalysisConfig mixed_config(const std::string& init) {
+  std::vector<LayerOp> ops = plain_stack({256, 256, 128}, *find_activation("relu"), 0.01, 1);
+  ops[1].activation = find_activation("tanh");
+  AnalysisConfig c =
+      arch_config("mixed.json", std::move(ops), {"layers[0]", "layers[1]", "layers[2]"}, {256, 256, 128}, 64, 4);
+  c.batch = 256;
+  c.init = init;
+  c.dtype = Dtype::f64;
+  return c;
 }
 
 double he(double fan_in, double) { return 2 / fan_in; }
@@ -141,20 +141,11 @@ TEST_CASE("layer_init: one activation draws every layer with its scheme, linear 
 TEST_CASE("layer_init: in a mixed residual block a linear layer takes the activation's before it") {
   // relu 8, then a block [tanh, linear] at width 8: the block's last layer reads tanh's output.
   const Activation& relu = *find_activation("relu");
-  AnalysisConfig c;
-  c.arch = "block.json";
-  c.arch_ops = residual_stack(8, 8, 1, 2, *find_activation("tanh"), 0.01, 1, 1);
-  c.arch_ops.pop_back();
-  LayerOp first = plain_stack({8}, relu, 0.01, 1).front();
-  c.arch_ops.insert(c.arch_ops.begin(), first);
-  c.arch_ops[2].stream = 1;
-  c.arch_entries = {"layers[0]", "layers[1].block[0]", "layers[1].block[1]"};
-  c.depth = 3;
-  c.width = {8, 8, 8};
-  c.input_dim = 8;
-  c.classes = 2;
-  c.activations = {"relu"};
-  c.threads = 1;
+  std::vector<LayerOp> ops = residual_stack(8, 8, 1, 2, *find_activation("tanh"), 0.01, 1, 1);
+  ops.insert(ops.begin(), plain_stack({8}, relu, 0.01, 1).front());
+  ops[2].stream = 1;
+  AnalysisConfig c =
+      arch_config("block.json", std::move(ops), {"layers[0]", "layers[1].block[0]", "layers[1].block[1]"}, {8, 8, 8}, 8, 2);
   validate(c);
   const NetworkSpec spec = network_spec(c, relu);
   REQUIRE(spec.op(3).kind == OpKind::skip_add);

@@ -9,8 +9,10 @@
 #include "base/errors.h"
 #include "model/onnx_read.h"
 #include "process.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -51,12 +53,7 @@ onnx::ModelProto externalise(const std::string& dir) {
 }
 
 std::string refusal(const std::string& path) {
-  try {
-    read_onnx_file(path);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { read_onnx_file(path); });
 }
 
 }  // namespace

@@ -3,18 +3,16 @@
 #include <cmath>
 #include <doctest/doctest.h>
 
-#include "base/errors.h"
 #include "model/onnx_map.h"
+#include "onnx_nodes.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
+using gf::test::node;
+using gf::test::tensor;
 
 namespace {
-
-OnnxTensor tensor(std::vector<std::int64_t> dims, std::vector<double> v) { return {std::move(dims), std::move(v)}; }
-
-OnnxNode node(std::string name, std::string op, std::vector<std::string> in, std::string out) {
-  return {std::move(name), std::move(op), std::move(in), {std::move(out)}, {}};
-}
 
 OnnxNode gemm(std::string name, std::string in, std::string w, std::string out) {
   OnnxNode n = node(std::move(name), "Gemm", {std::move(in), w, w + ".b"}, std::move(out));
@@ -52,12 +50,7 @@ OnnxGraph pre_ln_block() {
 }
 
 std::string refusal(const OnnxGraph& g, BnMode bn = BnMode::running) {
-  try {
-    map_onnx(g, "m.onnx", bn);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { map_onnx(g, "m.onnx", bn); });
 }
 
 // Replaces node `name` of g by `with` (several nodes), rewiring nothing.

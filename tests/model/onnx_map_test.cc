@@ -2,18 +2,16 @@
 // and every refusal (exit 2 through UsageError) naming what is wrong.
 #include <doctest/doctest.h>
 
-#include "base/errors.h"
 #include "model/onnx_map.h"
+#include "onnx_nodes.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
+using gf::test::node;
+using gf::test::tensor;
 
 namespace {
-
-OnnxTensor tensor(std::vector<std::int64_t> dims, std::vector<double> v) { return {std::move(dims), std::move(v)}; }
-
-OnnxNode node(std::string name, std::string op, std::vector<std::string> in, std::string out) {
-  return {std::move(name), std::move(op), std::move(in), {std::move(out)}, {}};
-}
 
 // x (2) -> Gemm(W1: transB, alpha 2, beta 3) -> Tanh -> MatMul(B2) + Add(c2) -> head Gemm(W3).
 OnnxGraph small() {
@@ -37,12 +35,7 @@ OnnxGraph small() {
 }
 
 std::string refusal(const OnnxGraph& g) {
-  try {
-    map_onnx(g, "m.onnx");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { map_onnx(g, "m.onnx"); });
 }
 
 }  // namespace

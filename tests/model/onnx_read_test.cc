@@ -5,10 +5,11 @@
 #include <doctest/doctest.h>
 #include <onnx/onnx_pb.h>
 
-#include "base/errors.h"
 #include "model/onnx_read.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -26,12 +27,7 @@ std::string model_with(const onnx::TensorProto& t) {
 }
 
 std::string refusal(const std::string& bytes) {
-  try {
-    parse_onnx(bytes, "m.onnx");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { parse_onnx(bytes, "m.onnx"); });
 }
 
 }  // namespace

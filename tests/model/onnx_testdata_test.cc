@@ -7,11 +7,12 @@
 #include <filesystem>
 #include <map>
 
-#include "base/errors.h"
 #include "model/onnx_map.h"
 #include "model/onnx_read.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -19,12 +20,7 @@ const std::string kTestData = "/usr/share/libonnx-testdata/data";
 
 // "" if the model maps, else the refusal.
 std::string outcome(const std::string& path) {
-  try {
-    map_onnx(read_onnx_file(path), path);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return error_of([&] { map_onnx(read_onnx_file(path), path); });
 }
 
 }  // namespace

@@ -173,10 +173,9 @@ TEST_CASE("summarize --plot: a long colour-bar label, a long subtitle, panels: n
   test::write_file(f, text);
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{"--panels", "activation"}, std::vector<std::string>{"--where", "activation=relu"}}) {
-    std::vector<std::string> args = {"summarize", f, "--pivot", "depth,sigma-w2", "--metric", "grad_factor_per_layer",
-                                     "--plot", dir + "/p.svg"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const test::ProcessResult r = test::run_gradflow(args);
+    const test::ProcessResult r = test::run_gradflow(test::concat(
+        {"summarize", f, "--pivot", "depth,sigma-w2", "--metric", "grad_factor_per_layer", "--plot", dir + "/p.svg"},
+        extra));
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const std::string svg = test::read_file(dir + "/p.svg");

@@ -11,8 +11,10 @@
 #include "train/dataset_csv.h"
 #include "train/shuffle.h"
 #include "process.h"
+#include "usage_error.h"
 
 using namespace gf;
+using gf::test::error_of;
 
 namespace {
 
@@ -29,14 +31,10 @@ bool same(const Dataset& a, const Dataset& b) {
   return a.x_train == b.x_train && a.x_test == b.x_test && a.y_train == b.y_train && a.y_test == b.y_test;
 }
 
-std::string error_of(const std::string& text, CsvDataSpec s = {}) {
+std::string csv_error(const std::string& text, CsvDataSpec s = {}) {
   if (s.path.empty()) s.path = "data.csv";
-  try {
-    parse_csv_dataset(text, s);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  const std::string e = error_of([&] { parse_csv_dataset(text, s); });
+  return e.empty() ? "(no error)" : e;
 }
 
 }  // namespace
@@ -219,34 +217,34 @@ TEST_CASE("CSV: the held-out split is random, reproducible by seed, and loses no
 }
 
 TEST_CASE("CSV errors name the file, the line and the column") {
-  CHECK(error_of("") == "--data data.csv: the file is empty; expected a header line of column names, then one row per sample");
-  CHECK(error_of("\n  \n") == "--data data.csv: the file is empty; expected a header line of column names, then one row per sample");
-  CHECK(error_of("a,b,y\n") == "--data data.csv: no data rows after the header");
-  CHECK(error_of("a,b,y\n1,2,x\n3,4\n") == "--data data.csv: line 3: 2 columns, but the header has 3");
-  CHECK(error_of("a,b,y\n1,2,x\n3,4,y,5\n") == "--data data.csv: line 3: 4 columns, but the header has 3");
-  CHECK(error_of("a,b,y\n1,2,x\n\n3,four,z\n") ==
+  CHECK(csv_error("") == "--data data.csv: the file is empty; expected a header line of column names, then one row per sample");
+  CHECK(csv_error("\n  \n") == "--data data.csv: the file is empty; expected a header line of column names, then one row per sample");
+  CHECK(csv_error("a,b,y\n") == "--data data.csv: no data rows after the header");
+  CHECK(csv_error("a,b,y\n1,2,x\n3,4\n") == "--data data.csv: line 3: 2 columns, but the header has 3");
+  CHECK(csv_error("a,b,y\n1,2,x\n3,4,y,5\n") == "--data data.csv: line 3: 4 columns, but the header has 3");
+  CHECK(csv_error("a,b,y\n1,2,x\n\n3,four,z\n") ==
         "--data data.csv: line 4, column 2 ('b'): 'four' is not a number; feature columns must be numeric (is the "
         "label column 'y' the right one? see --label-col)");
-  CHECK(error_of("a,b,y\n1,,x\n") == "--data data.csv: line 2, column 2 ('b'): empty cell; every cell needs a value");
-  CHECK(error_of("a,b,y\n1,nan,x\n3,4,y\n") == "--data data.csv: line 2, column 2 ('b'): 'nan' is not a finite number");
-  CHECK(error_of("a,b,y\n1,2,x\n3,4,x\n") ==
+  CHECK(csv_error("a,b,y\n1,,x\n") == "--data data.csv: line 2, column 2 ('b'): empty cell; every cell needs a value");
+  CHECK(csv_error("a,b,y\n1,nan,x\n3,4,y\n") == "--data data.csv: line 2, column 2 ('b'): 'nan' is not a finite number");
+  CHECK(csv_error("a,b,y\n1,2,x\n3,4,x\n") ==
         "--data data.csv: the label column 'y' (column 3) holds one class only ('x'); a classifier needs at least two");
-  CHECK(error_of("a,\"b,y\n1,2,x\n") ==
+  CHECK(csv_error("a,\"b,y\n1,2,x\n") ==
         "--data data.csv: line 1: column 2: unterminated quote (a quoted field must end on its line)");
-  CHECK(error_of("a;b;y\n1;2;x\n") ==
+  CHECK(csv_error("a;b;y\n1;2;x\n") ==
         "--data data.csv: line 1: the header has one column; expected feature columns and a label column separated "
         "by commas (this file seems to use ';' or tabs)");
   CsvDataSpec s;
   s.path = "data.csv";
   s.label_col = "specis";
-  CHECK(error_of("a,species\n1,x\n2,y\n", s) ==
+  CHECK(csv_error("a,species\n1,x\n2,y\n", s) ==
         "--label-col: no column 'specis' in data.csv (did you mean 'species'?); its columns are a, species");
   s.label_col = "3";
-  CHECK(error_of("a,species\n1,x\n2,y\n", s) ==
+  CHECK(csv_error("a,species\n1,x\n2,y\n", s) ==
         "--label-col 3: data.csv has 2 columns; give a number from 1 to 2 (or -1 for the last), or a name");
   s.label_col = "";
   s.test_frac = 0.9;
-  CHECK(error_of("a,y\n1,x\n2,y\n", s) == "--test-frac 0.9: data.csv has 2 rows, which leaves none for training");
+  CHECK(csv_error("a,y\n1,x\n2,y\n", s) == "--test-frac 0.9: data.csv has 2 rows, which leaves none for training");
 }
 
 TEST_CASE("CSV files that cannot be read are usage errors naming the path") {

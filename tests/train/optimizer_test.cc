@@ -35,16 +35,22 @@ void fill(Params<double>& p, Params<double>& g) {
 
 constexpr double kLr = 0.1, kDecay = 0.01;
 
+// The optimiser `kind` at learning rate kLr and weight decay kDecay.
+OptimizerConfig config(OptimizerKind kind) {
+  OptimizerConfig c;
+  c.kind = kind;
+  c.lr = kLr;
+  c.weight_decay = kDecay;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("sgd: one step is W -= lr (g + wd W), b -= lr g") {
   Params<double> p(shape()), g(shape());
   fill(p, g);
   const Params<double> p0 = p;
-  OptimizerConfig c;
-  c.kind = OptimizerKind::sgd;
-  c.lr = kLr;
-  c.weight_decay = kDecay;
+  const OptimizerConfig c = config(OptimizerKind::sgd);
   Optimizer<double> opt(c, shape());
   UpdateNorms norms;
   opt.step(p, g, &norms);
@@ -69,11 +75,8 @@ TEST_CASE("momentum: two steps of v = mu v + g; W -= lr v") {
   Params<double> p(shape()), g(shape());
   fill(p, g);
   const Params<double> p0 = p;
-  OptimizerConfig c;
-  c.kind = OptimizerKind::momentum;
-  c.lr = kLr;
+  OptimizerConfig c = config(OptimizerKind::momentum);
   c.momentum = 0.9;
-  c.weight_decay = kDecay;
   Optimizer<double> opt(c, shape());
   opt.step(p, g);
   opt.step(p, g);
@@ -98,10 +101,7 @@ TEST_CASE("adam: two steps with bias correction; the first step moves every weig
   Params<double> p(shape()), g(shape());
   fill(p, g);
   const Params<double> p0 = p;
-  OptimizerConfig c;
-  c.kind = OptimizerKind::adam;
-  c.lr = kLr;
-  c.weight_decay = kDecay;
+  OptimizerConfig c = config(OptimizerKind::adam);
   c.beta1 = 0.9;
   c.beta2 = 0.999;
   c.eps = 1e-8;
