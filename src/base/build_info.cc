@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 
+#include "base/thread_team.h"
 #include "version.h"
 
 namespace gf {
@@ -33,10 +34,15 @@ std::string gemm_text() {
 #endif
 }
 
+std::string threads_text() {
+  return "gradflow's own team (base/thread_team): an idle thread spins " + std::to_string(kSpinMicroseconds) +
+         " us, then sleeps";
+}
+
 nlohmann::ordered_json version_json() {
   return {{"version", GRADFLOW_VERSION},   {"git_sha", GRADFLOW_GIT_SHA},   {"build_type", GRADFLOW_BUILD_TYPE},
           {"compiler", compiler_text()},   {"eigen", eigen_version()},      {"simd", simd_text()},
-          {"gemm", gemm_text()},           {"openmp", _OPENMP}};
+          {"gemm", gemm_text()},           {"threads", threads_text()}};
 }
 
 }  // namespace gf

@@ -11,7 +11,8 @@ std::string compiler_text();    // "g++ 12.2.0"
 std::string eigen_version();    // "3.4.0"
 std::string simd_text();        // Eigen's vector instruction sets in use: "AVX512, FMA, AVX2, ..."
 std::string gemm_text();        // who computes the matrix products
-// {"version", "git_sha", "build_type", "compiler", "eigen", "simd", "gemm", "openmp"}
+std::string threads_text();     // what runs the parallel loops, and how its idle threads wait
+// {"version", "git_sha", "build_type", "compiler", "eigen", "simd", "gemm", "threads"}
 nlohmann::ordered_json version_json();
 
 }  // namespace gf

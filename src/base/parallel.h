@@ -4,24 +4,18 @@
 // That is what makes every number gradflow prints identical for any --threads. The matrix
 // products run over groups of whole blocks (blocks.h), cut by the shapes alone too.
 #include <algorithm>
-#include <omp.h>
 
 #include "base/blocks.h"
 #include "base/interrupt.h"
 #include "base/tensor.h"
+#include "base/thread_team.h"
 
 namespace gf {
 
 // Calls f(b) for every block b of n columns, on up to `threads` threads. f must not throw.
 template <class F>
 void for_each_block(Index n, int threads, F&& f) {
-  const Index blocks = block_count(n);
-  if (threads <= 1 || blocks == 1) {
-    for (Index b = 0; b < blocks; ++b) f(b);
-    return;
-  }
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (Index b = 0; b < blocks; ++b) f(b);
+  parallel_for(block_count(n), threads, [&f](Index b) { f(b); });
 }
 
 // The same, for work whose result is thrown away on Ctrl-C (an analysis, a weight draw): once
@@ -40,13 +34,7 @@ void for_each_block_or_stop(Index n, int threads, F&& f) {
 // for the matrix products, one call per group. f must not throw.
 template <class F>
 void for_each_group(Index n, int threads, F&& f) {
-  const Index groups = group_count(n);
-  if (threads <= 1 || groups == 1) {
-    for (Index g = 0; g < groups; ++g) f(block_group(g, n));
-    return;
-  }
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (Index g = 0; g < groups; ++g) f(block_group(g, n));
+  parallel_for(group_count(n), threads, [&f, n](Index g) { f(block_group(g, n)); });
 }
 
 // The same, skipped and Interrupted thrown on Ctrl-C, as for_each_block_or_stop.

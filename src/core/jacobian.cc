@@ -7,6 +7,7 @@
 
 #include "base/errors.h"
 #include "base/interrupt.h"
+#include "base/thread_team.h"
 #include "core/op_table.h"
 #include "core/rng.h"
 
@@ -66,8 +67,9 @@ JacobianSpectra jacobian_spectra(const NetworkSpec& s, const Params<T>& p, Works
   const std::size_t S = js.J.size();
   JacobianSpectra out{std::vector<Vec<double>>(S), js.log10_scale, s.depth() - from, s.width(s.depth()), s.width(from)};
   // One sample per thread: each SVD is the same computation for any thread count.
-#pragma omp parallel for num_threads(std::max(1, s.threads)) schedule(dynamic, 1)
-  for (std::size_t k = 0; k < S; ++k) out.s[k] = Eigen::BDCSVD<Mat<double>>(js.J[k]).singularValues();
+  parallel_for(static_cast<std::ptrdiff_t>(S), s.threads, [&](std::ptrdiff_t k) {
+    out.s[static_cast<std::size_t>(k)] = Eigen::BDCSVD<Mat<double>>(js.J[static_cast<std::size_t>(k)]).singularValues();
+  });
   throw_if_interrupted();
   return out;
 }

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <omp.h>
 #include <span>
 
 #include "base/parallel.h"
@@ -141,7 +140,7 @@ bool dense_backward(Pass<T>& pass, Index l) {
     }
     auto d_h_cols = d_h.middleCols(g.c0, g.cols);
     MatRef<T> d_W_T = grads ? MatRef<T>(grads->W[l].middleRows(g.c0, g.cols).transpose())
-                            : MatRef<T>(ws.dW_scratch[static_cast<std::size_t>(omp_get_thread_num())].topLeftCorner(
+                            : MatRef<T>(ws.dW_scratch[static_cast<std::size_t>(team_thread_index())].topLeftCorner(
                                   n_in, g.cols));
     weight_grad_block<T>(ws.A[l - 1], d_h_cols, d_W_T);
     if (grads) grads->b[l].segment(g.c0, g.cols) = d_h_cols.colwise().sum().transpose();

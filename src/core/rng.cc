@@ -14,10 +14,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <omp.h>
 #if defined(__AVX2__) && !defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+
+#include "base/thread_team.h"
 
 namespace gf {
 namespace {
@@ -286,11 +287,10 @@ void fill_normal_parallel(const RandomStream& s, std::uint64_t first, T* out, st
   if (threads <= 1 || chunks <= 1) return fill_normal<T>(s, first, out, n, scale);
   // Chunk c covers draws [first + c * kChunk, ...), so only the first and last may be partial
   // blocks, as in a single call.
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (std::int64_t c = 0; c < chunks; ++c) {
+  parallel_for(chunks, threads, [&](std::ptrdiff_t c) {
     const std::size_t at = static_cast<std::size_t>(c) * kChunk;
     fill_normal<T>(s, first + at, out + at, std::min(kChunk, n - at), scale);
-  }
+  });
 }
 
 template void fill_normal<float>(const RandomStream&, std::uint64_t, float*, std::size_t, float);

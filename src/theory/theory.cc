@@ -12,6 +12,7 @@
 #include "base/errors.h"
 #include "base/interrupt.h"
 #include "base/real_text.h"
+#include "base/thread_team.h"
 #include "core/analysis.h"
 #include "core/enum_names.h"
 #include "core/init.h"
@@ -247,12 +248,11 @@ std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
     }
     if (nb == 1) extra_b2.clear();
     // Each cell is computed on its own, so the thread count never changes a number.
-    const long long cells = static_cast<long long>(nw * nb), rows = static_cast<long long>(nb);
-    const long long total = cells + rows + static_cast<long long>(extra_b2.size());
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (long long k = 0; k < total; ++k) {
-      if (interrupt_requested()) continue;  // no throwing inside the parallel loop; see below
-      if (k < static_cast<long long>(nw * nb)) {
+    const auto cells = static_cast<std::ptrdiff_t>(nw * nb), rows = static_cast<std::ptrdiff_t>(nb);
+    const std::ptrdiff_t total = cells + rows + static_cast<std::ptrdiff_t>(extra_b2.size());
+    parallel_for(total, threads, [&](std::ptrdiff_t k) {
+      if (interrupt_requested()) return;  // nothing may throw inside the parallel loop; see below
+      if (k < cells) {
         const std::size_t ib = static_cast<std::size_t>(k) / nw, iw = static_cast<std::size_t>(k) % nw;
         const double sw2 = d.sigma_w2[iw], sb2 = d.sigma_b2[ib];
         const FixedPoint f = fixed_point(phi, sw2, sb2, c.bias_init, sw2 * m2 + sb2, c.critical_tol);
@@ -264,7 +264,7 @@ std::vector<PhaseDiagram> run_phase_diagram(const TheoryConfig& cfg) {
         const std::size_t i = static_cast<std::size_t>(k - cells - rows);
         extra_w2[i] = critical_sigma_w2(phi, extra_b2[i], c.bias_init, m2);
       }
-    }
+    });
     throw_if_interrupted();
     for (std::size_t i = 0; i < nb; ++i) d.line.emplace_back(d.sigma_b2[i], d.critical[i]);
     for (std::size_t i = 0; i < extra_b2.size(); ++i) d.line.emplace_back(extra_b2[i], extra_w2[i]);

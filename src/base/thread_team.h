@@ -1,0 +1,30 @@
+#pragma once
+// The threads of gradflow's parallel loops: the caller and up to threads - 1 workers that it
+// keeps between loops.
+//
+// Why not OpenMP: libgomp's idle threads spin for a long time before they sleep
+// (GOMP_SPINCOUNT, 300000 pauses by default), and an analysis passes about 80 barriers. When a
+// node runs more threads than it has cores (GNU parallel or Slurm jobs sharing it), a spinning
+// thread burns the time slice the thread it waits for needs: 60 analyses of depth 20 width 256
+// with -j 2 took 36 s instead of 2 s on 2 cores at load 6 (docs/performance.md). Here a waiting
+// thread spins for at most kSpinMicroseconds, long enough for the gaps between an idle machine's
+// loops and the imbalance within them, then sleeps until it is woken.
+#include <cstddef>
+#include <functional>
+
+namespace gf {
+
+// How long a waiting thread spins before it sleeps.
+inline constexpr int kSpinMicroseconds = 50;
+
+// Calls f(i) for every i in [0, n), each once, on up to `threads` threads (the caller is one of
+// them), handing out the i in increasing order as threads become free (OpenMP's
+// schedule(dynamic, 1)); returns when all are done. Called from inside such a loop, it runs the
+// i in order on the calling thread. f must not throw.
+void parallel_for(std::ptrdiff_t n, int threads, const std::function<void(std::ptrdiff_t)>& f);
+
+// Inside parallel_for's f: 0 on the calling thread, 1 to threads - 1 on the workers (an index
+// for per-thread scratch). 0 outside.
+int team_thread_index();
+
+}  // namespace gf
