@@ -24,14 +24,26 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins until done() holds or kSpinMicroseconds pass; says whether it holds.
+// Waits until done() holds or kSpinMicroseconds pass, and says whether it holds: first spinning
+// on the core (kPauseMicroseconds, the gaps between an analysis's loops), then offering the core
+// to any other thread that is ready to run (sched_yield) between looks, so that on a shared node
+// the waiting costs nobody their time slice.
 template <class P>
 bool spin_until(P done) {
   using Clock = std::chrono::steady_clock;
-  const auto end = Clock::now() + std::chrono::microseconds(kSpinMicroseconds);
+  const auto start = Clock::now();
+  const auto pause_end = start + std::chrono::microseconds(kPauseMicroseconds);
+  const auto end = start + std::chrono::microseconds(kSpinMicroseconds);
   for (unsigned k = 0;; ++k) {
     if (done()) return true;
-    if (k % 64 == 63 && Clock::now() > end) return done();
+    if (k % 64 == 63) {
+      const auto now = Clock::now();
+      if (now > end) return done();
+      if (now > pause_end) {
+        std::this_thread::yield();
+        continue;
+      }
+    }
     cpu_relax();
   }
 }
