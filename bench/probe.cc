@@ -10,6 +10,7 @@
 // Every figure is a ratio measured within one process, repetitions interleaved, medians.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <unistd.h>
@@ -63,6 +64,13 @@ AnalysisConfig analysis_config(const std::string& activation, Index depth, Index
   validate(c);
   return c;
 }
+
+// Each timed measurement starts with the other threads of this process asleep. The reference
+// GEMMs thread with OpenMP, whose idle threads spin for milliseconds after a loop (libgomp's
+// GOMP_SPINCOUNT); gradflow's own team (base/thread_team.h) does not share them, so a run timed
+// right after a reference competed with a spinning libgomp thread for the cores (warm d20 figures
+// of 0.40 beside 0.71 in one series).
+void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }
 
 // The process starts, then the clock: process start is excluded, its first run's memory is not.
 int once(const AnalysisConfig& c) {
@@ -126,10 +134,14 @@ int efficiency(const AnalysisConfig& c, int repeat) {
   GemmModes gemm;
   std::vector<double> cold, warm;
   for (int r = 0; r < repeat; ++r) {  // interleaved, so a noisy moment hits every figure alike
+    settle();
     cold.push_back(spawn_once(c));
+    settle();
     warm.push_back(time_once([&] { run_one(c, act); }));
-    for (std::size_t i = 0; i < gemm.modes.size(); ++i)
+    for (std::size_t i = 0; i < gemm.modes.size(); ++i) {
+      settle();
       gemm.seconds[i].push_back(reference_seconds(gemm.modes[i], c));
+    }
   }
   const double t_c = median(cold), t_w = median(warm);
   // The reference: the fastest GEMM on these shapes, whichever library and threading that is.

@@ -35,7 +35,8 @@ std::string gemm_text() {
 }
 
 std::string threads_text() {
-  return "gradflow's own team (base/thread_team): an idle thread spins " + std::to_string(kSpinMicroseconds) +
+  return "gradflow's own team (base/thread_team): an idle thread keeps its core " +
+         std::to_string(kPauseMicroseconds) + " us, yields it between looks up to " + std::to_string(kSpinMicroseconds) +
          " us, then sleeps";
 }
 

@@ -1,10 +1,10 @@
 #include "base/thread_team.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -14,6 +14,9 @@ namespace {
 
 thread_local int tl_index = 0;
 thread_local bool tl_in_loop = false;
+// Set when this thread's team is destroyed (at its exit): a loop run later, by a destructor of
+// a static object, runs on this thread alone. Trivially destructible, so still readable then.
+thread_local bool tl_team_gone = false;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -21,14 +24,26 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins until done() holds or kSpinMicroseconds pass; says whether it holds.
+// Waits until done() holds or kSpinMicroseconds pass, and says whether it holds: first spinning
+// on the core (kPauseMicroseconds, the gaps between an analysis's loops), then offering the core
+// to any other thread that is ready to run (sched_yield) between looks, so that on a shared node
+// the waiting costs nobody their time slice.
 template <class P>
 bool spin_until(P done) {
   using Clock = std::chrono::steady_clock;
-  const auto end = Clock::now() + std::chrono::microseconds(kSpinMicroseconds);
+  const auto start = Clock::now();
+  const auto pause_end = start + std::chrono::microseconds(kPauseMicroseconds);
+  const auto end = start + std::chrono::microseconds(kSpinMicroseconds);
   for (unsigned k = 0;; ++k) {
     if (done()) return true;
-    if (k % 64 == 63 && Clock::now() > end) return done();
+    if (k % 64 == 63) {
+      const auto now = Clock::now();
+      if (now > end) return done();
+      if (now > pause_end) {
+        std::this_thread::yield();
+        continue;
+      }
+    }
     cpu_relax();
   }
 }
@@ -80,7 +95,7 @@ class Team {
     }
   }
 
-  void take_items() {
+  void take_items() noexcept {
     for (std::ptrdiff_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < n_;) (*f_)(i);
   }
 
@@ -121,13 +136,17 @@ class Team {
 }  // namespace
 
 void parallel_for(std::ptrdiff_t n, int threads, const std::function<void(std::ptrdiff_t)>& f) {
-  if (threads <= 1 || n <= 1 || tl_in_loop) {
+  if (threads <= 1 || n <= 1 || tl_in_loop || tl_team_gone) {
     for (std::ptrdiff_t i = 0; i < n; ++i) f(i);
     return;
   }
   // Each thread that starts loops has its own team (a sweep's runs may each start loops).
-  thread_local std::unique_ptr<Team> team = std::make_unique<Team>();
-  team->run(n, threads, f);
+  struct Owned {
+    Team team;
+    ~Owned() { tl_team_gone = true; }
+  };
+  thread_local Owned owned;
+  owned.team.run(n, static_cast<int>(std::min<std::ptrdiff_t>(threads, n)), f);  // no worker without an item
 }
 
 int team_thread_index() { return tl_index; }

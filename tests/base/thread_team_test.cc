@@ -50,16 +50,25 @@ TEST_CASE("the items run at the same time on different threads, indexed 0 to thr
 }
 
 TEST_CASE("threads that slept are woken: loops apart by more than the spin, and a slow worker") {
-  const auto spin = std::chrono::microseconds(kSpinMicroseconds);
-  for (int round = 0; round < 20; ++round) {
-    std::this_thread::sleep_for(4 * spin);  // the workers go to sleep between loops
+  const auto spin = std::chrono::microseconds(kSpinMicroseconds) + std::chrono::milliseconds(20);
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(spin);  // the workers go to sleep between loops
     std::atomic<int> done{0};
-    // A worker's item outlasts the caller's spin, so the caller sleeps until it is woken.
-    parallel_for(4, 2, [&](std::ptrdiff_t) {
-      if (team_thread_index() != 0) std::this_thread::sleep_for(4 * spin);
+    std::atomic<bool> worker_started{false};
+    // The caller's item waits for the worker to start the other; the worker's item outlasts the
+    // caller's spin, so the caller sleeps until the worker wakes it.
+    parallel_for(2, 2, [&](std::ptrdiff_t) {
+      if (team_thread_index() != 0) {
+        worker_started.store(true);
+        std::this_thread::sleep_for(spin);
+      } else {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!worker_started.load() && std::chrono::steady_clock::now() < end) std::this_thread::yield();
+      }
       done.fetch_add(1);
     });
-    CHECK(done.load() == 4);
+    CHECK(worker_started.load());
+    CHECK(done.load() == 2);
   }
 }
 
