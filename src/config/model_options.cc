@@ -232,13 +232,17 @@ ModelFiles check_recorded_files(const nlohmann::ordered_json& config, const std:
 }
 
 void use_checked_files(ModelFiles read, ModelFiles& into) {
+  // Named references to the bindings for the lambdas: clang 14 (the fuzz build) cannot capture a
+  // structured binding.
   for (auto& [path, graph] : read.graphs) {
-    std::erase_if(into.models, [&](const auto& m) { return m.first.first == path; });
+    const std::string& file = path;
+    std::erase_if(into.models, [&file](const auto& m) { return m.first.first == file; });
     into.graphs.insert_or_assign(path, std::move(graph));
   }
   for (auto& [path, text] : read.texts) {
-    std::erase_if(into.datasets, [&](const auto& d) { return d.first.first == path; });
-    std::erase_if(into.batches, [&](const auto& b) { return std::get<0>(b.first) == path; });
+    const std::string& file = path;
+    std::erase_if(into.datasets, [&file](const auto& d) { return d.first.first == file; });
+    std::erase_if(into.batches, [&file](const auto& b) { return std::get<0>(b.first) == file; });
     into.texts.insert_or_assign(path, std::move(text));
   }
 }
