@@ -20,6 +20,7 @@
 #include "config/settings.h"
 #include "core/given_network.h"
 #include "core/run_json.h"
+#include "fnv_reference.h"
 #include "process.h"
 
 using namespace gf;
@@ -28,12 +29,6 @@ namespace {
 
 const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
 
-// FNV-1a 64, written out here rather than taken from base/fnv1a.h.
-std::uint64_t independent_fnv(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char ch : bytes) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
-  return h;
-}
 
 // GridOptions filled as `sweep` fills them: through CLI11, each flag's check run as it is read.
 GridOptions parsed(CLI::App& app, const std::vector<std::string>& args) {

@@ -16,6 +16,7 @@
 #include "config/settings.h"
 #include "core/given_network.h"
 #include "core/run_json.h"
+#include "fnv_reference.h"
 #include "process.h"
 
 using namespace gf;
@@ -25,12 +26,6 @@ namespace {
 
 const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
 
-// FNV-1a 64, written out here rather than taken from base/fnv1a.h.
-std::uint64_t independent_fnv(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char ch : bytes) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ULL;
-  return h;
-}
 
 // A per-layer-width network the flags cannot say, so its document records the file.
 const char* const kArch =
