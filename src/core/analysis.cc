@@ -11,6 +11,7 @@
 #include "core/arch_sentences.h"
 #include "base/suggest.h"
 #include "core/enum_names.h"
+#include "core/init_flags.h"
 #include "core/layer.h"
 #include "core/params.h"
 
@@ -62,38 +63,7 @@ int AnalysisConfig::thread_count() const {
 
 namespace {
 
-// --init and its companions for the net s.ops: auto and fixup per layer (params.h's layer_init),
-// the label saying what each layer drew.
-WeightInit resolve_init(const AnalysisConfig& c, const Activation& act, const NetworkSpec& s) {
-  WeightInit w;
-  if (c.weight_std) {
-    w.label = fmt::format("weight_std={:g}", *c.weight_std);
-    w.weight_std = c.weight_std;
-    return w;
-  }
-  if (c.sigma_w2 && c.init != "orthogonal") {
-    w.label = fmt::format("sigma_w2={:g}", *c.sigma_w2);
-    w.sigma_w2 = c.sigma_w2;
-    return w;
-  }
-  w.fixup = c.init == kFixup;
-  w.per_layer = c.init == "auto" || w.fixup;
-  w.scheme = find_init(w.per_layer ? act.auto_init : std::string_view(c.init));
-  w.dist = w.scheme->dist;
-  NetworkSpec drawn = s;
-  drawn.weight_init = w;
-  const InitSchemesText name = init_schemes_text(drawn);
-  w.label = w.fixup           ? fmt::format("fixup ({})", name.text)
-            : name.per_layer ? fmt::format("auto ({})", name.text)
-                             : name.text;
-  w.gain = c.gain;
-  if (c.gain) w.label += fmt::format(" gain={:g}", *c.gain);
-  if (c.sigma_w2) {  // orthogonal with a gain
-    w.sigma_w2 = c.sigma_w2;
-    w.label += fmt::format(" sigma_w2={:g}", *c.sigma_w2);
-  }
-  return w;
-}
+InitFlags init_flags(const AnalysisConfig& c) { return {c.init, c.gain, c.sigma_w2, c.weight_std}; }
 
 }  // namespace
 
@@ -237,8 +207,7 @@ void validate(const AnalysisConfig& c) {
     throw UsageError(fmt::format("--width has {} values but --depth is {}: give one width for "
                                  "every layer, or a single width",
                                  c.width.size(), c.depth));
-  if (c.sigma_w2 && c.weight_std)
-    throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
+  check_init_flags(init_flags(c));
   // BatchNorm with the batch's statistics over one sample: every output is its shift, and no
   // gradient passes (PyTorch refuses to train so); a report of it would only show that.
   auto batch_norm = [](const std::vector<LayerOp>& ops) {
@@ -249,17 +218,6 @@ void validate(const AnalysisConfig& c) {
                                  "and over one sample every output is its shift, so no gradient passes; give -b 2 "
                                  "or more{}",
                                  c.batch, c.model ? ", or --bn-mode running (the model's running statistics)" : ""));
-  const bool named_init = c.init != "auto";
-  if (named_init && c.weight_std)
-    throw UsageError(fmt::format("--init {} and --weight-std both set the weights: give one",
-                                 c.init));
-  if (named_init && c.sigma_w2 && c.init != "orthogonal")
-    throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
-                                 "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
-                                 c.init));
-  if (c.gain && (c.sigma_w2 || c.weight_std))
-    throw UsageError(fmt::format("--gain and --{} both set the weight scale: give one",
-                                 c.sigma_w2 ? "sigma-w2" : "weight-std"));
   if (c.saturated_when) {
     bool any = false;
     for (const std::string& name : c.activations)
@@ -319,7 +277,7 @@ NetworkSpec network_spec(const AnalysisConfig& c, const Activation& act) {
   s.batch = c.batch;
   s.input = c.input;
   s.loss = c.loss;
-  s.weight_init = resolve_init(c, act, s);
+  s.weight_init = resolve_init(init_flags(c), act, s);
   s.bias_init = {c.bias_init, c.sigma_b2};
   s.seed = c.seed;
   s.sat_eps = c.sat_eps;

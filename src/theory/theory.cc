@@ -16,6 +16,7 @@
 #include "core/analysis.h"
 #include "core/enum_names.h"
 #include "core/init.h"
+#include "core/init_flags.h"
 #include "core/params.h"
 #include "theory/theory_notes.h"
 
@@ -26,6 +27,11 @@ constexpr std::size_t kMaxCells = 200000;
 
 int thread_count(int t) {
   return t > 0 ? t : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+// --sigma-w2 as one flag: the first value (validate allows more only with --phase-diagram).
+InitFlags init_flags(const TheoryConfig& c) {
+  return {c.init, c.gain, c.sigma_w2.empty() ? std::nullopt : std::optional<double>(c.sigma_w2[0]), c.weight_std};
 }
 }  // namespace
 
@@ -69,17 +75,7 @@ void validate(const TheoryConfig& c) {
   if (c.jacobian && c.phase_diagram)
     throw UsageError("--jacobian predicts one network's Jacobian, --phase-diagram a grid of them: give one");
   const bool named_init = c.init != "auto";
-  if (!c.sigma_w2.empty() && c.weight_std)
-    throw UsageError("--sigma-w2 and --weight-std both set the weight scale: give one");
-  if (c.gain && (!c.sigma_w2.empty() || c.weight_std))
-    throw UsageError(fmt::format("--gain and --{} both set the weight scale: give one",
-                                 c.weight_std ? "weight-std" : "sigma-w2"));
-  if (named_init && c.weight_std)
-    throw UsageError(fmt::format("--init {} and --weight-std both set the weights: give one", c.init));
-  if (named_init && !c.sigma_w2.empty() && c.init != "orthogonal")
-    throw UsageError(fmt::format("--init {} and --sigma-w2 both set the weight variance: give one "
-                                 "(--sigma-w2 combines only with --init orthogonal, as its gain^2)",
-                                 c.init));
+  check_init_flags(init_flags(c));
   check_residual_flags(c.residual, c.depth, c.init);
   if (c.residual != 0) {
     residual_alpha(c.residual_scale, c.depth, c.residual);
@@ -117,49 +113,31 @@ namespace {
 
 Phi phi_of(const TheoryConfig& c, const std::string& name) { return {find_activation(name), c.leaky_slope}; }
 
-// sigma_w2 = fan_in x Var(W) for equal widths, as `analyze` would draw the weights.
-double resolve_sigma_w2(const TheoryConfig& c, const Activation& act, std::string& label) {
-  if (c.weight_std) {
-    label = fmt::format("weight_std={:g}", *c.weight_std);
-    return static_cast<double>(c.width) * *c.weight_std * *c.weight_std;
-  }
-  if (!c.sigma_w2.empty() && c.init != "orthogonal") {
-    label = fmt::format("sigma_w2={:g}", c.sigma_w2[0]);
-    return c.sigma_w2[0];
-  }
-  const bool fixup = c.init == kFixup;
-  const std::string_view name = c.init == "auto" || fixup ? act.auto_init : std::string_view(c.init);
-  WeightInit w;
-  w.scheme = find_init(name);
-  w.dist = w.scheme->dist;
-  w.gain = c.gain;
-  label = fixup ? fmt::format("fixup ({})", name) : std::string(name);
-  if (c.gain) label += fmt::format(" gain={:g}", *c.gain);
-  if (!c.sigma_w2.empty()) {
-    w.sigma_w2 = c.sigma_w2[0];
-    label += fmt::format(" sigma_w2={:g}", c.sigma_w2[0]);
-  }
-  return static_cast<double>(c.width) * w.variance(c.width, c.width);
-}
-
 bool relu_like(const Phi& phi) {
   const std::vector<Interval> zone = dead_zone(phi);
   return zone.size() == 1 && std::isinf(zone[0].lo) && zone[0].hi == 0;
 }
 
-// The residual or normed network as `analyze` builds it (layer_op.h's builders; the input is as
-// wide as the stream, so no projection), each layer's sigma_w2 scaled by Fixup's rule where given.
-void attach_ops(const TheoryConfig& c, const InputMoments& in, MeanFieldModel& m) {
+// The network as `analyze` builds it (layer_op.h's builders; the input is as wide as the stream,
+// so no projection), its weights as `analyze` draws them (core/init_flags.h: the same rule and
+// label for --init and its companions).
+NetworkSpec theory_network(const TheoryConfig& c, const Phi& phi) {
   NetworkSpec spec;
   spec.input_width = c.width;
   constexpr Index kClasses = 2;  // the head is dropped: the theory's gradient starts at layer L
   spec.ops = c.residual != 0
-                 ? residual_stack(c.width, c.width, c.depth / c.residual, c.residual, *m.phi.act, m.phi.param,
+                 ? residual_stack(c.width, c.width, c.depth / c.residual, c.residual, *phi.act, phi.param,
                                   residual_alpha(c.residual_scale, c.depth, c.residual), kClasses)
-                 : plain_stack(std::vector<Index>(static_cast<std::size_t>(c.depth), c.width), *m.phi.act, m.phi.param,
+                 : plain_stack(std::vector<Index>(static_cast<std::size_t>(c.depth), c.width), *phi.act, phi.param,
                                kClasses, c.norm, c.norm_eps);
-  spec.weight_init.fixup = c.init == kFixup;
-  for (Index l = 1; l <= c.depth; ++l) {
+  spec.weight_init = resolve_init(init_flags(c), *phi.act, spec);
+  return spec;
+}
+
+// The residual or normed network's ops into m, each layer's sigma_w2 scaled by Fixup's rule
+// where given.
+void attach_ops(const NetworkSpec& spec, const InputMoments& in, MeanFieldModel& m) {
+  for (Index l = 1; l <= static_cast<Index>(m.sigma_w2.size()); ++l) {
     const double f = init_factor(spec, l);
     m.sigma_w2[static_cast<std::size_t>(l - 1)] *= f * f;
   }
@@ -192,7 +170,9 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
     const Phi phi = phi_of(c, name);
     TheoryResult r;
     r.activation = name;
-    r.sigma_w2 = resolve_sigma_w2(c, *phi.act, r.init);
+    const NetworkSpec net = theory_network(c, phi);
+    r.init = net.weight_init.label;
+    r.sigma_w2 = square_sigma_w2(net.weight_init, c.width);
     r.sigma_b2 = sb2;
     r.bias = c.bias_init;
     r.method = std::string(expect_method_name(phi, c.bias_init));
@@ -206,7 +186,7 @@ std::vector<TheoryResult> run_theory(const TheoryConfig& c) {
     m.widths.assign(static_cast<std::size_t>(c.depth + 1), c.width);
     m.batch = c.batch;
     r.born_dead = kNaN;
-    if (c.residual != 0 || c.norm != NormKind::none) attach_ops(c, in, m);
+    if (c.residual != 0 || c.norm != NormKind::none) attach_ops(net, in, m);
     r.layers = predict_layers(m, &r.blocks);
     if (c.jacobian) r.jacobian = predict_jacobian(m, r.layers, c.init == "orthogonal");
     r.fixed = network_fixed_point(m, r.layers, c.critical_tol, &r.sigma_w2);
