@@ -1,6 +1,7 @@
 #include "config/model_options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -78,6 +79,11 @@ std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> read_batch(const ModelOpti
   out->x = d.x_train.topRows(batch);
   for (Index i = 0; i < batch; ++i) out->labels.push_back(index_of[d.y_train[static_cast<std::size_t>(i)]]);
   return {out, d.bytes_fnv1a64};
+}
+
+// Whether --bn-mode changes how g maps (onnx_map.h): only through a BatchNormalization.
+bool has_batch_norm(const OnnxGraph& g) {
+  return std::any_of(g.nodes.begin(), g.nodes.end(), [](const OnnxNode& n) { return n.op_type == "BatchNormalization"; });
 }
 
 // The bytes of `path` in `files`, or null.
@@ -159,16 +165,23 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
   auto& model = cache.models[{m.model, m.bn_mode}];
   if (!model.first) {
     const BnMode bn = m.bn_mode == "batch" ? BnMode::batch : BnMode::running;
+    const std::string other_mode = m.bn_mode == "batch" ? "running" : "batch";
+    bool bn_matters = true;
     if (const auto read = cache.graphs.find(m.model); read != cache.graphs.end()) {
-      // Read, parsed and hashed already (a baseline's check): mapped from that graph, which then goes.
+      // Read, parsed and hashed already (a baseline's check): mapped from that graph, which goes
+      // once no other --bn-mode can need it (check's current config may differ from the
+      // baseline's there), so that the file is read once per command.
       model.first = std::make_shared<GivenNetwork>(map_onnx(read->second.first, m.model, bn));
       model.second = read->second.second;
-      cache.graphs.erase(read);
+      bn_matters = has_batch_norm(read->second.first);
+      if (!bn_matters || cache.models.count({m.model, other_mode})) cache.graphs.erase(read);
     } else {
       const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
       model.first = std::make_shared<GivenNetwork>(map_onnx(graph, m.model, bn));
       model.second = model_hash(graph);
+      bn_matters = has_batch_norm(graph);
     }
+    if (!bn_matters) cache.models[{m.model, other_mode}] = model;  // the same network either way
   }
   const auto [g, model_hash] = model;
   if (!m.data.empty()) {

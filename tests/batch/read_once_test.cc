@@ -162,6 +162,44 @@ TEST_CASE("check's current config after a baseline: the recorded files as checke
   CHECK(current.data->x.topRows(8) == replay.data->x);
 }
 
+TEST_CASE("check --baseline with another --bn-mode: the model as checked, mapped again from those bytes, not read again") {
+  const std::string dir = test::temp_dir();
+  // mlp_bn.onnx has BatchNormalizations (the mode changes the network); mlp.onnx has none.
+  for (const std::string fixture : {"mlp_bn.onnx", "mlp.onnx"}) {
+    CAPTURE(fixture);
+    const std::string model = dir + "/" + fixture;
+    test::write_file(model, test::read_file(kFixtures + fixture));
+    const nlohmann::ordered_json recorded =
+        config_json(config_from_json(nlohmann::json{{"model", model}, {"batch", 8}}, "test"));
+    REQUIRE(recorded.value("bn-mode", "") == "running");
+    CLI::App app;
+    const GridOptions flags = parsed(app, {"--bn-mode", "batch"});  // check --baseline B --bn-mode batch
+    const AnalysisConfig replay = reproduce_config(recorded, "--baseline b.json", flags.files);
+    // Gone from disk after the check: the current config maps the bytes the check read.
+    REQUIRE(std::remove(model.c_str()) == 0);
+    GridOptions now = flags;
+    const auto at = std::find(now.names.begin(), now.names.end(), "model");
+    REQUIRE(at != now.names.end());
+    now.given[static_cast<std::size_t>(at - now.names.begin())] = {model};
+    const AnalysisConfig current = Grid(now, 10).config(0);
+    CHECK(current.bn_mode == "batch");
+    CHECK(current.model_fnv1a64 == replay.model_fnv1a64);
+    CHECK(current.model_fnv1a64 == independent_fnv(test::read_file(kFixtures + fixture)));
+    REQUIRE(current.model);
+    CHECK(current.model->W == replay.model->W);
+    // Each mode's norms as its own reading of the file (onnx_map.h): batch statistics, or the
+    // running ones folded into a fixed affine map.
+    const bool bn = fixture == "mlp_bn.onnx";
+    CHECK(std::any_of(current.model->ops.begin(), current.model->ops.end(),
+                      [](const LayerOp& op) { return op.norm == NormKind::batch; }) == bn);
+    CHECK(std::any_of(replay.model->ops.begin(), replay.model->ops.end(),
+                      [](const LayerOp& op) { return op.norm == NormKind::affine; }) == bn);
+    // Both modes mapped: the parsed graph is not held any longer.
+    const std::lock_guard<std::mutex> lock(flags.files->mutex);
+    CHECK(flags.files->files.graphs.empty());
+  }
+}
+
 TEST_CASE("a baseline's --arch file read already by check's flags: checked from those bytes, the message as before") {
   const std::string dir = test::temp_dir(), arch = dir + "/a.json";
   test::write_file(arch, kArchA);
