@@ -75,9 +75,12 @@ bool is_bidi_control(char32_t cp) {
 // Characters that end a line or show as nothing, so that a name holding one reads as another
 // (or as two lines) on the terminal: LINE SEPARATOR U+2028 and PARAGRAPH SEPARATOR U+2029 (a
 // line break to any Unicode-aware reader), the zero-width space, non-joiner and joiner U+200B..
-// U+200D, WORD JOINER U+2060 and ZERO WIDTH NO-BREAK SPACE (the byte-order mark) U+FEFF.
+// U+200D, WORD JOINER U+2060, the invisible operators U+2061..U+2064 (function application,
+// invisible times, separator and plus), SOFT HYPHEN U+00AD (shown only where a line is broken)
+// and ZERO WIDTH NO-BREAK SPACE (the byte-order mark) U+FEFF.
 bool is_invisible_or_separator(char32_t cp) {
-  return cp == 0x2028 || cp == 0x2029 || (cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF;
+  return cp == 0x2028 || cp == 0x2029 || (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
+         cp == 0x00AD || cp == 0xFEFF;
 }
 
 // C0 controls and DEL as \xNN; C1 controls (U+0080..U+009F), the bidi controls and the invisible

@@ -11,9 +11,10 @@ namespace gf {
 std::string valid_utf8(std::string_view text);
 
 // For stderr: valid_utf8, with control characters but newline and tab written as \xNN, and C1
-// controls, bidi controls, U+2028, U+2029 and the invisible U+200B..U+200D, U+2060, U+FEFF as
-// \uNNNN (a NUL no longer ends a message, an escape no longer reaches the terminal, a right-to-left
-// override no longer reorders what it shows, a zero-width one hides nothing; utf8.cc lists them).
+// controls, bidi controls, U+2028, U+2029 and the invisible U+200B..U+200D, U+2060..U+2064,
+// U+00AD, U+FEFF as \uNNNN (a NUL no longer ends a message, an escape no longer reaches the
+// terminal, a right-to-left override no longer reorders what it shows, a zero-width one hides
+// nothing; utf8.cc lists them).
 std::string printable(std::string_view text);
 
 // For a table cell or one line of a report: as printable, with newline and tab escaped too, so

@@ -93,6 +93,30 @@ TEST_CASE("printable and printable_line escape the line and paragraph separators
   CHECK(printable(printable_line("a\xE2\x80\xA8" "b")) == "a\\u2028b");
 }
 
+TEST_CASE("printable and printable_line escape the invisible operators U+2061..U+2064 and the soft hyphen U+00AD as \\uNNNN") {
+  // Each shows as nothing (a soft hyphen only where a line is broken), so "re<U+2062>lu" and
+  // "re<SHY>lu" read as "relu", as with the zero-width characters above. Written out by hand in UTF-8.
+  const std::vector<std::pair<std::string, std::string>> hidden = {
+      {"\xE2\x81\xA1", "\\u2061"}, {"\xE2\x81\xA2", "\\u2062"},  // FUNCTION APPLICATION, INVISIBLE TIMES
+      {"\xE2\x81\xA3", "\\u2063"}, {"\xE2\x81\xA4", "\\u2064"},  // INVISIBLE SEPARATOR, INVISIBLE PLUS
+      {"\xC2\xAD", "\\u00ad"}};                                    // SOFT HYPHEN
+  for (const auto& [raw, shown] : hidden) {
+    CAPTURE(shown);
+    CHECK(printable_line("re" + raw + "lu") == "re" + shown + "lu");
+    CHECK(printable("re" + raw + "lu\n") == "re" + shown + "lu\n");
+    CHECK(printable_line(raw + raw) == shown + shown);
+    CHECK(printable(printable_line(raw)) == shown);  // idempotent
+  }
+  // Their neighbours stay: U+00AC (not sign), U+00AE (registered sign), U+2065 (unassigned) and
+  // U+2070 (superscript zero); U+2060 and U+2066 are escaped for their own reasons (above).
+  for (const std::string keep : {"\xC2\xAC", "\xC2\xAE", "\xE2\x81\xA5", "\xE2\x81\xB0"}) {
+    CAPTURE(keep);
+    CHECK(printable_line(keep) == keep);
+  }
+  CHECK(printable_line("\xE2\x81\xA0\xE2\x81\xA1\xE2\x81\xA4\xE2\x81\xA5\xE2\x81\xA6") ==
+        "\\u2060\\u2061\\u2064\xE2\x81\xA5\\u2066");
+}
+
 TEST_CASE("lists: empty elements are refused, naming the flag") {
   CHECK(split_list("--activation", "relu,tanh") == std::vector<std::string>{"relu", "tanh"});
   for (const char* bad : {"", ",", "relu,", ",relu", "relu,,tanh"}) {

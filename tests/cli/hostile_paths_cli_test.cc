@@ -367,6 +367,29 @@ TEST_CASE("zero-width characters and U+2028 in a model's file name: escaped in t
   CHECK(json::parse(j.out)["config"]["model"] == model);
 }
 
+TEST_CASE("invisible operators and a soft hyphen in a model's file and layer names: escaped in tables, exact in JSON and CSV") {
+  const std::string d = temp_dir();
+  const std::string times = "\xE2\x81\xA2", shy = "\xC2\xAD";  // U+2062 INVISIBLE TIMES, U+00AD SOFT HYPHEN
+  const std::string model = d + "/m" + times + "lp" + shy + ".onnx";
+  const std::string layer = "0.w" + shy + "x" + "\xE2\x81\xA1";  // and U+2061 FUNCTION APPLICATION
+  write_renamed(model, layer);
+  const ProcessResult table = run_gradflow({"analyze", "--model", model, "-b", "8", "--color", "never"});
+  INFO(table.err);
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("--model " + d + "/m\\u2062lp\\u00ad.onnx:") != std::string::npos);
+  CHECK(table.out.find("    1 0.w\\u00adx\\u2061 ") != std::string::npos);
+  for (const std::string& raw : {times, shy, std::string("\xE2\x81\xA1")}) CHECK(table.out.find(raw) == std::string::npos);
+  const ProcessResult j = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "json"});
+  REQUIRE(j.exit_code == 0);
+  const json doc = json::parse(j.out);
+  CHECK(doc["config"]["model"] == model);
+  CHECK(doc["runs"][0]["layers"][0]["name"] == layer);
+  const ProcessResult csv = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.find("\n" + model + ",") != std::string::npos);
+  CHECK(csv.out.find("," + layer + ",6,16,") != std::string::npos);
+}
+
 TEST_CASE("summarize: a key from the records with a newline or a bidi control stays in its title line, escaped") {
   const ProcessResult sweep = run_gradflow({"sweep", "-a", "tanh,relu", "-d", "2", "-w", "4", "-b", "8", "--seed", "0:1", "-q"});
   INFO(sweep.err);
