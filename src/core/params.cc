@@ -36,8 +36,12 @@ InitSchemesText init_schemes_text(const NetworkSpec& s) {
   // Each scheme in order of first use, with the activations of the layers drawn with it.
   std::vector<std::pair<std::string_view, std::vector<std::string_view>>> uses;
   bool linear_layers = false;
+  std::string_view scheme;
   for (Index l = 1; l <= s.depth(); ++l) {
-    const std::string_view scheme = layer_init(s, l).scheme->name;
+    // A linear layer after a linear layer draws as that one does (the nearest activation before
+    // both is the same, and so is the one after): asked once per run of linear layers, so that a
+    // deep linear net (theory's -a identity -d 100000) is named in one pass, not one per layer.
+    if (l == 1 || !linear(s.op(l)) || !linear(s.op(l - 1))) scheme = layer_init(s, l).scheme->name;
     auto it = std::find_if(uses.begin(), uses.end(), [&](const auto& u) { return u.first == scheme; });
     if (it == uses.end()) it = uses.insert(uses.end(), {scheme, {}});
     linear_layers = linear_layers || linear(s.op(l));
