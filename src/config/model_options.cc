@@ -44,22 +44,10 @@ std::uint64_t model_hash(const OnnxGraph& graph) { return graph.content_fnv1a64;
 // The batch: the first `batch` rows of the CSV in file order. The labels are the model's class
 // indices, so each must be a whole number 0 .. C-1 (the reader numbers the classes it sees).
 // The batch's hash is of the bytes parsed (Dataset::bytes_fnv1a64): the file is read and parsed
-// once, from `files` when it holds them (a baseline's check read them), else from disk, and the
-// parsed rows kept in `files` for every other batch size (a sweep's --batch 32,64).
-std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> read_batch(const ModelOptions& m, const GivenNetwork& g,
-                                                                 Index& batch, ModelFiles& files) {
-  std::shared_ptr<const Dataset>& parsed = files.datasets[{m.data, m.label_col}];
-  if (!parsed) {
-    CsvDataSpec spec;
-    spec.path = m.data;
-    spec.label_col = m.label_col;
-    spec.file_order = true;
-    const auto text = files.texts.find(m.data);
-    // A file that cannot be read or parsed leaves the entry empty: the next resolve tries again.
-    parsed = std::make_shared<const Dataset>(text != files.texts.end() ? parse_csv_dataset(text->second, spec)
-                                                                       : read_csv_dataset(spec));
-  }
-  const Dataset& d = *parsed;
+// once (apply_model_options), and the parsed rows kept for every other batch size (a sweep's
+// --batch 32,64).
+std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> cut_batch(const ModelOptions& m, const GivenNetwork& g,
+                                                                Index& batch, const Dataset& d) {
   if (d.features != g.input_width)
     throw UsageError(fmt::format("--data {}: {} feature columns, but the model reads {} inputs", m.data, d.features,
                                  g.input_width));
@@ -85,6 +73,29 @@ std::pair<std::shared_ptr<GivenBatch>, std::uint64_t> read_batch(const ModelOpti
 bool has_batch_norm(const OnnxGraph& g) {
   return std::any_of(g.nodes.begin(), g.nodes.end(), [](const OnnxNode& n) { return n.op_type == "BatchNormalization"; });
 }
+
+// The mark of one file being read by one reader (SharedFiles::reading), with `lock` (held when
+// made and when it ends) released around the read: others wait for it, and are woken when it ends,
+// whether the read succeeded or threw.
+class Reading {
+ public:
+  Reading(SharedFiles& files, std::unique_lock<std::mutex>& lock, std::string key)
+      : files_(files), lock_(lock), key_(std::move(key)) {
+    files_.reading.insert(key_);
+  }
+  ~Reading() {
+    if (!lock_.owns_lock()) lock_.lock();
+    files_.reading.erase(key_);
+    files_.done.notify_all();
+  }
+  Reading(const Reading&) = delete;
+  Reading& operator=(const Reading&) = delete;
+
+ private:
+  SharedFiles& files_;
+  std::unique_lock<std::mutex>& lock_;
+  std::string key_;
+};
 
 // The bytes of `path` in `files`, or null.
 const std::string* known_text(const ModelFiles* files, const std::string& path) {
@@ -135,7 +146,7 @@ void add_model_options(CLI::App& cmd, ModelOptions& m) {
       ->group("Model");
 }
 
-void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* files) {
+void apply_model_options(const ModelOptions& m, AnalysisConfig& c, SharedFiles* files) {
   if (m.model.empty()) {
     if (m.weights_from != "model") throw UsageError("--weights-from: give --model FILE.onnx (it says whose weights)");
     if (!m.data.empty()) throw UsageError("--data: give --model FILE.onnx; analyze's own networks draw their inputs");
@@ -160,39 +171,78 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* f
                                    "or drop {}",
                                    drawn, drawn));
   }
-  ModelFiles local;
-  ModelFiles& cache = files ? *files : local;
-  auto& model = cache.models[{m.model, m.bn_mode}];
-  if (!model.first) {
+  SharedFiles local;
+  SharedFiles& shared = files ? *files : local;
+  ModelFiles& cache = shared.files;
+  std::unique_lock<std::mutex> lock(shared.mutex);
+  const std::pair<std::string, std::string> key{m.model, m.bn_mode};
+  const std::string model_key = "model\n" + m.model;  // one reader maps a file at a time, either mode
+  shared.done.wait(lock, [&] { return !shared.reading.count(model_key); });
+  if (!cache.models.count(key)) {
+    const Reading reading(shared, lock, model_key);
     const BnMode bn = m.bn_mode == "batch" ? BnMode::batch : BnMode::running;
-    const std::string other_mode = m.bn_mode == "batch" ? "running" : "batch";
-    bool bn_matters = true;
+    const std::pair<std::string, std::string> other{m.model, m.bn_mode == "batch" ? "running" : "batch"};
+    // Read, parsed and hashed already (a baseline's check): mapped from that graph, taken out
+    // while it is mapped.
+    std::optional<std::pair<OnnxGraph, std::uint64_t>> checked;
     if (const auto read = cache.graphs.find(m.model); read != cache.graphs.end()) {
-      // Read, parsed and hashed already (a baseline's check): mapped from that graph, which goes
-      // once no other --bn-mode can need it (check's current config may differ from the
-      // baseline's there), so that the file is read once per command.
-      model.first = std::make_shared<GivenNetwork>(map_onnx(read->second.first, m.model, bn));
-      model.second = read->second.second;
-      bn_matters = has_batch_norm(read->second.first);
-      if (!bn_matters || cache.models.count({m.model, other_mode})) cache.graphs.erase(read);
-    } else {
-      const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
-      model.first = std::make_shared<GivenNetwork>(map_onnx(graph, m.model, bn));
-      model.second = model_hash(graph);
-      bn_matters = has_batch_norm(graph);
+      checked = std::move(read->second);
+      cache.graphs.erase(read);
     }
-    if (!bn_matters) cache.models[{m.model, other_mode}] = model;  // the same network either way
+    lock.unlock();
+    std::pair<std::shared_ptr<const GivenNetwork>, std::uint64_t> model;
+    bool bn_matters = true;
+    try {
+      if (checked) {
+        model = {std::make_shared<GivenNetwork>(map_onnx(checked->first, m.model, bn)), checked->second};
+        bn_matters = has_batch_norm(checked->first);
+      } else {
+        const OnnxGraph graph = read_onnx_file(m.model, c.max_memory);
+        model = {std::make_shared<GivenNetwork>(map_onnx(graph, m.model, bn)), model_hash(graph)};
+        bn_matters = has_batch_norm(graph);
+      }
+    } catch (...) {
+      lock.lock();
+      if (checked) cache.graphs.emplace(m.model, std::move(*checked));  // for the next resolve, as it was
+      throw;
+    }
+    lock.lock();
+    cache.models[key] = model;
+    if (!bn_matters) cache.models[other] = model;  // the same network either way
+    // A graph with a BatchNormalization kept until the other --bn-mode is mapped too (check's
+    // current config may differ from the baseline's there), so the file is read once per command.
+    else if (checked && !cache.models.count(other)) cache.graphs.emplace(m.model, std::move(*checked));
   }
-  const auto [g, model_hash] = model;
+  const auto [g, model_hash] = cache.models.at(key);
   if (!m.data.empty()) {
     if (c.input != AnalysisConfig{}.input)
       throw UsageError(fmt::format("--input {} draws the inputs, and --data {} gives them: drop one", input_name(c.input),
                                    m.data));
-    auto& batch = cache.batches[{m.data, m.label_col, c.batch, model_hash}];
-    if (!batch.first) {
+    const auto batch_key = std::tuple{m.data, m.label_col, c.batch, model_hash};
+    const std::pair<std::string, std::string> data{m.data, m.label_col};
+    const std::string data_key = "data\n" + m.data + "\n" + m.label_col;
+    shared.done.wait(lock, [&] { return !shared.reading.count(data_key); });
+    if (!cache.batches.count(batch_key)) {
+      std::shared_ptr<const Dataset> parsed = cache.datasets.count(data) ? cache.datasets.at(data) : nullptr;
+      if (!parsed) {
+        const Reading reading(shared, lock, data_key);
+        CsvDataSpec spec;
+        spec.path = m.data;
+        spec.label_col = m.label_col;
+        spec.file_order = true;
+        // Read by a baseline's check: those bytes (a copy: `texts` is shared).
+        const std::optional<std::string> text =
+            cache.texts.count(m.data) ? std::optional<std::string>(cache.texts.at(m.data)) : std::nullopt;
+        lock.unlock();
+        // A file that cannot be read or parsed leaves no entry: the next resolve tries again.
+        parsed = std::make_shared<const Dataset>(text ? parse_csv_dataset(*text, spec) : read_csv_dataset(spec));
+        lock.lock();
+        cache.datasets[data] = parsed;
+      }
       Index rows = c.batch;
-      batch = read_batch(m, *g, rows, cache);
+      cache.batches[batch_key] = cut_batch(m, *g, rows, *parsed);
     }
+    const auto batch = cache.batches.at(batch_key);
     c.data = batch.first;
     c.batch = static_cast<Index>(batch.first->labels.size());
     c.data_path = m.data;

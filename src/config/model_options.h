@@ -5,9 +5,11 @@
 // and sweep's grids (a list of --data files, of --init schemes), --config files and a baseline's
 // recorded config all take them with the same checks and messages. `list --model` shows the layers.
 #include "config/cli_fwd.h"
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -52,16 +54,22 @@ struct ModelFiles {
 // The files of one command, shared by all its settings readers (a grid's: the one that checks
 // each flag as it is read, and one per thread that resolves runs; a baseline's replay and check's
 // current config): each file is read once per command, by whichever reader needs it first, and
-// every run of the command uses those bytes. `mutex` guards `files`.
+// every run of the command uses those bytes. `mutex` guards `files` and `reading`, and is not
+// held while a model or a CSV is read and parsed: the reader that reads one marks its key in
+// `reading`, a reader that needs the same one waits for `done`, and readers of other files go on
+// (a sweep's threads resolve runs of different files at once).
 struct SharedFiles {
   std::mutex mutex;
   ModelFiles files;
+  std::set<std::string> reading;  // "model\n" path, "data\n" path "\n" label-col: read now
+  std::condition_variable done;   // a read ended (its result in `files`, or nothing if it failed)
 };
 
 // The model (and the data) into c: its ops and weights, and depth, widths, input width, classes
 // and activation set from it, so that reports describe what ran; the files' paths and content
-// hashes recorded. Throws UsageError naming the flag. `files`: a cache of what was read.
-void apply_model_options(const ModelOptions& m, AnalysisConfig& c, ModelFiles* files = nullptr);
+// hashes recorded. Throws UsageError naming the flag.
+// `files`: the command's files (each read once); the reader takes its mutex itself.
+void apply_model_options(const ModelOptions& m, AnalysisConfig& c, SharedFiles* files = nullptr);
 
 // A recorded config block (an analyze document's) that names a model, data or --arch file with its
 // content hash: throws UsageError, prefixed by `where`, when the file's bytes now hash to

@@ -42,8 +42,7 @@ void SettingsReader::reset() {
 
 AnalysisConfig SettingsReader::resolved() {
   AnalysisConfig c = c_;
-  const std::lock_guard<std::mutex> lock(files_->mutex);
-  apply_model_options(m_, c, &files_->files);
+  apply_model_options(m_, c, files_.get());  // it takes the files' mutex, not while it reads one
   return c;
 }
 

@@ -6,10 +6,17 @@
 // e5a489c (which hashed --data by reading the file a second time) recorded for the fixtures.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdio>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <future>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "base/errors.h"
 #include "config/model_options.h"
@@ -26,6 +33,37 @@ namespace {
 
 const std::string kFixtures = std::string(GRADFLOW_SOURCE_DIR) + "/tests/fixtures/";
 
+
+// The writing end of the pipe `path`, opened once a reader has opened it (a reader then waits in
+// its read for what is written), or -1 after `seconds` without one.
+int open_pipe_for_writing(const std::string& path, int seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);  // ENXIO while no reader has it open
+    if (fd >= 0) {
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+      return fd;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return -1;
+}
+
+void write_all(int fd, const std::string& text) {
+  for (std::size_t at = 0; at < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + at, text.size() - at);
+    REQUIRE(n > 0);
+    at += static_cast<std::size_t>(n);
+  }
+}
+
+// The config of --model `model` --data `csv`, resolved by a reader of its own sharing `files`.
+AnalysisConfig resolve_shared(const std::shared_ptr<SharedFiles>& files, const std::string& model,
+                              const std::string& csv) {
+  SettingsReader reader(files);
+  reader.apply({{"model", model}, {"data", csv}, {"label-col", "y"}, {"batch", "8"}});
+  return reader.resolved();
+}
 
 // A per-layer-width network the flags cannot say, so its document records the file.
 const char* const kArch =
@@ -126,4 +164,68 @@ TEST_CASE("a baseline's --arch file: read once by the hash check, the replay par
   CHECK(replay.widths() == first.widths());
   REQUIRE(replay.arch_ops.size() == first.arch_ops.size());
   CHECK(replay.arch_ops[1].norm == first.arch_ops[1].norm);
+}
+
+TEST_CASE("readers sharing the files: a run of one file resolves while another reader is still reading another") {
+  const std::string dir = test::temp_dir(), model = dir + "/m.onnx", data = dir + "/b.csv", other = dir + "/c.csv",
+                    pipe = dir + "/slow.csv";
+  test::write_file(model, test::read_file(kFixtures + "mlp.onnx"));
+  const std::string csv = test::read_file(kFixtures + "batch.csv");
+  test::write_file(data, csv);
+  test::write_file(other, csv);
+  REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+  const auto files = std::make_shared<SharedFiles>();
+  const AnalysisConfig first = resolve_shared(files, model, data);  // the model, mapped once
+  // A run whose CSV is a pipe: its reader waits in the read until the pipe is written.
+  auto slow = std::async(std::launch::async, [&] { return resolve_shared(files, model, pipe); });
+  const int fd = open_pipe_for_writing(pipe, 30);
+  REQUIRE(fd >= 0);
+  // Meanwhile a run of another CSV, not read yet: it needs no other reader (the old code held
+  // the files' mutex through every read, so it waited for the pipe).
+  auto fast = std::async(std::launch::async, [&] { return resolve_shared(files, model, other); });
+  const bool fast_alone = fast.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  write_all(fd, csv);  // either way, so that the slow reader ends
+  ::close(fd);
+  CHECK(fast_alone);
+  const AnalysisConfig a = fast.get(), b = slow.get();
+  for (const AnalysisConfig* c : {&a, &b}) {
+    CHECK(c->model == first.model);  // one network for every run: the model read and mapped once
+    REQUIRE(c->data);
+    CHECK(c->data->x == first.data->x);
+    CHECK(c->data_fnv1a64 == independent_fnv(csv));
+  }
+}
+
+TEST_CASE("readers sharing the files, all at once: each file read and parsed once, every run on those bytes") {
+  const std::string dir = test::temp_dir(), model = dir + "/m.onnx", pipe = dir + "/once.csv";
+  test::write_file(model, test::read_file(kFixtures + "mlp.onnx"));
+  const std::string csv = test::read_file(kFixtures + "batch.csv");
+  // A pipe gives its bytes once: a second read of it would wait for a writer that never comes.
+  REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+  const auto files = std::make_shared<SharedFiles>();
+  constexpr int kReaders = 6;
+  std::vector<std::future<AnalysisConfig>> runs;
+  for (int k = 0; k < kReaders; ++k)
+    runs.push_back(std::async(std::launch::async, [&] { return resolve_shared(files, model, pipe); }));
+  const int fd = open_pipe_for_writing(pipe, 30);
+  REQUIRE(fd >= 0);
+  write_all(fd, csv);
+  ::close(fd);
+  bool all = true;
+  for (auto& r : runs) all = all && r.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  CHECK(all);
+  // A reader that went back to the pipe: an empty write end lets it end (with an error).
+  for (int tries = 0; !all && tries < 100; ++tries) {
+    if (const int again = open_pipe_for_writing(pipe, 1); again >= 0) ::close(again);
+    all = true;
+    for (auto& r : runs) all = all && r.wait_for(std::chrono::milliseconds(10)) == std::future_status::ready;
+  }
+  std::vector<AnalysisConfig> got;
+  for (auto& r : runs) got.push_back(r.get());
+  for (const AnalysisConfig& c : got) {
+    CHECK(c.model == got.front().model);  // mapped once
+    CHECK(c.data == got.front().data);    // parsed and cut once
+    CHECK(c.data_fnv1a64 == independent_fnv(csv));
+    CHECK(c.batch == 8);
+  }
 }
