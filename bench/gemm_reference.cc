@@ -4,7 +4,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
-#include <omp.h>
 
 #include <dlfcn.h>
 #include <string>
@@ -26,17 +25,31 @@ struct Layer {
         dWt(n_in, n_out), W(RowMat::Random(n_out, n_in)), scratch(threads, Mat(n_in, gf::group_cols(n_out))) {}
 };
 
+// The threads of the block modes (gemm_reference_use_threads); one thread until it is called.
+void serial_for(long items, int, void* context, GemmTask task) {
+  for (long i = 0; i < items; ++i) task(context, i);
+}
+int thread_zero() { return 0; }
+GemmParallelFor g_parallel_for = serial_for;
+int (*g_thread_index)() = thread_zero;
+
 // f(c0, cols) for each of the engine's product calls over n columns: its groups of blocks, by
-// the engine's own rules (src/base/blocks.h), on OpenMP threads as src/base/parallel.h runs them.
+// the engine's own rules (src/base/blocks.h), on the threads src/base/parallel.h runs them on.
 template <class F>
 void for_blocks(long n, int threads, F&& f) {
   const long groups = gf::group_count(n);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (long g = 0; g < groups; ++g) {
-    const gf::BlockGroup b = gf::block_group(g, n);
-    f(b.c0, b.cols);
-  }
+  auto task = [](void* context, long g) {
+    auto& [fn, cols] = *static_cast<std::pair<F*, long>*>(context);
+    const gf::BlockGroup b = gf::block_group(g, cols);
+    (*fn)(b.c0, b.cols);
+  };
+  std::pair<F*, long> context{&f, n};
+  g_parallel_for(groups, threads, &context, task);
 }
+
+// Eigen threads its own products (OpenMP) unless told not to; inside the blocks it must not, as
+// the engine's Eigen does not (it is built with EIGEN_DONT_PARALLELIZE).
+void eigen_single_threaded() { Eigen::setNbThreads(1); }
 
 void eigen_parallel(Layer& L, int threads) {
   Eigen::setNbThreads(threads);
@@ -46,12 +59,13 @@ void eigen_parallel(Layer& L, int threads) {
 }
 
 void eigen_blocks(Layer& L, int threads) {
+  eigen_single_threaded();
   const long n_out = L.h.cols(), n_in = L.a.cols();
   for_blocks(n_out, threads, [&](long c0, long cols) {
     L.h.middleCols(c0, cols).noalias() = L.a * L.W.middleRows(c0, cols).transpose();
   });
   for_blocks(n_out, threads, [&](long c0, long cols) {
-    L.scratch[omp_get_thread_num()].leftCols(cols).noalias() = L.a.transpose() * L.dh.middleCols(c0, cols);
+    L.scratch[g_thread_index()].leftCols(cols).noalias() = L.a.transpose() * L.dh.middleCols(c0, cols);
   });
   for_blocks(n_in, threads, [&](long c0, long cols) {
     L.da.middleCols(c0, cols).noalias() = L.dh * L.W.middleCols(c0, cols);
@@ -120,7 +134,7 @@ void blas_products(CblasSgemm sgemm, Layer& L, long c0, long cols, long i0, long
 void blas_blocks(CblasSgemm sgemm, Layer& L, int threads) {
   const long n_out = L.h.cols(), n_in = L.a.cols();
   for_blocks(n_out, threads, [&](long c0, long cols) {
-    blas_products(sgemm, L, c0, cols, 0, 0, L.scratch[omp_get_thread_num()].data());
+    blas_products(sgemm, L, c0, cols, 0, 0, L.scratch[g_thread_index()].data());
   });
   for_blocks(n_in, threads, [&](long c0, long cols) { blas_products(sgemm, L, 0, 0, c0, cols, nullptr); });
 }
@@ -129,6 +143,11 @@ void openblas_blocks(Layer& L, int threads) { blas_blocks(openblas().sgemm, L, t
 void blis_blocks(Layer& L, int threads) { blas_blocks(blis().sgemm, L, threads); }
 
 }  // namespace
+
+extern "C" void gemm_reference_use_threads(GemmParallelFor parallel_for, int (*thread_index)(void)) {
+  g_parallel_for = parallel_for;
+  g_thread_index = thread_index;
+}
 
 extern "C" const char* gemm_reference_name(int mode) {
   static const char* const names[kGemmModes] = {"eigen_parallel", "eigen_blocks", "openblas_blocks",

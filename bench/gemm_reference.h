@@ -13,12 +13,23 @@ extern "C" {
 
 enum GemmReferenceMode {
   kGemmEigenParallel = 0,  // Eigen's own product on whole matrices, Eigen::setNbThreads(threads)
-  kGemmEigenBlocks = 1,    // gradflow's fixed blocks over OpenMP, one call per group of them as the
-                           // engine makes (src/base/blocks.h), Eigen single-threaded inside
+  kGemmEigenBlocks = 1,    // gradflow's fixed blocks, one call per group of them as the engine makes
+                           // (src/base/blocks.h), on the caller's threads (below), Eigen
+                           // single-threaded inside
   kGemmOpenBlasBlocks = 2, // serial OpenBLAS's cblas_sgemm inside gradflow's blocks
   kGemmBlisBlocks = 3,     // serial BLIS's cblas_sgemm inside gradflow's blocks
   kGemmModes = 4
 };
+
+// The threads the block modes run on: the probe hands in gradflow's own team (base/thread_team.h),
+// so that the engine and its yardstick share one pool of threads. With two pools (the engine's
+// team and OpenMP's), each one's idle threads compete with the other's working ones for the
+// cores, and whichever ran second measured slower. Until this is called, the block modes run on
+// one thread.
+typedef void (*GemmTask)(void* context, long item);
+typedef void (*GemmParallelFor)(long items, int threads, void* context, GemmTask task);
+__attribute__((visibility("default"))) void gemm_reference_use_threads(GemmParallelFor parallel_for,
+                                                                       int (*thread_index)(void));
 
 // A short name of the mode ("eigen_parallel", "openblas_blocks", ...).
 __attribute__((visibility("default"))) const char* gemm_reference_name(int mode);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/build_info.h"
+#include "base/thread_team.h"
 #include "base/timing.h"
 #include "core/analysis.h"
 #include "core/rng.h"
@@ -65,11 +66,21 @@ AnalysisConfig analysis_config(const std::string& activation, Index depth, Index
   return c;
 }
 
-// Each timed measurement starts with the other threads of this process asleep. The reference
-// GEMMs thread with OpenMP, whose idle threads spin for milliseconds after a loop (libgomp's
-// GOMP_SPINCOUNT); gradflow's own team (base/thread_team.h) does not share them, so a run timed
-// right after a reference competed with a spinning libgomp thread for the cores (warm d20 figures
-// of 0.40 beside 0.71 in one series).
+// The reference's blocked GEMMs run on the engine's own team, one pool for both: with OpenMP
+// under the references, the engine's idle worker and OpenMP's spinning threads competed for the
+// cores, and the figures depended on which ran last (docs/performance.md, stop 30).
+void share_threads_with_reference() {
+  gemm_reference_use_threads(
+      [](long items, int threads, void* context, GemmTask task) {
+        parallel_for(items, threads, [&](std::ptrdiff_t i) { task(context, static_cast<long>(i)); });
+      },
+      [] { return team_thread_index(); });
+}
+
+// Each timed measurement starts after a pause. Eigen's own threaded product (eigen_parallel)
+// still runs on OpenMP, whose idle threads spin for milliseconds after a loop (libgomp's
+// GOMP_SPINCOUNT); a run timed right after it competed with a spinning libgomp thread for the
+// cores (warm d20 figures of 0.40 beside 0.71 in one series).
 void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }
 
 // The process starts, then the clock: process start is excluded, its first run's memory is not.
@@ -239,6 +250,7 @@ int main(int argc, char** argv) {
   g->add_option("--repeat", repeat)->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
+  share_threads_with_reference();
   if (eff->parsed() || one->parsed()) {
     const AnalysisConfig c = analysis_config(activation, depth, width, batch, threads, weights);
     return eff->parsed() ? efficiency(c, repeat) : once(c);
