@@ -5,6 +5,7 @@
 //               must fault in and zero) and for a run after others (warm: as the second
 //               activation of `analyze`, or a sweep's runs)
 //   once        one analysis run, timed, in this fresh process (what `efficiency` spawns)
+//   idle        a warm run's time after idle pauses of 0 to 500 ms
 //   rng         target 2: N(0,1) f32 samples per second
 //   gemm        the GEMM libraries side by side (Eigen, serial OpenBLAS, serial BLIS)
 // Every figure is a ratio measured within one process, repetitions interleaved, medians.
@@ -77,11 +78,18 @@ void share_threads_with_reference() {
       [] { return team_thread_index(); });
 }
 
-// Each timed measurement starts after a pause. Eigen's own threaded product (eigen_parallel)
-// still runs on OpenMP, whose idle threads spin for milliseconds after a loop (libgomp's
-// GOMP_SPINCOUNT); a run timed right after it competed with a spinning libgomp thread for the
-// cores (warm d20 figures of 0.40 beside 0.71 in one series).
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }
+// A pause in which this process' idle threads stop competing for the cores: Eigen's own threaded
+// product (eigen_parallel) runs on OpenMP, whose idle threads spin for milliseconds after a loop
+// (libgomp's GOMP_SPINCOUNT; a run timed right after one competed with them: warm d20 figures of
+// 0.40 beside 0.71 in one series), and the team's idle worker stays runnable for
+// kSpinMicroseconds (thread_team.h).
+void settle(std::chrono::microseconds also = std::chrono::microseconds(0)) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(50) + also);
+}
+
+// Before a fresh process is timed: this one's team asleep too, or the child's two threads share
+// the two cores with its yielding worker (cold d20 figures of 0.24 against 0.35, stop 30).
+void settle_all() { settle(std::chrono::microseconds(kSpinMicroseconds)); }
 
 // The process starts, then the clock: process start is excluded, its first run's memory is not.
 int once(const AnalysisConfig& c) {
@@ -141,13 +149,15 @@ int efficiency(const AnalysisConfig& c, int repeat) {
   for (std::size_t l = 1; l < w.size(); ++l)
     flops += 6.0 * static_cast<double>(w[l]) * static_cast<double>(w[l - 1]) * static_cast<double>(c.batch);
 
-  run_one(c, act);  // warm-up: the heap, OpenMP's threads, the caches
   GemmModes gemm;
   std::vector<double> cold, warm;
   for (int r = 0; r < repeat; ++r) {  // interleaved, so a noisy moment hits every figure alike
-    settle();
+    settle_all();
     cold.push_back(spawn_once(c));
-    settle();
+    // Warm: the run right after another, as the second activation of `analyze` or a sweep's next
+    // run follows the one before, and as each reference is timed after an untimed call of its
+    // own (`idle` measures what a pause before it would cost).
+    run_one(c, act);
     warm.push_back(time_once([&] { run_one(c, act); }));
     for (std::size_t i = 0; i < gemm.modes.size(); ++i) {
       settle();
@@ -178,6 +188,29 @@ int efficiency(const AnalysisConfig& c, int repeat) {
            {"reference_gflops", flops / t_ref / 1e9},
            {"efficiency_cold", t_ref / t_c},
            {"efficiency_warm", t_ref / t_w}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+// What an idle moment costs the next run: a warm run's seconds after pauses of each length,
+// interleaved. The team's idle worker keeps its core for kPauseMicroseconds, yields it between
+// looks until kSpinMicroseconds, then sleeps (thread_team.h).
+int idle(const AnalysisConfig& c, int repeat) {
+  const Activation& act = *find_activation(c.activations[0]);
+  const std::vector<int> pauses_ms = {0, 1, 20, 50, 150, 500};
+  std::vector<std::vector<double>> seconds(pauses_ms.size());
+  run_one(c, act);
+  for (int r = 0; r < repeat; ++r)
+    for (std::size_t i = 0; i < pauses_ms.size(); ++i) {
+      run_one(c, act);
+      std::this_thread::sleep_for(std::chrono::milliseconds(pauses_ms[i]));
+      seconds[i].push_back(time_once([&] { run_one(c, act); }));
+    }
+  json out{{"measure", "idle"}, {"activation", c.activations[0]}, {"depth", c.depth}, {"width", c.width[0]},
+           {"batch", c.batch}, {"threads", c.thread_count()}, {"repeat", repeat}, {"spin_us", kSpinMicroseconds},
+           {"runs", json::array()}};
+  for (std::size_t i = 0; i < pauses_ms.size(); ++i)
+    out["runs"].push_back({{"pause_ms", pauses_ms[i]}, {"median_s", median(seconds[i])}, {"seconds", seconds[i]}});
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -227,7 +260,8 @@ int main(int argc, char** argv) {
 
   CLI::App* eff = app.add_subcommand("efficiency", "Target 1: analysis FLOP rate / GEMM library FLOP rate");
   CLI::App* one = app.add_subcommand("once", "One analysis run in this fresh process: prints its seconds");
-  for (CLI::App* cmd : {eff, one}) {
+  CLI::App* pause = app.add_subcommand("idle", "A warm run's seconds after idle pauses of 0 to 500 ms");
+  for (CLI::App* cmd : {eff, one, pause}) {
     cmd->add_option("-a,--activation", activation)->capture_default_str();
     cmd->add_option("-d,--depth", depth)->capture_default_str();
     cmd->add_option("-w,--width", width)->capture_default_str();
@@ -235,7 +269,7 @@ int main(int argc, char** argv) {
     cmd->add_option("-j,--threads", threads)->capture_default_str();
     cmd->add_option("--weights", weights)->check(CLI::IsMember({"auto", "store", "regenerate"}))->capture_default_str();
   }
-  eff->add_option("--repeat", repeat)->capture_default_str();
+  for (CLI::App* cmd : {eff, pause}) cmd->add_option("--repeat", repeat)->capture_default_str();
 
   CLI::App* r = app.add_subcommand("rng", "Target 2: N(0,1) f32 samples per second");
   r->add_option("-j,--threads", threads)->capture_default_str();
@@ -251,9 +285,9 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   share_threads_with_reference();
-  if (eff->parsed() || one->parsed()) {
+  if (eff->parsed() || one->parsed() || pause->parsed()) {
     const AnalysisConfig c = analysis_config(activation, depth, width, batch, threads, weights);
-    return eff->parsed() ? efficiency(c, repeat) : once(c);
+    return eff->parsed() ? efficiency(c, repeat) : pause->parsed() ? idle(c, repeat) : once(c);
   }
   if (r->parsed()) return rng(threads, samples, repeat);
   return gemm(batch, width, threads, calls, repeat);
