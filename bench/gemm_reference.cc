@@ -7,6 +7,8 @@
 
 #include <dlfcn.h>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "base/blocks.h"
@@ -38,12 +40,13 @@ int (*g_thread_index)() = thread_zero;
 template <class F>
 void for_blocks(long n, int threads, F&& f) {
   const long groups = gf::group_count(n);
+  using Context = std::pair<std::remove_reference_t<F>*, long>;
   auto task = [](void* context, long g) {
-    auto& [fn, cols] = *static_cast<std::pair<F*, long>*>(context);
+    auto& [fn, cols] = *static_cast<Context*>(context);
     const gf::BlockGroup b = gf::block_group(g, cols);
     (*fn)(b.c0, b.cols);
   };
-  std::pair<F*, long> context{&f, n};
+  Context context{&f, n};
   g_parallel_for(groups, threads, &context, task);
 }
 

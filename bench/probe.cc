@@ -78,18 +78,16 @@ void share_threads_with_reference() {
       [] { return team_thread_index(); });
 }
 
-// A pause in which this process' idle threads stop competing for the cores: Eigen's own threaded
-// product (eigen_parallel) runs on OpenMP, whose idle threads spin for milliseconds after a loop
-// (libgomp's GOMP_SPINCOUNT; a run timed right after one competed with them: warm d20 figures of
-// 0.40 beside 0.71 in one series), and the team's idle worker stays runnable for
-// kSpinMicroseconds (thread_team.h).
-void settle(std::chrono::microseconds also = std::chrono::microseconds(0)) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(50) + also);
+// Before each timed measurement, a pause in which this process' idle threads stop competing for
+// the cores: Eigen's own threaded product (eigen_parallel) runs on OpenMP, whose idle threads spin
+// for milliseconds after a loop (libgomp's GOMP_SPINCOUNT; a run timed right after one competed
+// with them: warm d20 figures of 0.40 beside 0.71 in one series), and the team's idle worker stays
+// runnable, yielding, for kSpinMicroseconds (thread_team.h): a fresh process started 50 ms after
+// the team's last loop shared the cores with it (cold d20 figures of 0.24 against 0.35, stop 30),
+// and so would an OpenMP product.
+void settle() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(50) + std::chrono::microseconds(kSpinMicroseconds));
 }
-
-// Before a fresh process is timed: this one's team asleep too, or the child's two threads share
-// the two cores with its yielding worker (cold d20 figures of 0.24 against 0.35, stop 30).
-void settle_all() { settle(std::chrono::microseconds(kSpinMicroseconds)); }
 
 // The process starts, then the clock: process start is excluded, its first run's memory is not.
 int once(const AnalysisConfig& c) {
@@ -152,7 +150,7 @@ int efficiency(const AnalysisConfig& c, int repeat) {
   GemmModes gemm;
   std::vector<double> cold, warm;
   for (int r = 0; r < repeat; ++r) {  // interleaved, so a noisy moment hits every figure alike
-    settle_all();
+    settle();
     cold.push_back(spawn_once(c));
     // Warm: the run right after another, as the second activation of `analyze` or a sweep's next
     // run follows the one before, and as each reference is timed after an untimed call of its
@@ -240,8 +238,10 @@ int gemm(long batch, long width, int threads, int calls, int repeat) {
   const double flops = 6.0 * static_cast<double>(batch) * static_cast<double>(width) * static_cast<double>(width) * calls;
   GemmModes gemm;
   for (int r = 0; r < repeat; ++r)
-    for (std::size_t i = 0; i < gemm.modes.size(); ++i)
+    for (std::size_t i = 0; i < gemm.modes.size(); ++i) {
+      settle();
       gemm.seconds[i].push_back(gemm_reference_seconds(gemm.modes[i], batch, width, width, threads, calls));
+    }
   json out{{"measure", "gemm"}, {"batch", batch}, {"width", width}, {"threads", threads}, {"repeat", repeat},
            {"gemm", gemm.describe(flops)}, {"fastest", gemm_reference_name(gemm.modes[gemm.best()])}};
   std::printf("%s\n", out.dump().c_str());
@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
   CLI::App* g = app.add_subcommand("gemm", "GEMM libraries side by side on one layer's three products");
   g->add_option("-b,--batch", batch)->capture_default_str();
   g->add_option("-w,--width", width)->capture_default_str();
-  g->add_option("-j,--threads", threads)->capture_default_str();
+  g->add_option("-j,--threads", threads)->check(CLI::Range(1, 4096))->capture_default_str();
   g->add_option("--calls", calls)->capture_default_str();
   g->add_option("--repeat", repeat)->capture_default_str();
 
