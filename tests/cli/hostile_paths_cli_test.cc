@@ -81,6 +81,20 @@ void write_renamed(const std::string& path, const std::string& name) {
   write_file(path, m.SerializeAsString());
 }
 
+
+// JSON and CSV are data: the model's file name and its layer's name come out as they are.
+void check_names_exact_in_data(const std::string& model, const std::string& layer) {
+  const ProcessResult j = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "json"});
+  REQUIRE(j.exit_code == 0);
+  const json doc = json::parse(j.out);
+  CHECK(doc["config"]["model"] == model);
+  CHECK(doc["runs"][0]["layers"][0]["name"] == layer);
+  const ProcessResult csv = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "csv"});
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.find("\n" + model + ",") != std::string::npos);
+  CHECK(csv.out.find("," + layer + ",6,16,") != std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("sweep and check: a --model or --data file whose name holds a comma, a bracket or a colon is that one file") {
@@ -243,15 +257,7 @@ TEST_CASE("bidi controls in a model's file and layer names: escaped in tables, -
   CHECK(checked.out.find("1 (" + shown_layer + ")") != std::string::npos);
 
   // JSON and CSV are data: the names as they are.
-  const ProcessResult j = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "json"});
-  REQUIRE(j.exit_code == 0);
-  const json doc = json::parse(j.out);
-  CHECK(doc["config"]["model"] == model);
-  CHECK(doc["runs"][0]["layers"][0]["name"] == layer);
-  const ProcessResult csv = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "csv"});
-  REQUIRE(csv.exit_code == 0);
-  CHECK(csv.out.find("\n" + model + ",") != std::string::npos);
-  CHECK(csv.out.find("," + layer + ",6,16,") != std::string::npos);
+  check_names_exact_in_data(model, layer);
   const std::vector<json> rec = sweep_records({"--model", model});
   REQUIRE(rec.size() == 1);
   CHECK(rec[0]["config"]["model"] == model);
@@ -379,15 +385,7 @@ TEST_CASE("invisible operators and a soft hyphen in a model's file and layer nam
   CHECK(table.out.find("--model " + d + "/m\\u2062lp\\u00ad.onnx:") != std::string::npos);
   CHECK(table.out.find("    1 0.w\\u00adx\\u2061 ") != std::string::npos);
   for (const std::string& raw : {times, shy, std::string("\xE2\x81\xA1")}) CHECK(table.out.find(raw) == std::string::npos);
-  const ProcessResult j = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "json"});
-  REQUIRE(j.exit_code == 0);
-  const json doc = json::parse(j.out);
-  CHECK(doc["config"]["model"] == model);
-  CHECK(doc["runs"][0]["layers"][0]["name"] == layer);
-  const ProcessResult csv = run_gradflow({"analyze", "--model", model, "-b", "8", "--format", "csv"});
-  REQUIRE(csv.exit_code == 0);
-  CHECK(csv.out.find("\n" + model + ",") != std::string::npos);
-  CHECK(csv.out.find("," + layer + ",6,16,") != std::string::npos);
+  check_names_exact_in_data(model, layer);
 }
 
 TEST_CASE("summarize: a key from the records with a newline or a bidi control stays in its title line, escaped") {
