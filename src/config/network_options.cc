@@ -123,8 +123,8 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c, SharedFiles* files) {
                  "not after the head; in a residual net after each branch activation (not on the stream, the "
                  "input projection or a branch's linear last layer). The mask depends only on seed, layer, sample "
                  "and unit (train: and the step; evaluation without dropout); analyze measures the masked network "
-                 "at init, its saturation and dead-unit statistics still at phi's input. Not with --theory or "
-                 "--jacobian")
+                 "at init, its saturation and dead-unit statistics still at phi's input, and --jacobian that "
+                 "network's J, each sample with its own mask. Not with --theory")
       ->type_name("P")
       ->default_str("0")
       ->transform(real_number(0, 1, false, true))

@@ -184,19 +184,13 @@ void validate_norm(const AnalysisConfig& c) {
                                    c.arch, c.arch_entries[i]));
 }
 
+// --dropout with --jacobian needs no check: the walk reads each layer's stored slopes D[l], which
+// dropout_forward has already multiplied by the sample's own mask m / (1 - p), so J is that of
+// the masked network the pass measured (core/dropout.h).
 void validate_dropout(const AnalysisConfig& c) {
   if (!(c.dropout >= 0 && c.dropout < 1))
     throw UsageError(fmt::format("--dropout {}: the probability of dropping a unit must be in [0, 1) (0: no dropout)",
                                  c.dropout));
-  if (c.dropout != 0 && c.jacobian)
-    throw UsageError(fmt::format("--jacobian with --dropout {}: the Jacobian of a randomly masked network is not "
-                                 "implemented; drop --jacobian, or give --dropout 0",
-                                 c.dropout));
-  for (std::size_t i = 0; i < c.arch_ops.size(); ++i)
-    if (c.arch_ops[i].dropout != 0 && c.jacobian)
-      throw UsageError(fmt::format("--jacobian with --arch {}: {} has dropout, and the Jacobian of a randomly masked "
-                                   "network is not implemented; drop --jacobian, or the dropout",
-                                   c.arch, c.arch_entries[i]));
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // `dropout` p (layer_op.h): a = phi(h) m / (1 - p) with m ~ Bernoulli(1 - p), so E[a] = phi(h).
 // Layer l's output A[l] (B, n) and slopes D[l] (B, n) are both multiplied by m / (1 - p): the
 // next layer reads the dropped activation, and every backward (d_h = d_a * D[l]) then
-// differentiates the masked network with no change of its own. The layer's forward statistics
+// differentiates the masked network with no change of its own, and so does --jacobian's walk
+// (dense_jacobian: J_l = diag(phi'(h_l) m_l / (1 - p)) W_l J_{l-1}, each sample with its own mask). The layer's forward statistics
 // (saturation, dead units, offsets) are taken before, at phi's input and output.
 //
 // The mask is a pure function of (seed, layer, step, sample, unit): unit j of sample r at step t

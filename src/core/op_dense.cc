@@ -220,7 +220,8 @@ bool dense_backward(Pass<T>& pass, Index l) {
 }
 
 // --jacobian: J_l = diag(phi_l'(h_l)) W_l J_{l-1} at each of the walk's samples, in f64 (the
-// slopes and weights of either dtype are exact in f64). Column blocks of J are independent, so
+// slopes and weights of either dtype are exact in f64); with dropout the stored slopes carry the
+// sample's mask m / (1 - p) (core/dropout.h). Column blocks of J are independent, so
 // they go to the threads by groups (parallel.h); each group's product has the same shape for any
 // thread count.
 template <class T>

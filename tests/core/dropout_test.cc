@@ -2,9 +2,12 @@
 // (analyze and train, plain stacks against a reference written from the definition whose mask
 // is drawn from Philox directly, residual and normed nets against differences of the engine's
 // own forward); the fraction dropped against binomial bounds; thread, weights-mode and
-// p = 0 invariance; training's fresh mask per step and none for evaluation.
+// p = 0 invariance; training's fresh mask per step and none for evaluation; --jacobian of the
+// masked network against central differences with the same mask (plain stacks against the
+// definition, residual, normed and --arch nets against the engine's forward), its rank at p = 0.5.
 #include <doctest/doctest.h>
 
+#include <Eigen/SVD>
 #include <cmath>
 
 #include "closed_forms.h"
@@ -13,6 +16,7 @@
 #include "core/analysis.h"
 #include "core/dropout.h"
 #include "core/engine.h"
+#include "core/jacobian_stats.h"
 #include "core/rng.h"
 #include "core/run_json.h"
 
@@ -287,4 +291,239 @@ TEST_CASE("dropout in train: each step its own mask, evaluation passes none") {
   CHECK(s1 != s2);
   CHECK(s1 == engine_loss(net, train_policy(1, g, false, 1)));  // the same step: the same mask
   CHECK(dropout_threshold(0.5) == (std::uint64_t{1} << 31));
+}
+
+namespace {
+
+// a_L of sample r's input x (n_0) of the plain masked stack, from the definitions: h = W a + b,
+// a = phi(h) m / (1 - p) with sample r's mask at step 0 (analyze's) drawn by reference_mask.
+VectorXd masked_reference_forward(const AnalysisConfig& c, const Network<double>& net, Index r, const VectorXd& x) {
+  VectorXd a = x;
+  for (Index l = 1; l <= net.spec.depth(); ++l) {
+    const VectorXd h = MatrixXd(net.params.W[l]) * a + VectorXd(net.params.b[l]);
+    a = h.unaryExpr([&](double v) { return ref_phi(c.activations[0], v); });
+    for (Index j = 0; j < a.size(); ++j)
+      a(j) *= reference_mask(c.seed, l, 0, net.ws.batch, a.size(), r, j, c.dropout);
+  }
+  return a;
+}
+
+// d a_L / d x of sample r by central differences of `forward` (x -> a_L).
+template <class F>
+MatrixXd fd_jacobian_of(Index n_out, const VectorXd& x0, F&& forward) {
+  MatrixXd J(n_out, x0.size());
+  for (Index j = 0; j < x0.size(); ++j)
+    for (Index i = 0; i < n_out; ++i)
+      J(i, j) = derivative([&](double e) {
+        VectorXd x = x0;
+        x(j) += e;
+        return forward(x)(i);
+      });
+  return J;
+}
+
+// The engine's own a_L of sample r with its input row replaced by x: the analyze pass, whose
+// mask depends on (seed, layer, sample, unit) only, so the perturbed pass keeps sample r's mask.
+VectorXd engine_forward(Network<double>& net, Index r, const VectorXd& x) {
+  const VectorXd x0 = net.ws.A[0].row(r).transpose();
+  net.ws.A[0].row(r) = x.transpose();
+  PassResult fo;
+  forward_pass(net.spec, net.params, net.ws, analyze_policy<double>(net.spec), fo);
+  const VectorXd out = net.ws.A[net.spec.depth()].row(r).transpose();
+  net.ws.A[0].row(r) = x0.transpose();
+  return out;
+}
+
+struct MaskedJacobianCheck {
+  double worst_entry = 0;  // J against differences
+  double worst_s = 0;      // singular values against Eigen's JacobiSVD of the differences' J, / s_max
+  double worst_json = 0;   // the run's JSON figures against the differences' SVD (relative)
+  Index dropped = 0;       // units the mask drops at the walked samples (D[l] exactly 0: tanh, gelu)
+  std::vector<MatrixXd> J_fd;
+};
+
+// J of `c` (dropout, --jacobian, f64) against the differences `forward(net, r, x)` of a_L of
+// sample r; the run's JSON (run_one, as analyze prints it) against the SVD of those J.
+template <class F>
+MaskedJacobianCheck check_masked_jacobian(AnalysisConfig c, Index S, F&& forward) {
+  c.jacobian = true;
+  c.jacobian_samples = S;
+  const Activation& act = *find_activation(c.activations[0]);
+  Network<double> net(network_spec(c, act));
+  network_draw(net);
+  PassResult pass;
+  network_forward(net, pass);
+  REQUIRE(pass.overflow_layer == 0);
+  network_backward(net, pass);  // as analyze does before the walk: backward must leave D[l] as it was
+  MaskedJacobianCheck out;
+  for (Index l = 1; l <= net.spec.depth(); ++l)
+    if (net.spec.op(l).dropout > 0)
+      for (Index k = 0; k < S; ++k) out.dropped += (net.ws.D[l].row(k).array() == 0).count();
+  const Jacobians js = jacobians(net.spec, net.params, net.ws, pass, S);
+  const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, pass, S);
+  const Index L = net.spec.depth(), n_out = net.spec.width(L), n_in = net.spec.width(0);
+  const Index n = std::min(n_out, n_in);
+  double sum_s2 = 0, s_max = 0, s_min = INFINITY;
+  Index resolved = 0;
+  for (Index k = 0; k < S; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    const MatrixXd J = js.J[ku] * std::pow(10.0, js.log10_scale[ku]);
+    const MatrixXd J_fd =
+        fd_jacobian_of(n_out, net.ws.A[0].row(k).transpose(), [&](const VectorXd& x) { return forward(net, k, x); });
+    for (Index i = 0; i < n_out; ++i)
+      for (Index j = 0; j < n_in; ++j) out.worst_entry = std::max(out.worst_entry, rel_err(J(i, j), J_fd(i, j)));
+    const VectorXd s_fd = Eigen::JacobiSVD<MatrixXd>(J_fd).singularValues();
+    for (Index i = 0; i < n; ++i)
+      out.worst_s = std::max(out.worst_s, std::abs(sp.s[ku][i] * std::pow(10.0, sp.log10_scale[ku]) - s_fd[i]) / s_fd[0]);
+    sum_s2 += s_fd.squaredNorm();
+    s_max = std::max(s_max, s_fd[0]);
+    for (Index i = 0; i < n; ++i)
+      if (s_fd[i] > 1e-6 * s_fd[0]) {
+        ++resolved;
+        s_min = std::min(s_min, s_fd[i]);
+      }
+    out.J_fd.push_back(J_fd);
+  }
+  const auto j = run_json(run_one(c, act))["jacobian"];
+  const double N = static_cast<double>(S * n);
+  const auto json_rel = [](double got, double want) { return std::abs(got - want) / std::abs(want); };
+  out.worst_json = std::max({json_rel(j["jac_s2_mean"].get<double>(), sum_s2 / N),
+                             json_rel(std::pow(10.0, j["jac_s_max_log10"].get<double>()), s_max),
+                             json_rel(std::pow(10.0, j["jac_s_min_log10"].get<double>()), s_min)});
+  CHECK(j["jac_rank_fraction"].get<double>() == doctest::Approx(static_cast<double>(resolved) / N).epsilon(1e-12));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("dropout with --jacobian: J of the masked net against central differences with the same mask; its "
+          "singular values and the JSON's figures against Eigen's SVD of that J") {
+  struct Case {
+    const char* what;
+    const char* act;
+    Index K;
+    NormKind norm;
+    bool arch;  // per-layer dropout (--arch): 0.5, none, 0.2
+  };
+  double worst_entry = 0, worst_s = 0, worst_json = 0;
+  for (const Case& k : {Case{"plain tanh", "tanh", 0, NormKind::none, false},
+                        Case{"plain gelu", "gelu", 0, NormKind::none, false},
+                        Case{"residual K=2", "tanh", 2, NormKind::none, false},
+                        Case{"residual K=2, pre-LN", "gelu", 2, NormKind::layer, false},
+                        Case{"plain LayerNorm", "tanh", 0, NormKind::layer, false},
+                        Case{"--arch, per-layer dropout", "tanh", 0, NormKind::none, true}}) {
+    CAPTURE(k.what);
+    AnalysisConfig c = k.K == 0 ? small_dropout(k.act, 0.3, 7) : residual_config(k.act, 4, k.K, 6, "0.7", 6);
+    if (k.K == 0) c.width = {6};  // width 6, depth 3, 5 inputs: J is 6 x 5
+    c.input_dim = 5;              // a residual net: a projection first (no dropout on it)
+    c.sigma_b2 = 0.1;
+    c.sigma_w2 = 2.0;
+    c.norm = k.norm;
+    c.dropout = 0.3;
+    c.seed = 7;
+    if (k.arch) {
+      c.dropout = 0;
+      c.arch_ops = network_spec(c, *find_activation(k.act)).ops;
+      c.arch_ops.pop_back();  // the head: network_spec adds it
+      c.arch_ops[0].dropout = 0.5;
+      c.arch_ops[2].dropout = 0.2;
+      c.arch = "test";
+      c.arch_entries = {"layers[0]", "layers[1]", "layers[2]"};
+    }
+    MaskedJacobianCheck r;
+    if (k.K == 0 && k.norm == NormKind::none && !k.arch) {  // the definition, with its own mask
+      r = check_masked_jacobian(c, 4, [&](Network<double>& net, Index row, const VectorXd& x) {
+        return masked_reference_forward(c, net, row, x);
+      });
+    } else {
+      r = check_masked_jacobian(c, 4, engine_forward);
+    }
+    CHECK(r.dropped > 0);  // the mask drops units at these samples
+    if (k.K == 0) {        // and a unit dropped in a plain net's last layer zeroes its row of J
+      Index zero_rows = 0;
+      for (const MatrixXd& J : r.J_fd)
+        for (Index i = 0; i < J.rows(); ++i) zero_rows += J.row(i).cwiseAbs().maxCoeff() == 0;
+      CHECK(zero_rows > 0);
+    }
+    CHECK(r.worst_entry < 1e-7);
+    CHECK(r.worst_s < 1e-7);
+    CHECK(r.worst_json < 1e-7);
+    worst_entry = std::max(worst_entry, r.worst_entry);
+    worst_s = std::max(worst_s, r.worst_s);
+    worst_json = std::max(worst_json, r.worst_json);
+  }
+  MESSAGE("dropout --jacobian: worst entry rel err ", worst_entry, ", singular values ", worst_s,
+          " of s_max, JSON figures ", worst_json);
+}
+
+TEST_CASE("dropout with --jacobian, p = 0.5: the mask's dropped units drop J's rank to the fewest kept in a layer") {
+  AnalysisConfig c = small_dropout("tanh", 0.5, 11);
+  c.width = {6};
+  c.input_dim = 6;  // square J: full rank 6 without the mask
+  c.batch = 8;
+  c.jacobian = true;
+  c.jacobian_samples = 8;
+  const Activation& act = *find_activation("tanh");
+  Network<double> net(network_spec(c, act));
+  network_draw(net);
+  PassResult pass;
+  network_forward(net, pass);
+  network_backward(net, pass);
+  const JacobianSpectra sp = jacobian_spectra(net.spec, net.params, net.ws, pass, c.jacobian_samples);
+  const Jacobians js = jacobians(net.spec, net.params, net.ws, pass, c.jacobian_samples);
+  Index expected_total = 0;
+  for (Index k = 0; k < c.jacobian_samples; ++k) {
+    CAPTURE(k);
+    // rank(prod diag(m_l) W_l) = min over l of the units kept (Gaussian W: almost surely), at most 6.
+    Index expected = 6;
+    for (Index l = 1; l <= 3; ++l) {
+      Index kept = 0;
+      for (Index j = 0; j < 6; ++j) kept += reference_mask(c.seed, l, 0, c.batch, 6, k, j, 0.5) != 0;
+      expected = std::min(expected, kept);
+    }
+    expected_total += expected;
+    CHECK(resolved_count(sp, static_cast<std::size_t>(k)) == expected);
+    // A unit dropped in the last layer: its row of J is exactly zero.
+    for (Index i = 0; i < 6; ++i)
+      if (reference_mask(c.seed, 3, 0, c.batch, 6, k, i, 0.5) == 0)
+        CHECK(js.J[static_cast<std::size_t>(k)].row(i).cwiseAbs().maxCoeff() == 0);
+  }
+  CHECK(expected_total < 8 * 6);  // the mask does cut the rank here (without it, 6 at every sample)
+  const double rank = run_json(run_one(c, act))["jacobian"]["jac_rank_fraction"].get<double>();
+  CHECK(rank == doctest::Approx(static_cast<double>(expected_total) / 48).epsilon(1e-12));
+  c.dropout = 0;
+  CHECK(run_json(run_one(c, act))["jacobian"]["jac_rank_fraction"].get<double>() == 1);
+  MESSAGE("p 0.5: rank fraction ", rank, " (kept units: ", expected_total, "/48), without dropout 1");
+}
+
+TEST_CASE("dropout with --jacobian: byte-identical JSON for 1 and 2 threads and stored or regenerated weights") {
+  for (const Index K : {Index{0}, Index{2}}) {
+    for (const Index probes : {Index{0}, Index{4}}) {
+      CAPTURE(K);
+      CAPTURE(probes);
+      AnalysisConfig c;
+      c.activations = {"tanh"};
+      c.depth = 4;
+      c.width = {70};  // two blocks of units, one partial
+      c.batch = 6;
+      c.residual = K;
+      c.dropout = 0.3;
+      c.jacobian = true;
+      c.jacobian_samples = 3;
+      c.jacobian_probes = probes;
+      c.jacobian_depths = {0, 2};
+      std::string one;
+      for (int threads : {1, 2})
+        for (WeightsMode mode : {WeightsMode::store, WeightsMode::regenerate}) {
+          c.threads = threads;
+          c.weights = mode;
+          const std::string text = run_json(run_one(c, *find_activation("tanh"))).dump();
+          CHECK(text.find("\"jac_s2_mean\"") != std::string::npos);
+          if (one.empty()) one = text;
+          else CHECK(text == one);
+        }
+      c.dropout = 0;
+      CHECK(run_json(run_one(c, *find_activation("tanh"))).dump() != one);
+    }
+  }
 }
