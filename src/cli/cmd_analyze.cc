@@ -1,6 +1,7 @@
 #include "cli/cmd_analyze.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "config/config_file.h"
 #include "config/network_options.h"
 #include "config/validators.h"
+#include "core/given_network.h"
 #include "report/plots.h"
 #include "report/report_csv.h"
 #include "report/report_json.h"
@@ -74,8 +76,8 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
                 "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
                 "dead units, with a summary of the agreement and notes where the theory does not apply. Covers plain "
                 "stacks, residual blocks (each block's stream; Yang & Schoenholz 2017) and --norm layer|rms in plain "
-                "stacks; not --norm batch. With --model: its architecture at --weights-from init, when it is a plain "
-                "stack of one activation")
+                "stacks; not --norm batch; --dropout in plain stacks without norms (q_l and chi carry 1/(1-p)). With "
+                "--model: its architecture at --weights-from init, when it is a plain stack of one activation")
       ->group("Output");
   cmd->add_flag("--per-seed", o.per_seed, "With several --seed: JSON also lists every seed's run")->group("Output");
   cmd->add_option("--plot", o.plot,
@@ -171,10 +173,15 @@ int run_one_seed(const AnalyzeOptions& o) {
     throw UsageError(fmt::format("--theory models a plain stack of one activation, and --arch {} is not one; drop "
                                  "--theory",
                                  o.config.arch));
-  if (o.theory && o.config.dropout != 0)
-    throw UsageError(fmt::format("--theory with --dropout {}: the mean field of a dropped-out network is not "
-                                 "implemented; drop --theory, or give --dropout 0",
-                                 o.config.dropout));
+  // Dropout's mean field (mean_field.h) is verified for plain stacks without norms only.
+  const bool model_norm = o.config.model && std::any_of(o.config.model->ops.begin(), o.config.model->ops.end(),
+                                                        [](const LayerOp& op) { return op.norm != NormKind::none; });
+  if (o.theory && o.config.dropout != 0 && (o.config.residual != 0 || o.config.norm != NormKind::none || model_norm)) {
+    const char* with = o.config.residual != 0 ? "--residual" : model_norm ? "--model" : "--norm";
+    throw UsageError(fmt::format("--theory with --dropout {}: the mean field of dropout is modelled in plain stacks "
+                                 "without norms only, not with {}; drop --theory, --dropout or {}",
+                                 o.config.dropout, with, with));
+  }
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);
   if (!o.plot_spectrum.empty() && !o.config.jacobian)

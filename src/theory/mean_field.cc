@@ -103,6 +103,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
   auto op = [&](Index l) -> const LayerOp* { return m.ops.empty() ? nullptr : &m.ops[static_cast<std::size_t>(l - 1)]; };
   auto phi_of_layer = [&](Index l) { return op(l) ? Phi{op(l)->activation, op(l)->activation_param} : m.phi; };
   auto sw2 = [&](Index l) { return m.sigma_w2[static_cast<std::size_t>(l - 1)]; };
+  auto keep = [&](Index l) { return op(l) ? 1 - op(l)->dropout : 1.0; };  // dropout's rho (mean_field.h)
   // Forward: the second moment E[a^2] and the cross moment E[a a'] (two inputs) of what the next
   // layer reads, and of the residual stream with its mean (a constant bias shifts it per block).
   double in_m2 = m.input_m2, in_cross = m.input_cross;
@@ -110,7 +111,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
   // What of layer l's input a_{l-1} reaches d W_l = d h_l^T a_{l-1}: E[a^2], or, where BatchNorm
   // centres d h_l over the batch, only a's part that varies over it, E[a^2] - E[a a'].
   std::vector<double> reads_m2(static_cast<std::size_t>(L));
-  std::vector<double> dphi2(static_cast<std::size_t>(L));     // E[phi'(h_l)^2]
+  std::vector<double> dphi2(static_cast<std::size_t>(L));     // E[phi'(h_l)^2] / rho_l: the slope with the mask
   std::vector<double> ratio2(static_cast<std::size_t>(L), 1.0);  // ||dL/dh_l||^2 / ||dL/du_l||^2 across a norm
   std::vector<BlockTheory> block_out;
   Phi zone_phi{};
@@ -138,16 +139,19 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     t.c = c;
     const Moments1 m1 = expect1(phi, u.mu, u.v);
     t.act_m2 = m1.phi2;
-    dphi2[static_cast<std::size_t>(l - 1)] = m1.dphi2;
     if (l == 1 || phi.act != zone_phi.act || phi.param != zone_phi.param) zone = dead_zone(zone_phi = phi);
     // Through BatchNorm every unit has mean 0 and variance 1 over the batch: it cannot be flat
     // on all of it (relu's u <= 0 everywhere, or hard_tanh's |u| >= 1, would break one of them).
     t.dead_units_frac = norm == NormKind::batch ? 0 : dead_unit_probability(zone, u.mu, u.v, c, m.batch);
     // Equal inputs have equal outputs: no quadrature at c = 1.
     const double act_cross = u.c < 1 && u.v > 0 ? expect2(phi, u.mu, u.v, u.c).phiphi : m1.phi2;
-    in_m2 = m1.phi2;
+    // Dropout after phi: the next layer reads a = phi(h) m / rho, E[a^2] = E[phi^2] / rho, while
+    // two inputs' independent masks leave E[a a'] = E[phi phi'] (no 1/rho), and the backward
+    // slope phi' m / rho has E[(phi' m / rho)^2] = E[phi'^2] / rho.
+    in_m2 = m1.phi2 / keep(l);
     in_cross = act_cross;
-    t.chi = l < L && !writes_stream(m, l) ? sw2(l + 1) * m1.dphi2 : kNaN;
+    dphi2[static_cast<std::size_t>(l - 1)] = m1.dphi2 / keep(l);
+    t.chi = l < L && !writes_stream(m, l) ? sw2(l + 1) * m1.dphi2 / keep(l) : kNaN;
     if (norm != NormKind::none) {
       double& r = ratio2[static_cast<std::size_t>(l - 1)];
       r = norm_grad_ratio2(norm, u, m1, n);
@@ -156,7 +160,7 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     }
     if (!writes_stream(m, l)) continue;
     if (op(l)->kind != OpKind::skip_add) {  // the input projection: its output is the stream
-      stream_m2 = m1.phi2;
+      stream_m2 = in_m2;
       stream_cross = act_cross;
       stream_mean = m.bias;
       continue;
@@ -290,27 +294,29 @@ double solve_c_star(const CorrelationMap& map) {
 }  // namespace
 
 FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, double q_start,
-                       double critical_tol) {
+                       double critical_tol, double keep) {
   FixedPoint f;
-  f.q_star = solve_q_star(phi, sw2, sb2, bias, q_start);
+  // Dropout: the length map and chi_1 see sigma_w2 / rho, the correlation map's numerator sigma_w2.
+  f.q_star = solve_q_star(phi, sw2 / keep, sb2, bias, q_start);
   const double q = std::isfinite(f.q_star) ? f.q_star : 1e12;  // "as q grows"
   const Moments1 m1 = expect1(phi, bias, q);
-  f.chi_1 = sw2 * m1.dphi2;
-  f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv : kNaN;
+  f.chi_1 = sw2 * m1.dphi2 / keep;
+  f.chi_q = std::isfinite(f.q_star) ? sw2 * m1.dphi2_dv / keep : kNaN;
   f.xi_q = std::isfinite(f.chi_q) ? depth_scale(f.chi_q) : kNaN;
   f.xi_grad = depth_scale(f.chi_1);
   f.phase = phase_of(f.chi_1, critical_tol);
-  if (!std::isfinite(f.q_star)) {
+  if (!std::isfinite(f.q_star) && keep == 1) {
     // The signal grows without bound, the biases fade next to it, and what is left of the map
     // is that of a positively homogeneous phi (relu-like): c* = 1 with slope 1, approached only
-    // polynomially. No finite depth scale.
+    // polynomially. No finite depth scale. (With dropout the map at q = 1e12 is that limit
+    // times rho < 1, whose c* < 1 the last branch solves.)
     f.c_star = 1;
     f.chi_c = 1;
-  } else if (f.chi_1 <= 1 + 1e-12 || q == 0) {  // (1 + rounding: identity's chi_1 is 1 exactly)
+  } else if (q == 0 || (keep == 1 && f.chi_1 <= 1 + 1e-12)) {  // (1 + rounding: identity's chi_1 is 1 exactly)
     f.c_star = 1;
     f.chi_c = f.chi_1;
-  } else {
-    const CorrelationMap map{phi, sw2, sb2, bias, q, sw2 * m1.phi2 + sb2};
+  } else {  // chaotic, or dropout: C(1) = (q* - sigma_w2 E[phi^2] (1/rho - 1)) / q* < 1, so c* < 1
+    const CorrelationMap map{phi, sw2, sb2, bias, q, sw2 / keep * m1.phi2 + sb2};
     f.c_star = solve_c_star(map);
     map.value(f.c_star, &f.chi_c);
   }
@@ -362,13 +368,14 @@ double critical_sigma_w2(const Phi& phi, double sb2, double bias, double input_m
 FixedPoint network_fixed_point(const MeanFieldModel& m, const std::vector<LayerTheory>& layers, double critical_tol,
                                double* sigma_w2) {
   double sw2 = m.sigma_w2.back();
+  double keep = m.ops.empty() ? 1.0 : 1 - m.ops.back().dropout;  // the deep layers' dropout
   bool normed = false;
   for (std::size_t i = 0; i < m.ops.size(); ++i) {
-    if (m.ops[i].kind == OpKind::branch_in) sw2 = m.sigma_w2[i];
+    if (m.ops[i].kind == OpKind::branch_in) sw2 = m.sigma_w2[i], keep = 1 - m.ops[i].dropout;
     normed = normed || m.ops[i].kind == OpKind::dense_norm;
   }
   if (sigma_w2) *sigma_w2 = sw2;
-  if (!normed) return fixed_point(m.phi, sw2, m.sigma_b2, m.bias, layers.front().q, critical_tol);
+  if (!normed) return fixed_point(m.phi, sw2, m.sigma_b2, m.bias, layers.front().q, critical_tol, keep);
   const std::size_t deep = layers.size() >= 2 ? layers.size() - 2 : 0;
   FixedPoint f;
   f.q_star = layers[deep].q;

@@ -8,7 +8,11 @@
 //   backward         ||dL/dh_l||^2 = chi_l ||dL/dh_{l+1}||^2,  chi_l = sigma_w2 E[phi'(h_l)^2]
 // so the gradient's profile over depth is a product of per-layer factors. These hold in the
 // limit of infinite width, with the backward pass independent of the forward one (a fresh
-// Gaussian direction at the head: --loss random).
+// Gaussian direction at the head: --loss random). Inverted dropout after layer l's activation,
+// a = phi(h) m / rho with keep probability rho = 1 - p (Schoenholz et al. 2017, "Deep Information
+// Propagation", sec. 6): q_{l+1} = sigma_w2 E[phi(h_l)^2] / rho + sigma_b2 and chi_l =
+// sigma_w2 E[phi'(h_l)^2] / rho, while the correlation map's numerator keeps sigma_w2 E[phi phi']
+// (two inputs' masks are independent), so c = 1 is no fixed point: c* < 1 at any sigma_w2.
 #include <string>
 #include <vector>
 
@@ -104,8 +108,9 @@ struct FixedPoint {
 };
 
 // q_start: the first layer's variance (the iteration starts there).
+// keep: dropout's rho = 1 - p after every layer (1: none).
 FixedPoint fixed_point(const Phi& phi, double sigma_w2, double sigma_b2, double bias, double q_start,
-                       double critical_tol);
+                       double critical_tol, double keep = 1);
 // The fixed point q* the length map reaches from q_start (+inf if it diverges, 0 if it decays).
 double solve_q_star(const Phi& phi, double sigma_w2, double sigma_b2, double bias, double q_start);
 // (+inf means no fixed point below 1e12 times the start.)

@@ -70,6 +70,11 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
     notes.push_back(residual_theory_note("residual blocks", no_jacobian_prediction));
   if (c.norm != NormKind::none)
     notes.push_back(norm_theory_note(c.norm, m.phi, t.fixed.q_star, t.fixed.chi_1, "", no_jacobian_prediction));
+  if (c.dropout != 0)
+    notes.push_back(fmt::format(
+        "dropout {}: q_l and the gradient factor chi carry 1/(1-p) (Schoenholz et al. 2017), the correlation map "
+        "does not, so c* < 1 (predicted {:.3g}) and there is no edge of chaos{}",
+        c.dropout, t.fixed.c_star, r.jacobian ? "; the Jacobian's free-probability prediction has no mask" : ""));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)
@@ -146,7 +151,9 @@ TheoryComparison compare_with_theory(const AnalysisConfig& c, const RunResult& r
   t.grad_preact_mean_abs = n_g ? gp_sum / static_cast<double>(n_g) : kNaN;
   t.grad_weight_mean_abs = n_g ? gw_sum / static_cast<double>(n_g) : kNaN;
   compare_blocks(r, t);
-  if (r.jacobian && t.predicted_blocks.empty() && c.norm == NormKind::none) t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
+  // Free probability's D_l = diag(phi') has no mask: no spectrum prediction with dropout.
+  if (r.jacobian && t.predicted_blocks.empty() && c.norm == NormKind::none && c.dropout == 0)
+    t.jacobian = predict_jacobian(m, t.predicted, c.init == "orthogonal");
   t.notes = notes_for(c, r, m, t);
   return t;
 }

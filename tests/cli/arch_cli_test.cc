@@ -175,9 +175,18 @@ TEST_CASE("--arch and --dropout: refusals name the flag, the value or the entry,
     CHECK(r.err.find(std::string("--dropout: '") + p + "' is not allowed") != std::string::npos);
     CHECK(r.err.find("[0, 1)") != std::string::npos);
   }
-  const ProcessResult theory = run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "2", "-w", "8"});
+  // --theory's dropout mean field: plain stacks without norms (tests/theory/dropout_theory_test.cc)
+  const ProcessResult theory =
+      run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "4", "-w", "8", "--residual", "2"});
   CHECK(theory.exit_code == 2);
   CHECK(theory.err.find("--theory with --dropout 0.2") != std::string::npos);
+  CHECK(theory.err.find("--residual") != std::string::npos);
+  const ProcessResult normed = run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "2", "-w", "8", "--norm", "layer"});
+  CHECK(normed.exit_code == 2);
+  CHECK(normed.err.find("not with --norm") != std::string::npos);
+  const ProcessResult plain = run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "2", "-w", "8"});
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out.find("dropout 0.2: q_l and the gradient factor chi carry 1/(1-p)") != std::string::npos);
   // --jacobian of the masked network is measured (tests/core/dropout_test.cc checks its figures)
   const ProcessResult jac =
       run_gradflow({"analyze", "--dropout", "0.2", "--jacobian", "-d", "2", "-w", "8", "--format", "json"});
