@@ -79,7 +79,7 @@ bool has_batch_norm(const OnnxGraph& g) {
 // whether the read succeeded or threw.
 class Reading {
  public:
-  Reading(SharedFiles& files, std::unique_lock<std::mutex>& lock, std::string key)
+  Reading(SharedFiles& files, std::unique_lock<std::mutex>& lock, SharedFiles::ReadKey key)
       : files_(files), lock_(lock), key_(std::move(key)) {
     files_.reading.insert(key_);
   }
@@ -94,7 +94,7 @@ class Reading {
  private:
   SharedFiles& files_;
   std::unique_lock<std::mutex>& lock_;
-  std::string key_;
+  SharedFiles::ReadKey key_;
 };
 
 // The bytes of `path` in `files`, or null.
@@ -105,6 +105,18 @@ const std::string* known_text(const ModelFiles* files, const std::string& path) 
 }
 
 }  // namespace
+
+std::string shared_arch_text(SharedFiles& files, const std::string& path, const std::function<std::string()>& read) {
+  std::unique_lock<std::mutex> lock(files.mutex);
+  const SharedFiles::ReadKey key{SharedFiles::Kind::arch, path, ""};
+  files.done.wait(lock, [&] { return !files.reading.count(key); });
+  if (const auto known = files.files.texts.find(path); known != files.files.texts.end()) return known->second;
+  const Reading reading(files, lock, key);
+  lock.unlock();
+  std::string text = read();  // a failed read keeps nothing: the next reader tries again
+  lock.lock();
+  return files.files.texts.insert_or_assign(path, std::move(text)).first->second;
+}
 
 void add_model_options(CLI::App& cmd, ModelOptions& m) {
   CLI::Option* model =
@@ -176,7 +188,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, SharedFiles* 
   ModelFiles& cache = shared.files;
   std::unique_lock<std::mutex> lock(shared.mutex);
   const std::pair<std::string, std::string> key{m.model, m.bn_mode};
-  const std::string model_key = "model\n" + m.model;  // one reader maps a file at a time, either mode
+  const SharedFiles::ReadKey model_key{SharedFiles::Kind::model, m.model, ""};  // one reader maps a file at a time, either mode
   shared.done.wait(lock, [&] { return !shared.reading.count(model_key); });
   if (!cache.models.count(key)) {
     const Reading reading(shared, lock, model_key);
@@ -220,7 +232,7 @@ void apply_model_options(const ModelOptions& m, AnalysisConfig& c, SharedFiles* 
                                    m.data));
     const auto batch_key = std::tuple{m.data, m.label_col, c.batch, model_hash};
     const std::pair<std::string, std::string> data{m.data, m.label_col};
-    const std::string data_key = "data\n" + m.data + "\n" + m.label_col;
+    const SharedFiles::ReadKey data_key{SharedFiles::Kind::data, m.data, m.label_col};
     shared.done.wait(lock, [&] { return !shared.reading.count(data_key); });
     if (!cache.batches.count(batch_key)) {
       std::shared_ptr<const Dataset> parsed = cache.datasets.count(data) ? cache.datasets.at(data) : nullptr;

@@ -6,6 +6,7 @@
 // recorded config all take them with the same checks and messages. `list --model` shows the layers.
 #include "config/cli_fwd.h"
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,11 +60,20 @@ struct ModelFiles {
 // `reading`, a reader that needs the same one waits for `done`, and readers of other files go on
 // (a sweep's threads resolve runs of different files at once).
 struct SharedFiles {
+  // What a reader is reading now: a model (its path), a CSV (path, label column) or an --arch
+  // file (its path).
+  enum class Kind { model, data, arch };
+  using ReadKey = std::tuple<Kind, std::string, std::string>;
   std::mutex mutex;
   ModelFiles files;
-  std::set<std::string> reading;  // "model\n" path, "data\n" path "\n" label-col: read now
-  std::condition_variable done;   // a read ended (its result in `files`, or nothing if it failed)
+  std::set<ReadKey> reading;
+  std::condition_variable done;  // a read ended (its result in `files`, or nothing if it failed)
 };
+
+// The bytes of an --arch file, from `files` or read by `read` (outside the mutex, marked in
+// `reading`) and kept there: each --arch file is read once per command, by the first reader
+// that needs it, while readers of other files go on.
+std::string shared_arch_text(SharedFiles& files, const std::string& path, const std::function<std::string()>& read);
 
 // The model (and the data) into c: its ops and weights, and depth, widths, input width, classes
 // and activation set from it, so that reports describe what ran; the files' paths and content

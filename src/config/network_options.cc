@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <limits>
-#include <mutex>
 
 #include "base/errors.h"
 #include "base/json_io.h"
@@ -144,11 +143,7 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c, SharedFiles* files) {
           if (cmd.count("--" + name) > 0) given.push_back("--" + name);
         if (!given.empty()) throw UsageError(arch_replaces_message(path, given));
         if (!files) return load_arch(path, c);
-        const std::lock_guard<std::mutex> lock(files->mutex);
-        auto text = files->files.texts.find(path);
-        if (text == files->files.texts.end())  // the command's first read of it; a failed read keeps nothing
-          text = files->files.texts.emplace(path, read_input_file(path, "--arch")).first;
-        load_arch_text(text->second, path, c);
+        load_arch_text(shared_arch_text(*files, path, [&path] { return read_input_file(path, "--arch"); }), path, c);
       })
       ->group("Network");
 

@@ -229,3 +229,39 @@ TEST_CASE("readers sharing the files, all at once: each file read and parsed onc
     CHECK(c.batch == 8);
   }
 }
+
+TEST_CASE("readers sharing the files: an --arch file read outside the lock, once, while others resolve") {
+  const std::string dir = test::temp_dir(), arch = dir + "/net.json", pipe = dir + "/slow.json";
+  test::write_file(arch, kArch);
+  REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+  const auto files = std::make_shared<SharedFiles>();
+  auto resolve = [&files](const std::string& path) {
+    return config_from_json(json{{"arch", path}, {"batch", 8}, {"init", "xavier_normal"}}, "test", files);
+  };
+  // Two readers of the pipe: one reads it, the other waits for that read (a second read of a
+  // pipe would wait for a writer that never comes).
+  auto slow = std::async(std::launch::async, [&] { return resolve(pipe); });
+  auto slow_too = std::async(std::launch::async, [&] { return resolve(pipe); });
+  const int fd = open_pipe_for_writing(pipe, 30);
+  REQUIRE(fd >= 0);
+  // Meanwhile another --arch file resolves: the old code held the files' mutex through the read.
+  auto fast = std::async(std::launch::async, [&] { return resolve(arch); });
+  const bool fast_alone = fast.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  write_all(fd, kArch);
+  ::close(fd);
+  CHECK(fast_alone);
+  bool both = slow.wait_for(std::chrono::seconds(20)) == std::future_status::ready &&
+              slow_too.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  for (int tries = 0; !both && tries < 100; ++tries) {  // a reader that went back to the pipe ends
+    if (const int again = open_pipe_for_writing(pipe, 1); again >= 0) ::close(again);
+    both = slow.wait_for(std::chrono::milliseconds(10)) == std::future_status::ready &&
+           slow_too.wait_for(std::chrono::milliseconds(10)) == std::future_status::ready;
+  }
+  CHECK(both);
+  const AnalysisConfig a = fast.get(), b = slow.get(), c = slow_too.get();
+  for (const AnalysisConfig* x : {&b, &c}) {
+    CHECK(x->arch_fnv1a64 == independent_fnv(kArch));
+    CHECK(x->widths() == a.widths());
+    CHECK(x->arch_ops.size() == a.arch_ops.size());
+  }
+}
