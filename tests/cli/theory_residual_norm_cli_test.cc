@@ -67,6 +67,9 @@ TEST_CASE(
       {"--residual", "2", "--init", "fixup"},
       {"--norm", "layer"},
       {"--norm", "rms", "--norm-eps", "0.01"},
+      {"--residual", "2", "--norm", "layer"},
+      {"--residual", "2", "--norm", "rms", "--norm-position", "post", "--residual-scale", "0.5"},
+      {"--residual", "2", "--norm", "layer", "--norm-position", "post", "--norm-eps", "0.01"},
   };
   for (const auto& net : nets) {
     for (const char* act : {"tanh", "relu"}) {
@@ -186,8 +189,8 @@ TEST_CASE("theory --norm batch and analyze --theory --norm batch: the large-batc
 TEST_CASE("theory beyond the plain stack: refusals name the flag") {
   check_usage_error({"theory", "--residual", "3", "-d", "8"}, {"not a multiple of 3"});
   check_usage_error({"theory", "--residual", "1", "-d", "8"}, {"--residual 1"});
-  check_usage_error({"theory", "--residual", "2", "--norm", "layer"},
-                    {"--norm layer with --residual 2"});
+  check_usage_error({"theory", "--residual", "2", "--norm", "batch"},
+                    {"--norm batch with --residual 2", "not implemented", "--norm layer or rms"});
   check_usage_error({"theory", "--init", "fixup"}, {"--init fixup"});
   check_usage_error({"theory", "--residual", "2", "--residual-scale", "abc"}, {"--residual-scale"});
   check_usage_error({"theory", "--residual", "2", "--phase-diagram"}, {"--phase-diagram"});
