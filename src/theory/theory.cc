@@ -154,6 +154,11 @@ std::vector<std::string> beyond_plain_notes(const TheoryConfig& c, const TheoryR
   else if (c.norm != NormKind::none)
     notes.push_back(norm_theory_note(c.norm, {find_activation(r.activation), c.leaky_slope}, r.fixed.q_star,
                                      r.fixed.chi_1, fmt::format(" at width {}", c.width), " (c*, chi_c, xi_c: -)"));
+  if ((c.residual == 0 || c.norm == NormKind::none) && c.norm_position != NormPosition::pre)  // as analyze says
+    notes.push_back(fmt::format("--norm-position {} has no effect {}: it places the norm of residual blocks "
+                                "(--residual K with --norm)",
+                                norm_position_name(c.norm_position),
+                                c.residual == 0 ? "on a plain stack" : "without --norm"));
   return notes;
 }
 
