@@ -22,6 +22,7 @@
 #include "report/report_seeds.h"
 #include "report/report_table.h"
 #include "report/report_theory.h"
+#include "theory/theory_notes.h"
 
 namespace gf {
 
@@ -75,8 +76,9 @@ CLI::App* setup_analyze(CLI::App& app, AnalyzeOptions& o) {
   cmd->add_flag("--theory", o.theory,
                 "Put mean-field theory's predictions beside the measurements: variance q_l, gradient profile, "
                 "dead units, with a summary of the agreement and notes where the theory does not apply. Covers plain "
-                "stacks, residual blocks (each block's stream; Yang & Schoenholz 2017) and --norm layer|rms in plain "
-                "stacks; not --norm batch; --dropout in plain stacks without norms (q_l and chi carry 1/(1-p)). With "
+                "stacks, residual blocks (each block's stream; Yang & Schoenholz 2017), --norm layer|rms|batch in plain "
+                "stacks and --norm layer|rms in residual blocks (Pre-LN and Post-LN, Xiong et al. 2020); not --norm "
+                "batch in residual blocks; --dropout in plain stacks without norms (q_l and chi carry 1/(1-p)). With "
                 "--model: its architecture at --weights-from init, when it is a plain stack of one activation")
       ->group("Output");
   cmd->add_flag("--per-seed", o.per_seed, "With several --seed: JSON also lists every seed's run")->group("Output");
@@ -165,10 +167,8 @@ namespace {
 
 int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
-  if (o.theory && o.config.norm != NormKind::none && o.config.residual != 0)
-    throw UsageError(fmt::format("--theory models --norm {} in plain stacks only, not in residual blocks (--residual {}); "
-                                 "drop --theory, --norm or --residual",
-                                 norm_name(o.config.norm), o.config.residual));
+  if (o.theory && o.config.norm == NormKind::batch && o.config.residual != 0)
+    throw UsageError("--theory: " + residual_batchnorm_refusal(o.config.residual));
   if (o.theory && !o.config.arch_ops.empty())
     throw UsageError(fmt::format("--theory models a plain stack of one activation, and --arch {} is not one; drop "
                                  "--theory",

@@ -93,10 +93,18 @@ CLI::App* setup_theory(CLI::App& app, TheoryOptions& o) {
                   "Normalisation between each dense layer's product and its activation, in a plain stack: layer, "
                   "rms (u's fixed point and the gradient across the norm), batch (over the batch, in its large-batch "
                   "limit: the gradient grows by E[phi'^2]/Var[phi] per layer whatever the init, pi/(pi-1) for "
-                  "relu, Yang et al. 2019), none")
+                  "relu, Yang et al. 2019), none. With --residual: layer or rms, one per block at --norm-position")
       ->type_name("KIND")
       ->default_str("none")
       ->transform(enum_choice(norm_kind_names()))
+      ->group("Network");
+  cmd->add_option("--norm-position", c.norm_position,
+                  "With --norm and --residual, as in `analyze`: pre, s' = s + alpha F(N(s)) (Pre-LN: the stream "
+                  "grows linearly); post, s' = N(s + alpha F(s)) (Post-LN: the gradient changes geometrically; "
+                  "Xiong et al. 2020)")
+      ->type_name("WHERE")
+      ->default_str("pre")
+      ->transform(enum_choice(norm_position_names()))
       ->group("Network");
   cmd->add_option("--norm-eps", c.norm_eps, "With --norm: eps in sigma = sqrt(variance + eps)")
       ->type_name("EPS")

@@ -78,6 +78,7 @@ ojson theory_config_json(const TheoryConfig& c) {
   if (c.norm != NormKind::none) {
     j["norm"] = norm_name(c.norm);
     j["norm-eps"] = c.norm_eps;
+    if (c.residual != 0) j["norm-position"] = norm_position_name(c.norm_position);
   }
   return j;
 }

@@ -95,6 +95,26 @@ double norm_grad_ratio2(NormKind kind, const NormMoments& u, const Moments1& m1,
   return (1 - removed) / u.sigma2;
 }
 
+// A residual net's norm (--norm-position): pre, u = N(s) is what the branch reads; post, the
+// block's output is N(s + alpha F(s)). Its input x, the stream or the sum, has second moment m2,
+// cross moment `cross` (two inputs) and mean `mean` per unit; the norm's output replaces them, and
+// `ratio2` is ||dL/dx||^2 / ||dL/du||^2 for a du of random direction (at infinite width
+// independent of u: the share the Jacobian removes is that of phi' = 1 in norm_grad_ratio2, 1/n
+// along the mean (LayerNorm) and E u^2 (2 - E u^2) / n along u).
+struct StreamNorm {
+  double m2 = 0, cross = 0, mean = 0, ratio2 = 1;
+};
+StreamNorm stream_norm(NormKind kind, double m2, double cross, double mean, double eps, double n) {
+  const double var = std::max(m2 - mean * mean, 0.0);
+  const double c = var > 0 ? std::clamp((cross - mean * mean) / var, -1.0, 1.0) : 1.0;
+  const NormMoments u = norm_moments(kind, var, c, mean, eps, n);
+  Moments1 linear;  // phi(u) = u: phi' = 1
+  linear.dphi2 = 1;
+  linear.zdphi2 = 0;
+  linear.z2dphi2 = 1;
+  return {u.mu * u.mu + u.v, u.mu * u.mu + u.v * u.c, u.mu, norm_grad_ratio2(kind, u, linear, n)};
+}
+
 }  // namespace
 
 std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<BlockTheory>* blocks) {
@@ -114,6 +134,8 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
   std::vector<double> dphi2(static_cast<std::size_t>(L));     // E[phi'(h_l)^2] / rho_l: the slope with the mask
   std::vector<double> ratio2(static_cast<std::size_t>(L), 1.0);  // ||dL/dh_l||^2 / ||dL/du_l||^2 across a norm
   std::vector<BlockTheory> block_out;
+  // Residual nets with a norm: ||dL/dx||^2 / ||dL/du||^2 across each block's norm (1 without).
+  std::vector<double> block_norm_ratio2;
   Phi zone_phi{};
   std::vector<Interval> zone;
   for (Index l = 1; l <= L; ++l) {
@@ -124,6 +146,17 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
       in_m2 = stream_m2;
       in_cross = stream_cross;
       block_out.push_back({op(l)->block, std::sqrt(stream_m2), 0, kNaN});
+      block_norm_ratio2.push_back(1.0);
+      if (op(l)->norm != NormKind::none) {
+        // Pre-LN (Xiong et al. 2020, "On Layer Normalization in the Transformer Architecture",
+        // ICML; their Lemma 2 for the stream's linear growth): the branch reads u = N(s), of
+        // second moment 1 (less eps) whatever s's, so every block adds the same alpha^2 E[F^2].
+        const double n = m.widths.empty() ? 1.0 : static_cast<double>(m.widths[static_cast<std::size_t>(l - 1)]);
+        const StreamNorm u = stream_norm(op(l)->norm, stream_m2, stream_cross, stream_mean, op(l)->norm_eps, n);
+        in_m2 = u.m2;
+        in_cross = u.cross;
+        block_norm_ratio2.back() = u.ratio2;
+      }
     }
     const double q = sw2(l) * in_m2 + m.sigma_b2;
     const double c = q > 0 ? std::clamp((sw2(l) * in_cross + m.sigma_b2) / q, -1.0, 1.0) : 1.0;
@@ -171,6 +204,14 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
     stream_m2 += shift + a * a * m1.phi2;
     stream_cross += shift + a * a * act_cross;
     stream_mean += a * m.bias;
+    if (op(l)->norm != NormKind::none) {
+      // Post-LN (Xiong et al. 2020): s' = N(s + alpha F(s)) is renormalised every block.
+      const StreamNorm u = stream_norm(op(l)->norm, stream_m2, stream_cross, stream_mean, op(l)->norm_eps, n);
+      stream_m2 = u.m2;
+      stream_cross = u.cross;
+      stream_mean = u.mean;
+      block_norm_ratio2.back() = u.ratio2;
+    }
   }
   // Backward, in log10 of norms (exact at any depth), from layer L: a layer feeding layer l + 1
   // multiplies by sqrt(chi_l); a block's last layer takes alpha times the stream's gradient
@@ -180,6 +221,12 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
   for (Index l = L; l >= 1; --l) {
     const LayerTheory& t = out[static_cast<std::size_t>(l - 1)];
     double& gl = g[static_cast<std::size_t>(l)];
+    // Each block's norm's backward, ||dL/dx||^2 = ratio2 ||dL/du||^2: post, first (d s' to
+    // d (s + alpha F), for both paths); pre, last (the branch's d u to its share of d s).
+    const bool post_norm = op(l) && op(l)->kind == OpKind::skip_add && op(l)->norm != NormKind::none;
+    const bool pre_norm = op(l) && op(l)->kind == OpKind::branch_in && op(l)->norm != NormKind::none;
+    auto block_ratio2 = [&] { return block_norm_ratio2[static_cast<std::size_t>(op(l)->block - 1)]; };
+    if (post_norm) g_stream += 0.5 * std::log10(block_ratio2());
     if (writes_stream(m, l)) {
       gl = g_stream + 0.5 * std::log10(dphi2[static_cast<std::size_t>(l - 1)]);  // linear in residual_stack: + 0
       if (op(l)->kind == OpKind::skip_add) gl += std::log10(std::abs(op(l)->alpha));
@@ -187,7 +234,10 @@ std::vector<LayerTheory> predict_layers(const MeanFieldModel& m, std::vector<Blo
       gl = g[static_cast<std::size_t>(l + 1)] + 0.5 * std::log10(t.chi);
     }
     if (op(l) && op(l)->kind == OpKind::branch_in) {
-      g_stream = log10_sum(2 * g_stream, std::log10(sw2(l)) + 2 * gl) / 2;
+      // ||dL/ds||^2 = ||dL/ds'||^2 + sigma_w2 ||dL/dh_1||^2 [x ratio2 across a pre-norm]: with
+      // u = N(s) of unit second moment, 1 + alpha^2 chi_branch / E s^2 per Pre-LN block.
+      const double across = pre_norm ? std::log10(block_ratio2()) : 0.0;
+      g_stream = log10_sum(2 * g_stream, std::log10(sw2(l)) + 2 * gl + across) / 2;
       block_out[static_cast<std::size_t>(op(l)->block - 1)].grad_stream_rel_log10 = g_stream;
     }
   }

@@ -76,6 +76,12 @@ struct LayerTheory {
 // ||dL/ds||^2 = ||dL/ds'||^2 (1 + alpha^2 prod_j chi_j): the branch's gradient factor adds to
 // the identity's 1 instead of multiplying, so the profile grows at most polynomially or
 // exponentially in alpha^2, never vanishes.
+// With one LayerNorm or RMSNorm per block (Xiong et al. 2020; LayerOp::norm on branch_in or
+// skip_add): Pre-LN, s' = s + alpha F(N(s)), feeds every branch unit second moment, so E s^2 grows
+// linearly and the factor is 1 + alpha^2 prod chi / E s^2 (the norm's Jacobian divides by its
+// sigma); Post-LN, s' = N(s + alpha F(s)), keeps E s^2 = 1 and the factor is
+// (1 + alpha^2 prod chi) / E (s + alpha F)^2, the same every block. Both keep the norm's 1/n share
+// (norm_grad_ratio2 with phi' = 1). BatchNorm in residual blocks is not modelled.
 struct BlockTheory {
   Index block = 0;
   double stream_rms = 0;             // sqrt E[s^2] at the block's input

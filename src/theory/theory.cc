@@ -79,11 +79,7 @@ void validate(const TheoryConfig& c) {
   check_residual_flags(c.residual, c.depth, c.init);
   if (c.residual != 0) {
     residual_alpha(c.residual_scale, c.depth, c.residual);
-    if (c.norm != NormKind::none)
-      throw UsageError(fmt::format("--norm {} with --residual {}: the mean field of norms inside residual blocks is "
-                                   "not implemented (Pre-LN and Post-LN are measured by `analyze`); drop --norm or "
-                                   "--residual",
-                                   norm_name(c.norm), c.residual));
+    if (c.norm == NormKind::batch) throw UsageError(residual_batchnorm_refusal(c.residual));
   }
   if ((c.residual != 0 || c.norm != NormKind::none) && (c.phase_diagram || c.jacobian))
     throw UsageError(fmt::format("--{} is for plain stacks without norms; drop it, or drop {}",
@@ -127,7 +123,8 @@ NetworkSpec theory_network(const TheoryConfig& c, const Phi& phi) {
   constexpr Index kClasses = 2;  // the head is dropped: the theory's gradient starts at layer L
   spec.ops = c.residual != 0
                  ? residual_stack(c.width, c.width, c.depth / c.residual, c.residual, *phi.act, phi.param,
-                                  residual_alpha(c.residual_scale, c.depth, c.residual), kClasses)
+                                  residual_alpha(c.residual_scale, c.depth, c.residual), kClasses, c.norm,
+                                  c.norm_position, c.norm_eps)
                  : plain_stack(std::vector<Index>(static_cast<std::size_t>(c.depth), c.width), *phi.act, phi.param,
                                kClasses, c.norm, c.norm_eps);
   spec.weight_init = resolve_init(init_flags(c), *phi.act, spec);
@@ -152,9 +149,16 @@ std::vector<std::string> beyond_plain_notes(const TheoryConfig& c, const TheoryR
     notes.push_back(residual_theory_note(
         fmt::format("residual blocks of {} layers, alpha {}", c.residual, c.residual_scale),
         "; the per-block figures are below"));
-  if (c.norm != NormKind::none)
+  if (c.norm != NormKind::none && c.residual != 0)
+    notes.push_back(residual_norm_theory_note(c.norm, c.norm_position, ""));
+  else if (c.norm != NormKind::none)
     notes.push_back(norm_theory_note(c.norm, {find_activation(r.activation), c.leaky_slope}, r.fixed.q_star,
                                      r.fixed.chi_1, fmt::format(" at width {}", c.width), " (c*, chi_c, xi_c: -)"));
+  if ((c.residual == 0 || c.norm == NormKind::none) && c.norm_position != NormPosition::pre)  // as analyze says
+    notes.push_back(fmt::format("--norm-position {} has no effect {}: it places the norm of residual blocks "
+                                "(--residual K with --norm)",
+                                norm_position_name(c.norm_position),
+                                c.residual == 0 ? "on a plain stack" : "without --norm"));
   return notes;
 }
 

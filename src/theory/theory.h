@@ -30,10 +30,12 @@ struct TheoryConfig {
   int threads = 0;
   // The network beyond the plain stack, as `analyze` builds it (layer_op.h): residual blocks of
   // K layers with alpha as typed ("1", "0", "invsqrt-blocks"); a norm between each dense layer's
-  // product and its activation (plain stacks; BatchNorm in its large-batch limit, batchnorm_theory.h).
+  // product and its activation (plain stacks; BatchNorm in its large-batch limit, batchnorm_theory.h),
+  // or, with residual blocks, one LayerNorm or RMSNorm per block at norm_position (Pre-LN, Post-LN).
   Index residual = 0;
   std::string residual_scale = "1";
   NormKind norm = NormKind::none;
+  NormPosition norm_position = NormPosition::pre;
   double norm_eps = 1e-5;
 };
 

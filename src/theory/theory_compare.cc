@@ -68,7 +68,9 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
       r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks without norms only" : "";
   if (!t.predicted_blocks.empty())
     notes.push_back(residual_theory_note("residual blocks", no_jacobian_prediction));
-  if (c.norm != NormKind::none)
+  if (c.norm != NormKind::none && c.residual != 0)
+    notes.push_back(residual_norm_theory_note(c.norm, c.norm_position, no_jacobian_prediction));
+  else if (c.norm != NormKind::none)
     notes.push_back(norm_theory_note(c.norm, m.phi, t.fixed.q_star, t.fixed.chi_1, "", no_jacobian_prediction));
   if (c.dropout != 0)
     notes.push_back(fmt::format(

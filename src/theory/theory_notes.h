@@ -20,4 +20,13 @@ std::string residual_theory_note(std::string_view which, std::string_view tail);
 std::string norm_theory_note(NormKind norm, const Phi& phi, double q_star, double chi_1, std::string_view at,
                              std::string_view tail);
 
+// --norm layer|rms with --residual K: one norm per block at `position` (Xiong et al. 2020). Pre:
+// the branch reads u = N(s), so the stream grows linearly and each block's gradient factor is
+// 1 + alpha^2 chi_branch / E s^2; post: the stream is renormalised and the factor is
+// (1 + alpha^2 chi_branch) / E (s + alpha F)^2. `tail` as above.
+std::string residual_norm_theory_note(NormKind norm, NormPosition position, std::string_view tail);
+
+// Why `theory` and `analyze --theory` refuse --norm batch with --residual K (one text for both).
+std::string residual_batchnorm_refusal(Index residual);
+
 }  // namespace gf

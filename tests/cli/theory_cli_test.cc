@@ -216,7 +216,7 @@ TEST_CASE("analyze --residual --theory: each block's stream beside the predictio
   CHECK(!nlohmann::json::parse(plain.out)["runs"][0]["theory"]["agreement"].contains("blocks"));
 }
 
-TEST_CASE("analyze --theory with norms: layer and rms in plain stacks; residual norms refused by name") {
+TEST_CASE("analyze --theory with norms: layer and rms in plain stacks and residual blocks; residual BatchNorm refused") {
   const auto r = run_gradflow({"analyze", "-a", "tanh", "--norm", "layer", "-d", "4", "-w", "64", "-b", "16",
                                "--theory", "--format", "json"});
   REQUIRE(r.exit_code == 0);
@@ -224,5 +224,17 @@ TEST_CASE("analyze --theory with norms: layer and rms in plain stacks; residual 
   const auto& layer = doc["runs"][0]["layers"][1];
   CHECK(layer["theory_norm_grad_ratio_log10"].is_number());
   CHECK(doc["runs"][0]["theory"]["notes"].dump().find("--norm layer") != std::string::npos);
-  check_usage_error({"analyze", "--norm", "rms", "--residual", "2", "-d", "4", "--theory"}, {"--residual 2"});
+  check_usage_error({"analyze", "--norm", "batch", "--residual", "2", "-d", "4", "--theory"},
+                    {"--theory", "--norm batch with --residual 2"});
+  for (const char* position : {"pre", "post"}) {
+    CAPTURE(position);
+    const auto res = run_gradflow({"analyze", "-a", "tanh", "--norm", "rms", "--residual", "2", "--norm-position",
+                                   position, "-d", "4", "-w", "64", "-b", "16", "--theory", "--format", "json"});
+    REQUIRE(res.exit_code == 0);
+    const auto run = nlohmann::json::parse(res.out)["runs"][0];
+    REQUIRE(run["blocks"].size() == 2);
+    CHECK(run["blocks"][0]["theory_stream_rms"].is_number());
+    CHECK(run["theory"]["notes"].dump().find(std::string(position) == "pre" ? "Pre-LN" : "Post-LN") !=
+          std::string::npos);
+  }
 }

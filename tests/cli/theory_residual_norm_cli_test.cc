@@ -67,6 +67,9 @@ TEST_CASE(
       {"--residual", "2", "--init", "fixup"},
       {"--norm", "layer"},
       {"--norm", "rms", "--norm-eps", "0.01"},
+      {"--residual", "2", "--norm", "layer"},
+      {"--residual", "2", "--norm", "rms", "--norm-position", "post", "--residual-scale", "0.5"},
+      {"--residual", "2", "--norm", "layer", "--norm-position", "post", "--norm-eps", "0.01"},
   };
   for (const auto& net : nets) {
     for (const char* act : {"tanh", "relu"}) {
@@ -183,11 +186,27 @@ TEST_CASE("theory --norm batch and analyze --theory --norm batch: the large-batc
   }
 }
 
+TEST_CASE("theory --norm-position: Post-LN's stream stays at RMS 1, Pre-LN's grows; a note where it has no effect") {
+  const json post = run_json({"theory", "-a", "relu", "-d", "8", "--residual", "2", "--norm", "layer",
+                              "--norm-position", "post", "--format", "json"});
+  const json pre = run_json({"theory", "-a", "relu", "-d", "8", "--residual", "2", "--norm", "layer", "--format",
+                             "json"});
+  CHECK(post["config"]["norm-position"] == "post");
+  CHECK(pre["config"]["norm-position"] == "pre");
+  // relu, he_normal: V = sigma_w2^2 / 2 = 2 per block on a unit-variance branch input.
+  CHECK(post["results"][0]["blocks"][3]["stream_rms"].get<double>() == doctest::Approx(1).epsilon(1e-4));
+  CHECK(pre["results"][0]["blocks"][3]["stream_rms"].get<double>() == doctest::Approx(std::sqrt(7.0)).epsilon(1e-4));
+  CHECK(post["results"][0]["notes"].dump().find("Post-LN") != std::string::npos);
+  const json plain = run_json({"theory", "-a", "relu", "-d", "4", "--norm-position", "post", "--format", "json"});
+  CHECK(plain["results"][0]["notes"].dump().find("--norm-position post has no effect on a plain stack") !=
+        std::string::npos);
+}
+
 TEST_CASE("theory beyond the plain stack: refusals name the flag") {
   check_usage_error({"theory", "--residual", "3", "-d", "8"}, {"not a multiple of 3"});
   check_usage_error({"theory", "--residual", "1", "-d", "8"}, {"--residual 1"});
-  check_usage_error({"theory", "--residual", "2", "--norm", "layer"},
-                    {"--norm layer with --residual 2"});
+  check_usage_error({"theory", "--residual", "2", "--norm", "batch"},
+                    {"--norm batch with --residual 2", "not implemented", "--norm layer or rms"});
   check_usage_error({"theory", "--init", "fixup"}, {"--init fixup"});
   check_usage_error({"theory", "--residual", "2", "--residual-scale", "abc"}, {"--residual-scale"});
   check_usage_error({"theory", "--residual", "2", "--phase-diagram"}, {"--phase-diagram"});
