@@ -1,9 +1,11 @@
 #include "cli/cmd_analyze.h"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <string>
+#include <vector>
 #include <unistd.h>
 
 #include "base/errors.h"
@@ -15,7 +17,6 @@
 #include "config/config_file.h"
 #include "config/network_options.h"
 #include "config/validators.h"
-#include "core/given_network.h"
 #include "report/plots.h"
 #include "report/report_csv.h"
 #include "report/report_json.h"
@@ -168,19 +169,23 @@ namespace {
 int run_one_seed(const AnalyzeOptions& o) {
   validate(o.config);
   if (o.theory && o.config.norm == NormKind::batch && o.config.residual != 0)
-    throw UsageError("--theory: " + residual_batchnorm_refusal(o.config.residual));
+    throw UsageError("--theory: " + residual_batchnorm_refusal(o.config.residual, "drop --theory, or "));
+  // An --arch file's ops: what the flags cannot say (per-layer widths, activations, norms or dropout).
   if (o.theory && !o.config.arch_ops.empty())
-    throw UsageError(fmt::format("--theory models a plain stack of one activation, and --arch {} is not one; drop "
-                                 "--theory",
+    throw UsageError(fmt::format("--theory covers the networks the flags describe (one activation, one width, the "
+                                 "same norm and dropout at every layer), and --arch {} sets its layers one by one; "
+                                 "drop --theory",
                                  o.config.arch));
-  // Dropout's mean field (mean_field.h) is verified for plain stacks without norms only.
-  const bool model_norm = o.config.model && std::any_of(o.config.model->ops.begin(), o.config.model->ops.end(),
-                                                        [](const LayerOp& op) { return op.norm != NormKind::none; });
-  if (o.theory && o.config.dropout != 0 && (o.config.residual != 0 || o.config.norm != NormKind::none || model_norm)) {
-    const char* with = o.config.residual != 0 ? "--residual" : model_norm ? "--model" : "--norm";
-    throw UsageError(fmt::format("--theory with --dropout {}: the mean field of dropout is modelled in plain stacks "
-                                 "without norms only, not with {}; drop --theory, --dropout or {}",
-                                 o.config.dropout, with, with));
+  // Dropout's mean field (mean_field.h) is verified for plain stacks without norms only. (A
+  // --model with norms has no theory at all: check_theory_for_model.)
+  if (o.theory && o.config.dropout != 0 && (o.config.residual != 0 || o.config.norm != NormKind::none)) {
+    std::vector<std::string> with;
+    if (o.config.residual != 0) with.push_back(fmt::format("residual blocks (--residual {})", o.config.residual));
+    if (o.config.norm != NormKind::none) with.push_back(fmt::format("a norm (--norm {})", norm_name(o.config.norm)));
+    const std::string from = o.config.arch.empty() ? "" : fmt::format(", set by --arch {}", o.config.arch);
+    throw UsageError(fmt::format("--theory with dropout {}: the mean field of dropout is modelled in plain stacks "
+                                 "without norms only, and this network has {}{}; drop --theory or the dropout",
+                                 o.config.dropout, fmt::join(with, " and "), from));
   }
   ReportSink sink(o.output);
   std::optional<ReportSink> plot = open_plot(o.plot, sink);

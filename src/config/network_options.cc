@@ -122,8 +122,9 @@ void add_network_options(CLI::App& cmd, AnalysisConfig& c, SharedFiles* files) {
                  "not after the head; in a residual net after each branch activation (not on the stream, the "
                  "input projection or a branch's linear last layer). The mask depends only on seed, layer, sample "
                  "and unit (train: and the step; evaluation without dropout); analyze measures the masked network "
-                 "at init, its saturation and dead-unit statistics still at phi's input, and --jacobian that "
-                 "network's J, each sample with its own mask; --theory its mean field in plain stacks without norms")
+                 "at init, its saturation and dead-unit statistics still at phi's input (analyze --jacobian: that "
+                 "network's J, each sample with its own mask; analyze --theory: its mean field, in plain stacks "
+                 "without norms)")
       ->type_name("P")
       ->default_str("0")
       ->transform(real_number(0, 1, false, true))

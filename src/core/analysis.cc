@@ -342,7 +342,8 @@ RunResult run_typed(const AnalysisConfig& c, const Activation& act, NetworkSpec 
           {l, l == 0 ? *r.jacobian
                      : jacobian_stats(jacobian_spectra(net.spec, net.params, net.ws, r.pass, c.jacobian_samples, l))});
   }
-  r.summary = summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype));
+  r.summary =
+      summarize(r.pass, c.thresholds, r.activation, saturation_text(c, act), dtype_name(c.dtype), net.spec.ops);
   explain_architecture(r.summary, r.pass, net.spec.ops, r.activation);
   for (std::string& note : inert_setting_notes(c)) r.summary.notes.push_back(std::move(note));
   if (c.model) r.layer_names.assign(c.model->names.begin(), c.model->names.end() - 1);

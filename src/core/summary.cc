@@ -200,7 +200,7 @@ const SummaryMetric* find_summary_metric(std::string_view key) {
 }
 
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
-                  std::string_view saturation, std::string_view dtype) {
+                  std::string_view saturation, std::string_view dtype, std::span<const LayerOp> ops) {
   Summary s;
   const auto& layers = pass.layers;
   const auto L = static_cast<Index>(layers.size());
@@ -273,10 +273,14 @@ Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view 
         "the hidden layers; the first training step gives the head weights and the gradient flows from the "
         "second on (`gradflow train` shows it)");
   } else if (pass.zero_grad_layer != 0) {
+    // With dropout, d h = d a phi'(h) m / (1 - p): a unit the mask dropped on a sample passes
+    // nothing there either (at small widths and batches every unit can be).
+    const auto z = static_cast<std::size_t>(pass.zero_grad_layer);
+    const double p = z <= ops.size() ? ops[z - 1].dropout : 0;
     say("vanishing",
-        fmt::format("every unit of layer {} is flat on every sample, so the gradient is exactly "
+        fmt::format("every unit of layer {} is {} on every sample, so the gradient is exactly "
                     "zero from there down to layer 1: vanishing",
-                    pass.zero_grad_layer));
+                    pass.zero_grad_layer, p > 0 ? fmt::format("flat or dropped (dropout {:g})", p) : "flat"));
   } else if (!pass.blocks.empty() && std::all_of(pass.blocks.begin(), pass.blocks.end(),
                                                   [](const BlockStats& b) { return b.branch_ratio == 0; })) {
     // alpha = 0 (ReZero, SkipInit): no verdict on branch gradients that are 0 by construction.

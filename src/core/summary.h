@@ -81,9 +81,9 @@ const SummaryMetric* find_summary_metric(std::string_view key);
 // "0.24", or "1.1e-87" where two decimals would say nothing.
 std::string factor_text(double v);
 
-// `saturation` (what counts as saturated, "slope below 0.1 of the maximum") and dtype only
-// shape the sentences.
+// `saturation` (what counts as saturated, "slope below 0.1 of the maximum"), dtype and the
+// network's ops (each layer's dropout) only shape the sentences.
 Summary summarize(const PassResult& pass, const Thresholds& t, std::string_view activation,
-                  std::string_view saturation, std::string_view dtype);
+                  std::string_view saturation, std::string_view dtype, std::span<const LayerOp> ops = {});
 
 }  // namespace gf

@@ -362,11 +362,15 @@ FixedPoint fixed_point(const Phi& phi, double sw2, double sb2, double bias, doub
     // times rho < 1, whose c* < 1 the last branch solves.)
     f.c_star = 1;
     f.chi_c = 1;
-  } else if (q == 0 || (keep == 1 && f.chi_1 <= 1 + 1e-12)) {  // (1 + rounding: identity's chi_1 is 1 exactly)
+  } else if (keep == 1 && (q == 0 || f.chi_1 <= 1 + 1e-12)) {  // (1 + rounding: identity's chi_1 is 1 exactly)
     f.c_star = 1;
     f.chi_c = f.chi_1;
   } else {  // chaotic, or dropout: C(1) = (q* - sigma_w2 E[phi^2] (1/rho - 1)) / q* < 1, so c* < 1
-    const CorrelationMap map{phi, sw2, sb2, bias, q, sw2 / keep * m1.phi2 + sb2};
+    // A signal fading to q* = 0 under dropout: the map's limit there, taken at a q small enough
+    // (for tanh C(c) -> rho c: c* = 0, chi_c = rho).
+    const double q_map = q > 0 ? q : 1e-12;
+    const double next = q > 0 ? sw2 / keep * m1.phi2 + sb2 : sw2 / keep * expect1(phi, bias, q_map).phi2 + sb2;
+    const CorrelationMap map{phi, sw2, sb2, bias, q_map, next};
     f.c_star = solve_c_star(map);
     map.value(f.c_star, &f.chi_c);
   }

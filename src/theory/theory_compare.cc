@@ -34,6 +34,10 @@ MeanFieldModel mean_field_model(const AnalysisConfig& c, const Activation& act) 
 
 namespace {
 
+// 0 for a value below what the note prints of it (the quadrature's rounding: c* 3e-33, or
+// "-0.00"), as report_theory prints it.
+double not_rounding(double v, double below) { return std::abs(v) < below ? 0.0 : v; }
+
 std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, const MeanFieldModel& m,
                                    const TheoryComparison& t) {
   std::vector<std::string> notes;
@@ -63,7 +67,7 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
         "with {} the samples' output gradients share a common component when the last layer's "
         "activations are correlated (predicted c_L = {:.2f}), which adds coherently in d loss/d W: "
         "compare weight-gradient profiles under --loss random",
-        loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaN : t.predicted.back().c));
+        loss_name(c.loss), loss_name(c.loss), m.widths.empty() ? kNaN : not_rounding(t.predicted.back().c, 0.005)));
   const std::string_view no_jacobian_prediction =
       r.jacobian ? "; the Jacobian's free-probability prediction covers plain stacks without norms only" : "";
   if (!t.predicted_blocks.empty())
@@ -76,7 +80,7 @@ std::vector<std::string> notes_for(const AnalysisConfig& c, const RunResult& r, 
     notes.push_back(fmt::format(
         "dropout {}: q_l and the gradient factor chi carry 1/(1-p) (Schoenholz et al. 2017), the correlation map "
         "does not, so c* < 1 (predicted {:.3g}) and there is no edge of chaos{}",
-        c.dropout, t.fixed.c_star, r.jacobian ? "; the Jacobian's free-probability prediction has no mask" : ""));
+        c.dropout, not_rounding(t.fixed.c_star, 1e-12), r.jacobian ? "; the Jacobian's free-probability prediction has no mask" : ""));
   if (!std::isfinite(t.fixed.q_star))
     notes.push_back("the length map diverges (q_l grows without bound): the forward signal explodes");
   if (r.pass.overflow_layer != 0)

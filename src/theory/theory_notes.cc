@@ -42,12 +42,12 @@ std::string residual_norm_theory_note(NormKind norm, NormPosition position, std:
       norm_name(norm), tail);
 }
 
-std::string residual_batchnorm_refusal(Index residual) {
+std::string residual_batchnorm_refusal(Index residual, std::string_view also) {
   return fmt::format(
       "--norm batch with --residual {}: the mean field of BatchNorm inside residual blocks is not implemented "
       "(it normalises each unit over the batch, coupling the samples of the stream block after block, which the "
-      "model of LayerNorm and RMSNorm in residual blocks leaves out); use --norm layer or rms, or drop --residual",
-      residual);
+      "model of LayerNorm and RMSNorm in residual blocks leaves out); use --norm layer or rms, {}drop --residual",
+      residual, also);
 }
 
 }  // namespace gf

@@ -27,6 +27,7 @@ std::string norm_theory_note(NormKind norm, const Phi& phi, double q_star, doubl
 std::string residual_norm_theory_note(NormKind norm, NormPosition position, std::string_view tail);
 
 // Why `theory` and `analyze --theory` refuse --norm batch with --residual K (one text for both).
-std::string residual_batchnorm_refusal(Index residual);
+// `also`: another way out the command offers, before "drop --residual" (analyze: "drop --theory, or ").
+std::string residual_batchnorm_refusal(Index residual, std::string_view also = "or ");
 
 }  // namespace gf

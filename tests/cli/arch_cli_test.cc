@@ -179,11 +179,35 @@ TEST_CASE("--arch and --dropout: refusals name the flag, the value or the entry,
   const ProcessResult theory =
       run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "4", "-w", "8", "--residual", "2"});
   CHECK(theory.exit_code == 2);
-  CHECK(theory.err.find("--theory with --dropout 0.2") != std::string::npos);
-  CHECK(theory.err.find("--residual") != std::string::npos);
+  CHECK(theory.err.find("--theory with dropout 0.2") != std::string::npos);
+  CHECK(theory.err.find("residual blocks (--residual 2)") != std::string::npos);
   const ProcessResult normed = run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "2", "-w", "8", "--norm", "layer"});
   CHECK(normed.exit_code == 2);
-  CHECK(normed.err.find("not with --norm") != std::string::npos);
+  CHECK(normed.err.find("this network has a norm (--norm layer); drop --theory or the dropout") != std::string::npos);
+  // Every obstacle named, and where they came from when an --arch file set them.
+  const ProcessResult both_in = run_gradflow(
+      {"analyze", "--dropout", "0.2", "--theory", "-d", "4", "-w", "8", "--residual", "2", "--norm", "layer"});
+  CHECK(both_in.exit_code == 2);
+  CHECK(both_in.err.find("residual blocks (--residual 2) and a norm (--norm layer)") != std::string::npos);
+  const std::string flat = write_arch(dir, "flat.json",
+                                      R"({"layers": [{"width": 8, "activation": "tanh", "norm": "layer", "dropout": 0.1},
+                                                    {"width": 8, "activation": "tanh", "norm": "layer", "dropout": 0.1}]})");
+  const ProcessResult from_file = run_gradflow({"analyze", "--arch", flat, "--theory"});
+  CHECK(from_file.exit_code == 2);
+  CHECK(from_file.err.find("a norm (--norm layer), set by --arch " + flat) != std::string::npos);
+  // A file the flags cannot say (dropout on some layers only): refused for what it is.
+  const std::string some = write_arch(dir, "some.json",
+                                      R"({"layers": [{"width": 8, "activation": "tanh", "dropout": 0.5},
+                                                    {"width": 8, "activation": "tanh"}]})");
+  const ProcessResult per_layer = run_gradflow({"analyze", "--arch", some, "--theory"});
+  CHECK(per_layer.exit_code == 2);
+  CHECK(per_layer.err.find("--arch " + some + " sets its layers one by one; drop --theory") != std::string::npos);
+  // A layer whose every unit the mask dropped on every sample: the verdict says so, not only "flat".
+  const ProcessResult dropped =
+      run_gradflow({"analyze", "--dropout", "0.999999", "-a", "tanh", "-d", "4", "-w", "8", "-b", "4"});
+  CHECK(dropped.exit_code == 0);
+  CHECK(dropped.out.find("every unit of layer 4 is flat or dropped (dropout 0.999999) on every sample") !=
+        std::string::npos);
   const ProcessResult plain = run_gradflow({"analyze", "--dropout", "0.2", "--theory", "-d", "2", "-w", "8"});
   CHECK(plain.exit_code == 0);
   CHECK(plain.out.find("dropout 0.2: q_l and the gradient factor chi carry 1/(1-p)") != std::string::npos);

@@ -225,7 +225,7 @@ TEST_CASE("analyze --theory with norms: layer and rms in plain stacks and residu
   CHECK(layer["theory_norm_grad_ratio_log10"].is_number());
   CHECK(doc["runs"][0]["theory"]["notes"].dump().find("--norm layer") != std::string::npos);
   check_usage_error({"analyze", "--norm", "batch", "--residual", "2", "-d", "4", "--theory"},
-                    {"--theory", "--norm batch with --residual 2"});
+                    {"--theory", "--norm batch with --residual 2", "drop --theory, or drop --residual"});
   for (const char* position : {"pre", "post"}) {
     CAPTURE(position);
     const auto res = run_gradflow({"analyze", "-a", "tanh", "--norm", "rms", "--residual", "2", "--norm-position",

@@ -206,7 +206,7 @@ TEST_CASE("theory beyond the plain stack: refusals name the flag") {
   check_usage_error({"theory", "--residual", "3", "-d", "8"}, {"not a multiple of 3"});
   check_usage_error({"theory", "--residual", "1", "-d", "8"}, {"--residual 1"});
   check_usage_error({"theory", "--residual", "2", "--norm", "batch"},
-                    {"--norm batch with --residual 2", "not implemented", "--norm layer or rms"});
+                    {"--norm batch with --residual 2", "not implemented", "--norm layer or rms, or drop --residual"});
   check_usage_error({"theory", "--init", "fixup"}, {"--init fixup"});
   check_usage_error({"theory", "--residual", "2", "--residual-scale", "abc"}, {"--residual-scale"});
   check_usage_error({"theory", "--residual", "2", "--phase-diagram"}, {"--phase-diagram"});

@@ -52,6 +52,24 @@ TEST_CASE("dropout, relu with a diverging q: c* solves c = rho k(c), k the arc-c
   }
 }
 
+TEST_CASE("dropout with a signal fading to q* = 0: tanh's map tends to c' = rho c, so c* = 0 and chi_c = rho") {
+  // tanh at sigma_w2 / rho < 1, no bias: q -> 0, where tanh(h) ~ h, so E[phi phi'] / E[phi^2] -> c
+  // and c' = sigma_w2 q c / (sigma_w2 q / rho) = rho c. Without dropout c = 1 stays a fixed point.
+  for (const double rho : {1.0, 0.7}) {
+    CAPTURE(rho);
+    const FixedPoint f = fixed_point(phi_of("tanh"), 0.5, 0.0, 0, 1.0, 0.01, rho);
+    CHECK(f.q_star == 0);
+    CHECK(f.chi_1 == doctest::Approx(0.5 / rho).epsilon(1e-9));
+    if (rho == 1) {
+      CHECK(f.c_star == 1);
+    } else {
+      CHECK(std::abs(f.c_star) < 1e-9);
+      CHECK(f.chi_c == doctest::Approx(rho).epsilon(1e-9));
+      CHECK(f.xi_c == doctest::Approx(-1 / std::log(rho)).epsilon(1e-8));
+    }
+  }
+}
+
 TEST_CASE("dropout, predict_layers: q and chi carry 1/rho after a dropped layer, the correlation's numerator not") {
   MeanFieldModel m;
   m.phi = phi_of("relu");
