@@ -118,10 +118,15 @@ struct SeedMean {
 
 TEST_CASE("dropout, measured: width 1024, 8 seeds, tanh and relu, p 0.2 and 0.5: q_l of each layer after a "
           "dropped one and the gradient's factor per layer within 4 standard errors; without 1/(1-p) far outside") {
+  // How many standard errors the prediction without 1/(1-p) must miss by at every layer: well
+  // outside the 4 se the real prediction is held to. The miss in se grows as sqrt(width) (at
+  // width 1024 at least 11.8 se, at 512 at least 7.8, stop 31's runs).
 #ifdef GRADFLOW_SANITIZED
   const Index width = 512;
+  const double kNoRhoMiss = 6;
 #else
   const Index width = 1024;
+  const double kNoRhoMiss = 10;
 #endif
   const Index L = 10;
   const int seeds = 8;
@@ -179,8 +184,8 @@ TEST_CASE("dropout, measured: width 1024, 8 seeds, tanh and relu, p 0.2 and 0.5:
         least_no_rho_g = std::min(least_no_rho_g, std::abs(g_factor.mean(i) - 0.5 * std::log10(no_rho[l - 1].chi)) / se);
       }
       // Without 1/(1-p) every layer's prediction is many standard errors off.
-      CHECK(least_no_rho_q > 10);
-      CHECK(least_no_rho_g > 10);
+      CHECK(least_no_rho_q > kNoRhoMiss);
+      CHECK(least_no_rho_g > kNoRhoMiss);
       CHECK(t.fixed.c_star < 1);  // no edge of chaos with dropout
       CHECK(t.fixed.c_star > 0);
       MESSAGE(std::string(act), " p ", p, ": worst q_l ", worst_q * 100, "% (", worst_q_se, " se), worst gradient factor ", worst_g,
