@@ -5,12 +5,14 @@
 #include <cmath>
 #include <numbers>
 
+#include "closed_forms.h"
 #include "core/analysis.h"
 #include "theory/batchnorm_theory.h"
 #include "theory/mean_field.h"
 #include "theory/theory_compare.h"
 
 using namespace gf;
+using test::gauss_mean;
 
 namespace {
 
@@ -24,19 +26,6 @@ MeanFieldModel normed_model(const char* act, NormKind norm, double eps, Index n,
   m.widths.assign(L + 1, n);
   m.batch = 64;
   return m;
-}
-
-// E[f(z)], z ~ N(0, 1), by the trapezoid rule on [-12, 12]: independent of the theory's quadrature.
-template <class F>
-double gauss_mean(F f) {
-  const int steps = 200000;
-  const double a = -12, h = 24.0 / steps;
-  double sum = 0;
-  for (int i = 0; i <= steps; ++i) {
-    const double z = a + i * h;
-    sum += (i == 0 || i == steps ? 0.5 : 1.0) * f(z) * std::exp(-0.5 * z * z);
-  }
-  return sum * h / std::sqrt(2 * M_PI);
 }
 
 }  // namespace

@@ -5,11 +5,14 @@
 #include <cmath>
 #include <string>
 
+#include "closed_forms.h"
+#include "residual_config.h"
 #include "core/analysis.h"
 #include "theory/mean_field.h"
 #include "theory/theory_compare.h"
 
 using namespace gf;
+using test::gauss_mean;
 
 namespace {
 
@@ -25,19 +28,6 @@ MeanFieldModel normed_residual_model(const char* act, Index blocks, double alpha
   m.widths.assign(m.ops.size() + 1, n);
   m.batch = 64;
   return m;
-}
-
-// E[f(z)], z ~ N(0, 1), by the trapezoid rule on [-12, 12]: independent of the theory's quadrature.
-template <class F>
-double gauss_mean(F f) {
-  const int steps = 200000;
-  const double a = -12, h = 24.0 / steps;
-  double sum = 0;
-  for (int i = 0; i <= steps; ++i) {
-    const double z = a + i * h;
-    sum += (i == 0 || i == steps ? 0.5 : 1.0) * f(z) * std::exp(-0.5 * z * z);
-  }
-  return sum * h / std::sqrt(2 * M_PI);
 }
 
 // grad_stream_rel_log10 of block k (1-based) from the per-block squared factors
@@ -151,17 +141,19 @@ struct Measured {
   std::vector<BlockTheory> predicted;
 };
 
-Measured measure(const std::string& act, NormKind norm, NormPosition position, double alpha, int seeds, Index blocks) {
-  AnalysisConfig c;
-  c.activations = {act};
-  c.depth = 2 * blocks;
-  c.residual = 2;
-  c.residual_scale = alpha == 1 ? "1" : "0.5";
+// The measured nets: `blocks` blocks of 2 layers at width 1024, batch 32, in f32.
+AnalysisConfig normed_residual(const std::string& act, NormKind norm, NormPosition position, double alpha,
+                               Index blocks) {
+  AnalysisConfig c = test::residual_config(act, 2 * blocks, 2, 1024, alpha == 1 ? "1" : "0.5", 32);
+  c.dtype = Dtype::f32;
   c.norm = norm;
   c.norm_position = position;
-  c.width = {1024};
   c.input_dim = 1024;
-  c.batch = 32;
+  return c;
+}
+
+Measured measure(const std::string& act, NormKind norm, NormPosition position, double alpha, int seeds, Index blocks) {
+  AnalysisConfig c = normed_residual(act, norm, position, alpha, blocks);
   c.loss = LossKind::random;
   c.threads = 2;
   const auto B = static_cast<std::size_t>(blocks);
@@ -213,17 +205,8 @@ TEST_CASE("measured: Pre-LN and Post-LN residual nets, width 1024, relu and tanh
           const Measured m = measure(act, norm, position, alpha, seeds, blocks);
           const NormPosition other = position == NormPosition::pre ? NormPosition::post : NormPosition::pre;
           std::vector<BlockTheory> swapped;
-          AnalysisConfig c;
-          c.activations = {act};
-          c.depth = 2 * blocks;
-          c.residual = 2;
-          c.residual_scale = alpha == 1 ? "1" : "0.5";
-          c.norm = norm;
-          c.norm_position = other;
-          c.width = {1024};
-          c.input_dim = 1024;
-          c.batch = 32;
-          predict_layers(mean_field_model(c, *find_activation(act)), &swapped);
+          predict_layers(mean_field_model(normed_residual(act, norm, other, alpha, blocks), *find_activation(act)),
+                         &swapped);
           double worst_rms = 0, worst_g = 0, worst_rms_se = 0, worst_g_se = 0, miss = 0;
           for (std::size_t k = 0; k < m.rms.size(); ++k) {
             CAPTURE(k + 1);
